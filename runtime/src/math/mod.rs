@@ -1,0 +1,1 @@
+//! Vectorizable transcendental math (filled in by the math work; see issue 5).
