@@ -1,1 +1,3 @@
-fn main(){}
+pub use loopfuse_runtime::{supported_targets, target, with_target, Float, KernelError, Target};
+#[doc(hidden)]
+pub use loopfuse_runtime::__private;

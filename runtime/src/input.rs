@@ -1,0 +1,87 @@
+//! Array inputs: anything 1-D the user holds, seen by the kernel as a contiguous slice.
+
+use std::borrow::Cow;
+
+/// A value a kernel accepts as a 1-D array input.
+///
+/// Contiguous inputs are borrowed as they are. A strided or reversed ndarray view is
+/// gathered once into a contiguous buffer before the loop (one read of the input), so the
+/// fused loop always runs over slices and vectorizes.
+///
+/// ```
+/// use loopfuse_runtime::KernelInput;
+/// let v = vec![1.0, 2.0];
+/// assert_eq!(&*(&v).contiguous(), &[1.0, 2.0]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a loopfuse array input",
+    label = "not a 1-D array input",
+    note = "a kernel parameter is a scalar (f32, f64, i8..i64, u8..u64, isize, usize, bool) or an array: `&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`, `&Array1<T>`; outputs are `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`"
+)]
+pub trait KernelInput {
+    /// The element type.
+    type Elem: Copy;
+    /// The elements in order, borrowed when they are contiguous.
+    fn contiguous(&self) -> Cow<'_, [Self::Elem]>;
+}
+
+impl<T: Copy> KernelInput for &[T] {
+    type Elem = T;
+    #[inline]
+    fn contiguous(&self) -> Cow<'_, [T]> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl<T: Copy> KernelInput for &Vec<T> {
+    type Elem = T;
+    #[inline]
+    fn contiguous(&self) -> Cow<'_, [T]> {
+        Cow::Borrowed(self.as_slice())
+    }
+}
+
+impl<T: Copy, const N: usize> KernelInput for &[T; N] {
+    type Elem = T;
+    #[inline]
+    fn contiguous(&self) -> Cow<'_, [T]> {
+        Cow::Borrowed(self.as_slice())
+    }
+}
+
+#[cfg(feature = "ndarray")]
+mod nd {
+    use super::*;
+    use ndarray::{Array1, ArrayView1};
+
+    fn view_contiguous<'a, T: Copy>(v: &ArrayView1<'a, T>) -> Cow<'a, [T]> {
+        match v.to_slice() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(v.iter().copied().collect()),
+        }
+    }
+
+    impl<T: Copy> KernelInput for ArrayView1<'_, T> {
+        type Elem = T;
+        #[inline]
+        fn contiguous(&self) -> Cow<'_, [T]> {
+            view_contiguous(&self.view())
+        }
+    }
+
+    impl<T: Copy> KernelInput for &ArrayView1<'_, T> {
+        type Elem = T;
+        #[inline]
+        fn contiguous(&self) -> Cow<'_, [T]> {
+            view_contiguous(&self.view())
+        }
+    }
+
+    impl<T: Copy> KernelInput for &Array1<T> {
+        type Elem = T;
+        #[inline]
+        fn contiguous(&self) -> Cow<'_, [T]> {
+            view_contiguous(&self.view())
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Outputs: fresh arrays written once (uninitialized, huge pages when large) and `&mut`
+//! parameters written in place.
+
+use std::cell::Cell;
+
+/// Outputs at least this large get transparent huge pages on Linux.
+pub const HUGE_PAGE_THRESHOLD: usize = 2 << 20;
+
+/// A fresh output of `len` elements, allocated uninitialized and filled by one pass.
+///
+/// Only the pass driver writes it; [`OutBuf::into_vec`] hands out the elements once the
+/// driver has written all of them, so no uninitialized element is ever visible.
+pub struct OutBuf<T> {
+    vec: Vec<T>,
+    len: usize,
+    written: bool,
+}
+
+impl<T> OutBuf<T> {
+    /// Reserves `len` elements without initializing them.
+    pub fn new(len: usize) -> Self {
+        let vec: Vec<T> = Vec::with_capacity(len);
+        advise_huge_pages(vec.as_ptr().cast(), len.saturating_mul(std::mem::size_of::<T>()));
+        OutBuf { vec, len, written: false }
+    }
+
+    /// The number of elements the pass must write.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when the output has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes element `i`.
+    ///
+    /// # Safety
+    /// `i < self.len()`.
+    #[inline(always)]
+    pub(crate) unsafe fn write(&mut self, i: usize, value: T) {
+        // SAFETY: the caller guarantees i < len <= capacity.
+        unsafe { self.vec.as_mut_ptr().add(i).write(value) }
+    }
+
+    /// Records that elements `0..len` have all been written.
+    pub(crate) fn mark_written(&mut self) {
+        self.written = true;
+    }
+
+    /// The written elements.
+    ///
+    /// # Panics
+    /// If no pass filled the buffer (a bug in the generated code, never user input).
+    pub fn into_vec(mut self) -> Vec<T> {
+        assert!(self.written, "loopfuse: output read before its pass wrote it");
+        // SAFETY: `written` is set only by the pass driver after it wrote every index in
+        // 0..len, and len <= capacity.
+        unsafe { self.vec.set_len(self.len) };
+        self.vec
+    }
+
+    /// The written elements as an `ndarray::Array1`.
+    #[cfg(feature = "ndarray")]
+    pub fn into_array1(self) -> ndarray::Array1<T> {
+        ndarray::Array1::from_vec(self.into_vec())
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *const u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < HUGE_PAGE_THRESHOLD {
+        return;
+    }
+    let start = (ptr as usize).next_multiple_of(HUGE);
+    let end = (ptr as usize + bytes) & !(HUGE - 1);
+    if end > start {
+        // SAFETY: [start, end) lies inside the allocation just made; MADV_HUGEPAGE only
+        // changes how the kernel backs the pages, never their contents, and a failure
+        // (THP disabled) is harmless, so the result is ignored.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_ptr: *const u8, _bytes: usize) {}
+
+/// A `&mut` parameter of a kernel, seen by the pass as cells it reads (for `y += e`) and
+/// writes.
+///
+/// Contiguous outputs are used in place; a strided `ArrayViewMut1` is staged in a
+/// contiguous buffer and written back by [`OutView::finish`].
+pub enum OutView<'a, T> {
+    /// Written in place.
+    Direct(&'a mut [T]),
+    /// Staged, written back on `finish`.
+    #[cfg(feature = "ndarray")]
+    Staged(ndarray::ArrayViewMut1<'a, T>, Vec<T>),
+}
+
+impl<T: Copy> OutView<'_, T> {
+    /// The elements as cells.
+    #[inline]
+    pub fn cells(&mut self) -> &[Cell<T>] {
+        let s: &mut [T] = match self {
+            OutView::Direct(s) => s,
+            #[cfg(feature = "ndarray")]
+            OutView::Staged(_, buf) => buf,
+        };
+        Cell::from_mut(s).as_slice_of_cells()
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            OutView::Direct(s) => s.len(),
+            #[cfg(feature = "ndarray")]
+            OutView::Staged(_, buf) => buf.len(),
+        }
+    }
+
+    /// `true` when there are no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes a staged output back to its view.
+    pub fn finish(self) {
+        #[cfg(feature = "ndarray")]
+        if let OutView::Staged(mut view, buf) = self {
+            for (dst, src) in view.iter_mut().zip(buf) {
+                *dst = src;
+            }
+        }
+    }
+}
+
+/// A value a kernel accepts as a `&mut` output parameter.
+///
+/// ```
+/// use loopfuse_runtime::KernelOutput;
+/// let mut y = vec![1.0, 2.0];
+/// let mut out = (&mut y).out_view();
+/// out.cells()[0].set(5.0);
+/// out.finish();
+/// assert_eq!(y, [5.0, 2.0]);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a loopfuse output",
+    label = "not a 1-D output",
+    note = "outputs are `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`"
+)]
+pub trait KernelOutput<'a> {
+    /// The element type.
+    type Elem: Copy;
+    /// The output as a contiguous view.
+    fn out_view(self) -> OutView<'a, Self::Elem>;
+}
+
+impl<'a, T: Copy> KernelOutput<'a> for &'a mut [T] {
+    type Elem = T;
+    fn out_view(self) -> OutView<'a, T> {
+        OutView::Direct(self)
+    }
+}
+
+impl<'a, T: Copy> KernelOutput<'a> for &'a mut Vec<T> {
+    type Elem = T;
+    fn out_view(self) -> OutView<'a, T> {
+        OutView::Direct(self.as_mut_slice())
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl<'a, T: Copy> KernelOutput<'a> for ndarray::ArrayViewMut1<'a, T> {
+    type Elem = T;
+    fn out_view(self) -> OutView<'a, T> {
+        if self.as_slice().is_some() {
+            OutView::Direct(self.into_slice().expect("checked contiguous"))
+        } else {
+            let buf = self.iter().copied().collect();
+            OutView::Staged(self, buf)
+        }
+    }
+}
+
+#[cfg(feature = "ndarray")]
+impl<'a, T: Copy> KernelOutput<'a> for &'a mut ndarray::Array1<T> {
+    type Elem = T;
+    fn out_view(self) -> OutView<'a, T> {
+        self.view_mut().out_view()
+    }
+}

@@ -1,0 +1,355 @@
+//! Reductions: what each reduction accumulates and how two partial results combine.
+//!
+//! The pass driver ([`crate::pass`]) decides the order; a [`Reducer`] only says how to
+//! update and merge. `update` is called with the element index so `argmin`/`argmax` can
+//! keep the first position of the extreme.
+
+use crate::elem::{AsFloat, Element, Extremum, Float};
+use std::marker::PhantomData;
+
+/// One reduction of a pass.
+pub trait Reducer {
+    /// What the loop body yields per element.
+    type Item;
+    /// A partial result.
+    type Acc: Copy;
+    /// The final value.
+    type Output;
+    /// The partial result of no elements.
+    fn identity(&self) -> Self::Acc;
+    /// Adds element `index` (`item`) to a partial result.
+    fn update(&self, acc: Self::Acc, item: Self::Item, index: usize) -> Self::Acc;
+    /// Combines two partial results; `left` covers earlier elements than `right`.
+    fn merge(&self, left: Self::Acc, right: Self::Acc) -> Self::Acc;
+    /// The value of a reduction over `n` elements.
+    fn finish(&self, acc: Self::Acc, n: usize) -> Self::Output;
+}
+
+macro_rules! unit_reducer {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        pub struct $name<T>(PhantomData<T>);
+        impl<T> $name<T> {
+            /// A new reduction.
+            #[allow(clippy::new_without_default)]
+            #[inline(always)]
+            pub fn new() -> Self {
+                $name(PhantomData)
+            }
+        }
+    };
+}
+
+unit_reducer!(/// `sum()` (and `dot`); `0` for no elements.
+    Sum);
+unit_reducer!(/// `prod()`; `1` for no elements.
+    Prod);
+unit_reducer!(/// `mean()` in the element's float type; NaN for no elements.
+    Mean);
+unit_reducer!(/// `min()`: NaN-propagating; the caller rejects empty input.
+    Min);
+unit_reducer!(/// `max()`: NaN-propagating; the caller rejects empty input.
+    Max);
+unit_reducer!(/// `argmin()`: first index of the minimum, a NaN counts as the minimum.
+    ArgMin);
+unit_reducer!(/// `argmax()`: first index of the maximum, a NaN counts as the maximum.
+    ArgMax);
+
+impl<T: Element> Reducer for Sum<T> {
+    type Item = T;
+    type Acc = T;
+    type Output = T;
+    #[inline(always)]
+    fn identity(&self) -> T {
+        T::ZERO
+    }
+    #[inline(always)]
+    fn update(&self, acc: T, item: T, _: usize) -> T {
+        acc + item
+    }
+    #[inline(always)]
+    fn merge(&self, l: T, r: T) -> T {
+        l + r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T, _: usize) -> T {
+        acc
+    }
+}
+
+impl<T: Element> Reducer for Prod<T> {
+    type Item = T;
+    type Acc = T;
+    type Output = T;
+    #[inline(always)]
+    fn identity(&self) -> T {
+        T::ONE
+    }
+    #[inline(always)]
+    fn update(&self, acc: T, item: T, _: usize) -> T {
+        acc * item
+    }
+    #[inline(always)]
+    fn merge(&self, l: T, r: T) -> T {
+        l * r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T, _: usize) -> T {
+        acc
+    }
+}
+
+impl<T: AsFloat> Reducer for Mean<T> {
+    type Item = T;
+    type Acc = T::Float;
+    type Output = T::Float;
+    #[inline(always)]
+    fn identity(&self) -> T::Float {
+        <T::Float as Element>::ZERO
+    }
+    #[inline(always)]
+    fn update(&self, acc: T::Float, item: T, _: usize) -> T::Float {
+        acc + item.as_float()
+    }
+    #[inline(always)]
+    fn merge(&self, l: T::Float, r: T::Float) -> T::Float {
+        l + r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T::Float, n: usize) -> T::Float {
+        acc / T::Float::from_usize(n)
+    }
+}
+
+/// `var()` (population variance, NumPy's `ddof = 0`), second pass after the mean.
+/// `std()` is `Var::std`. NaN for no elements.
+pub struct Var<T: AsFloat> {
+    mean: T::Float,
+    sqrt: bool,
+}
+
+impl<T: AsFloat> Var<T> {
+    /// The variance around `mean`.
+    #[inline(always)]
+    pub fn new(mean: T::Float) -> Self {
+        Var { mean, sqrt: false }
+    }
+    /// The standard deviation around `mean`.
+    #[inline(always)]
+    pub fn std(mean: T::Float) -> Self {
+        Var { mean, sqrt: true }
+    }
+}
+
+impl<T: AsFloat> Reducer for Var<T> {
+    type Item = T;
+    type Acc = T::Float;
+    type Output = T::Float;
+    #[inline(always)]
+    fn identity(&self) -> T::Float {
+        <T::Float as Element>::ZERO
+    }
+    #[inline(always)]
+    fn update(&self, acc: T::Float, item: T, _: usize) -> T::Float {
+        let d = item.as_float() - self.mean;
+        acc + d * d
+    }
+    #[inline(always)]
+    fn merge(&self, l: T::Float, r: T::Float) -> T::Float {
+        l + r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T::Float, n: usize) -> T::Float {
+        let v = acc / T::Float::from_usize(n);
+        if self.sqrt {
+            v.sqrt()
+        } else {
+            v
+        }
+    }
+}
+
+impl<T: Extremum> Reducer for Min<T> {
+    type Item = T;
+    type Acc = T;
+    type Output = T;
+    #[inline(always)]
+    fn identity(&self) -> T {
+        T::MIN_ID
+    }
+    #[inline(always)]
+    fn update(&self, acc: T, item: T, _: usize) -> T {
+        acc.reduce_min(item)
+    }
+    #[inline(always)]
+    fn merge(&self, l: T, r: T) -> T {
+        l.reduce_min(r)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T, _: usize) -> T {
+        acc
+    }
+}
+
+impl<T: Extremum> Reducer for Max<T> {
+    type Item = T;
+    type Acc = T;
+    type Output = T;
+    #[inline(always)]
+    fn identity(&self) -> T {
+        T::MAX_ID
+    }
+    #[inline(always)]
+    fn update(&self, acc: T, item: T, _: usize) -> T {
+        acc.reduce_max(item)
+    }
+    #[inline(always)]
+    fn merge(&self, l: T, r: T) -> T {
+        l.reduce_max(r)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T, _: usize) -> T {
+        acc
+    }
+}
+
+/// Picks the better of two (value, index) candidates: a NaN first, then the one `better`
+/// prefers, then the lower index. `usize::MAX` marks "no candidate yet".
+#[inline(always)]
+fn pick<T: Extremum>(l: (T, usize), r: (T, usize), better: impl Fn(T, T) -> bool) -> (T, usize) {
+    let take_r = if l.1 == usize::MAX {
+        true
+    } else if r.1 == usize::MAX {
+        false
+    } else if l.0.nan() || r.0.nan() {
+        r.0.nan() && (!l.0.nan() || r.1 < l.1)
+    } else if better(r.0, l.0) {
+        true
+    } else if better(l.0, r.0) {
+        false
+    } else {
+        r.1 < l.1
+    };
+    if take_r {
+        r
+    } else {
+        l
+    }
+}
+
+impl<T: Extremum> Reducer for ArgMin<T> {
+    type Item = T;
+    type Acc = (T, usize);
+    type Output = usize;
+    #[inline(always)]
+    fn identity(&self) -> (T, usize) {
+        (T::MIN_ID, usize::MAX)
+    }
+    #[inline(always)]
+    fn update(&self, acc: (T, usize), item: T, index: usize) -> (T, usize) {
+        pick(acc, (item, index), |a, b| a < b)
+    }
+    #[inline(always)]
+    fn merge(&self, l: (T, usize), r: (T, usize)) -> (T, usize) {
+        pick(l, r, |a, b| a < b)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: (T, usize), _: usize) -> usize {
+        acc.1
+    }
+}
+
+impl<T: Extremum> Reducer for ArgMax<T> {
+    type Item = T;
+    type Acc = (T, usize);
+    type Output = usize;
+    #[inline(always)]
+    fn identity(&self) -> (T, usize) {
+        (T::MAX_ID, usize::MAX)
+    }
+    #[inline(always)]
+    fn update(&self, acc: (T, usize), item: T, index: usize) -> (T, usize) {
+        pick(acc, (item, index), |a, b| a > b)
+    }
+    #[inline(always)]
+    fn merge(&self, l: (T, usize), r: (T, usize)) -> (T, usize) {
+        pick(l, r, |a, b| a > b)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: (T, usize), _: usize) -> usize {
+        acc.1
+    }
+}
+
+/// `any()` of a mask; `false` for no elements.
+pub struct Any;
+/// `all()` of a mask; `true` for no elements.
+pub struct All;
+/// `count()`: the number of `true` in a mask.
+pub struct Count;
+
+impl Reducer for Any {
+    type Item = bool;
+    type Acc = bool;
+    type Output = bool;
+    #[inline(always)]
+    fn identity(&self) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn update(&self, acc: bool, item: bool, _: usize) -> bool {
+        acc | item
+    }
+    #[inline(always)]
+    fn merge(&self, l: bool, r: bool) -> bool {
+        l | r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: bool, _: usize) -> bool {
+        acc
+    }
+}
+
+impl Reducer for All {
+    type Item = bool;
+    type Acc = bool;
+    type Output = bool;
+    #[inline(always)]
+    fn identity(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn update(&self, acc: bool, item: bool, _: usize) -> bool {
+        acc & item
+    }
+    #[inline(always)]
+    fn merge(&self, l: bool, r: bool) -> bool {
+        l & r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: bool, _: usize) -> bool {
+        acc
+    }
+}
+
+impl Reducer for Count {
+    type Item = bool;
+    type Acc = usize;
+    type Output = usize;
+    #[inline(always)]
+    fn identity(&self) -> usize {
+        0
+    }
+    #[inline(always)]
+    fn update(&self, acc: usize, item: bool, _: usize) -> usize {
+        acc + item as usize
+    }
+    #[inline(always)]
+    fn merge(&self, l: usize, r: usize) -> usize {
+        l + r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: usize, _: usize) -> usize {
+        acc
+    }
+}
