@@ -1,0 +1,23 @@
+//! f32 kernels: evaluated in f64 (the f64 kernels, which are accurate to
+//! < 1 f64 ULP) and rounded once to f32. Bit-identical on every level.
+
+use super::f64m;
+
+macro_rules! via_f64 {
+    ($($name:ident => $f:path),* $(,)?) => {$(
+        #[inline(always)]
+        pub(crate) fn $name(x: f32) -> f32 {
+            $f(x as f64) as f32
+        }
+    )*};
+}
+
+via_f64!(
+    exp_f32 => f64m::exp_f64,
+    exp2_f32 => f64m::exp2_f64,
+    exp_m1_f32 => f64m::exp_m1_f64,
+    ln_f32 => f64m::ln_f64,
+    log2_f32 => f64m::log2_f64,
+    log10_f32 => f64m::log10_f64,
+    ln_1p_f32 => f64m::ln_1p_f64,
+);

@@ -1,0 +1,197 @@
+//! f64 kernels. Scalar-written, branch-free (selects only), `mul_add` for every
+//! fused operation. Polynomial coefficients were fitted with mpmath `chebyfit`
+//! (near-minimax) and checked for the error bounds stated in `mod.rs`.
+
+use super::common::*;
+
+pub(crate) const LN2: f64 = std::f64::consts::LN_2;
+pub(crate) const LN2_LO: f64 = 2.3190468138462996e-17;
+/// ln 2 with 42 significant bits: `e * LN2_HI42` is exact for |e| < 2^11.
+const LN2_HI42: f64 = 0.6931471805598903;
+const LN2_LO42: f64 = 5.497923018708371e-14;
+pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
+const LOG2E_LO: f64 = 2.0355273740931033e-17;
+const INV_LN10: f64 = std::f64::consts::LOG10_E;
+const INV_LN10_LO: f64 = 1.098319650216765e-17;
+const LOG10_2_HI42: f64 = 0.30102999566395283;
+const LOG10_2_LO42: f64 = 2.8363394551044964e-14;
+
+/// q(r) ~ (e^r - 1 - r) / r^2 on [-0.3466, 0.3466]; |r^2 (q - q*)| < 2^-61.
+const EXP_Q: [f64; 11] = [
+    2.0914707069612355e-09,
+    2.510524515390137e-08,
+    2.7557273594799413e-07,
+    2.755725533255441e-06,
+    2.480158732558584e-05,
+    0.00019841269874873975,
+    0.0013888888888883737,
+    0.00833333333332612,
+    0.04166666666666667,
+    0.1666666666666667,
+    0.5,
+];
+
+/// R(z)/z with ln(1+f) = 2s + s R(z), s = f/(2+f), z = s^2 in [0, 0.0295].
+const LOG_R: [f64; 8] = [
+    0.13088034850927555,
+    0.13268638369266825,
+    0.15386244737621665,
+    0.18181795547521137,
+    0.22222222392581045,
+    0.28571428570799784,
+    0.40000000000000885,
+    0.6666666666666666,
+];
+
+// ---------------------------------------------------------------- exp family
+
+/// Splits `x = k ln2 + r + rlo`, |r| <= ~0.347. Returns (k, r, rlo).
+#[inline(always)]
+fn exp_reduce(x: f64) -> (i64, f64, f64) {
+    let t = fma(x, LOG2E, SHIFT);
+    let kf = t - SHIFT;
+    let r1 = fma(-kf, LN2, x); // exact (see module docs)
+    let c = -kf * LN2_LO;
+    let (r, rlo) = fast_two_sum(r1, c);
+    (shifted_to_int(t), r, rlo)
+}
+
+/// e^(r + rlo) - 1 - r, |r| <= ~0.347 (so e^(r+rlo) = 1 + r + result).
+#[inline(always)]
+fn expm1_tail(r: f64, rlo: f64) -> f64 {
+    let q = horner(r, &EXP_Q);
+    fma(r * r, q, rlo + r * rlo)
+}
+
+#[inline(always)]
+pub(crate) fn exp_f64(x: f64) -> f64 {
+    let xc = sel(x > 710.0, 710.0, x);
+    let xc = sel(xc < -746.0, -746.0, xc);
+    let (k, r, rlo) = exp_reduce(xc);
+    let c = expm1_tail(r, rlo);
+    let (s, se) = fast_two_sum(1.0, r);
+    let p = s + (se + c);
+    scale2(p, k)
+}
+
+#[inline(always)]
+pub(crate) fn exp2_f64(x: f64) -> f64 {
+    let xc = sel(x > 1025.0, 1025.0, x);
+    let xc = sel(xc < -1080.0, -1080.0, xc);
+    let t = xc + SHIFT;
+    let kf = t - SHIFT;
+    let r0 = xc - kf; // exact, |r0| <= 0.5
+    let (r, rl) = two_prod(r0, LN2);
+    let rlo = fma(r0, LN2_LO, rl);
+    let c = expm1_tail(r, rlo);
+    let (s, se) = fast_two_sum(1.0, r);
+    let p = s + (se + c);
+    scale2(p, shifted_to_int(t))
+}
+
+#[inline(always)]
+pub(crate) fn exp_m1_f64(x: f64) -> f64 {
+    let xc = sel(x > 709.9, 709.9, x);
+    let xc = sel(xc < -40.0, -40.0, xc);
+    let (k, r, rlo) = exp_reduce(xc);
+    let c = expm1_tail(r, rlo);
+    // e^x - 1 = 2 * (h + h r + h c - 1/2), h = 2^(k-1), all terms exact but h c.
+    let h = pow2i(k.wrapping_sub(1));
+    let (s1, e1) = two_sum(h, -0.5);
+    let (s2, e2) = two_sum(s1, h * r);
+    let res = 2.0 * (s2 + (e1 + e2 + h * c));
+    // |x| < 2^-54: e^x - 1 rounds to x (also keeps -0 and avoids the
+    // subnormal rounding of h * r above)
+    sel(x.abs() < 5.551115123125783e-17, x, res)
+}
+
+// ---------------------------------------------------------------- log family
+
+/// Decomposes a positive finite `x` (subnormals allowed) as `2^e * (1 + f)`
+/// with `1 + f` in [sqrt(1/2), sqrt(2)); `f` is exact. Returns (e, f).
+#[inline(always)]
+fn log_reduce(x: f64) -> (f64, f64) {
+    let sub = x < f64::MIN_POSITIVE;
+    let xs = sel(sub, x * 18014398509481984.0, x); // 2^54
+    let bits = xs.to_bits();
+    let tmp = bits.wrapping_sub(0x3fe6a09e667f3bcd);
+    let e = (tmp as i64) >> 52;
+    let m = f64::from_bits(bits.wrapping_sub((e as u64).wrapping_shl(52)));
+    let e = e as f64 - sel(sub, 54.0, 0.0);
+    (e, m - 1.0)
+}
+
+/// ln(1 + f) = v + lo for f in [sqrt(1/2) - 1, sqrt(2) - 1] (f exact):
+/// `v = fl(f - f^2/2)` carries the leading bits, `lo` the small rest.
+#[inline(always)]
+fn log1p_core(f: f64) -> (f64, f64) {
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let rr = z * horner(z, &LOG_R);
+    let (ff, ffe) = two_prod(f, f);
+    let hfsq = 0.5 * ff;
+    // ln(1+f) = f - hfsq + s (hfsq + R)
+    let (v, ve) = two_sum(f, -hfsq);
+    let lo = fma(s, hfsq + rr, fma(-0.5, ffe, ve));
+    (v, lo)
+}
+
+/// Special values shared by ln / log2 / log10.
+#[inline(always)]
+fn log_special(x: f64, r: f64) -> f64 {
+    let r = sel(x == f64::INFINITY, f64::INFINITY, r);
+    let r = sel(x == 0.0, f64::NEG_INFINITY, r);
+    sel(x < 0.0 || x.is_nan(), f64::NAN, r)
+}
+
+#[inline(always)]
+pub(crate) fn ln_f64(x: f64) -> f64 {
+    let (e, f) = log_reduce(x);
+    let (v, lo) = log1p_core(f);
+    let (a, ae) = two_sum(e * LN2_HI42, v);
+    let r = a + (ae + fma(e, LN2_LO42, lo));
+    log_special(x, r)
+}
+
+#[inline(always)]
+pub(crate) fn log2_f64(x: f64) -> f64 {
+    let (e, f) = log_reduce(x);
+    let (v, lo) = log1p_core(f);
+    let (p, pe) = two_prod(v, LOG2E);
+    let rest = fma(lo, LOG2E, fma(v, LOG2E_LO, pe));
+    let (a, ae) = two_sum(e, p);
+    let r = a + (ae + rest);
+    log_special(x, r)
+}
+
+#[inline(always)]
+pub(crate) fn log10_f64(x: f64) -> f64 {
+    let (e, f) = log_reduce(x);
+    let (v, lo) = log1p_core(f);
+    let (p, pe) = two_prod(v, INV_LN10);
+    let rest = fma(lo, INV_LN10, fma(v, INV_LN10_LO, pe));
+    let (a, ae) = two_sum(e * LOG10_2_HI42, p);
+    let r = a + (ae + fma(e, LOG10_2_LO42, rest));
+    log_special(x, r)
+}
+
+#[inline(always)]
+pub(crate) fn ln_1p_f64(x: f64) -> f64 {
+    // 1 + x = u + c exactly; u = 2^e (1 + f)
+    let (u, c) = two_sum(1.0, x);
+    let (e, f) = log_reduce(u);
+    let (v, lo) = log1p_core(f);
+    // ln(1+x) = e ln2 + ln(1+f) + ln(1 + c2/(1+f)), c2 = c 2^-e, |c2| <= 2^-53:
+    // the last term is c2 - c2 f + ... (second order in c2 is negligible).
+    let ei = e as i64;
+    let c2 = sel(e < 1000.0, c * pow2i(ei.wrapping_neg()), 0.0);
+    let g = f * fma(f, fma(f, f - 1.0, 1.0), -1.0); // 1/(1+f) - 1 (to f^5)
+    let (a, ae) = two_sum(e * LN2_HI42, v);
+    let (b, be) = two_sum(a, c2);
+    let small = fma(c2, g, fma(e, LN2_LO42, lo));
+    let r = b + (ae + be + small);
+    let r = sel(x == f64::INFINITY, f64::INFINITY, r);
+    let r = sel(x == -1.0, f64::NEG_INFINITY, r);
+    let r = sel(x < -1.0 || x.is_nan(), f64::NAN, r);
+    sel(x == 0.0, x, r)
+}

@@ -1,0 +1,357 @@
+//! f64 accuracy, special values and cross-level bit identity of
+//! `loopfuse_runtime::math`.
+//!
+//! Accuracy: ≥ 10^6 random inputs per function (10^7 in the `#[ignore]`d
+//! `*_long` tests) plus edge lists, compared with std (glibc), and where a
+//! double-double reference exists (see `dd` below) with that reference; both
+//! must be ≤ 1 ULP. Run with `--nocapture` to see the measured maxima.
+
+mod math_util;
+
+use loopfuse_runtime::math;
+use math_util::dd::{self, d, DD};
+use math_util::Dist::{Any, L, U};
+use math_util::*;
+
+level_wrappers!(
+    exp_slice,
+    exp2_slice,
+    exp_m1_slice,
+    ln_slice,
+    log2_slice,
+    log10_slice,
+    ln_1p_slice,
+);
+
+type RefFn = fn(f64) -> Option<(DD, i32)>;
+type Levels = fn() -> Vec<(&'static str, fn(&[f64], &mut [f64]))>;
+
+struct Case {
+    name: &'static str,
+    levels: Levels,
+    scalar: fn(f64) -> f64,
+    std: fn(f64) -> f64,
+    dists: &'static [Dist],
+    edges: &'static [f64],
+    /// Double-double reference (value, k) = value * 2^k, or None outside the
+    /// domain it covers (specials: checked against std instead).
+    reference: Option<RefFn>,
+}
+
+macro_rules! case {
+    ($name:ident, $w:ident, $std:expr, $dists:expr, $edges:expr) => {
+        case!($name, $w, $std, $dists, $edges, None)
+    };
+    ($name:ident, $w:ident, $std:expr, $dists:expr, $edges:expr, $r:expr) => {
+        Case {
+            name: stringify!($name),
+            levels: $w::levels::<f64>,
+            scalar: math::$name::<f64>,
+            std: $std,
+            dists: $dists,
+            edges: $edges,
+            reference: $r,
+        }
+    };
+}
+
+const LOG_DISTS: &[Dist] = &[
+    L(-1074.0, 1024.0, false),
+    U(0.5, 2.0),
+    U(0.0, 10.0),
+    L(-40.0, 40.0, false),
+    Any,
+];
+
+fn cases() -> Vec<Case> {
+    vec![
+        case!(
+            exp,
+            exp_slice,
+            f64::exp,
+            &[
+                U(-750.0, 712.0),
+                U(-1.0, 1.0),
+                L(-60.0, 10.0, true),
+                U(-10.0, 10.0),
+                Any
+            ],
+            &[
+                709.782712893384,
+                709.7827128933841,
+                -745.1332191019411,
+                -745.1332191019412,
+                -708.3964185322641,
+                -708.3964185322642,
+                0.34657359027997264,
+                -0.34657359027997264
+            ],
+            Some(|x| (x > -746.0 && x < 710.0).then(|| dd::exp_dd(d(x))))
+        ),
+        case!(
+            exp2,
+            exp2_slice,
+            f64::exp2,
+            &[
+                U(-1080.0, 1030.0),
+                U(-1.0, 1.0),
+                L(-60.0, 10.0, true),
+                U(-10.0, 10.0),
+                Any
+            ],
+            &[1024.0, 1023.0, -1022.0, -1074.0, -1075.0, -1076.0, 0.5, -0.5, 1023.5],
+            Some(|x| (x > -1080.0 && x < 1025.0).then(|| dd::exp_dd(d(x).mul(dd::LN2))))
+        ),
+        case!(
+            exp_m1,
+            exp_m1_slice,
+            f64::exp_m1,
+            &[
+                U(-40.0, 712.0),
+                U(-1.0, 1.0),
+                L(-60.0, 10.0, true),
+                U(-3.0, 3.0),
+                Any
+            ],
+            &[
+                709.782712893384,
+                709.7827128933841,
+                -37.0,
+                -38.0,
+                -40.0,
+                1e-10,
+                -1e-10
+            ],
+            Some(|x| (x > -1e300 && x < 710.0).then(|| dd::expm1_dd(x)))
+        ),
+        case!(
+            ln,
+            ln_slice,
+            f64::ln,
+            LOG_DISTS,
+            &[std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::SQRT_2],
+            Some(|x| (x > 0.0 && x < f64::INFINITY).then(|| (dd::ln_dd(d(x)), 0)))
+        ),
+        case!(
+            log2,
+            log2_slice,
+            f64::log2,
+            LOG_DISTS,
+            &[std::f64::consts::FRAC_1_SQRT_2, std::f64::consts::SQRT_2],
+            Some(|x| (x > 0.0 && x < f64::INFINITY).then(|| (dd::ln_dd(d(x)).mul(dd::INV_LN2), 0)))
+        ),
+        case!(
+            log10,
+            log10_slice,
+            f64::log10,
+            LOG_DISTS,
+            &[10.0, 100.0, 1000.0, 1e22, 1e-5],
+            Some(|x| (x > 0.0 && x < f64::INFINITY).then(|| (dd::ln_dd(d(x)).mul(dd::INV_LN10), 0)))
+        ),
+        case!(
+            ln_1p,
+            ln_1p_slice,
+            f64::ln_1p,
+            &[
+                U(-1.0, 1.0),
+                L(-60.0, 0.0, true),
+                L(-1074.0, 1024.0, false),
+                U(-1.0, 10.0),
+                Any
+            ],
+            &[
+                -0.29289321881345254,
+                0.41421356237309515,
+                9007199254740992.0,
+                1e-17
+            ],
+            Some(|x| (x > -1.0 && x < f64::INFINITY).then(|| (dd::ln1p_dd(x), 0)))
+        ),
+    ]
+}
+
+fn case(name: &str) -> Case {
+    cases().into_iter().find(|c| c.name == name).unwrap()
+}
+
+#[derive(Clone, Copy, Default)]
+struct Worst {
+    /// max integer ULP distance to std, and where
+    std: (u64, f64),
+    /// max error in ULPs against the double-double reference, and where
+    dd: (f64, f64),
+}
+
+impl Worst {
+    fn merge(mut self, o: Worst) -> Worst {
+        if o.std.0 > self.std.0 {
+            self.std = o.std;
+        }
+        if o.dd.0 > self.dd.0 {
+            self.dd = o.dd;
+        }
+        self
+    }
+    fn check(&mut self, c: &Case, x: f64, y: f64) {
+        let ds = ulp_dist64(y, (c.std)(x));
+        if ds > self.std.0 {
+            self.std = (ds, x);
+        }
+        if let Some(Some((v, k))) = c.reference.map(|r| r(x)) {
+            let e = dd::ulp_err(y, v, k);
+            if e.is_nan() || e > self.dd.0 {
+                self.dd = (e, x);
+            }
+        }
+    }
+}
+
+/// Max errors over `n` random inputs plus the edge list.
+fn measure(c: &Case, n: u64, seed: u64) -> Worst {
+    let f = (c.levels)().last().unwrap().1;
+    let res = par2(n, |range| {
+        let mut rng = Rng(seed ^ range.start.wrapping_mul(0x9E37_79B9));
+        let mut worst = Worst::default();
+        let mut x = vec![0.0; 4096];
+        let mut y = vec![0.0; 4096];
+        let mut i = range.start;
+        while i < range.end {
+            let m = ((range.end - i) as usize).min(x.len());
+            for v in &mut x[..m] {
+                *v = rng.draw(c.dists);
+            }
+            f(&x[..m], &mut y[..m]);
+            for j in 0..m {
+                worst.check(c, x[j], y[j]);
+            }
+            i += m as u64;
+        }
+        worst
+    });
+    let mut worst = res.into_iter().fold(Worst::default(), Worst::merge);
+    let e = edges64(c.edges);
+    let mut y = vec![0.0; e.len()];
+    f(&e, &mut y);
+    for (&x, &y) in e.iter().zip(&y) {
+        worst.check(c, x, y);
+    }
+    worst
+}
+
+fn accuracy(name: &str, n: u64) {
+    let c = case(name);
+    let w = measure(&c, n, 0x5EED_0000 ^ n);
+    let (ds, xs) = w.std;
+    println!(
+        "{name}: max {ds} ULP vs std over {n} random + edges (at x = {xs:e}: ours {:e}, std {:e})",
+        (c.scalar)(xs),
+        (c.std)(xs)
+    );
+    if c.reference.is_some() {
+        let (e, x) = w.dd;
+        println!("{name}: max {e:.3} ULP vs double-double reference (at x = {x:e})");
+        assert!(e <= 1.0, "{name}: {e} ULP vs reference at x = {x:e}");
+        // std itself is not always within 0.5 ULP (glibc log10: ~1.4), so only
+        // a sanity bound against it.
+        assert!(ds <= 2, "{name}: {ds} ULP vs std at x = {xs:e}");
+    } else {
+        assert!(ds <= 1, "{name}: {ds} ULP vs std at x = {xs:e}");
+    }
+}
+
+macro_rules! accuracy_tests {
+    ($($name:ident / $long:ident),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            accuracy(stringify!($name), 1_000_000);
+        }
+        #[test]
+        #[ignore]
+        fn $long() {
+            accuracy(stringify!($name), 10_000_000);
+        }
+    )*};
+}
+
+accuracy_tests!(
+    exp / exp_long,
+    exp2 / exp2_long,
+    exp_m1 / exp_m1_long,
+    ln / ln_long,
+    log2 / log2_long,
+    log10 / log10_long,
+    ln_1p / ln_1p_long,
+);
+
+/// Special inputs must give exactly std's bits (NaN: any NaN); so must every
+/// edge input whose std result is ±0, ±inf or NaN.
+#[test]
+fn special_values() {
+    let mut failures = Vec::new();
+    for c in cases() {
+        let mut inputs = specials64();
+        inputs.extend(edges64(c.edges));
+        for &x in &inputs {
+            let want = (c.std)(x);
+            let special_in = x == 0.0 || x.is_infinite() || x.is_nan();
+            let special_out = want == 0.0 || want.is_infinite() || want.is_nan();
+            if !(special_in || special_out) {
+                continue;
+            }
+            let got_scalar = (c.scalar)(x);
+            let mut got_slice = [0.0];
+            ((c.levels)().last().unwrap().1)(&[x], &mut got_slice);
+            for got in [got_scalar, got_slice[0]] {
+                if !same64(got, want) {
+                    failures.push(format!("{}({x:e}) = {got:e}, std {want:e}", c.name));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Every level (plain, AVX2+FMA, AVX-512) gives the same bits, on random and
+/// edge data, with lengths that exercise the vector tails.
+#[test]
+fn cross_level_bit_identity() {
+    for c in cases() {
+        let levels = (c.levels)();
+        let mut rng = Rng(42);
+        let mut x = edges64(c.edges);
+        x.extend((0..100_003).map(|_| rng.draw(c.dists)));
+        let mut reference = vec![0.0; x.len()];
+        (levels[0].1)(&x, &mut reference);
+        for &(lvl, f) in &levels[1..] {
+            for len in [x.len(), 1, 7, 33] {
+                let mut out = vec![0.0; len];
+                f(&x[..len], &mut out);
+                for i in 0..len {
+                    assert!(
+                        same64(out[i], reference[i]),
+                        "{}: level {lvl} differs from plain at x = {:e}: {:e} vs {:e}",
+                        c.name,
+                        x[i],
+                        out[i],
+                        reference[i]
+                    );
+                }
+            }
+        }
+        // the scalar free function agrees too
+        for i in (0..x.len()).step_by(97) {
+            assert!(same64((c.scalar)(x[i]), reference[i]), "{} scalar", c.name);
+        }
+        println!(
+            "{}: levels {:?} bit-identical",
+            c.name,
+            levels.iter().map(|l| l.0).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+#[should_panic(expected = "input and output lengths differ")]
+fn slice_length_mismatch_panics() {
+    math::exp_slice(&[1.0f64, 2.0], &mut [0.0; 3]);
+}

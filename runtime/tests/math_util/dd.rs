@@ -1,0 +1,193 @@
+//! A small double-double (≈106-bit) reference for the f64 accuracy tests.
+//! Straightforward, slow, independent of the implementation under test
+//! (Taylor series, argument scaling, Newton steps). Relative accuracy ≈ 2^-100
+//! on the ranges used, far below the 1 ULP (2^-52) bound being checked.
+#![allow(dead_code)]
+
+#[derive(Clone, Copy, Debug)]
+pub struct DD {
+    pub hi: f64,
+    pub lo: f64,
+}
+
+fn two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    let bb = s - a;
+    (s, (a - (s - bb)) + (b - bb))
+}
+fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
+    let s = a + b;
+    (s, b - (s - a))
+}
+
+pub const fn dd(hi: f64, lo: f64) -> DD {
+    DD { hi, lo }
+}
+pub fn d(x: f64) -> DD {
+    DD { hi: x, lo: 0.0 }
+}
+
+impl DD {
+    pub fn add(self, o: DD) -> DD {
+        let (s, e) = two_sum(self.hi, o.hi);
+        let (t, f) = two_sum(self.lo, o.lo);
+        let (s, e) = fast_two_sum(s, e + t);
+        let (s, e) = fast_two_sum(s, e + f);
+        DD { hi: s, lo: e }
+    }
+    pub fn neg(self) -> DD {
+        DD {
+            hi: -self.hi,
+            lo: -self.lo,
+        }
+    }
+    pub fn sub(self, o: DD) -> DD {
+        self.add(o.neg())
+    }
+    pub fn mul(self, o: DD) -> DD {
+        let p = self.hi * o.hi;
+        let e = self.hi.mul_add(o.hi, -p);
+        let e = e + (self.hi * o.lo + self.lo * o.hi);
+        let (s, e) = fast_two_sum(p, e);
+        DD { hi: s, lo: e }
+    }
+    pub fn div(self, o: DD) -> DD {
+        let q1 = self.hi / o.hi;
+        let r = self.sub(o.mul(d(q1)));
+        let q2 = r.hi / o.hi;
+        let r = r.sub(o.mul(d(q2)));
+        let q3 = r.hi / o.hi;
+        let (s, e) = fast_two_sum(q1, q2);
+        DD { hi: s, lo: e }.add(d(q3))
+    }
+    pub fn mul_pow2(self, k: i32) -> DD {
+        let (s1, s2) = (2f64.powi(k / 2), 2f64.powi(k - k / 2));
+        DD {
+            hi: self.hi * s1 * s2,
+            lo: self.lo * s1 * s2,
+        }
+    }
+    pub fn sqrt(self) -> DD {
+        let s = self.hi.sqrt();
+        let r = self.sub(d(s).mul(d(s)));
+        d(s).add(d(r.hi / (2.0 * s)))
+    }
+    pub fn to_f64(self) -> f64 {
+        self.hi + self.lo
+    }
+}
+
+pub const LN2: DD = dd(std::f64::consts::LN_2, 2.3190468138462996e-17);
+pub const INV_LN2: DD = dd(std::f64::consts::LOG2_E, 2.0355273740931033e-17);
+pub const INV_LN10: DD = dd(std::f64::consts::LOG10_E, 1.098319650216765e-17);
+pub const PI: DD = dd(std::f64::consts::PI, 1.2246467991473532e-16);
+
+/// e^x for |x| < ~700 (no scaling of the result): returns (value, k) with
+/// e^x = value * 2^k, value in [0.5, 2].
+pub fn exp_dd(x: DD) -> (DD, i32) {
+    let k = (x.hi / LN2.hi).round();
+    let r = x.sub(LN2.mul(d(k)));
+    // further scale by 2^-10 and square back 10 times
+    let r = r.mul_pow2(-10);
+    let mut sum = d(1.0);
+    let mut term = d(1.0);
+    for n in 1..=14 {
+        term = term.mul(r).div(d(n as f64));
+        sum = sum.add(term);
+    }
+    for _ in 0..10 {
+        sum = sum.mul(sum);
+    }
+    (sum, k as i32)
+}
+
+/// e^x - 1 as (value, k): value * 2^k.
+pub fn expm1_dd(x: f64) -> (DD, i32) {
+    if x.abs() < 0.01 {
+        let mut sum = d(0.0);
+        let mut term = d(1.0);
+        for n in 1..=16 {
+            term = term.mul(d(x)).div(d(n as f64));
+            sum = sum.add(term);
+        }
+        (sum, 0)
+    } else if x < -40.0 {
+        (dd(-1.0, x.exp()), 0)
+    } else if x < 40.0 {
+        let (v, k) = exp_dd(d(x));
+        (v.mul_pow2(k).sub(d(1.0)), 0)
+    } else {
+        exp_dd(d(x))
+    }
+}
+
+/// ln x for a positive finite dd `x`.
+pub fn ln_dd(x: DD) -> DD {
+    if (x.hi - 1.0).abs() < 0.01 {
+        return ln1p_series(x.sub(d(1.0)));
+    }
+    // x = m 2^j with m in [1, 2)
+    let j = x.hi.log2().floor() as i32;
+    let m = x.mul_pow2(-j);
+    let y = m.hi.ln();
+    let (e, k) = exp_dd(d(-y));
+    let t = m.mul(e.mul_pow2(k)).sub(d(1.0));
+    // ln(1 + t) = t - t^2/2 + t^3/3 (t ~ 2^-52)
+    let corr = t.sub(t.mul(t).mul(d(0.5)));
+    LN2.mul(d(j as f64)).add(d(y)).add(corr)
+}
+
+/// ln(1 + x) by its Taylor series, |x| < 0.01.
+fn ln1p_series(x: DD) -> DD {
+    let mut sum = d(0.0);
+    let mut pow = d(1.0);
+    for n in 1..=24 {
+        pow = pow.mul(x);
+        let term = pow.div(d(n as f64));
+        sum = if n % 2 == 1 {
+            sum.add(term)
+        } else {
+            sum.sub(term)
+        };
+    }
+    sum
+}
+
+pub fn ln1p_dd(x: f64) -> DD {
+    if x.abs() < 0.01 {
+        ln1p_series(d(x))
+    } else {
+        let (s, e) = two_sum(1.0, x);
+        ln_dd(dd(s, e))
+    }
+}
+
+/// Error of `got` against the exact value `v * 2^k`, in ULPs of the exact value
+/// (subnormal results measured in units of 2^-1074). Returns a fraction.
+pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {
+    if got.is_nan() {
+        return f64::INFINITY;
+    }
+    // scale `got` into v's range exactly (powers of two; split to avoid overflow)
+    let s = |x: f64, k: i32| {
+        let k1 = k / 2;
+        x * 2f64.powi(k1) * 2f64.powi(k - k1)
+    };
+    let true_mag = v.hi.abs();
+    // exponent of the true value (in scaled units) -> ulp
+    let e = true_mag.log2().floor() as i32 + k; // exponent of exact value
+    let ulp_exp = (e - 52).max(-1074);
+    let g = if got.is_infinite() {
+        // correct iff the exact value rounds to inf: |v 2^k| >= 2^1024 (1 - 2^-54)
+        let limit = s(1.0 - 2f64.powi(-54), 1024 - k);
+        return if v.hi.abs() >= limit && got.signum() == v.hi.signum() {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    } else {
+        s(got, -k)
+    };
+    let diff = d(g).sub(v);
+    (diff.hi / s(1.0, ulp_exp - k)).abs()
+}
