@@ -4,7 +4,7 @@ pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::output::{KernelOutput, OutBuf, OutView};
-pub use crate::pass::{pass, pass_strict};
+pub use crate::pass::{pass, pass_strict, Current};
 pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, Mean, Min, Prod, Sum, Var};
 pub use crate::target::{level, Target};
 pub use core::cell::Cell;
@@ -21,13 +21,23 @@ pub fn check_len(
     if left_len == right_len {
         Ok(())
     } else {
-        Err(KernelError::LengthMismatch { kernel, left, left_len, right, right_len })
+        Err(KernelError::LengthMismatch {
+            kernel,
+            left,
+            left_len,
+            right,
+            right_len,
+        })
     }
 }
 
 /// Checks that a `min`/`max`/`argmin`/`argmax` reduction has at least one element.
 #[inline]
-pub fn check_nonempty(kernel: &'static str, reduction: &'static str, n: usize) -> Result<(), KernelError> {
+pub fn check_nonempty(
+    kernel: &'static str,
+    reduction: &'static str,
+    n: usize,
+) -> Result<(), KernelError> {
     if n > 0 {
         Ok(())
     } else {

@@ -178,57 +178,109 @@ macro_rules! float_impl {
     ($t:ty) => {
         impl Float for $t {
             #[inline(always)]
-            fn from_f64(x: f64) -> Self { x as $t }
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
             #[inline(always)]
-            fn to_f64(self) -> f64 { self as f64 }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
             #[inline(always)]
-            fn from_usize(n: usize) -> Self { n as $t }
+            fn from_usize(n: usize) -> Self {
+                n as $t
+            }
             #[inline(always)]
-            fn abs(self) -> Self { <$t>::abs(self) }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
             #[inline(always)]
-            fn sqrt(self) -> Self { <$t>::sqrt(self) }
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
             #[inline(always)]
-            fn cbrt(self) -> Self { <$t>::cbrt(self) }
+            fn cbrt(self) -> Self {
+                <$t>::cbrt(self)
+            }
             #[inline(always)]
-            fn exp(self) -> Self { <$t>::exp(self) }
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
             #[inline(always)]
-            fn ln(self) -> Self { <$t>::ln(self) }
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
             #[inline(always)]
-            fn powi(self, n: i32) -> Self { <$t>::powi(self, n) }
+            fn powi(self, n: i32) -> Self {
+                <$t>::powi(self, n)
+            }
             #[inline(always)]
-            fn powf(self, y: Self) -> Self { <$t>::powf(self, y) }
+            fn powf(self, y: Self) -> Self {
+                <$t>::powf(self, y)
+            }
             #[inline(always)]
-            fn sin(self) -> Self { <$t>::sin(self) }
+            fn sin(self) -> Self {
+                <$t>::sin(self)
+            }
             #[inline(always)]
-            fn cos(self) -> Self { <$t>::cos(self) }
+            fn cos(self) -> Self {
+                <$t>::cos(self)
+            }
             #[inline(always)]
-            fn tanh(self) -> Self { <$t>::tanh(self) }
+            fn tanh(self) -> Self {
+                <$t>::tanh(self)
+            }
             #[inline(always)]
-            fn floor(self) -> Self { <$t>::floor(self) }
+            fn floor(self) -> Self {
+                <$t>::floor(self)
+            }
             #[inline(always)]
-            fn ceil(self) -> Self { <$t>::ceil(self) }
+            fn ceil(self) -> Self {
+                <$t>::ceil(self)
+            }
             #[inline(always)]
-            fn round(self) -> Self { <$t>::round(self) }
+            fn round(self) -> Self {
+                <$t>::round(self)
+            }
             #[inline(always)]
-            fn trunc(self) -> Self { <$t>::trunc(self) }
+            fn trunc(self) -> Self {
+                <$t>::trunc(self)
+            }
             #[inline(always)]
-            fn min(self, other: Self) -> Self { <$t>::min(self, other) }
+            fn min(self, other: Self) -> Self {
+                <$t>::min(self, other)
+            }
             #[inline(always)]
-            fn max(self, other: Self) -> Self { <$t>::max(self, other) }
+            fn max(self, other: Self) -> Self {
+                <$t>::max(self, other)
+            }
             #[inline(always)]
-            fn clamp(self, lo: Self, hi: Self) -> Self { <$t>::clamp(self, lo, hi) }
+            fn clamp(self, lo: Self, hi: Self) -> Self {
+                <$t>::clamp(self, lo, hi)
+            }
             #[inline(always)]
-            fn mul_add(self, a: Self, b: Self) -> Self { <$t>::mul_add(self, a, b) }
+            fn mul_add(self, a: Self, b: Self) -> Self {
+                <$t>::mul_add(self, a, b)
+            }
             #[inline(always)]
-            fn hypot(self, other: Self) -> Self { <$t>::hypot(self, other) }
+            fn hypot(self, other: Self) -> Self {
+                <$t>::hypot(self, other)
+            }
             #[inline(always)]
-            fn recip(self) -> Self { <$t>::recip(self) }
+            fn recip(self) -> Self {
+                <$t>::recip(self)
+            }
             #[inline(always)]
-            fn signum(self) -> Self { <$t>::signum(self) }
+            fn signum(self) -> Self {
+                <$t>::signum(self)
+            }
             #[inline(always)]
-            fn is_nan(self) -> bool { <$t>::is_nan(self) }
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
             #[inline(always)]
-            fn is_finite(self) -> bool { <$t>::is_finite(self) }
+            fn is_finite(self) -> bool {
+                <$t>::is_finite(self)
+            }
         }
     };
 }

@@ -3,24 +3,27 @@
 //!
 //! # Reduction order (the determinism contract)
 //! The order depends on `n` alone, never on the CPU level or the thread count:
-//! - the input is cut into blocks of [`BLOCK`] elements;
-//! - inside a block, element `i` goes to lane `i % LANES` ([`LANES`] = 16) for the full
-//!   groups of 16; the lanes are combined by a fixed pairwise tree (lane `j` with `j + 8`,
-//!   then `+4`, `+2`, `+1`); the block's last `< 16` elements are then added one by one;
-//! - block results are combined pairwise by a binary counter over the block index
-//!   ([`Cascade`]), so rounding error grows like `log n`, and a parallel split on
-//!   power-of-two block boundaries computes the same tree.
+//! - element `i < n - n % 16` goes to lane `i % 16` of 16 lane accumulators;
+//! - the lanes restart at every block of [`BLOCK`] elements, and the blocks' 16-lane results
+//!   are combined lane by lane, pairwise, by a binary counter over the block index
+//!   ([`Cascade`]): rounding error grows like `log n` as in NumPy's pairwise sum, and a
+//!   parallel split on power-of-two block boundaries computes the same tree;
+//! - the 16 lanes are then combined by a fixed pairwise tree (lane `j` with `j + 8`, then
+//!   `+4`, `+2`, `+1`);
+//! - the last `n % 16` elements are added one by one, in order.
 //!
 //! The 16 lanes are independent accumulators: LLVM keeps them in vector registers (two zmm,
 //! four ymm or eight xmm), which is what makes a float reduction vectorize without changing
-//! its result between clones.
+//! its result between clones. Combining lanes only once, at the end, keeps the per-block
+//! work to one vectorized lane-wise merge.
 
 use crate::reduce::Reducer;
+use std::mem::MaybeUninit;
 
 /// Elements per block.
 pub const BLOCK: usize = 2048;
 /// Lane accumulators per block.
-pub const LANES: usize = 16;
+pub const LANES: usize = 32;
 
 /// The reductions of one pass: a tuple of [`Reducer`]s (or `()`).
 pub trait Reducers {
@@ -90,6 +93,66 @@ impl<T: Copy> Sink for &[std::cell::Cell<T>] {
     }
 }
 
+/// One array read by a pass: element `i` of a slice, or the current value of an output cell.
+pub trait Source {
+    /// The element.
+    type Item;
+    /// How many elements there are.
+    fn len(&self) -> usize;
+    /// `true` when there is no element.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Element `i`.
+    ///
+    /// # Safety
+    /// `i < self.len()`.
+    unsafe fn get(&self, i: usize) -> Self::Item;
+}
+
+impl<T: Copy> Source for &[T] {
+    type Item = T;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        <[T]>::len(self)
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: forwarded contract, i < len.
+        unsafe { *self.get_unchecked(i) }
+    }
+}
+
+/// The current elements of an output (`y += x` reads `y`).
+pub struct Current<'a, T>(pub &'a [std::cell::Cell<T>]);
+
+impl<T: Copy> Source for Current<'_, T> {
+    type Item = T;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: forwarded contract, i < len.
+        unsafe { self.0.get_unchecked(i) }.get()
+    }
+}
+
+/// The arrays a pass reads: a tuple of [`Source`]s (or `()`). The driver loads element `i`
+/// of each and hands the values to the loop body, so the body has no index to check.
+pub trait Sources {
+    /// A tuple of each source's element.
+    type Items;
+    /// The smallest source length (`usize::MAX` for none).
+    fn min_len(&self) -> usize;
+    /// Element `i` of every source.
+    ///
+    /// # Safety
+    /// `i < self.min_len()`.
+    unsafe fn get(&self, i: usize) -> Self::Items;
+}
+
 /// The outputs of one pass: a tuple of [`Sink`]s (or `()`).
 pub trait Sinks {
     /// A tuple of each sink's item.
@@ -142,6 +205,20 @@ macro_rules! tuples {
             }
             fn done(&mut self) { $( self.$i.done(); )* }
         }
+        impl<$($T: Source),*> Sources for ($($T,)*) {
+            type Items = ($($T::Item,)*);
+            #[inline(always)]
+            fn min_len(&self) -> usize {
+                let mut m = usize::MAX;
+                $( m = m.min(self.$i.len()); )*
+                m
+            }
+            #[inline(always)]
+            unsafe fn get(&self, i: usize) -> Self::Items {
+                // SAFETY: forwarded contract, i < min_len <= each source's len.
+                ($( unsafe { self.$i.get(i) }, )*)
+            }
+        }
     )*};
 }
 
@@ -175,6 +252,16 @@ impl Reducers for () {
     fn finish(&self, _: (), _: usize) {}
 }
 
+impl Sources for () {
+    type Items = ();
+    #[inline(always)]
+    fn min_len(&self) -> usize {
+        usize::MAX
+    }
+    #[inline(always)]
+    unsafe fn get(&self, _: usize) {}
+}
+
 impl Sinks for () {
     type Items = ();
     #[inline(always)]
@@ -187,38 +274,52 @@ impl Sinks for () {
 }
 
 /// Pairwise combination of block results by a binary counter over the block index: level
-/// `k` holds the result of `2^k` consecutive blocks.
+/// `k` holds the result of `2^k` consecutive blocks, and bit `k` of `blocks` says whether
+/// level `k` is occupied.
 pub struct Cascade<A> {
-    levels: [Option<A>; usize::BITS as usize],
+    levels: [MaybeUninit<A>; LEVELS],
+    blocks: usize,
 }
+
+/// Levels of the cascade: 2^40 blocks of 2048 elements is far more than memory can hold.
+const LEVELS: usize = 40;
 
 impl<A: Copy> Cascade<A> {
     /// No blocks yet.
     #[inline(always)]
     pub fn new() -> Self {
-        Cascade { levels: [None; usize::BITS as usize] }
+        Cascade {
+            levels: [const { MaybeUninit::uninit() }; LEVELS],
+            blocks: 0,
+        }
     }
 
     /// Adds the next block's result.
     #[inline(always)]
     pub fn push(&mut self, mut acc: A, merge: impl Fn(A, A) -> A) {
         let mut k = 0;
-        while let Some(earlier) = self.levels[k].take() {
-            acc = merge(earlier, acc);
+        while self.blocks & (1 << k) != 0 {
+            // SAFETY: bit k of `blocks` is set only after level k was written.
+            acc = merge(unsafe { self.levels[k].assume_init() }, acc);
             k += 1;
         }
-        self.levels[k] = Some(acc);
+        self.levels[k].write(acc);
+        self.blocks += 1;
     }
 
     /// The result of every block pushed, `identity` for none.
     #[inline(always)]
-    pub fn finish(self, identity: A, merge: impl Fn(A, A) -> A) -> A {
+    pub fn finish(&self, identity: A, merge: impl Fn(A, A) -> A) -> A {
         let mut total: Option<A> = None;
-        for earlier in self.levels.into_iter().flatten() {
-            total = Some(match total {
-                None => earlier,
-                Some(later) => merge(earlier, later),
-            });
+        for k in 0..LEVELS {
+            if self.blocks & (1 << k) != 0 {
+                // SAFETY: bit k of `blocks` is set only after level k was written.
+                let earlier = unsafe { self.levels[k].assume_init() };
+                total = Some(match total {
+                    None => earlier,
+                    Some(later) => merge(earlier, later),
+                });
+            }
         }
         total.unwrap_or(identity)
     }
@@ -230,74 +331,109 @@ impl<A: Copy> Default for Cascade<A> {
     }
 }
 
-#[inline(always)]
-fn check_sinks<S: Sinks>(n: usize, sinks: &S) {
-    assert!(sinks.min_len() >= n, "loopfuse: an output has {} elements, the pass needs {n}", sinks.min_len());
+/// The fixed pairwise tree over the 16 lanes: lane `j` with `j + 8`, then `+4`, `+2`, `+1`.
+///
+/// Out of line on purpose: inlined, this tree leads LLVM's SLP vectorizer to pack the lane
+/// accumulators two by two (xmm) even in the AVX-512 clone; out of line, the hot loop keeps
+/// them in full-width registers. It runs once per pass.
+#[inline(never)]
+fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs {
+    let mut lanes = *lanes;
+    let mut width = LANES / 2;
+    while width > 0 {
+        for j in 0..width {
+            lanes[j] = reducers.merge(lanes[j], lanes[j + width]);
+        }
+        width /= 2;
+    }
+    lanes[0]
 }
 
-/// Runs one pass over `0..n` in the deterministic lane/block order (module docs): `body(i)`
-/// yields element `i`'s reduction items and output values.
+#[inline(always)]
+fn check_lengths<Src: Sources, S: Sinks>(n: usize, sources: &Src, sinks: &S) {
+    // The generated code checked every length against the user's arrays already; this
+    // guards the unchecked reads and writes below.
+    assert!(
+        sources.min_len() >= n,
+        "loopfuse: an input has {} elements, the pass needs {n}",
+        sources.min_len()
+    );
+    assert!(
+        sinks.min_len() >= n,
+        "loopfuse: an output has {} elements, the pass needs {n}",
+        sinks.min_len()
+    );
+}
+
+/// Runs one pass over `0..n` in the deterministic lane/block order (module docs): `body`
+/// gets element `i` of every source and yields its reduction items and output values.
 ///
 /// ```
 /// use loopfuse_runtime::pass::pass;
 /// use loopfuse_runtime::reduce::{Max, Sum};
-/// let x = [1.0, -4.0, 2.5];
-/// let (s, m) = pass(x.len(), (Sum::new(), Max::new()), (), |i| ((x[i], x[i]), ()));
+/// let x: &[f64] = &[1.0, -4.0, 2.5];
+/// let (s, m) = pass(x.len(), (x,), (Sum::new(), Max::new()), (), |(x,)| ((x, x), ()));
 /// assert_eq!((s, m), (-0.5, 2.5));
 /// ```
 #[inline(always)]
-pub fn pass<R: Reducers, S: Sinks>(
+pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
     n: usize,
+    sources: Src,
     reducers: R,
     mut sinks: S,
-    mut body: impl FnMut(usize) -> (R::Items, S::Items),
+    mut body: impl FnMut(Src::Items) -> (R::Items, S::Items),
 ) -> R::Outputs {
-    check_sinks(n, &sinks);
+    check_lengths(n, &sources, &sinks);
     if R::NONE {
         for i in 0..n {
-            let (_, values) = body(i);
-            // SAFETY: i < n <= sinks.min_len() (checked above).
+            // SAFETY: i < n <= min_len of sources and sinks (checked above).
+            let (_, values) = body(unsafe { sources.get(i) });
+            // SAFETY: as above.
             unsafe { sinks.put(i, values) };
         }
         sinks.done();
         return reducers.finish(reducers.identity(), n);
     }
-    let merge = |l, r| reducers.merge(l, r);
+    // Lane-wise merge of two 16-lane partial results (vectorizes inside the clone).
+    let merge_lanes = |l: [R::Accs; LANES], r: [R::Accs; LANES]| {
+        let mut out = l;
+        for j in 0..LANES {
+            out[j] = reducers.merge(l[j], r[j]);
+        }
+        out
+    };
+    let groups_end = n - n % LANES;
     let mut cascade = Cascade::new();
     let mut start = 0;
-    while start < n {
-        let end = start + (n - start).min(BLOCK);
+    while start < groups_end {
+        let end = start + (groups_end - start).min(BLOCK);
         let mut lanes = [reducers.identity(); LANES];
         let mut i = start;
-        while end - i >= LANES {
+        while i < end {
             for (j, lane) in lanes.iter_mut().enumerate() {
-                let (items, values) = body(i + j);
+                // SAFETY: i + j < end <= groups_end <= n <= min_len of sources and sinks
+                // (end - start is a multiple of LANES).
+                let (items, values) = body(unsafe { sources.get(i + j) });
                 reducers.update(lane, items, i + j);
-                // SAFETY: i + j < i + LANES <= end <= n <= sinks.min_len().
+                // SAFETY: as above.
                 unsafe { sinks.put(i + j, values) };
             }
             i += LANES;
         }
-        let mut width = LANES / 2;
-        while width > 0 {
-            for j in 0..width {
-                lanes[j] = reducers.merge(lanes[j], lanes[j + width]);
-            }
-            width /= 2;
-        }
-        let mut acc = lanes[0];
-        while i < end {
-            let (items, values) = body(i);
-            reducers.update(&mut acc, items, i);
-            // SAFETY: i < end <= n <= sinks.min_len().
-            unsafe { sinks.put(i, values) };
-            i += 1;
-        }
-        cascade.push(acc, merge);
+        cascade.push(lanes, merge_lanes);
         start = end;
     }
+    let lanes = cascade.finish([reducers.identity(); LANES], merge_lanes);
+    let mut acc = combine_lanes(&reducers, &lanes);
+    for i in groups_end..n {
+        // SAFETY: i < n <= min_len of sources and sinks.
+        let (items, values) = body(unsafe { sources.get(i) });
+        reducers.update(&mut acc, items, i);
+        // SAFETY: as above.
+        unsafe { sinks.put(i, values) };
+    }
     sinks.done();
-    reducers.finish(cascade.finish(reducers.identity(), merge), n)
+    reducers.finish(acc, n)
 }
 
 /// Runs one pass in exact source order (`#[kernel(strict)]`): one accumulator per
@@ -306,21 +442,23 @@ pub fn pass<R: Reducers, S: Sinks>(
 /// ```
 /// use loopfuse_runtime::pass::pass_strict;
 /// use loopfuse_runtime::reduce::Sum;
-/// let x = [0.1, 0.2, 0.3];
-/// let (s,) = pass_strict(3, (Sum::new(),), (), |i| ((x[i],), ()));
+/// let x: &[f64] = &[0.1, 0.2, 0.3];
+/// let (s,) = pass_strict(3, (x,), (Sum::new(),), (), |(x,)| ((x,), ()));
 /// assert_eq!(s, (0.0 + 0.1) + 0.2 + 0.3);
 /// ```
 #[inline(always)]
-pub fn pass_strict<R: Reducers, S: Sinks>(
+pub fn pass_strict<Src: Sources, R: Reducers, S: Sinks>(
     n: usize,
+    sources: Src,
     reducers: R,
     mut sinks: S,
-    mut body: impl FnMut(usize) -> (R::Items, S::Items),
+    mut body: impl FnMut(Src::Items) -> (R::Items, S::Items),
 ) -> R::Outputs {
-    check_sinks(n, &sinks);
+    check_lengths(n, &sources, &sinks);
     let mut acc = reducers.identity();
     for i in 0..n {
-        let (items, values) = body(i);
+        // SAFETY: i < n <= min_len of sources and sinks (checked above).
+        let (items, values) = body(unsafe { sources.get(i) });
         reducers.update(&mut acc, items, i);
         // SAFETY: i < n <= sinks.min_len() (checked above).
         unsafe { sinks.put(i, values) };

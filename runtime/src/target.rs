@@ -31,7 +31,13 @@ pub enum Target {
 
 impl Target {
     /// Every level, lowest first within each architecture.
-    pub const ALL: [Target; 5] = [Target::Generic, Target::V2, Target::V3, Target::V4, Target::Neon];
+    pub const ALL: [Target; 5] = [
+        Target::Generic,
+        Target::V2,
+        Target::V3,
+        Target::V4,
+        Target::Neon,
+    ];
 
     /// The name used by `LOOPFUSE_TARGET` (`generic`, `v2`, `v3`, `v4`, `neon`).
     pub fn name(self) -> &'static str {
@@ -106,7 +112,11 @@ mod x86 {
             && has!("f16c")
     }
     pub fn v4() -> bool {
-        has!("avx512f") && has!("avx512bw") && has!("avx512cd") && has!("avx512dq") && has!("avx512vl")
+        has!("avx512f")
+            && has!("avx512bw")
+            && has!("avx512cd")
+            && has!("avx512dq")
+            && has!("avx512vl")
     }
 }
 
@@ -221,7 +231,10 @@ pub fn with_target<R>(target: Target, f: impl FnOnce() -> R) -> R {
         supported_targets().contains(&target),
         "loopfuse: target `{}` is not supported here (supported: {:?})",
         target.name(),
-        supported_targets().iter().map(|t| t.name()).collect::<Vec<_>>()
+        supported_targets()
+            .iter()
+            .map(|t| t.name())
+            .collect::<Vec<_>>()
     );
     struct Restore(u8);
     impl Drop for Restore {

@@ -1,0 +1,260 @@
+//! Code generation: kernel IR + plan -> the user's function with fused loops inside.
+//!
+//! Shape of the output (see `cargo expand`):
+//! ```text
+//! fn kernel(x: &[f64], ..) -> R {
+//!     use ::loopfuse::__private as __lf;
+//!     let x = __lf::KernelInput::contiguous(&x);      // inputs as slices
+//!     __lf::expect(__lf::check_len(..));              // shapes, before any work
+//!     fn __body(x: &[f64], ..) -> R { .. }           // the fused loops, once
+//!     fn __v4(..) -> R { __body(..) }                // #[target_feature] clones
+//!     match __lf::level() { .. }                      // dispatch
+//! }
+//! ```
+
+use crate::ir::*;
+use crate::plan::Plan;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use std::collections::BTreeSet;
+use syn::spanned::Spanned;
+
+pub struct Options<'a> {
+    pub strict: bool,
+    pub targets: Option<&'a [String]>,
+}
+
+fn node_ident(n: NodeId) -> syn::Ident {
+    format_ident!("__a{}", n)
+}
+
+fn n_ident(class: Class) -> syn::Ident {
+    format_ident!("__n{}", class)
+}
+
+fn operand(o: &Operand) -> TokenStream {
+    match o {
+        Operand::Array(n) => node_ident(*n).into_token_stream(),
+        Operand::Scalar(s) => s.tokens.clone(),
+    }
+}
+
+/// One element of a node, as a Rust expression over element variables.
+fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
+    match &k.nodes[n].op {
+        // Inside the loop body a parameter's name is its current element.
+        Op::Input(p) | Op::Current(p) => k.params[*p].ident.to_token_stream(),
+        Op::Splat(s) => s.tokens.clone(),
+        Op::Unary(op, a) => {
+            let a = operand(a);
+            quote!(#op #a)
+        }
+        Op::Binary(op, a, b) => {
+            let (a, b) = (operand(a), operand(b));
+            quote!(#a #op #b)
+        }
+        Op::Cast(a, ty) => {
+            let a = operand(a);
+            quote!(#a as #ty)
+        }
+        Op::Method(m, recv, args) => {
+            let recv = operand(recv);
+            let args = args.iter().map(operand);
+            quote!(#recv.#m(#(#args),*))
+        }
+        Op::Call(f, args) => {
+            let args = args.iter().map(operand);
+            quote!(#f(#(#args),*))
+        }
+        Op::Select(c, a, b) => {
+            let (c, a, b) = (operand(c), operand(a), operand(b));
+            quote!(if #c { #a } else { #b })
+        }
+    }
+}
+
+fn operands(op: &Op) -> Vec<&Operand> {
+    match op {
+        Op::Input(_) | Op::Current(_) | Op::Splat(_) => Vec::new(),
+        Op::Unary(_, a) | Op::Cast(a, _) => vec![a],
+        Op::Binary(_, a, b) => vec![a, b],
+        Op::Method(_, r, args) => std::iter::once(r).chain(args).collect(),
+        Op::Call(_, args) => args.iter().collect(),
+        Op::Select(c, a, b) => vec![c, a, b],
+    }
+}
+
+fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
+    if into.insert(n) {
+        for o in operands(&k.nodes[n].op) {
+            if let Operand::Array(m) = o {
+                collect_nodes(k, *m, into);
+            }
+        }
+    }
+}
+
+fn reducer(k: &Kernel, r: RedId) -> TokenStream {
+    let red = &k.reductions[r];
+    let mean = red.mean.map(|m| format_ident!("__r{}", m));
+    match red.kind {
+        RedKind::Sum => quote!(__lf::Sum::new()),
+        RedKind::Prod => quote!(__lf::Prod::new()),
+        RedKind::Mean => quote!(__lf::Mean::new()),
+        RedKind::Var => quote!(__lf::Var::new(#mean)),
+        RedKind::Std => quote!(__lf::Var::std(#mean)),
+        RedKind::Min => quote!(__lf::Min::new()),
+        RedKind::Max => quote!(__lf::Max::new()),
+        RedKind::ArgMin => quote!(__lf::ArgMin::new()),
+        RedKind::ArgMax => quote!(__lf::ArgMax::new()),
+        RedKind::Any => quote!(__lf::Any),
+        RedKind::All => quote!(__lf::All),
+        RedKind::Count => quote!(__lf::Count),
+    }
+}
+
+/// One fused loop.
+fn pass(k: &Kernel, p: &crate::plan::Pass, strict: bool) -> TokenStream {
+    let mut needed = BTreeSet::new();
+    for &r in &p.reductions {
+        collect_nodes(k, k.reductions[r].arg, &mut needed);
+    }
+    for &s in &p.sinks {
+        collect_nodes(k, k.sinks[s].node, &mut needed);
+    }
+    let lets = needed.iter().map(|&n| {
+        let (id, e) = (node_ident(n), node_expr(k, n));
+        quote!(let #id = #e;)
+    });
+    let items = p.reductions.iter().map(|&r| node_ident(k.reductions[r].arg));
+    let values = p.sinks.iter().map(|&s| node_ident(k.sinks[s].node));
+    let reducers = p.reductions.iter().map(|&r| reducer(k, r));
+    let mut allocs = TokenStream::new();
+    let n = n_ident(p.class);
+    let sinks = p.sinks.iter().map(|&s| match k.sinks[s].target {
+        SinkTarget::Fresh(o) => {
+            let o = format_ident!("__o{}", o);
+            allocs.extend(quote!(let mut #o = __lf::OutBuf::new(#n);));
+            quote!(&mut #o)
+        }
+        SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
+    });
+    let sinks: Vec<_> = sinks.collect();
+    let results = p.reductions.iter().map(|&r| format_ident!("__r{}", r));
+    let driver = if strict { quote!(pass_strict) } else { quote!(pass) };
+    let (mut names, mut sources) = (Vec::new(), Vec::new());
+    for &n in &needed {
+        match k.nodes[n].op {
+            Op::Input(p) => {
+                let x = &k.params[p].ident;
+                names.push(x);
+                sources.push(quote!(#x));
+            }
+            Op::Current(p) => {
+                let y = &k.params[p].ident;
+                names.push(y);
+                sources.push(quote!(__lf::Current(#y)));
+            }
+            _ => {}
+        }
+    }
+    let call = quote! {
+        __lf::#driver(#n, (#(#sources,)*), (#(#reducers,)*), (#(#sinks,)*), |(#(#names,)*)| {
+            #(#lets)*
+            ((#(#items,)*), (#(#values,)*))
+        })
+    };
+    if p.reductions.is_empty() {
+        quote!(#allocs #call;)
+    } else {
+        quote!(#allocs let (#(#results,)*) = #call;)
+    }
+}
+
+/// The statements of `__body`: lengths, then stage by stage scalar lets and loops, then the result.
+pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
+    let mut out = TokenStream::new();
+    let used: BTreeSet<Class> = plan.passes.iter().map(|p| p.class).collect();
+    for (i, p) in k.params.iter().enumerate() {
+        if matches!(p.kind, ParamKind::Scalar) {
+            continue;
+        }
+        let root = k.class_of(i);
+        let (x, n) = (&p.ident, n_ident(root));
+        if root == i && used.contains(&root) {
+            out.extend(quote!(let #n = #x.len();));
+        }
+    }
+    for stage in 0..=plan.stages {
+        for (l, s) in k.lets.iter().zip(&plan.let_stage) {
+            if *s == stage {
+                let (name, value) = (&l.name, &l.value.tokens);
+                out.extend(match &l.ty {
+                    Some(ty) => quote!(let #name: #ty = #value;),
+                    None => quote!(let #name = #value;),
+                });
+            }
+        }
+        for p in plan.passes.iter().filter(|p| p.stage == stage) {
+            out.extend(pass(k, p, opts.strict));
+        }
+    }
+    out.extend(k.result.tokens.clone());
+    out
+}
+
+/// The body's parameters, the arguments the dispatcher passes, and the conversions before it.
+pub struct Signature {
+    pub params: Vec<TokenStream>,
+    pub args: Vec<TokenStream>,
+    pub args_in_body: Vec<TokenStream>,
+    pub prelude: TokenStream,
+    pub finish: TokenStream,
+}
+
+pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
+    let mut s = Signature { params: Vec::new(), args: Vec::new(), args_in_body: Vec::new(), prelude: TokenStream::new(), finish: TokenStream::new() };
+    let tys = func.sig.inputs.iter().filter_map(|a| match a {
+        syn::FnArg::Typed(pt) => Some(&pt.ty),
+        syn::FnArg::Receiver(_) => None,
+    });
+    for (p, ty) in k.params.iter().zip(tys) {
+        let x = &p.ident;
+        match &p.kind {
+            ParamKind::Scalar => {
+                s.params.push(quote!(#x: #ty));
+                s.args.push(quote!(#x));
+            }
+            ParamKind::Input { elem } => {
+                s.prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::contiguous(&#x);));
+                s.params.push(quote!(#x: &[#elem]));
+                s.args.push(quote!(&#x));
+            }
+            ParamKind::Output { elem } => {
+                s.prelude.extend(quote_spanned!(ty.span()=> let mut #x = __lf::KernelOutput::out_view(#x);));
+                s.params.push(quote!(#x: &[__lf::Cell<#elem>]));
+                s.args.push(quote!(#x.cells()));
+                s.finish.extend(quote!(#x.finish();));
+            }
+        }
+        s.args_in_body.push(x.to_token_stream());
+    }
+    s
+}
+
+/// Length and emptiness checks, run before dispatch so a bad call does no work.
+pub fn checks(k: &Kernel, name: &str, result: bool) -> TokenStream {
+    let wrap = |call: TokenStream| if result { quote!(#call?;) } else { quote!(__lf::expect(#call);) };
+    let mut out = TokenStream::new();
+    for c in &k.checks {
+        let (l, r) = (&k.params[c.left].ident, &k.params[c.right].ident);
+        let (ls, rs) = (l.to_string(), r.to_string());
+        out.extend(wrap(quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len()))));
+    }
+    for red in k.reductions.iter().filter(|r| r.kind.needs_nonempty()) {
+        let x = &k.params[k.node_class(red.arg)].ident;
+        let text = &red.text;
+        out.extend(wrap(quote!(__lf::check_nonempty(#name, #text, #x.len()))));
+    }
+    out
+}

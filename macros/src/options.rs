@@ -1,0 +1,66 @@
+//! `#[kernel(...)]` options.
+
+use syn::parse::Parser;
+
+pub const PARALLEL: &str = "parallel";
+pub const STRICT: &str = "strict";
+pub const TARGETS: &str = "targets";
+const ALL: &str = "`parallel`, `strict`, `targets(..)`";
+
+/// The clone levels, as named in `targets(..)` and `LOOPFUSE_TARGET`.
+pub const LEVELS: [&str; 5] = ["generic", "v2", "v3", "v4", "neon"];
+
+pub struct Options {
+    pub strict: bool,
+    /// Levels to clone for; `None` = all.
+    pub targets: Option<Vec<String>>,
+}
+
+/// Parses the attribute's arguments. Errors go to `ctxt`; the defaults stand in for bad options.
+pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Options {
+    let mut opts = Options { strict: false, targets: None };
+    let mut seen: Vec<String> = Vec::new();
+    let parser = syn::meta::parser(|meta| {
+        let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        if seen.contains(&name) {
+            return Err(meta.error(format!("duplicate option `{name}`")));
+        }
+        seen.push(name.clone());
+        match name.as_str() {
+            STRICT => {
+                opts.strict = true;
+                Ok(())
+            }
+            PARALLEL => Err(meta.error(
+                "`parallel` is not available yet: kernels run on one thread; remove the option",
+            )),
+            TARGETS => {
+                let mut list = Vec::new();
+                meta.parse_nested_meta(|t| {
+                    let level = t.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                    if !LEVELS.contains(&level.as_str()) {
+                        return Err(t.error(format!(
+                            "unknown target `{level}`, expected one of: `generic`, `v2`, `v3`, `v4`, `neon`"
+                        )));
+                    }
+                    if list.contains(&level) {
+                        return Err(t.error(format!("duplicate target `{level}`")));
+                    }
+                    list.push(level);
+                    Ok(())
+                })?;
+                opts.targets = Some(list);
+                Ok(())
+            }
+            _ => {
+                let path = &meta.path;
+                let shown = quote::quote!(#path).to_string().replace(' ', "");
+                Err(meta.error(format!("unknown option `{shown}`, expected one of: {ALL}")))
+            }
+        }
+    });
+    if let Err(e) = parser.parse2(args) {
+        ctxt.push(e);
+    }
+    opts
+}
