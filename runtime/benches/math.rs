@@ -36,7 +36,15 @@ macro_rules! wrappers {
     )*};
 }
 
-wrappers!(exp_slice, exp2_slice, exp_m1_slice, ln_slice, log2_slice, log10_slice, ln_1p_slice);
+wrappers!(
+    exp_slice,
+    exp2_slice,
+    exp_m1_slice,
+    ln_slice,
+    log2_slice,
+    log10_slice,
+    ln_1p_slice
+);
 
 fn has_v4() -> bool {
     #[cfg(target_arch = "x86_64")]

@@ -184,7 +184,10 @@ fn special_values() {
                     failures.push(format!("{}({x:e}) = {got:e}, want {want:e}", c.name));
                 }
             } else if ulp_dist32(got, want) > 1 {
-                failures.push(format!("{}({x:e}) = {got:e}, want {want:e} (>1 ULP)", c.name));
+                failures.push(format!(
+                    "{}({x:e}) = {got:e}, want {want:e} (>1 ULP)",
+                    c.name
+                ));
             }
         }
     }
