@@ -19,6 +19,10 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use std::collections::BTreeSet;
 use syn::spanned::Spanned;
 
+/// Elementwise methods computed by loopfuse's vectorizable math (`runtime/src/math`), not
+/// std's scalar libm calls, which would block vectorization of the whole loop.
+const MATH: &[&str] = &["exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p"];
+
 pub struct Options<'a> {
     pub strict: bool,
     pub targets: Option<&'a [String]>,
@@ -60,7 +64,11 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
         Op::Method(m, recv, args) => {
             let recv = operand(recv);
             let args = args.iter().map(operand);
-            quote!(#recv.#m(#(#args),*))
+            if MATH.contains(&m.to_string().as_str()) {
+                quote!(__lf::math::#m(#recv #(, #args)*))
+            } else {
+                quote!(#recv.#m(#(#args),*))
+            }
         }
         Op::Call(f, args) => {
             let args = args.iter().map(operand);

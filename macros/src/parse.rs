@@ -250,7 +250,7 @@ impl<'a> Lower<'a> {
                         ctxt.error(&pt.pat, "kernel parameters must be plain names (`x: &[f64]`)");
                         continue;
                     };
-                    let kind = param_kind(&pt.ty, &generics, ctxt);
+                    let kind = param_kind(&pt.ty, generics, ctxt);
                     let index = params.len();
                     let binding = match kind {
                         ParamKind::Scalar => Binding::Scalar(Scalar {

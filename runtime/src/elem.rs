@@ -95,7 +95,8 @@ macro_rules! float_elements {
 float_elements!(f32, f64);
 
 /// The element type of a generic kernel: `fn f<T: loopfuse::Float>(x: &[T]) -> T` works for
-/// `f32` and `f64`. It has the operators and the std methods a kernel body may call.
+/// `f32` and `f64`. It has the operators and the std methods a kernel body may call; the
+/// transcendental functions come from its supertrait [`Math`](crate::math::Math).
 ///
 /// ```
 /// use loopfuse_runtime::Float;
@@ -104,7 +105,8 @@ float_elements!(f32, f64);
 /// assert_eq!(half(3.0f64).sqrt(), 1.5f64.sqrt());
 /// ```
 pub trait Float:
-    Element
+    crate::math::Math
+    + Element
     + Extremum
     + AsFloat<Float = Self>
     + PartialOrd
@@ -132,10 +134,6 @@ pub trait Float:
     fn sqrt(self) -> Self;
     /// std `cbrt`.
     fn cbrt(self) -> Self;
-    /// std `exp`.
-    fn exp(self) -> Self;
-    /// std `ln`.
-    fn ln(self) -> Self;
     /// std `powi`.
     fn powi(self, n: i32) -> Self;
     /// std `powf`.
@@ -200,14 +198,6 @@ macro_rules! float_impl {
             #[inline(always)]
             fn cbrt(self) -> Self {
                 <$t>::cbrt(self)
-            }
-            #[inline(always)]
-            fn exp(self) -> Self {
-                <$t>::exp(self)
-            }
-            #[inline(always)]
-            fn ln(self) -> Self {
-                <$t>::ln(self)
             }
             #[inline(always)]
             fn powi(self, n: i32) -> Self {

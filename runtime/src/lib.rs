@@ -4,7 +4,7 @@
 //! - [`input`] / [`output`]: array inputs as contiguous slices, outputs written once.
 //! - [`reduce`] / [`pass`]: deterministic reductions (16 lanes, fixed trees) and the loop driver.
 //! - [`math`]: vectorizable transcendental functions.
-//! - [`error`]: [`KernelError`].
+//! - [`error`]: the `KernelError` type.
 //!
 //! Users reach all of this through the `loopfuse` facade crate.
 
