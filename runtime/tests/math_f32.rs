@@ -19,6 +19,9 @@ level_wrappers!(
     log2_slice,
     log10_slice,
     ln_1p_slice,
+    tanh_slice,
+    sinh_slice,
+    cosh_slice,
 );
 
 type Levels = fn() -> Vec<(&'static str, fn(&[f32], &mut [f32]))>;
@@ -50,6 +53,9 @@ fn cases() -> Vec<Case> {
         case!(log2, log2_slice, f64::log2),
         case!(log10, log10_slice, f64::log10),
         case!(ln_1p, ln_1p_slice, f64::ln_1p),
+        case!(tanh, tanh_slice, f64::tanh),
+        case!(sinh, sinh_slice, f64::sinh),
+        case!(cosh, cosh_slice, f64::cosh),
     ]
 }
 
@@ -131,6 +137,9 @@ accuracy_tests!(
     log2 / log2_exhaustive,
     log10 / log10_exhaustive,
     ln_1p / ln_1p_exhaustive,
+    tanh / tanh_exhaustive,
+    sinh / sinh_exhaustive,
+    cosh / cosh_exhaustive,
 );
 
 fn specials32() -> Vec<f32> {

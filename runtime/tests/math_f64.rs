@@ -21,6 +21,9 @@ level_wrappers!(
     log2_slice,
     log10_slice,
     ln_1p_slice,
+    tanh_slice,
+    sinh_slice,
+    cosh_slice,
 );
 
 type RefFn = fn(f64) -> Option<(DD, i32)>;
@@ -167,6 +170,42 @@ fn cases() -> Vec<Case> {
             ],
             Some(|x| (x > -1.0 && x < f64::INFINITY).then(|| (dd::ln1p_dd(x), 0)))
         ),
+        case!(
+            tanh,
+            tanh_slice,
+            f64::tanh,
+            &[U(-20.0, 20.0), U(-1.0, 1.0), L(-60.0, 5.0, true), Any],
+            &[19.06, 19.07, 22.0, 7.450580596923828e-9, 0.55],
+            Some(|x| x.is_finite().then(|| (dd::tanh_dd(x), 0)))
+        ),
+        case!(
+            sinh,
+            sinh_slice,
+            f64::sinh,
+            &[
+                U(-712.0, 712.0),
+                U(-1.0, 1.0),
+                L(-60.0, 6.0, true),
+                U(-45.0, 45.0),
+                Any
+            ],
+            &[710.4758600739439, 710.475860073944, 40.0, 1.0, 0.01],
+            Some(|x| (x.abs() < 711.0).then(|| dd::sinh_dd(x)))
+        ),
+        case!(
+            cosh,
+            cosh_slice,
+            f64::cosh,
+            &[
+                U(-712.0, 712.0),
+                U(-1.0, 1.0),
+                L(-60.0, 6.0, true),
+                U(-45.0, 45.0),
+                Any
+            ],
+            &[710.4758600739439, 710.475860073944, 40.0, 1.0, 0.01],
+            Some(|x| (x.abs() < 711.0).then(|| dd::cosh_dd(x)))
+        ),
     ]
 }
 
@@ -281,6 +320,9 @@ accuracy_tests!(
     log2 / log2_long,
     log10 / log10_long,
     ln_1p / ln_1p_long,
+    tanh / tanh_long,
+    sinh / sinh_long,
+    cosh / cosh_long,
 );
 
 /// Special inputs must give exactly std's bits (NaN: any NaN); so must every

@@ -20,4 +20,7 @@ via_f64!(
     log2_f32 => f64m::log2_f64,
     log10_f32 => f64m::log10_f64,
     ln_1p_f32 => f64m::ln_1p_f64,
+    tanh_f32 => f64m::tanh_f64,
+    sinh_f32 => f64m::sinh_f64,
+    cosh_f32 => f64m::cosh_f64,
 );

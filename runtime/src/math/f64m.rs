@@ -31,6 +31,17 @@ const EXP_Q: [f64; 11] = [
     0.5,
 ];
 
+/// EXP_Q without its constant term: q = 0.5 + r q3.
+const EXP_Q3: [f64; 10] = {
+    let mut a = [0.0; 10];
+    let mut i = 0;
+    while i < 10 {
+        a[i] = EXP_Q[i];
+        i += 1;
+    }
+    a
+};
+
 /// R(z)/z with ln(1+f) = 2s + s R(z), s = f/(2+f), z = s^2 in [0, 0.0295].
 const LOG_R: [f64; 8] = [
     0.13088034850927555,
@@ -95,20 +106,109 @@ pub(crate) fn exp2_f64(x: f64) -> f64 {
     scale2(p, shifted_to_int(t))
 }
 
+/// e^x = 2^k (1 + r + ch + cl): `r` (|r| <= 0.347) and `ch = r^2/2` exact,
+/// `cl` small (|cl| < 0.02); `x` must already be clamped to [-746, 711].
+#[inline(always)]
+fn exp_parts(x: f64) -> (i64, f64, f64, f64) {
+    let (k, r, rlo) = exp_reduce(x);
+    // q = 0.5 + r q3
+    let q3 = horner(r, &EXP_Q3);
+    let (r2, r2e) = two_prod(r, r);
+    let cl = fma(r2, r * q3, fma(0.5, r2e, fma(r, rlo, rlo)));
+    (k, r, 0.5 * r2, cl)
+}
+
+/// e^x - 1 = hi + lo (normalized: hi = fl(hi + lo)) from `exp_parts`;
+/// needs k <= 1024.
+#[inline(always)]
+fn expm1_dd(k: i64, r: f64, ch: f64, cl: f64) -> (f64, f64) {
+    // e^x - 1 = 2 (h + h r + h ch + h cl - 1/2), h = 2^(k-1): all terms exact
+    // but h cl, summed with error-free transformations.
+    let h = pow2i(k.wrapping_sub(1));
+    let (s1, e1) = two_sum(h, -0.5);
+    let (s2, e2) = two_sum(s1, h * r);
+    let (s3, e3) = two_sum(s2, h * ch);
+    fast_two_sum(2.0 * s3, 2.0 * (e1 + e2 + e3 + h * cl))
+}
+
+/// e^x / 2 from `exp_parts`, for 2 <= k <= 1025 (overflows correctly).
+#[inline(always)]
+fn exp_half(k: i64, r: f64, ch: f64, cl: f64) -> f64 {
+    let h = pow2i(k.wrapping_sub(2));
+    let (s1, e1) = two_sum(h, h * r);
+    let (s2, e2) = two_sum(s1, h * ch);
+    2.0 * (s2 + (e1 + e2 + h * cl))
+}
+
+/// |x| below which e^x - 1, sinh and tanh round to x.
+const TINY: f64 = 5.551115123125783e-17; // 2^-54
+
 #[inline(always)]
 pub(crate) fn exp_m1_f64(x: f64) -> f64 {
     let xc = sel(x > 709.9, 709.9, x);
     let xc = sel(xc < -40.0, -40.0, xc);
-    let (k, r, rlo) = exp_reduce(xc);
-    let c = expm1_tail(r, rlo);
-    // e^x - 1 = 2 * (h + h r + h c - 1/2), h = 2^(k-1), all terms exact but h c.
-    let h = pow2i(k.wrapping_sub(1));
-    let (s1, e1) = two_sum(h, -0.5);
-    let (s2, e2) = two_sum(s1, h * r);
-    let res = 2.0 * (s2 + (e1 + e2 + h * c));
-    // |x| < 2^-54: e^x - 1 rounds to x (also keeps -0 and avoids the
-    // subnormal rounding of h * r above)
-    sel(x.abs() < 5.551115123125783e-17, x, res)
+    let (k, r, ch, cl) = exp_parts(xc);
+    let (hi, _) = expm1_dd(k, r, ch, cl);
+    // tiny |x|: keeps -0 and avoids the subnormal rounding of h * r
+    sel(x.abs() < TINY, x, hi)
+}
+
+/// (hi, lo) of n / d for d = dh + dl > 0, n = nh + nl (one division).
+#[inline(always)]
+fn div_dd(nh: f64, nl: f64, dh: f64, dl: f64) -> (f64, f64) {
+    let inv = 1.0 / dh;
+    let q0 = nh * inv;
+    let rem = fma(-q0, dh, nh) + fma(-q0, dl, nl);
+    (q0, rem * inv)
+}
+
+#[inline(always)]
+pub(crate) fn sinh_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let ac = sel(a > 710.6, 710.6, a);
+    let (k, r, ch, cl) = exp_parts(ac);
+    // a <= 40: sinh = (em + em / (1 + em)) / 2, em = e^a - 1
+    let (mh, ml) = expm1_dd(k, r, ch, cl);
+    let (dh, dl) = two_sum(1.0, mh);
+    let (qh, ql) = div_dd(mh, ml, dh, dl + ml);
+    let (s, se) = two_sum(mh, qh);
+    let small = 0.5 * (s + (se + (ml + ql)));
+    // a > 40: sinh = e^a / 2 (e^-a is below half an ulp)
+    let big = exp_half(k, r, ch, cl);
+    let res = sel(a > 40.0, big, small);
+    let res = sel(a < TINY, a, res);
+    f64::copysign(res, x)
+}
+
+#[inline(always)]
+pub(crate) fn cosh_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let ac = sel(a > 710.6, 710.6, a);
+    let (k, r, ch, cl) = exp_parts(ac);
+    // a <= 40: cosh = (E + 1/E) / 2, E = e^a = 1 + em
+    let (mh, ml) = expm1_dd(k, r, ch, cl);
+    let (eh, el) = two_sum(1.0, mh);
+    let el = el + ml;
+    let (ih, il) = div_dd(1.0, 0.0, eh, el);
+    let (s, se) = two_sum(eh, ih);
+    let small = 0.5 * (s + (se + (el + il)));
+    let big = exp_half(k, r, ch, cl);
+    sel(a > 40.0, big, small)
+}
+
+#[inline(always)]
+pub(crate) fn tanh_f64(x: f64) -> f64 {
+    let a = x.abs();
+    // tanh(a) = em / (em + 2), em = e^(2a) - 1; tanh rounds to 1 above 19.1
+    let a2 = sel(a > 22.0, 44.0, a + a);
+    let (k, r, ch, cl) = exp_parts(a2);
+    let (mh, ml) = expm1_dd(k, r, ch, cl);
+    let (dh, dl) = two_sum(2.0, mh);
+    let (qh, ql) = div_dd(mh, ml, dh, dl + ml);
+    let res = qh + ql;
+    // |x| < 2^-27: tanh(x) = x - x^3/3 rounds to x
+    let res = sel(a < 7.450580596923828e-9, a, res);
+    f64::copysign(res, x)
 }
 
 // ---------------------------------------------------------------- log family

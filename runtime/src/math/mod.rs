@@ -76,6 +76,12 @@ pub trait Math: Copy {
     fn log10(self) -> Self;
     /// ln(1 + self). See [`ln_1p`].
     fn ln_1p(self) -> Self;
+    /// Hyperbolic tangent. See [`tanh`].
+    fn tanh(self) -> Self;
+    /// Hyperbolic sine. See [`sinh`].
+    fn sinh(self) -> Self;
+    /// Hyperbolic cosine. See [`cosh`].
+    fn cosh(self) -> Self;
 }
 
 macro_rules! impl_math {
@@ -99,6 +105,9 @@ impl_math!(f64,
     log2 => f64m::log2_f64,
     log10 => f64m::log10_f64,
     ln_1p => f64m::ln_1p_f64,
+    tanh => f64m::tanh_f64,
+    sinh => f64m::sinh_f64,
+    cosh => f64m::cosh_f64,
 );
 
 impl_math!(f32,
@@ -109,6 +118,9 @@ impl_math!(f32,
     log2 => f32m::log2_f32,
     log10 => f32m::log10_f32,
     ln_1p => f32m::ln_1p_f32,
+    tanh => f32m::tanh_f32,
+    sinh => f32m::sinh_f32,
+    cosh => f32m::cosh_f32,
 );
 
 macro_rules! unary {
@@ -222,4 +234,34 @@ unary! {
     /// assert!(math::ln_1p(-0.0f32).is_sign_negative());
     /// ```
     fn ln_1p / ln_1p_slice;
+    /// Hyperbolic tangent. Max error ≤ 1 ULP; odd, `tanh(±inf) = ±1`,
+    /// sign of zero kept.
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::tanh(0.0f64), 0.0);
+    /// assert_eq!(math::tanh(30.0f64), 1.0);
+    /// assert_eq!(math::tanh(f32::NEG_INFINITY), -1.0);
+    /// ```
+    fn tanh / tanh_slice;
+    /// Hyperbolic sine. Max error ≤ 1 ULP; odd, overflows to ±inf above
+    /// ~710.48 (f32: ~89.42), sign of zero kept.
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::sinh(0.0f64), 0.0);
+    /// assert!((math::sinh(1.0f64) - 1.1752011936438014).abs() <= 2.0 * f64::EPSILON);
+    /// assert_eq!(math::sinh(f32::NEG_INFINITY), f32::NEG_INFINITY);
+    /// ```
+    fn sinh / sinh_slice;
+    /// Hyperbolic cosine. Max error ≤ 1 ULP; even, overflows to inf above
+    /// ~710.48 (f32: ~89.42).
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::cosh(0.0f64), 1.0);
+    /// assert_eq!(math::cosh(-1000.0f64), f64::INFINITY);
+    /// assert_eq!(math::cosh(0.0f32), 1.0);
+    /// ```
+    fn cosh / cosh_slice;
 }

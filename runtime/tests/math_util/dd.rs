@@ -162,6 +162,61 @@ pub fn ln1p_dd(x: f64) -> DD {
     }
 }
 
+/// sinh as (value, k).
+pub fn sinh_dd(x: f64) -> (DD, i32) {
+    let a = x.abs();
+    let (v, k) = if a < 0.01 {
+        let mut sum = d(0.0);
+        let mut term = d(a);
+        for n in 1..=10 {
+            sum = sum.add(term);
+            term = term
+                .mul(d(a))
+                .mul(d(a))
+                .div(d(((2 * n) * (2 * n + 1)) as f64));
+        }
+        (sum, 0)
+    } else if a < 40.0 {
+        let (e, k) = exp_dd(d(a));
+        let e = e.mul_pow2(k);
+        (e.sub(d(1.0).div(e)).mul(d(0.5)), 0)
+    } else {
+        let (e, k) = exp_dd(d(a));
+        (e, k - 1)
+    };
+    (if x < 0.0 { v.neg() } else { v }, k)
+}
+
+/// cosh as (value, k).
+pub fn cosh_dd(x: f64) -> (DD, i32) {
+    let a = x.abs();
+    if a < 40.0 {
+        let (e, k) = exp_dd(d(a));
+        let e = e.mul_pow2(k);
+        (e.add(d(1.0).div(e)).mul(d(0.5)), 0)
+    } else {
+        let (e, k) = exp_dd(d(a));
+        (e, k - 1)
+    }
+}
+
+/// tanh.
+pub fn tanh_dd(x: f64) -> DD {
+    let a = x.abs();
+    let v = if a < 20.0 {
+        let (m, k) = expm1_dd(2.0 * a);
+        let m = m.mul_pow2(k);
+        m.div(m.add(d(2.0)))
+    } else {
+        dd(1.0, -2.0 * (-2.0 * a).exp())
+    };
+    if x < 0.0 {
+        v.neg()
+    } else {
+        v
+    }
+}
+
 /// Error of `got` against the exact value `v * 2^k`, in ULPs of the exact value
 /// (subnormal results measured in units of 2^-1074). Returns a fraction.
 pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {
