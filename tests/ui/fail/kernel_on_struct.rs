@@ -1,0 +1,8 @@
+use loopfuse::kernel;
+
+#[kernel]
+struct Total {
+    value: f64,
+}
+
+fn main() {}

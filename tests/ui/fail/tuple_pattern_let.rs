@@ -1,0 +1,9 @@
+use loopfuse::kernel;
+
+#[kernel]
+fn shorter(x: &[f64], y: &[f64]) -> usize {
+    let (n, m) = (x.len(), y.len());
+    n.min(m)
+}
+
+fn main() {}
