@@ -1,0 +1,664 @@
+//! Differential tests of elementwise kernels: every kernel vs its naive scalar reading (the
+//! same body applied to one element, SPEC §1), at every supported CPU level, for every
+//! length in `LENGTHS`, with special values injected, and on unaligned sub-slices.
+//!
+//! Comparison: bit for bit, except that any NaN equals any NaN where Rust leaves the NaN
+//! payload unspecified (arithmetic); sign/bit operations (`-x`, `abs`, `copysign`, select)
+//! must keep NaN payloads too. Transcendental methods are compared to std within
+//! a reference within the bounds explained at `math!` (loopfuse's own vectorized math, SPEC §5), and bit for bit across levels.
+
+mod common;
+use common::*;
+use loopfuse::kernel;
+use ndarray::{s, Array1, ArrayView1, ArrayViewMut1};
+
+const EXACT: Cmp = Cmp::Exact;
+const NAN_ANY: Cmp = Cmp::NanAny;
+
+/// `name(x: T [gen], ...) -> R { body } cmp;` defines `mod name` with the kernel
+/// `fn k(x: &[T], ...) -> Vec<R> { body }` and a test comparing it with the closure
+/// `|x: T, ...| -> R { body }`: the same tokens read as scalar code.
+macro_rules! ew {
+    ($( $name:ident ( $($x:ident : $t:ty [$g:ident]),+ ) -> $r:ty { $($body:tt)* } $cmp:expr; )*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[kernel]
+            fn k($($x: &[$t]),+) -> Vec<$r> { $($body)* }
+            #[test]
+            fn vs_scalar() {
+                ew!(@check $name ($($x : $t [$g]),+) -> $r { $($body)* } $cmp);
+            }
+        }
+    )*};
+    (@check $name:ident ($x:ident : $t:ty [$g:ident]) -> $r:ty { $($body:tt)* } $cmp:expr) => {
+        check1(module_path!(), $g, |a| k(a), |$x: $t| -> $r { $($body)* }, $cmp)
+    };
+    (@check $name:ident ($x:ident : $t:ty [$g:ident], $y:ident : $u:ty [$h:ident]) -> $r:ty { $($body:tt)* } $cmp:expr) => {
+        check2(module_path!(), $g, $h, |a, b| k(a, b), |$x: $t, $y: $u| -> $r { $($body)* }, $cmp)
+    };
+    (@check $name:ident ($x:ident : $t:ty [$g:ident], $y:ident : $u:ty [$h:ident], $z:ident : $v:ty [$i:ident]) -> $r:ty { $($body:tt)* } $cmp:expr) => {
+        check3(module_path!(), ($g, $h, $i), |a, b, c| k(a, b, c), |$x: $t, $y: $u, $z: $v| -> $r { $($body)* }, $cmp)
+    };
+}
+
+/// `name(x, y) { body } cmp;` (or `-> bool`): `ew!` for f64 (`name::x64`) and f32 (`name::x32`).
+macro_rules! floats {
+    () => {};
+    ($name:ident ( $($x:ident),+ ) -> bool { $($body:tt)* } $cmp:expr; $($rest:tt)*) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            ew! {
+                x64 ($($x: f64 [gen_f64]),+) -> bool { $($body)* } $cmp;
+                x32 ($($x: f32 [gen_f32]),+) -> bool { $($body)* } $cmp;
+            }
+        }
+        floats!($($rest)*);
+    };
+    ($name:ident ( $($x:ident),+ ) { $($body:tt)* } $cmp:expr; $($rest:tt)*) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            ew! {
+                x64 ($($x: f64 [gen_f64]),+) -> f64 { $($body)* } $cmp;
+                x32 ($($x: f32 [gen_f32]),+) -> f32 { $($body)* } $cmp;
+            }
+        }
+        floats!($($rest)*);
+    };
+}
+
+// ---- operators ------------------------------------------------------------------------------
+
+floats! {
+    add(x, y) { x + y } NAN_ANY;
+    sub(x, y) { x - y } NAN_ANY;
+    mul(x, y) { x * y } NAN_ANY;
+    div(x, y) { x / y } NAN_ANY;
+    rem(x, y) { x % y } NAN_ANY;
+    neg(x) { -x } EXACT;
+    lt(x, y) -> bool { x < y } EXACT;
+    le(x, y) -> bool { x <= y } EXACT;
+    gt(x, y) -> bool { x > y } EXACT;
+    ge(x, y) -> bool { x >= y } EXACT;
+    eq(x, y) -> bool { x == y } EXACT;
+    ne(x, y) -> bool { x != y } EXACT;
+    mask_and(x, y) -> bool { (x > 0.0) & (y < 1.0) } EXACT;
+    mask_or(x, y) -> bool { (x > 0.0) | y.is_nan() } EXACT;
+    mask_xor(x, y) -> bool { (x > y) ^ (y >= 0.5) } EXACT;
+    mask_not(x) -> bool { !(x > 0.0) } EXACT;
+    mask_andand(x, y) -> bool { x > 0.0 && y > 0.0 } EXACT;
+    mask_oror(x, y) -> bool { x.is_nan() || y <= -1.0 } EXACT;
+    select(x, y) { if x > y { x } else { y * 2.0 } } NAN_ANY;
+    select_keeps_bits(x, y) { if x.is_nan() { y } else { x } } EXACT;
+    select_nested(x, y) { if x < 0.0 { -x } else if y.is_nan() { x } else { x - y } } NAN_ANY;
+}
+
+ew! {
+    add_i32(x: i32 [small_i32], y: i32 [small_i32]) -> i32 { x + y } EXACT;
+    sub_i32(x: i32 [small_i32], y: i32 [small_i32]) -> i32 { x - y } EXACT;
+    mul_i32(x: i32 [small_i32], y: i32 [small_i32]) -> i32 { x * y } EXACT;
+    div_i32(x: i32 [any_i32], y: i32 [nonzero_i32]) -> i32 { x / y } EXACT;
+    rem_i32(x: i32 [any_i32], y: i32 [nonzero_i32]) -> i32 { x % y } EXACT;
+    neg_i32(x: i32 [small_i32]) -> i32 { -x } EXACT;
+    add_i64(x: i64 [small_i64], y: i64 [small_i64]) -> i64 { x + y * 3 } EXACT;
+    div_i64(x: i64 [any_i64], y: i64 [nonzero_i64]) -> i64 { x / y } EXACT;
+    rem_i64(x: i64 [any_i64], y: i64 [nonzero_i64]) -> i64 { x % y } EXACT;
+    wrapping_u8(x: u8 [any_u8], y: u8 [any_u8]) -> u8 { x.wrapping_add(y).wrapping_mul(3) } EXACT;
+    wrapping_i32(x: i32 [any_i32], y: i32 [any_i32]) -> i32 { x.wrapping_mul(y).wrapping_sub(x) } EXACT;
+    lt_i32(x: i32 [any_i32], y: i32 [any_i32]) -> bool { x < y } EXACT;
+    eq_i64(x: i64 [small_i64], y: i64 [small_i64]) -> bool { x % 3 == y % 3 } EXACT;
+    select_i32(x: i32 [any_i32], y: i32 [any_i32]) -> i32 { if x > y { x } else { y } } EXACT;
+    mixed_mask(x: f64 [gen_f64], y: i32 [any_i32]) -> bool { (x > 0.0) ^ (y < 0) } EXACT;
+}
+
+// ---- casts ------------------------------------------------------------------------------------
+
+ew! {
+    f64_as_f32(x: f64 [gen_f64]) -> f32 { x as f32 } NAN_ANY;
+    f32_as_f64(x: f32 [gen_f32]) -> f64 { x as f64 } NAN_ANY;
+    f64_as_i32(x: f64 [gen_f64]) -> i32 { x as i32 } EXACT;
+    f64_as_i64(x: f64 [gen_f64]) -> i64 { x as i64 } EXACT;
+    f64_as_u8(x: f64 [gen_f64]) -> u8 { x as u8 } EXACT;
+    f64_as_usize(x: f64 [gen_f64]) -> usize { x as usize } EXACT;
+    f32_as_i32(x: f32 [gen_f32]) -> i32 { x as i32 } EXACT;
+    f32_as_u8(x: f32 [gen_f32]) -> u8 { x as u8 } EXACT;
+    i32_as_f64(x: i32 [any_i32]) -> f64 { x as f64 } EXACT;
+    i32_as_f32(x: i32 [any_i32]) -> f32 { x as f32 } EXACT;
+    i32_as_i64(x: i32 [any_i32]) -> i64 { x as i64 } EXACT;
+    i32_as_u8(x: i32 [any_i32]) -> u8 { x as u8 } EXACT;
+    i32_as_usize(x: i32 [any_i32]) -> usize { x as usize } EXACT;
+    i64_as_f64(x: i64 [any_i64]) -> f64 { x as f64 } EXACT;
+    i64_as_i32(x: i64 [any_i64]) -> i32 { x as i32 } EXACT;
+    i64_as_f32(x: i64 [any_i64]) -> f32 { x as f32 } EXACT;
+    u8_as_f64(x: u8 [any_u8]) -> f64 { x as f64 } EXACT;
+    u8_as_i32(x: u8 [any_u8]) -> i32 { x as i32 } EXACT;
+    usize_as_f64(x: usize [small_usize]) -> f64 { x as f64 * 0.5 } EXACT;
+    cast_chain(x: f64 [gen_f64]) -> f64 { ((x * 100.0) as i64) as f64 / 100.0 } EXACT;
+}
+
+// ---- methods (SPEC §3) ---------------------------------------------------------------------
+
+floats! {
+    abs(x) { x.abs() } EXACT;
+    sqrt(x) { x.sqrt() } NAN_ANY;
+    floor(x) { x.floor() } NAN_ANY;
+    ceil(x) { x.ceil() } NAN_ANY;
+    round(x) { x.round() } NAN_ANY;
+    trunc(x) { x.trunc() } NAN_ANY;
+    fract(x) { x.fract() } NAN_ANY;
+    signum(x) { x.signum() } NAN_ANY;
+    recip(x) { x.recip() } NAN_ANY;
+    powi3(x) { x.powi(3) } NAN_ANY;
+    powi_neg2(x) { x.powi(-2) } NAN_ANY;
+    hypot(x, y) { x.hypot(y) } NAN_ANY;
+    min(x, y) { x.min(y) } NAN_ANY;
+    max(x, y) { x.max(y) } NAN_ANY;
+    clamp(x) { x.clamp(-1.0, 1.5) } NAN_ANY;
+    mul_add(x, y, z) { x.mul_add(y, z) } NAN_ANY;
+    copysign(x, y) { x.copysign(y) } EXACT;
+    is_nan(x) -> bool { x.is_nan() } EXACT;
+    is_finite(x) -> bool { x.is_finite() } EXACT;
+    to_degrees(x) { x.to_degrees() } NAN_ANY;
+    to_radians(x) { x.to_radians() } NAN_ANY;
+}
+
+/// `name(x, y) { body }`: a transcendental method (loopfuse's own math, SPEC §5) for f64 and f32.
+///
+/// An element passes if it equals Rust std's (the meaning rule, SPEC §1) or is within a
+/// bound of a reference (SPEC §5, loopfuse's own math):
+/// - f32: within 1 ULP of the same body evaluated in f64 and rounded to f32 (the correctly
+///   rounded value except in rare double-rounding ties): SPEC §5's "≤ 1 ULP" itself. std's
+///   f32 functions are not that accurate (glibc `log10f`, `tanhf`, `sinhf`, `coshf` seen
+///   2 ULP off), so std is not the reference.
+/// - f64: within 2 ULP of std, the only reference at hand: a result within 1 ULP of the
+///   true value and a std (libm) result within 1 ULP of it are at most 2 ULP apart. The
+///   runtime's own tests check f64 against a double-double reference.
+/// Levels must agree bit for bit (any NaN for a NaN).
+macro_rules! math {
+    ($( $name:ident ( $($x:ident),+ ) { $($body:tt)* } )*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[kernel]
+            fn k64($($x: &[f64]),+) -> Vec<f64> { $($body)* }
+            #[kernel]
+            fn k32($($x: &[f32]),+) -> Vec<f32> { $($body)* }
+            #[test]
+            fn x64() {
+                math!(@check k64 gen_f64 ($($x),+) |$($x: f64),+| -> (f64, f64) {
+                    let s: f64 = { $($body)* };
+                    (s, s)
+                }, 2);
+            }
+            #[test]
+            fn x32() {
+                math!(@check k32 gen_f32 ($($x),+) |$($x: f32),+| -> (f32, f32) {
+                    let s: f32 = { $($body)* };
+                    $( let $x = $x as f64; )+
+                    let r: f64 = { $($body)* };
+                    (s, r as f32)
+                }, 1);
+            }
+        }
+    )*};
+    (@check $k:ident $g:ident ($x:ident) $f:expr, $ulps:expr) => {
+        check_math(module_path!(), |n| $g(n, seed(n, 1)), |x, o| $k(&x[o..]), |x, i| $f(x[i]), $ulps)
+    };
+    (@check $k:ident $g:ident ($x:ident, $y:ident) $f:expr, $ulps:expr) => {
+        check_math(
+            module_path!(),
+            |n| ($g(n, seed(n, 1)), $g(n, seed(n, 2))),
+            |x, o| $k(&x.0[o..], &x.1[o..]),
+            |x, i| $f(x.0[i], x.1[i]),
+            $ulps,
+        )
+    };
+}
+
+math! {
+    cbrt(x) { x.cbrt() }
+    exp(x) { x.exp() }
+    exp2(x) { x.exp2() }
+    exp_m1(x) { x.exp_m1() }
+    ln(x) { x.ln() }
+    log2(x) { x.log2() }
+    log10(x) { x.log10() }
+    ln_1p(x) { x.ln_1p() }
+    powf(x, y) { x.powf(y) }
+    sin(x) { x.sin() }
+    cos(x) { x.cos() }
+    tan(x) { x.tan() }
+    tanh(x) { x.tanh() }
+    sinh(x) { x.sinh() }
+    cosh(x) { x.cosh() }
+    asin(x) { x.asin() }
+    acos(x) { x.acos() }
+    atan(x) { x.atan() }
+    atan2(x, y) { x.atan2(y) }
+}
+
+ew! {
+    abs_i32(x: i32 [small_i32]) -> i32 { x.abs() } EXACT;
+    min_i64(x: i64 [any_i64], y: i64 [any_i64]) -> i64 { x.min(y) } EXACT;
+    max_u8(x: u8 [any_u8], y: u8 [any_u8]) -> u8 { x.max(y) } EXACT;
+    clamp_i32(x: i32 [any_i32]) -> i32 { x.clamp(-5, 1000) } EXACT;
+}
+
+// ---- scalars, user functions, statements ----------------------------------------------------
+
+#[kernel]
+fn scalar_right(x: &[f64], a: f64) -> Vec<f64> {
+    x * a - 1.5
+}
+
+#[kernel]
+fn scalar_left(a: f64, x: &[f64]) -> Vec<f64> {
+    a / x + (2.0 - x)
+}
+
+#[kernel]
+fn scalar_int(x: &[i32], a: i32) -> Vec<i32> {
+    a - x * 2
+}
+
+#[test]
+fn scalar_broadcast_either_side() {
+    for a in [2.5, -0.0, f64::NAN, f64::INFINITY] {
+        check1(
+            "x * a - 1.5",
+            gen_f64,
+            |x| scalar_right(x, a),
+            |x| x * a - 1.5,
+            NAN_ANY,
+        );
+        check1(
+            "a / x + (2 - x)",
+            gen_f64,
+            |x| scalar_left(a, x),
+            |x| a / x + (2.0 - x),
+            NAN_ANY,
+        );
+    }
+    check1(
+        "a - x * 2",
+        small_i32,
+        |x| scalar_int(x, 7),
+        |x| 7 - x * 2,
+        EXACT,
+    );
+}
+
+fn leaky(x: f64) -> f64 {
+    if x > 0.0 {
+        x
+    } else {
+        0.01 * x
+    }
+}
+
+#[inline]
+fn smoothstep(x: f32, lo: f32) -> f32 {
+    let t = ((x - lo) * 0.5).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+#[kernel]
+fn user_fn(x: &[f64], y: &[f64]) -> Vec<f64> {
+    leaky(x) + leaky(y * 2.0)
+}
+
+#[kernel]
+fn user_fn_scalar_arg(x: &[f32], lo: f32) -> Vec<f32> {
+    smoothstep(x, lo)
+}
+
+#[test]
+fn user_scalar_fn_on_arrays() {
+    check2(
+        "leaky",
+        gen_f64,
+        gen_f64,
+        user_fn,
+        |x, y| leaky(x) + leaky(y * 2.0),
+        NAN_ANY,
+    );
+    check1(
+        "smoothstep",
+        gen_f32,
+        |x| user_fn_scalar_arg(x, -1.0),
+        |x| smoothstep(x, -1.0),
+        NAN_ANY,
+    );
+}
+
+#[kernel]
+fn add_multiple(arr: &[f64]) -> Vec<f64> {
+    let mut result = arr + 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result
+}
+
+#[test]
+fn fused_add_multiple() {
+    check1(
+        "add_multiple",
+        gen_f64,
+        add_multiple,
+        |a| {
+            let mut r = a + 17.0;
+            for _ in 0..9 {
+                r += 17.0;
+            }
+            r
+        },
+        NAN_ANY,
+    );
+}
+
+#[kernel]
+fn statements(x: &[f64], y: &[f64], c: f64) -> Vec<f64> {
+    let t = x * c;
+    let t = t - y; // shadowing
+    let mut u = t.abs();
+    u *= 2.0;
+    u -= y;
+    u /= 3.0;
+    u %= 7.0;
+    let k = c * c + 1.0; // a scalar let
+    let u = {
+        let inner = u + k;
+        inner * x
+    };
+    u
+}
+
+#[test]
+fn shadowing_let_mut_compound() {
+    let c = 1.25;
+    check2(
+        "statements",
+        gen_f64,
+        gen_f64,
+        |x, y| statements(x, y, c),
+        |x, y| {
+            let t = x * c;
+            let t = t - y;
+            let mut u = t.abs();
+            u *= 2.0;
+            u -= y;
+            u /= 3.0;
+            u %= 7.0;
+            let k = c * c + 1.0;
+            let u = {
+                let inner = u + k;
+                inner * x
+            };
+            u
+        },
+        NAN_ANY,
+    );
+}
+
+#[kernel]
+fn fill_out(x: &[f64], out: &mut [f64]) {
+    out[..] = x.sqrt() * 2.0;
+}
+
+#[kernel]
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    y += a * x;
+}
+
+#[kernel]
+fn update_vec(x: &[f32], y: &mut Vec<f32>) {
+    y *= x;
+    y -= 1.0;
+}
+
+#[kernel]
+fn two_outputs(x: &[f64], lo: &mut [f64], hi: &mut [f64]) {
+    lo[..] = x.min(0.0);
+    hi[..] = x.max(0.0);
+}
+
+#[test]
+fn mut_outputs() {
+    for &n in LENGTHS {
+        let x = gen_f64(n, seed(n, 1));
+        let y0 = gen_f64(n, seed(n, 2));
+        let want: Vec<f64> = x.iter().map(|v| v.sqrt() * 2.0).collect();
+        let got = at_every_level(|_| {
+            let mut out = vec![7.0; n];
+            fill_out(&x, &mut out);
+            out
+        });
+        check_levels(&format!("out[..] = (n = {n})"), &want, &got, NAN_ANY);
+
+        let want: Vec<f64> = x.iter().zip(&y0).map(|(x, y)| y + 0.75 * x).collect();
+        let got = at_every_level(|_| {
+            let mut y = y0.clone();
+            axpy(0.75, &x, &mut y);
+            y
+        });
+        check_levels(&format!("y += a * x (n = {n})"), &want, &got, NAN_ANY);
+
+        let (xf, yf) = (gen_f32(n, seed(n, 3)), gen_f32(n, seed(n, 4)));
+        let want: Vec<f32> = xf.iter().zip(&yf).map(|(x, y)| y * x - 1.0).collect();
+        let got = at_every_level(|_| {
+            let mut y = yf.clone();
+            update_vec(&xf, &mut y);
+            y
+        });
+        check_levels(&format!("&mut Vec (n = {n})"), &want, &got, NAN_ANY);
+
+        let want: Vec<(f64, f64)> = x.iter().map(|v| (v.min(0.0), v.max(0.0))).collect();
+        let got = at_every_level(|_| {
+            let (mut lo, mut hi) = (vec![0.0; n], vec![0.0; n]);
+            two_outputs(&x, &mut lo, &mut hi);
+            (lo, hi)
+        });
+        for (t, (lo, hi)) in got {
+            for i in 0..n {
+                assert!(lo[i].same(want[i].0, true), "lo {t:?} n={n} i={i}");
+                assert!(hi[i].same(want[i].1, true), "hi {t:?} n={n} i={i}");
+            }
+        }
+    }
+}
+
+#[kernel]
+fn tuple_results(x: &[f64], y: &[f64]) -> (Vec<f64>, Array1<f64>, Vec<bool>, f64) {
+    let d = x - y;
+    (d * d, d.abs(), d > 0.0, d.abs().max())
+}
+
+#[test]
+fn tuple_results_from_one_pass() {
+    for &n in &LENGTHS[1..] {
+        let (x, y) = (gen_f64(n, seed(n, 1)), gen_f64(n, seed(n, 2)));
+        let d: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a - b).collect();
+        let sq: Vec<f64> = d.iter().map(|d| d * d).collect();
+        let ab: Vec<f64> = d.iter().map(|d| d.abs()).collect();
+        let gt: Vec<bool> = d.iter().map(|&d| d > 0.0).collect();
+        let mx = ab.iter().fold(f64::NEG_INFINITY, |m, &v| {
+            if m.is_nan() || v.is_nan() {
+                f64::NAN
+            } else {
+                m.max(v)
+            }
+        });
+        let got = at_every_level(|_| tuple_results(&x, &y));
+        let what = format!("tuple (n = {n})");
+        let lv = |f: &dyn Fn(&(Vec<f64>, Array1<f64>, Vec<bool>, f64)) -> Vec<f64>| {
+            got.iter().map(|(t, r)| (*t, f(r))).collect::<Vec<_>>()
+        };
+        check_levels(&what, &sq, &lv(&|r| r.0.clone()), NAN_ANY);
+        check_levels(&what, &ab, &lv(&|r| r.1.to_vec()), NAN_ANY);
+        let masks: Vec<_> = got.iter().map(|(t, r)| (*t, r.2.clone())).collect();
+        check_levels(&what, &gt, &masks, EXACT);
+        let maxes: Vec<_> = got.iter().map(|(t, r)| (*t, r.3)).collect();
+        check_scalar(&what, mx, &maxes, NAN_ANY);
+    }
+}
+
+// ---- ndarray views: strided, reversed, strided output -----------------------------------------
+
+#[kernel]
+fn view_kernel(x: ArrayView1<f64>, y: &Array1<f64>) -> Vec<f64> {
+    x * 2.0 - y.abs()
+}
+
+#[kernel]
+fn view_sum(x: ArrayView1<f64>) -> f64 {
+    x.sum()
+}
+
+#[kernel]
+fn into_strided(x: ArrayView1<f64>, out: ArrayViewMut1<f64>) {
+    out[..] = x + 1.0;
+}
+
+#[kernel]
+fn update_strided(x: &[f64], out: ArrayViewMut1<f64>) {
+    out += x * 3.0;
+}
+
+#[test]
+fn strided_and_reversed_views() {
+    for &n in LENGTHS {
+        let base = Array1::from(gen_f64(2 * n + 1, seed(n, 1)));
+        let other = Array1::from(gen_f64(n, seed(n, 2)));
+        let views = [
+            ("..2n;2", base.slice(s![..2 * n;2])),
+            ("..2n;-2", base.slice(s![..2 * n;-2])),
+            ("n..2n;-1", base.slice(s![n..2 * n;-1])),
+            ("..n", base.slice(s![..n])),
+            ("1..;2", base.slice(s![1..;2])),
+        ];
+        for (name, v) in views {
+            assert_eq!(v.len(), n, "{name}");
+            let want: Vec<f64> = v
+                .iter()
+                .zip(&other)
+                .map(|(a, b)| a * 2.0 - b.abs())
+                .collect();
+            let got = at_every_level(|_| view_kernel(v.view(), &other));
+            check_levels(&format!("view {name} (n = {n})"), &want, &got, NAN_ANY);
+
+            // Sum of a view equals the sum of the same elements as a contiguous slice.
+            let contiguous: Vec<f64> = v.iter().copied().collect();
+            let want = with_level_sum(&contiguous);
+            let got = at_every_level(|_| view_sum(v.view()));
+            check_scalar(&format!("view sum {name} (n = {n})"), want, &got, NAN_ANY);
+
+            // A strided (every other element) output; the untouched elements keep their value.
+            let want: Vec<f64> = v.iter().map(|a| a + 1.0).collect();
+            let got = at_every_level(|_| {
+                let mut o = Array1::from_elem(2 * n + 1, -9.0);
+                into_strided(v.view(), o.slice_mut(s![1..;2]));
+                assert!(
+                    o.iter().step_by(2).all(|&e| e == -9.0),
+                    "strided output wrote outside"
+                );
+                o.slice(s![1..;2]).to_vec()
+            });
+            check_levels(
+                &format!("strided out {name} (n = {n})"),
+                &want,
+                &got,
+                NAN_ANY,
+            );
+        }
+        let x = gen_f64(n, seed(n, 3));
+        let o0 = Array1::from(gen_f64(n, seed(n, 4)));
+        let want: Vec<f64> = o0.iter().rev().zip(&x).map(|(o, x)| o + x * 3.0).collect();
+        let got = at_every_level(|_| {
+            let mut o = o0.clone();
+            update_strided(&x, o.slice_mut(s![..;-1]));
+            o.iter().rev().copied().collect::<Vec<_>>()
+        });
+        check_levels(&format!("reversed out += (n = {n})"), &want, &got, NAN_ANY);
+    }
+}
+
+#[kernel]
+fn plain_sum(x: &[f64]) -> f64 {
+    x.sum()
+}
+
+fn with_level_sum(x: &[f64]) -> f64 {
+    loopfuse::with_target(loopfuse::Target::Generic, || plain_sum(x))
+}
+
+#[test]
+fn array_and_vec_inputs() {
+    #[kernel]
+    fn arr_in(x: &[f64; 5], y: &Vec<f64>) -> Vec<f64> {
+        x * y
+    }
+    let x = [1.0, -2.0, f64::NAN, 0.5, -0.0];
+    let y = vec![3.0, 4.0, 5.0, f64::INFINITY, 2.0];
+    let want: Vec<f64> = x.iter().zip(&y).map(|(a, b)| a * b).collect();
+    check_levels(
+        "&[f64; 5] * &Vec",
+        &want,
+        &at_every_level(|_| arr_in(&x, &y)),
+        NAN_ANY,
+    );
+}
+
+// ---- proptest: a fused kernel on random lengths and values -----------------------------------
+
+#[kernel]
+fn fused(x: &[f64], y: &[f64], a: f64) -> (Vec<f64>, Vec<bool>) {
+    let t = (x * a + y).abs();
+    let u = if t > 1.0 { t.sqrt() } else { t * t - y };
+    (u.max(x) * 0.5, u.is_finite())
+}
+
+fn fused_scalar(x: f64, y: f64, a: f64) -> (f64, bool) {
+    let t = (x * a + y).abs();
+    let u = if t > 1.0 { t.sqrt() } else { t * t - y };
+    (u.max(x) * 0.5, u.is_finite())
+}
+
+fn any_f64() -> impl proptest::strategy::Strategy<Value = f64> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => -1e6f64..1e6,
+        1 => proptest::num::f64::ANY,
+        1 => proptest::sample::select(specials_f64()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 64, ..Default::default() })]
+    #[test]
+    fn proptest_fused_vs_scalar(
+        xy in proptest::collection::vec((any_f64(), any_f64()), 0..5000),
+        a in any_f64(),
+        offset in 0usize..3,
+    ) {
+        let off = offset.min(xy.len());
+        let x: Vec<f64> = xy[off..].iter().map(|p| p.0).collect();
+        let y: Vec<f64> = xy[off..].iter().map(|p| p.1).collect();
+        let want: Vec<(f64, bool)> = x.iter().zip(&y).map(|(&x, &y)| fused_scalar(x, y, a)).collect();
+        for (t, (v, m)) in at_every_level(|_| fused(&x, &y, a)) {
+            proptest::prop_assert_eq!(v.len(), want.len());
+            for i in 0..want.len() {
+                proptest::prop_assert!(v[i].same(want[i].0, true), "{:?} i={} want {} got {}", t, i, want[i].0, v[i]);
+                proptest::prop_assert_eq!(m[i], want[i].1);
+            }
+        }
+    }
+}
