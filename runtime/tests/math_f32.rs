@@ -22,6 +22,9 @@ level_wrappers!(
     tanh_slice,
     sinh_slice,
     cosh_slice,
+    sin_slice,
+    cos_slice,
+    tan_slice,
 );
 
 type Levels = fn() -> Vec<(&'static str, fn(&[f32], &mut [f32]))>;
@@ -56,6 +59,9 @@ fn cases() -> Vec<Case> {
         case!(tanh, tanh_slice, f64::tanh),
         case!(sinh, sinh_slice, f64::sinh),
         case!(cosh, cosh_slice, f64::cosh),
+        case!(sin, sin_slice, f64::sin),
+        case!(cos, cos_slice, f64::cos),
+        case!(tan, tan_slice, f64::tan),
     ]
 }
 
@@ -140,6 +146,9 @@ accuracy_tests!(
     tanh / tanh_exhaustive,
     sinh / sinh_exhaustive,
     cosh / cosh_exhaustive,
+    sin / sin_exhaustive,
+    cos / cos_exhaustive,
+    tan / tan_exhaustive,
 );
 
 fn specials32() -> Vec<f32> {

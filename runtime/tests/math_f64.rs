@@ -24,6 +24,9 @@ level_wrappers!(
     tanh_slice,
     sinh_slice,
     cosh_slice,
+    sin_slice,
+    cos_slice,
+    tan_slice,
 );
 
 type RefFn = fn(f64) -> Option<(DD, i32)>;
@@ -65,6 +68,161 @@ const LOG_DISTS: &[Dist] = &[
     L(-40.0, 40.0, false),
     Any,
 ];
+
+const TRIG_DISTS: &[Dist] = &[
+    U(-10.0, 10.0),
+    U(-1e5, 1e5),
+    U(-1.0, 1.0),
+    L(-60.0, 20.0, true),
+    L(-1074.0, 1024.0, true),
+    Any,
+];
+
+const TRIG_EDGES: &[f64] = &[
+    std::f64::consts::FRAC_PI_2,
+    std::f64::consts::PI,
+    std::f64::consts::FRAC_PI_4,
+    1.4901161193847656e-8,
+    1048576.0,
+    1.5707963267948966e10,
+    355.0,
+    103993.0,
+    1.2246467991473532e-16,
+    8.988465674311579e307,
+];
+
+/// Hard cases for the argument reduction (x close to a multiple of pi/2,
+/// huge x), with correctly rounded sin, cos, tan computed with mpmath at 450
+/// digits. 6381956970095103 * 2^797 = 5.319e255 is the double closest to a
+/// multiple of pi/2 (Muller's worst case; glibc's cos is 8 ULP off there).
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
+const TRIG_HARD: &[(f64, f64, f64, f64)] = &[
+    (
+        1.5707963267948966,
+        1.0,
+        6.123233995736766e-17,
+        1.633123935319537e+16,
+    ),
+    (
+        3.141592653589793,
+        1.2246467991473532e-16,
+        -1.0,
+        -1.2246467991473532e-16,
+    ),
+    (
+        4.71238898038469,
+        -1.0,
+        -1.8369701987210297e-16,
+        5443746451065123.0,
+    ),
+    (
+        15.707963267948966,
+        6.123233995736766e-16,
+        -1.0,
+        -6.123233995736766e-16,
+    ),
+    (
+        1570.7963267948967,
+        6.666535247945037e-14,
+        1.0,
+        6.666535247945037e-14,
+    ),
+    (
+        1570796.3267948965,
+        -1.1159560906804355e-10,
+        1.0,
+        -1.1159560906804355e-10,
+    ),
+    (
+        1570796326.7948966,
+        -1.660070645726475e-08,
+        0.9999999999999999,
+        -1.6600706457264754e-08,
+    ),
+    (
+        1570796326794.8967,
+        0.00010928430309082877,
+        0.9999999940284705,
+        0.00010928430374342321,
+    ),
+    (
+        1570796326794896.5,
+        -0.11894902153438383,
+        0.9929003627132044,
+        -0.11979955492144566,
+    ),
+    (
+        1.8110048645192806e+18,
+        -0.9959748854655721,
+        0.08963273688692398,
+        -11.111731272046756,
+    ),
+    (
+        1.5707963267948967e+20,
+        0.2011466911576539,
+        -0.9795611306275517,
+        -0.20534368388912094,
+    ),
+    (
+        1e+22,
+        -0.8522008497671888,
+        0.523214785395139,
+        -1.6287782256068988,
+    ),
+    (
+        1.5707963267948966e+100,
+        -0.9974471599292345,
+        0.07140842491684053,
+        -13.968199986077588,
+    ),
+    (
+        5.319372648326541e+255,
+        1.0,
+        -4.687165924254628e-19,
+        -2.133485385753704e+18,
+    ),
+    (
+        1e+300,
+        -0.8178819121159085,
+        -0.5753861119575491,
+        1.4214488238747245,
+    ),
+    (
+        8.98846567431158e+307,
+        0.563127779850884,
+        -0.826369834614148,
+        -0.6814476476066215,
+    ),
+    (
+        1.7976931348623157e+308,
+        0.004961954789184062,
+        -0.9999876894265599,
+        -0.004962015874444895,
+    ),
+];
+
+#[test]
+fn trig_hard_cases() {
+    let mut worst = 0;
+    for &(x, s, c, t) in TRIG_HARD {
+        for (sign, x) in [(1.0, x), (-1.0, -x)] {
+            let got = [math::sin(x), math::cos(x), math::tan(x)];
+            let want = [sign * s, c, sign * t];
+            for i in 0..3 {
+                let d = ulp_dist64(got[i], want[i]);
+                worst = worst.max(d);
+                assert!(
+                    d <= 1,
+                    "{} of {x:e}: {:e} vs {:e}",
+                    ["sin", "cos", "tan"][i],
+                    got[i],
+                    want[i]
+                );
+            }
+        }
+    }
+    println!("trig hard cases: max {worst} ULP vs correctly rounded");
+}
 
 fn cases() -> Vec<Case> {
     vec![
@@ -206,6 +364,30 @@ fn cases() -> Vec<Case> {
             &[710.4758600739439, 710.475860073944, 40.0, 1.0, 0.01],
             Some(|x| (x.abs() < 711.0).then(|| dd::cosh_dd(x)))
         ),
+        case!(
+            sin,
+            sin_slice,
+            f64::sin,
+            TRIG_DISTS,
+            TRIG_EDGES,
+            Some(|x| (x.abs() < 1048576.0).then(|| (dd::trig_dd(x).0, 0)))
+        ),
+        case!(
+            cos,
+            cos_slice,
+            f64::cos,
+            TRIG_DISTS,
+            TRIG_EDGES,
+            Some(|x| (x.abs() < 1048576.0).then(|| (dd::trig_dd(x).1, 0)))
+        ),
+        case!(
+            tan,
+            tan_slice,
+            f64::tan,
+            TRIG_DISTS,
+            TRIG_EDGES,
+            Some(|x| (x.abs() < 1048576.0).then(|| (dd::trig_dd(x).2, 0)))
+        ),
     ]
 }
 
@@ -323,6 +505,9 @@ accuracy_tests!(
     tanh / tanh_long,
     sinh / sinh_long,
     cosh / cosh_long,
+    sin / sin_long,
+    cos / cos_long,
+    tan / tan_long,
 );
 
 /// Special inputs must give exactly std's bits (NaN: any NaN); so must every

@@ -23,4 +23,7 @@ via_f64!(
     tanh_f32 => f64m::tanh_f64,
     sinh_f32 => f64m::sinh_f64,
     cosh_f32 => f64m::cosh_f64,
+    sin_f32 => f64m::sin_f64,
+    cos_f32 => f64m::cos_f64,
+    tan_f32 => f64m::tan_f64,
 );

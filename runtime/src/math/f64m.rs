@@ -301,3 +301,173 @@ pub(crate) fn ln_1p_f64(x: f64) -> f64 {
     let r = sel(x < -1.0 || x.is_nan(), f64::NAN, r);
     sel(x == 0.0, x, r)
 }
+
+// ---------------------------------------------------------------- trigonometry
+
+/// 2/pi in 53-bit chunks: chunk j is `TWO_OVER_PI_53[j] * 2^(-53 j)`, each
+/// entry an exact 53-bit fraction in [0, 1).
+const TWO_OVER_PI_53: [f64; 24] = [
+    0.6366197723675813,
+    0.6455004762340146,
+    0.8260347502167291,
+    0.6177029686506639,
+    0.22946046207480975,
+    0.28461387860774945,
+    0.006138546976630632,
+    0.5660391411155584,
+    0.16270821739654884,
+    0.6478181222020806,
+    0.752362340216695,
+    0.7848375294503177,
+    0.2882121784458589,
+    0.3143043483578357,
+    0.505462883924126,
+    0.35474129975356194,
+    0.495348441190541,
+    0.9093006150323975,
+    0.7102755855591438,
+    0.9716433593102769,
+    0.645159640989469,
+    0.38377539675336436,
+    0.7971457910852385,
+    0.5253582608053253,
+];
+const PIO2_HI: f64 = std::f64::consts::FRAC_PI_2;
+const PIO2_LO: f64 = 6.123233995736766e-17;
+
+/// sin r = r + r^3 S(r^2), |r| <= pi/4.
+const SIN_S: [f64; 7] = [
+    -7.586691094197958e-13,
+    1.6058531516797758e-10,
+    -2.5052106231802837e-08,
+    2.7557319219337312e-06,
+    -0.00019841269841265063,
+    0.008333333333333331,
+    -0.16666666666666666,
+];
+/// cos r = 1 - r^2/2 + r^4 C(r^2), |r| <= pi/4.
+const COS_C: [f64; 6] = [
+    -1.1382623647474604e-11,
+    2.087614614655861e-09,
+    -2.7557317271145144e-07,
+    2.480158729876456e-05,
+    -0.0013888888888887398,
+    0.041666666666666664,
+];
+
+/// `v mod 4` in [-2, 2], exact.
+#[inline(always)]
+fn mod4(v: f64) -> f64 {
+    v - 4.0 * (v * 0.25).round_ties_even()
+}
+
+/// Payne-Hanek reduction of a = |x| (any finite a; inf/NaN give NaN):
+/// a = (n + f) pi/2 with f in [-1/2, 1/2]; returns (n mod 4, rh, rl) with
+/// rh + rl = f pi/2 to ~2^-100 relative (except in the rare cases where |f|
+/// is below ~2^-50, where the absolute error is ~2^-104).
+#[inline(always)]
+fn rem_pio2(a: f64) -> (u64, f64, f64) {
+    // a = m 2^e2, m < 2^53 integer; skip the chunks of 2/pi whose products
+    // with a are multiples of 4.
+    let ex = ((a.to_bits() >> 52) as i64).wrapping_sub(1075);
+    let j0 = ((ex - 2).max(0) / 53).min(18) as usize;
+    let y = a * pow2i(-53 * j0 as i64); // exact
+    let (p0, q0) = two_prod(y, TWO_OVER_PI_53[j0]);
+    let (p1, q1) = two_prod(y, TWO_OVER_PI_53[j0 + 1]);
+    let (p2, q2) = two_prod(y, TWO_OVER_PI_53[j0 + 2]);
+    let (p3, q3) = two_prod(y, TWO_OVER_PI_53[j0 + 3]);
+    let (p4, q4) = two_prod(y, TWO_OVER_PI_53[j0 + 4]);
+    const S1: f64 = 1.0 / 9007199254740992.0; // 2^-53
+    const S2: f64 = S1 * S1;
+    const S3: f64 = S2 * S1;
+    const S4: f64 = S2 * S2;
+    // a 2/pi mod 4 = p0 + q0 + (p1 + q1) S1 + (p2 + q2) S2 + ...
+    // Error-free cascades throughout: when the fraction is tiny (x close to a
+    // multiple of pi/2) it still comes out with ~2^-100 relative accuracy.
+    let (s, e1) = two_sum(mod4(p0), mod4(q0));
+    let (s, e2) = two_sum(s, mod4(p1 * S1));
+    let (s, e3) = two_sum(s, q1 * S1);
+    let (s, e4) = two_sum(s, p2 * S2);
+    let n = s.round_ties_even();
+    let (s, g1) = two_sum(s - n, e1);
+    let (s, g2) = two_sum(s, e2);
+    let (s, g3) = two_sum(s, e3);
+    let (s, g4) = two_sum(s, e4);
+    let (s, g5) = two_sum(s, q2 * S2);
+    let (s, g6) = two_sum(s, p3 * S3);
+    let small = (q4 * S4 + p4 * S4) + q3 * S3;
+    let lo = ((g1 + g2) + (g3 + g4)) + ((g5 + g6) + small);
+    let (fh, fl) = fast_two_sum(s, lo);
+    let n2 = fh.round_ties_even();
+    let fh = fh - n2;
+    let n = n + n2;
+    let (rh, re) = two_prod(fh, PIO2_HI);
+    let rl = re + fma(fh, PIO2_LO, fl * PIO2_HI);
+    let (rh, rl) = fast_two_sum(rh, rl);
+    ((n + SHIFT).to_bits() & 3, rh, rl)
+}
+
+/// sin(rh + rl) as (hi, lo), |rh| <= pi/4 + tiny.
+#[inline(always)]
+fn sin_dd(rh: f64, rl: f64, z: f64) -> (f64, f64) {
+    let tail = fma(rh * z, horner(z, &SIN_S), rl * fma(-0.5, z, 1.0));
+    fast_two_sum(rh, tail)
+}
+
+/// cos(rh + rl) as (hi, lo).
+#[inline(always)]
+fn cos_dd(rh: f64, rl: f64, z: f64) -> (f64, f64) {
+    let (hz, hze) = two_prod(rh, 0.5 * rh);
+    let (w, we) = fast_two_sum(1.0, -hz);
+    let tail = fma(z * z, horner(z, &COS_C), fma(-rh, rl, we - hze));
+    fast_two_sum(w, tail)
+}
+
+/// |x| below which sin x and tan x round to x.
+const TRIG_TINY: f64 = 1.4901161193847656e-8; // 2^-26
+
+#[inline(always)]
+fn flip_sign(v: f64, neg: bool) -> f64 {
+    f64::from_bits(v.to_bits() ^ ((neg as u64) << 63))
+}
+
+#[inline(always)]
+pub(crate) fn sin_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let (n, rh, rl) = rem_pio2(a);
+    let z = rh * rh;
+    let (s, _) = sin_dd(rh, rl, z);
+    let (c, _) = cos_dd(rh, rl, z);
+    let v = sel(n & 1 == 1, c, s);
+    let v = flip_sign(v, n & 2 == 2);
+    let v = sel(a < TRIG_TINY, a, v);
+    flip_sign(v, x.is_sign_negative())
+}
+
+#[inline(always)]
+pub(crate) fn cos_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let (n, rh, rl) = rem_pio2(a);
+    let z = rh * rh;
+    let (s, _) = sin_dd(rh, rl, z);
+    let (c, _) = cos_dd(rh, rl, z);
+    let v = sel(n & 1 == 1, s, c);
+    flip_sign(v, (n + 1) & 2 == 2)
+}
+
+#[inline(always)]
+pub(crate) fn tan_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let (n, rh, rl) = rem_pio2(a);
+    let z = rh * rh;
+    let (sh, sl) = sin_dd(rh, rl, z);
+    let (ch, cl) = cos_dd(rh, rl, z);
+    // even quadrant: sin/cos; odd: -cos/sin
+    let odd = n & 1 == 1;
+    let (nh, nl) = (sel(odd, ch, sh), sel(odd, cl, sl));
+    let (dh, dl) = (sel(odd, sh, ch), sel(odd, sl, cl));
+    let (qh, ql) = div_dd(nh, nl, dh, dl);
+    let v = flip_sign(qh + ql, odd);
+    let v = sel(a < TRIG_TINY, a, v);
+    flip_sign(v, x.is_sign_negative())
+}

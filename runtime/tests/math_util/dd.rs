@@ -217,6 +217,51 @@ pub fn tanh_dd(x: f64) -> DD {
     }
 }
 
+/// x = k pi/2 + r for |x| < 2^20: (k mod 4, r) with r in dd (pi/2 to 160 bits).
+fn rem_pio2_dd(x: f64) -> (i64, DD) {
+    let k = (x / std::f64::consts::FRAC_PI_2).round();
+    let p = [
+        std::f64::consts::FRAC_PI_2,
+        6.123233995736766e-17,
+        -1.4973849048591698e-33,
+    ];
+    let mut r = d(x);
+    for c in p {
+        r = r.sub(d(k).mul(d(c)));
+    }
+    ((k as i64).rem_euclid(4), r)
+}
+
+fn sin_cos_series(r: DD) -> (DD, DD) {
+    // Taylor, |r| <= pi/4 (+)
+    let r2 = r.mul(r);
+    let mut s = d(0.0);
+    let mut c = d(0.0);
+    let mut ts = r;
+    let mut tc = d(1.0);
+    for n in 0..14 {
+        s = s.add(ts);
+        c = c.add(tc);
+        let a = (2 * n + 2) as f64;
+        ts = ts.mul(r2).div(d(-(a * (a + 1.0))));
+        tc = tc.mul(r2).div(d(-((a - 1.0) * a)));
+    }
+    (s, c)
+}
+
+/// sin, cos, tan for |x| < 2^20.
+pub fn trig_dd(x: f64) -> (DD, DD, DD) {
+    let (k, r) = rem_pio2_dd(x);
+    let (s, c) = sin_cos_series(r);
+    let (sn, cs) = match k {
+        0 => (s, c),
+        1 => (c, s.neg()),
+        2 => (s.neg(), c.neg()),
+        _ => (c.neg(), s),
+    };
+    (sn, cs, sn.div(cs))
+}
+
 /// Error of `got` against the exact value `v * 2^k`, in ULPs of the exact value
 /// (subnormal results measured in units of 2^-1074). Returns a fraction.
 pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {
