@@ -24,6 +24,8 @@ use syn::spanned::Spanned;
 const MATH: &[&str] = &["exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p"];
 
 pub struct Options<'a> {
+    /// The kernel's name, for messages.
+    pub name: &'a str,
     pub strict: bool,
     pub targets: Option<&'a [String]>,
 }
@@ -78,12 +80,14 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
             let (c, a, b) = (operand(c), operand(a), operand(b));
             quote!(if #c { #a } else { #b })
         }
+        // Loaded by the pass driver: the closure binds `__a{n}` itself.
+        Op::Index | Op::Shifted(..) => unreachable!("sources are bound by the closure"),
     }
 }
 
 fn operands(op: &Op) -> Vec<&Operand> {
     match op {
-        Op::Input(_) | Op::Current(_) | Op::Splat(_) => Vec::new(),
+        Op::Input(_) | Op::Current(_) | Op::Splat(_) | Op::Index | Op::Shifted(..) => Vec::new(),
         Op::Unary(_, a) | Op::Cast(a, _) => vec![a],
         Op::Binary(_, a, b) => vec![a, b],
         Op::Method(_, r, args) => std::iter::once(r).chain(args).collect(),
@@ -118,50 +122,103 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
         RedKind::Any => quote!(__lf::Any),
         RedKind::All => quote!(__lf::All),
         RedKind::Count => quote!(__lf::Count),
+        RedKind::MaxNum => quote!(__lf::MaxNum::new()),
+        RedKind::MinNum => quote!(__lf::MinNum::new()),
+        RedKind::SumWhere => quote!(__lf::SumWhere::new()),
     }
 }
 
 /// One fused loop.
-fn pass(k: &Kernel, p: &crate::plan::Pass, strict: bool) -> TokenStream {
+fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     let mut needed = BTreeSet::new();
     for &r in &p.reductions {
         collect_nodes(k, k.reductions[r].arg, &mut needed);
+        if let Some(m) = k.reductions[r].mask {
+            collect_nodes(k, m, &mut needed);
+        }
     }
     for &s in &p.sinks {
         collect_nodes(k, k.sinks[s].node, &mut needed);
     }
-    let lets = needed.iter().map(|&n| {
-        let (id, e) = (node_ident(n), node_expr(k, n));
-        quote!(let #id = #e;)
+    let lets = needed
+        .iter()
+        .filter(|&&n| !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..)))
+        .map(|&n| {
+            let (id, e) = (node_ident(n), node_expr(k, n));
+            quote!(let #id = #e;)
+        });
+    let items = p.reductions.iter().map(|&r| {
+        let arg = node_ident(k.reductions[r].arg);
+        match k.reductions[r].mask {
+            Some(m) => {
+                let m = node_ident(m);
+                quote!((#m, #arg))
+            }
+            None => arg.into_token_stream(),
+        }
     });
-    let items = p.reductions.iter().map(|&r| node_ident(k.reductions[r].arg));
+    let name = opts.name;
+    // The loop's first index and length: 0..len for arrays, lo..hi for `for i in lo..hi`.
+    let (mut prelude, lo) = match k.range(p.class) {
+        Some(range) => {
+            let (lo, hi) = (&range.lo.tokens, &range.hi.tokens);
+            let lo_id = format_ident!("__lo{}", p.class);
+            let n = n_ident(p.class);
+            (
+                quote!(let #lo_id: usize = #lo; let #n: usize = (#hi).saturating_sub(#lo_id);),
+                lo_id.into_token_stream(),
+            )
+        }
+        None => (TokenStream::new(), quote!(0)),
+    };
+    let n = n_ident(p.class);
     let values = p.sinks.iter().map(|&s| node_ident(k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
-    let mut allocs = TokenStream::new();
-    let n = n_ident(p.class);
+    let window = |q: usize, offset: isize| {
+        let x = &k.params[q].ident;
+        let xs = x.to_string();
+        quote!(__lf::window(#name, #xs, #x, #lo, #lo + #n, #offset))
+    };
     let sinks = p.sinks.iter().map(|&s| match k.sinks[s].target {
         SinkTarget::Fresh(o) => {
             let o = format_ident!("__o{}", o);
-            allocs.extend(quote!(let mut #o = __lf::OutBuf::new(#n);));
+            prelude.extend(quote!(let mut #o = __lf::OutBuf::new(#n);));
             quote!(&mut #o)
         }
+        SinkTarget::Param(q) if k.sinks[s].window => window(q, 0),
         SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
     });
     let sinks: Vec<_> = sinks.collect();
     let results = p.reductions.iter().map(|&r| format_ident!("__r{}", r));
-    let driver = if strict { quote!(pass_strict) } else { quote!(pass) };
+    let driver = if opts.strict {
+        quote!(pass_strict)
+    } else {
+        quote!(pass)
+    };
     let (mut names, mut sources) = (Vec::new(), Vec::new());
-    for &n in &needed {
-        match k.nodes[n].op {
-            Op::Input(p) => {
-                let x = &k.params[p].ident;
-                names.push(x);
+    for &node in &needed {
+        match k.nodes[node].op {
+            Op::Input(q) => {
+                let x = &k.params[q].ident;
+                names.push(x.clone());
                 sources.push(quote!(#x));
             }
-            Op::Current(p) => {
-                let y = &k.params[p].ident;
-                names.push(y);
+            Op::Current(q) => {
+                let y = &k.params[q].ident;
+                names.push(y.clone());
                 sources.push(quote!(__lf::Current(#y)));
+            }
+            Op::Index => {
+                names.push(node_ident(node));
+                sources.push(quote!(__lf::Indices(#lo)));
+            }
+            Op::Shifted(q, offset) => {
+                names.push(node_ident(node));
+                let w = window(q, offset);
+                sources.push(match k.params[q].kind {
+                    ParamKind::Output { .. } => quote!(__lf::Current(#w)),
+                    _ => w,
+                });
             }
             _ => {}
         }
@@ -173,9 +230,9 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, strict: bool) -> TokenStream {
         })
     };
     if p.reductions.is_empty() {
-        quote!(#allocs #call;)
+        quote!(#prelude #call;)
     } else {
-        quote!(#allocs let (#(#results,)*) = #call;)
+        quote!(#prelude let (#(#results,)*) = #call;)
     }
 }
 
@@ -204,7 +261,7 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
             }
         }
         for p in plan.passes.iter().filter(|p| p.stage == stage) {
-            out.extend(pass(k, p, opts.strict));
+            out.extend(pass(k, p, opts));
         }
     }
     out.extend(k.result.tokens.clone());
@@ -221,7 +278,13 @@ pub struct Signature {
 }
 
 pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
-    let mut s = Signature { params: Vec::new(), args: Vec::new(), args_in_body: Vec::new(), prelude: TokenStream::new(), finish: TokenStream::new() };
+    let mut s = Signature {
+        params: Vec::new(),
+        args: Vec::new(),
+        args_in_body: Vec::new(),
+        prelude: TokenStream::new(),
+        finish: TokenStream::new(),
+    };
     let tys = func.sig.inputs.iter().filter_map(|a| match a {
         syn::FnArg::Typed(pt) => Some(&pt.ty),
         syn::FnArg::Receiver(_) => None,
@@ -234,12 +297,16 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
                 s.args.push(quote!(#x));
             }
             ParamKind::Input { elem } => {
-                s.prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::contiguous(&#x);));
+                s.prelude.extend(
+                    quote_spanned!(ty.span()=> let #x = __lf::KernelInput::contiguous(&#x);),
+                );
                 s.params.push(quote!(#x: &[#elem]));
                 s.args.push(quote!(&#x));
             }
             ParamKind::Output { elem } => {
-                s.prelude.extend(quote_spanned!(ty.span()=> let mut #x = __lf::KernelOutput::out_view(#x);));
+                s.prelude.extend(
+                    quote_spanned!(ty.span()=> let mut #x = __lf::KernelOutput::out_view(#x);),
+                );
                 s.params.push(quote!(#x: &[__lf::Cell<#elem>]));
                 s.args.push(quote!(#x.cells()));
                 s.finish.extend(quote!(#x.finish();));
@@ -252,14 +319,26 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
 
 /// Length and emptiness checks, run before dispatch so a bad call does no work.
 pub fn checks(k: &Kernel, name: &str, result: bool) -> TokenStream {
-    let wrap = |call: TokenStream| if result { quote!(#call?;) } else { quote!(__lf::expect(#call);) };
+    let wrap = |call: TokenStream| {
+        if result {
+            quote!(#call?;)
+        } else {
+            quote!(__lf::expect(#call);)
+        }
+    };
     let mut out = TokenStream::new();
     for c in &k.checks {
         let (l, r) = (&k.params[c.left].ident, &k.params[c.right].ident);
         let (ls, rs) = (l.to_string(), r.to_string());
-        out.extend(wrap(quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len()))));
+        out.extend(wrap(
+            quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len())),
+        ));
     }
-    for red in k.reductions.iter().filter(|r| r.kind.needs_nonempty()) {
+    for red in k
+        .reductions
+        .iter()
+        .filter(|r| r.kind.needs_nonempty() && k.range(k.node_class(r.arg)).is_none())
+    {
         let x = &k.params[k.node_class(red.arg)].ident;
         let text = &red.text;
         out.extend(wrap(quote!(__lf::check_nonempty(#name, #text, #x.len()))));

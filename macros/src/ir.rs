@@ -43,6 +43,10 @@ pub enum Op {
     Call(Box<syn::Expr>, Vec<Operand>),
     /// `if mask { a } else { b }`.
     Select(Operand, Operand, Operand),
+    /// The index of an explicit loop (`for i in lo..hi`, `.enumerate()`).
+    Index,
+    /// `x[i + k]` in an explicit loop over `i`.
+    Shifted(usize, isize),
 }
 
 pub struct Node {
@@ -65,6 +69,12 @@ pub enum RedKind {
     Any,
     All,
     Count,
+    /// `acc = acc.max(e)` in a loop (Rust's NaN-ignoring `max`).
+    MaxNum,
+    /// `acc = acc.min(e)` in a loop.
+    MinNum,
+    /// `if c { acc += e }` in a loop.
+    SumWhere,
 }
 
 impl RedKind {
@@ -88,13 +98,18 @@ impl RedKind {
 
     /// Reductions with no value on empty input.
     pub fn needs_nonempty(self) -> bool {
-        matches!(self, RedKind::Min | RedKind::Max | RedKind::ArgMin | RedKind::ArgMax)
+        matches!(
+            self,
+            RedKind::Min | RedKind::Max | RedKind::ArgMin | RedKind::ArgMax
+        )
     }
 }
 
 pub struct Reduction {
     pub kind: RedKind,
     pub arg: NodeId,
+    /// For `SumWhere`: the mask.
+    pub mask: Option<NodeId>,
     /// For `var`/`std`: the reduction computing the mean (an earlier pass).
     pub mean: Option<RedId>,
     pub deps: Deps,
@@ -113,6 +128,14 @@ pub enum SinkTarget {
 pub struct Sink {
     pub target: SinkTarget,
     pub node: NodeId,
+    /// Written by an explicit loop: only the loop's index range, checked before the loop.
+    pub window: bool,
+}
+
+/// The index range of an explicit `for i in lo..hi` loop: a length class of its own.
+pub struct LoopRange {
+    pub lo: Scalar,
+    pub hi: Scalar,
 }
 
 /// How a fresh output is handed back.
@@ -154,8 +177,10 @@ pub struct Kernel {
     pub sinks: Vec<Sink>,
     pub fresh: Vec<FreshKind>,
     pub checks: Vec<LenCheck>,
-    /// Union-find parent of each parameter's length class.
+    /// Union-find parent of each length class: parameters first, then loop ranges.
     pub class_parent: Vec<usize>,
+    /// Loop ranges; range `r` is class `params.len() + r`.
+    pub ranges: Vec<LoopRange>,
     /// The returned value, referring to lets, reductions (`__r{k}`) and outputs (`__o{k}`).
     pub result: Scalar,
 }
@@ -170,5 +195,10 @@ impl Kernel {
 
     pub fn node_class(&self, n: NodeId) -> Class {
         self.class_of(self.nodes[n].class)
+    }
+
+    /// The loop range of a class, if it is one.
+    pub fn range(&self, c: Class) -> Option<&LoopRange> {
+        c.checked_sub(self.params.len()).map(|r| &self.ranges[r])
     }
 }

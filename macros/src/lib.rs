@@ -40,27 +40,45 @@ pub fn kernel(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+fn expand(
+    args: proc_macro2::TokenStream,
+    func: &syn::ItemFn,
+) -> syn::Result<proc_macro2::TokenStream> {
     let mut ctxt = ctxt::Ctxt::default();
     let opts = options::parse(args, &mut ctxt);
     if let Some(a) = &func.sig.asyncness {
         ctxt.error(a, "a kernel cannot be `async`");
     }
-    let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let generics: Vec<String> = func
+        .sig
+        .generics
+        .type_params()
+        .map(|t| t.ident.to_string())
+        .collect();
     let ret = parse::parse_ret(&func.sig.output, &generics, &mut ctxt);
     let kernel = parse::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
     ctxt.check()?;
 
     let plan = plan::plan(&kernel);
     let name = func.sig.ident.to_string();
-    let cg = codegen::Options { strict: opts.strict, targets: opts.targets.as_deref() };
+    let cg = codegen::Options {
+        name: &name,
+        strict: opts.strict,
+        targets: opts.targets.as_deref(),
+    };
     let body = codegen::body(&kernel, &plan, &cg);
     let sig = codegen::signature(&kernel, func);
     let checks = codegen::checks(&kernel, &name, ret.result);
     let (impl_g, _, where_c) = func.sig.generics.split_for_impl();
     let output = &func.sig.output;
     let params = &sig.params;
-    let clones = dispatch::clones(cg.targets, &func.sig.generics, params, &sig.args_in_body, output);
+    let clones = dispatch::clones(
+        cg.targets,
+        &func.sig.generics,
+        params,
+        &sig.args_in_body,
+        output,
+    );
     let call = dispatch::call(cg.targets, &sig.args);
     let (prelude, finish) = (&sig.prelude, &sig.finish);
     let doc = plan::describe(&kernel, &plan);

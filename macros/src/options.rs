@@ -18,10 +18,17 @@ pub struct Options {
 
 /// Parses the attribute's arguments. Errors go to `ctxt`; the defaults stand in for bad options.
 pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Options {
-    let mut opts = Options { strict: false, targets: None };
+    let mut opts = Options {
+        strict: false,
+        targets: None,
+    };
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
-        let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+        let name = meta
+            .path
+            .get_ident()
+            .map(|i| i.to_string())
+            .unwrap_or_default();
         if seen.contains(&name) {
             return Err(meta.error(format!("duplicate option `{name}`")));
         }

@@ -12,14 +12,62 @@ use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat, ReturnType, Stmt, Type};
 
+mod loops;
+
 /// Elementwise methods: Rust std names and meaning, applied to each element.
 pub const ELEMENTWISE: &[&str] = &[
-    "abs", "sqrt", "cbrt", "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "powi", "powf",
-    "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin", "acos", "atan", "atan2", "hypot", "floor",
-    "ceil", "round", "trunc", "fract", "signum", "recip", "min", "max", "clamp", "mul_add",
-    "copysign", "is_nan", "is_finite", "is_infinite", "is_sign_negative", "is_sign_positive",
-    "to_degrees", "to_radians", "pow", "rem_euclid", "div_euclid", "abs_diff", "wrapping_add",
-    "wrapping_sub", "wrapping_mul", "wrapping_neg", "saturating_add", "saturating_sub",
+    "abs",
+    "sqrt",
+    "cbrt",
+    "exp",
+    "exp2",
+    "exp_m1",
+    "ln",
+    "log2",
+    "log10",
+    "ln_1p",
+    "powi",
+    "powf",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "sinh",
+    "cosh",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "hypot",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fract",
+    "signum",
+    "recip",
+    "min",
+    "max",
+    "clamp",
+    "mul_add",
+    "copysign",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_negative",
+    "is_sign_positive",
+    "to_degrees",
+    "to_radians",
+    "pow",
+    "rem_euclid",
+    "div_euclid",
+    "abs_diff",
+    "wrapping_add",
+    "wrapping_sub",
+    "wrapping_mul",
+    "wrapping_neg",
+    "saturating_add",
+    "saturating_sub",
     "saturating_mul",
 ];
 
@@ -48,7 +96,7 @@ pub struct Ret {
 }
 
 #[derive(Clone)]
-enum Binding {
+pub(crate) enum Binding {
     Array(NodeId),
     Scalar(Scalar),
     /// An array input parameter.
@@ -59,7 +107,7 @@ enum Binding {
     Poison,
 }
 
-enum Value {
+pub(crate) enum Value {
     Array(NodeId),
     Scalar(Scalar),
     Tuple(Vec<Value>),
@@ -68,7 +116,10 @@ enum Value {
 }
 
 fn scalar(tokens: TokenStream) -> Value {
-    Value::Scalar(Scalar { tokens, deps: Deps::new() })
+    Value::Scalar(Scalar {
+        tokens,
+        deps: Deps::new(),
+    })
 }
 
 /// A `&`/`&mut` type's referent, or the type itself.
@@ -91,7 +142,9 @@ fn elem_of(ty: &Type, wrappers: &[&str]) -> Option<Type> {
             if !wrappers.contains(&seg.ident.to_string().as_str()) {
                 return None;
             }
-            let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+            let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+                return None;
+            };
             let mut types = args.args.iter().filter_map(|a| match a {
                 syn::GenericArgument::Type(t) => Some(t.clone()),
                 _ => None,
@@ -125,7 +178,8 @@ fn is_scalar_type(ty: &Type, generics: &[String]) -> bool {
         Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
             let seg = &p.path.segments[0];
             let name = seg.ident.to_string();
-            seg.arguments.is_empty() && (PRIMITIVES.contains(&name.as_str()) || generics.contains(&name))
+            seg.arguments.is_empty()
+                && (PRIMITIVES.contains(&name.as_str()) || generics.contains(&name))
         }
         Type::Paren(p) => is_scalar_type(&p.elem, generics),
         Type::Group(g) => is_scalar_type(&g.elem, generics),
@@ -148,7 +202,9 @@ fn param_kind(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> ParamKind {
         },
         Some(false) => match elem_of(inner, &["Vec", "Array1", "ArrayView1"]) {
             Some(elem) => ParamKind::Input { elem },
-            None => ParamKind::Input { elem: projected_elem(ty) },
+            None => ParamKind::Input {
+                elem: projected_elem(ty),
+            },
         },
         None => {
             if let Some(elem) = elem_of(inner, &["ArrayViewMut1"]) {
@@ -156,7 +212,9 @@ fn param_kind(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> ParamKind {
             } else if let Some(elem) = elem_of(inner, &["ArrayView1"]) {
                 ParamKind::Input { elem }
             } else {
-                ParamKind::Input { elem: projected_elem(ty) }
+                ParamKind::Input {
+                    elem: projected_elem(ty),
+                }
             }
         }
     }
@@ -171,7 +229,12 @@ fn projected_elem(ty: &Type) -> Type {
 
 pub fn parse_ret(ret: &ReturnType, generics: &[String], ctxt: &mut Ctxt) -> Ret {
     let ty = match ret {
-        ReturnType::Default => return Ret { shape: Shape::Unit, result: false },
+        ReturnType::Default => {
+            return Ret {
+                shape: Shape::Unit,
+                result: false,
+            }
+        }
         ReturnType::Type(_, ty) => ty,
     };
     if let Type::Path(p) = &**ty {
@@ -179,22 +242,39 @@ pub fn parse_ret(ret: &ReturnType, generics: &[String], ctxt: &mut Ctxt) -> Ret 
             if seg.ident == "Result" {
                 if let syn::PathArguments::AngleBracketed(a) = &seg.arguments {
                     if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
-                        return Ret { shape: shape_of(t, generics, ctxt), result: true };
+                        return Ret {
+                            shape: shape_of(t, generics, ctxt),
+                            result: true,
+                        };
                     }
                 }
             }
         }
     }
-    Ret { shape: shape_of(ty, generics, ctxt), result: false }
+    Ret {
+        shape: shape_of(ty, generics, ctxt),
+        result: false,
+    }
 }
 
 fn shape_of(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Shape {
     match ty {
         Type::Tuple(t) if t.elems.is_empty() => Shape::Unit,
-        Type::Tuple(t) => Shape::Tuple(t.elems.iter().map(|e| shape_of(e, generics, ctxt)).collect()),
+        Type::Tuple(t) => Shape::Tuple(
+            t.elems
+                .iter()
+                .map(|e| shape_of(e, generics, ctxt))
+                .collect(),
+        ),
         Type::Paren(p) => shape_of(&p.elem, generics, ctxt),
         _ if is_scalar_type(ty, generics) => Shape::Scalar,
-        Type::Path(p) => match p.path.segments.last().map(|s| s.ident.to_string()).as_deref() {
+        Type::Path(p) => match p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .as_deref()
+        {
             Some("Vec") => Shape::Array(FreshKind::Vec),
             Some("Array1") => Shape::Array(FreshKind::Array1),
             _ => Shape::Scalar,
@@ -235,19 +315,30 @@ pub struct Lower<'a> {
     input_nodes: HashMap<usize, NodeId>,
     name_counts: HashMap<String, usize>,
     hoisted: usize,
+    /// The vectorizable loop being lowered, if any.
+    in_loop: Option<loops::LoopCtx>,
+    in_loop_depth: usize,
+    /// Set when a construct makes the current loop sequential.
+    bail: bool,
+    /// Outputs written by loops that run in order.
+    seq_outputs: std::collections::BTreeSet<usize>,
 }
 
 impl<'a> Lower<'a> {
     pub fn new(func: &syn::ItemFn, generics: &[String], ctxt: &'a mut Ctxt) -> Self {
-
         let mut params = Vec::new();
         let mut scope = HashMap::new();
         for input in &func.sig.inputs {
             match input {
-                syn::FnArg::Receiver(r) => ctxt.error(r, "a kernel cannot take `self`; write a free function"),
+                syn::FnArg::Receiver(r) => {
+                    ctxt.error(r, "a kernel cannot take `self`; write a free function")
+                }
                 syn::FnArg::Typed(pt) => {
                     let Pat::Ident(pi) = &*pt.pat else {
-                        ctxt.error(&pt.pat, "kernel parameters must be plain names (`x: &[f64]`)");
+                        ctxt.error(
+                            &pt.pat,
+                            "kernel parameters must be plain names (`x: &[f64]`)",
+                        );
                         continue;
                     };
                     let kind = param_kind(&pt.ty, generics, ctxt);
@@ -261,7 +352,10 @@ impl<'a> Lower<'a> {
                         ParamKind::Output { .. } => Binding::Output(index),
                     };
                     scope.insert(pi.ident.to_string(), binding);
-                    params.push(Param { ident: pi.ident.clone(), kind });
+                    params.push(Param {
+                        ident: pi.ident.clone(),
+                        kind,
+                    });
                 }
             }
         }
@@ -277,7 +371,11 @@ impl<'a> Lower<'a> {
                 fresh: Vec::new(),
                 checks: Vec::new(),
                 class_parent: (0..n).collect(),
-                result: Scalar { tokens: quote!(()), deps: Deps::new() },
+                ranges: Vec::new(),
+                result: Scalar {
+                    tokens: quote!(()),
+                    deps: Deps::new(),
+                },
             },
 
             scopes: vec![scope],
@@ -285,9 +383,12 @@ impl<'a> Lower<'a> {
             input_nodes: HashMap::new(),
             name_counts: HashMap::new(),
             hoisted: 0,
+            in_loop: None,
+            in_loop_depth: 0,
+            bail: false,
+            seq_outputs: Default::default(),
         }
     }
-
 
     /// Lowers the body and the result; returns the kernel IR.
     pub fn lower(mut self, block: &syn::Block, ret: &Ret) -> Kernel {
@@ -296,6 +397,7 @@ impl<'a> Lower<'a> {
         for (i, stmt) in block.stmts.iter().enumerate() {
             let last = i + 1 == n;
             match stmt {
+                Stmt::Expr(e @ (Expr::ForLoop(_) | Expr::While(_)), None) => self.effect(e),
                 Stmt::Expr(e, None) if last => tail = Some((self.expr(e), e.to_token_stream())),
                 Stmt::Expr(Expr::Return(r), _) if last => match &r.expr {
                     Some(e) => tail = Some((self.expr(e), e.to_token_stream())),
@@ -304,13 +406,21 @@ impl<'a> Lower<'a> {
                 _ => self.stmt(stmt),
             }
         }
-        let (value, tokens) = tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
+        let (value, tokens) =
+            tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
         let result = self.result(value, ret, &tokens);
-        self.k.result = result.unwrap_or(Scalar { tokens: quote!(::core::unreachable!()), deps: Deps::new() });
+        self.k.result = result.unwrap_or(Scalar {
+            tokens: quote!(::core::unreachable!()),
+            deps: Deps::new(),
+        });
         let mut outs: Vec<_> = self.out_current.iter().map(|(&p, &n)| (p, n)).collect();
         outs.sort();
         for (p, node) in outs {
-            self.k.sinks.push(Sink { target: SinkTarget::Param(p), node });
+            self.k.sinks.push(Sink {
+                target: SinkTarget::Param(p),
+                node,
+                window: false,
+            });
         }
         self.k
     }
@@ -321,11 +431,15 @@ impl<'a> Lower<'a> {
                 Value::Ok(inner) => {
                     let s = self.shaped(*inner, &ret.shape, tokens)?;
                     let t = s.tokens;
-                    Some(Scalar { tokens: quote!(::core::result::Result::Ok(#t)), deps: s.deps })
+                    Some(Scalar {
+                        tokens: quote!(::core::result::Result::Ok(#t)),
+                        deps: s.deps,
+                    })
                 }
                 Value::Error => None,
                 _ => {
-                    self.ctxt.error(tokens, "a kernel returning `Result` must end in `Ok(..)`");
+                    self.ctxt
+                        .error(tokens, "a kernel returning `Result` must end in `Ok(..)`");
                     None
                 }
             };
@@ -336,18 +450,28 @@ impl<'a> Lower<'a> {
     fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Scalar> {
         match (value, shape) {
             (Value::Error, _) => None,
-            (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Scalar { tokens: quote!(()), deps: Deps::new() }),
+            (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Scalar {
+                tokens: quote!(()),
+                deps: Deps::new(),
+            }),
             (Value::Scalar(s), Shape::Scalar) => Some(s),
             (Value::Array(n), Shape::Array(kind)) => {
                 let k = self.k.fresh.len();
                 self.k.fresh.push(*kind);
-                self.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n });
+                self.k.sinks.push(Sink {
+                    target: SinkTarget::Fresh(k),
+                    node: n,
+                    window: false,
+                });
                 let o = format_ident!("__o{}", k);
                 let tokens = match kind {
                     FreshKind::Vec => quote!(#o.into_vec()),
                     FreshKind::Array1 => quote!(#o.into_array1()),
                 };
-                Some(Scalar { tokens, deps: self.k.nodes[n].deps.clone() })
+                Some(Scalar {
+                    tokens,
+                    deps: self.k.nodes[n].deps.clone(),
+                })
             }
             (Value::Tuple(vs), Shape::Tuple(shapes)) if vs.len() == shapes.len() => {
                 let mut parts = Vec::new();
@@ -357,14 +481,20 @@ impl<'a> Lower<'a> {
                     deps.extend(p.deps);
                     parts.push(p.tokens);
                 }
-                Some(Scalar { tokens: quote!((#(#parts,)*)), deps })
+                Some(Scalar {
+                    tokens: quote!((#(#parts,)*)),
+                    deps,
+                })
             }
             (Value::Array(_), Shape::Scalar) => {
                 self.ctxt.error(tokens, "this is an array, but the signature returns a scalar: reduce it (`.sum()`, `.mean()`, `.max()`, ...) or return `Vec<_>`");
                 None
             }
             (Value::Scalar(_), Shape::Array(_)) => {
-                self.ctxt.error(tokens, "this is a scalar, but the signature returns an array (`Vec<_>`/`Array1<_>`)");
+                self.ctxt.error(
+                    tokens,
+                    "this is a scalar, but the signature returns an array (`Vec<_>`/`Array1<_>`)",
+                );
                 None
             }
             (_, Shape::Unit) => {
@@ -372,7 +502,8 @@ impl<'a> Lower<'a> {
                 None
             }
             (_, _) => {
-                self.ctxt.error(tokens, "this value does not match the kernel's return type");
+                self.ctxt
+                    .error(tokens, "this value does not match the kernel's return type");
                 None
             }
         }
@@ -410,7 +541,10 @@ impl<'a> Lower<'a> {
         if ra != rb {
             let (root, child) = (ra.min(rb), ra.max(rb));
             self.k.class_parent[child] = root;
-            self.k.checks.push(LenCheck { left: root, right: child });
+            self.k.checks.push(LenCheck {
+                left: root,
+                right: child,
+            });
         }
     }
 
@@ -440,38 +574,79 @@ impl<'a> Lower<'a> {
     /// A scalar let with a fresh name based on the user's (`mean`, then `__mean1`, ...).
     fn new_let(&mut self, name: &syn::Ident, ty: Option<Type>, value: Scalar) -> Scalar {
         let count = self.name_counts.entry(name.to_string()).or_insert(0);
-        let ident = if *count == 0 { name.clone() } else { format_ident!("__{}{}", name, *count) };
+        let ident = if *count == 0 {
+            name.clone()
+        } else {
+            format_ident!("__{}{}", name, *count)
+        };
         *count += 1;
         let deps = value.deps.clone();
-        self.k.lets.push(ScalarLet { name: ident.clone(), ty, value });
-        Scalar { tokens: ident.into_token_stream(), deps }
+        self.k.lets.push(ScalarLet {
+            name: ident.clone(),
+            ty,
+            value,
+        });
+        Scalar {
+            tokens: ident.into_token_stream(),
+            deps,
+        }
     }
 
     /// Keeps a literal or a name as it is; binds anything else to a `let` computed once
     /// before the loop.
     fn hoist(&mut self, s: Scalar) -> Scalar {
         let mut it = s.tokens.clone().into_iter();
-        let simple = matches!((it.next(), it.next()), (Some(TokenTree::Ident(_) | TokenTree::Literal(_)), None));
+        let simple = matches!(
+            (it.next(), it.next()),
+            (Some(TokenTree::Ident(_) | TokenTree::Literal(_)), None)
+        );
         if simple {
             return s;
         }
         let ident = format_ident!("__c{}", self.hoisted);
         self.hoisted += 1;
         let deps = s.deps.clone();
-        self.k.lets.push(ScalarLet { name: ident.clone(), ty: None, value: s });
-        Scalar { tokens: ident.into_token_stream(), deps }
+        self.k.lets.push(ScalarLet {
+            name: ident.clone(),
+            ty: None,
+            value: s,
+        });
+        Scalar {
+            tokens: ident.into_token_stream(),
+            deps,
+        }
     }
 
     /// Builds an elementwise node if any part is an array; `None` if all are scalars.
-    fn elementwise(&mut self, parts: Vec<Value>, at: &dyn ToTokens, build: impl FnOnce(Vec<Operand>) -> Op) -> Option<Value> {
+    fn elementwise(
+        &mut self,
+        parts: Vec<Value>,
+        at: &dyn ToTokens,
+        build: impl FnOnce(Vec<Operand>) -> Op,
+    ) -> Option<Value> {
         if parts.iter().any(|p| matches!(p, Value::Error)) {
             return Some(Value::Error);
         }
-        if parts.iter().any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_))) {
-            self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
+        if parts
+            .iter()
+            .any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_)))
+        {
+            self.ctxt.error(
+                at,
+                "tuples and `Ok(..)` are only supported as the kernel's result",
+            );
             return Some(Value::Error);
         }
-        let arrays: Vec<NodeId> = parts.iter().filter_map(|p| if let Value::Array(n) = p { Some(*n) } else { None }).collect();
+        let arrays: Vec<NodeId> = parts
+            .iter()
+            .filter_map(|p| {
+                if let Value::Array(n) = p {
+                    Some(*n)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let first = *arrays.first()?;
         let class = self.k.nodes[first].class;
         let mut deps = Deps::new();
@@ -498,17 +673,34 @@ impl<'a> Lower<'a> {
         let mut deps = self.k.nodes[arg].deps.clone();
         let mean = if matches!(kind, RedKind::Var | RedKind::Std) {
             let m = self.k.reductions.len();
-            self.k.reductions.push(Reduction { kind: RedKind::Mean, arg, mean: None, deps: deps.clone(), text: format!("{text} (its mean)") });
+            self.k.reductions.push(Reduction {
+                kind: RedKind::Mean,
+                arg,
+                mask: None,
+                mean: None,
+                deps: deps.clone(),
+                text: format!("{text} (its mean)"),
+            });
             deps.insert(m);
             Some(m)
         } else {
             None
         };
         let r = self.k.reductions.len();
-        self.k.reductions.push(Reduction { kind, arg, mean, deps: deps.clone(), text });
+        self.k.reductions.push(Reduction {
+            kind,
+            arg,
+            mask: None,
+            mean,
+            deps: deps.clone(),
+            text,
+        });
         deps.insert(r);
         let ident = format_ident!("__r{}", r);
-        Value::Scalar(Scalar { tokens: ident.into_token_stream(), deps })
+        Value::Scalar(Scalar {
+            tokens: ident.into_token_stream(),
+            deps,
+        })
     }
 
     // ---- statements ---------------------------------------------------------------------
@@ -518,47 +710,73 @@ impl<'a> Lower<'a> {
             Stmt::Local(l) => self.local(l),
             Stmt::Expr(e, Some(_)) => self.effect(e),
             Stmt::Expr(e, None) => {
-                if !matches!(e, Expr::If(_) | Expr::Block(_)) {
-                    self.ctxt.error(e, "only the last expression of the kernel can be its result");
+                if !matches!(
+                    e,
+                    Expr::If(_) | Expr::Block(_) | Expr::ForLoop(_) | Expr::While(_)
+                ) {
+                    self.ctxt.error(
+                        e,
+                        "only the last expression of the kernel can be its result",
+                    );
                 } else {
                     self.effect(e);
                 }
             }
-            Stmt::Item(i) => self.ctxt.error(i, "items inside a kernel are not supported; define them next to the kernel"),
-            Stmt::Macro(m) => self.ctxt.error(m, "macros are not supported inside a kernel"),
+            Stmt::Item(i) => self.ctxt.error(
+                i,
+                "items inside a kernel are not supported; define them next to the kernel",
+            ),
+            Stmt::Macro(m) => self
+                .ctxt
+                .error(m, "macros are not supported inside a kernel"),
         }
     }
 
     fn local(&mut self, l: &syn::Local) {
         let (ident, ty) = match &l.pat {
-            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => (pi.ident.clone(), None),
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                (pi.ident.clone(), None)
+            }
             Pat::Type(pt) => match &*pt.pat {
-                Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => (pi.ident.clone(), Some((*pt.ty).clone())),
+                Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                    (pi.ident.clone(), Some((*pt.ty).clone()))
+                }
                 other => {
-                    self.ctxt.error(other, "only `let name = ...` bindings are supported in a kernel");
+                    self.ctxt.error(
+                        other,
+                        "only `let name = ...` bindings are supported in a kernel",
+                    );
                     return;
                 }
             },
             other => {
-                self.ctxt.error(other, "only `let name = ...` bindings are supported in a kernel");
+                self.ctxt.error(
+                    other,
+                    "only `let name = ...` bindings are supported in a kernel",
+                );
                 return;
             }
         };
         let name = ident.to_string();
         let Some(init) = &l.init else {
-            self.ctxt.error(l, "a `let` without a value is not supported in a kernel");
+            self.ctxt
+                .error(l, "a `let` without a value is not supported in a kernel");
             self.bind(name, Binding::Poison);
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.ctxt.error(diverge, "`let ... else` is not supported in a kernel");
+            self.ctxt
+                .error(diverge, "`let ... else` is not supported in a kernel");
         }
         let binding = match self.expr(&init.expr) {
             Value::Array(n) => Binding::Array(n),
             Value::Scalar(s) => Binding::Scalar(self.new_let(&ident, ty, s)),
             Value::Error => Binding::Poison,
             Value::Tuple(_) | Value::Ok(_) => {
-                self.ctxt.error(&init.expr, "tuples and `Ok(..)` are only supported as the kernel's result");
+                self.ctxt.error(
+                    &init.expr,
+                    "tuples and `Ok(..)` are only supported as the kernel's result",
+                );
                 Binding::Poison
             }
         };
@@ -585,7 +803,10 @@ impl<'a> Lower<'a> {
                     }
                     Some(Binding::Poison) => return,
                     None => {
-                        self.ctxt.error(&b.left, format!("`{name}` is not a local binding or an output of this kernel"));
+                        self.ctxt.error(
+                            &b.left,
+                            format!("`{name}` is not a local binding or an output of this kernel"),
+                        );
                         return;
                     }
                 };
@@ -608,10 +829,19 @@ impl<'a> Lower<'a> {
             Expr::If(_) | Expr::Block(_) => {
                 self.ctxt.error(e, "an `if` or block used as a statement has no effect in a kernel; bind its value with `let`");
             }
-            Expr::Return(r) => self.ctxt.error(r, "`return` is only supported as the last statement of a kernel"),
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
-                self.ctxt.error(e, "explicit loops are not supported yet; write the computation with array expressions (`x.abs().sum()`, `(x - m) * s`)");
+            Expr::Return(r) => self.ctxt.error(
+                r,
+                "`return` is only supported as the last statement of a kernel",
+            ),
+            Expr::ForLoop(f) if self.in_loop.is_none() => self.for_loop(f),
+            Expr::While(w) if self.in_loop.is_none() => self.sequential_loop(e, None, &w.body),
+            Expr::ForLoop(_) | Expr::While(_) if self.in_loop.is_some() => {
+                self.sequential();
             }
+            Expr::Loop(l) => self.ctxt.error(
+                l.loop_token,
+                "`loop` is not supported in a kernel; use `for` or `while`",
+            ),
             _ => {
                 self.ctxt.error(e, "this statement has no effect in a kernel; bind it with `let`, return it, or write it to an output (`out[..] = ...`)");
             }
@@ -725,8 +955,9 @@ impl<'a> Lower<'a> {
                 }
             },
             Expr::Closure(_) => self.unsupported(e, "closures are not supported in a kernel; move the body into a scalar `fn` and call it on the array (`f(x)`)"),
-            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.unsupported(e, "explicit loops are not supported yet; write the computation with array expressions (`x.abs().sum()`)"),
-            Expr::Index(_) => self.unsupported(e, "indexing is not supported in a kernel; use whole-array expressions, or `out[..] = expr` to fill an output"),
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.unsupported(e, "a loop is a statement in a kernel: end it with `;` or put it on its own line, and bind its results to `let mut` scalars declared before it"),
+            Expr::Index(ix) if self.in_loop.is_some() => self.loop_index(ix),
+            Expr::Index(_) => self.unsupported(e, "indexing is only supported inside a `for` loop over an index (`for i in 0..n { x[i] }`); outside loops use whole-array expressions, or `out[..] = expr` to fill an output"),
             Expr::Macro(_) => self.unsupported(e, "macros are not supported inside a kernel"),
             Expr::Return(_) => self.unsupported(e, "`return` is only supported as the last statement of a kernel"),
             Expr::Assign(_) => self.unsupported(e, "assignment is a statement; end it with `;`"),
@@ -742,6 +973,9 @@ impl<'a> Lower<'a> {
     fn path(&mut self, p: &syn::ExprPath) -> Value {
         if let Some(ident) = p.path.get_ident() {
             if p.qself.is_none() {
+                if self.reads_accumulator(&ident.to_string()) {
+                    return self.sequential();
+                }
                 match self.lookup(&ident.to_string()) {
                     Some(Binding::Array(n)) => return Value::Array(n),
                     Some(Binding::Scalar(s)) => return Value::Scalar(s),
@@ -762,20 +996,33 @@ impl<'a> Lower<'a> {
             return match v {
                 Value::Scalar(s) => {
                     let t = s.tokens;
-                    Value::Scalar(Scalar { tokens: quote!(*#t), deps: s.deps })
+                    Value::Scalar(Scalar {
+                        tokens: quote!(*#t),
+                        deps: s.deps,
+                    })
                 }
                 Value::Error => Value::Error,
-                _ => self.unsupported(&Expr::Unary(u.clone()), "an array cannot be dereferenced; drop the `*`"),
+                // `*x` on the element of a loop over `a.iter()`.
+                v if self.in_loop.is_some() => v,
+                _ => self.unsupported(
+                    &Expr::Unary(u.clone()),
+                    "an array cannot be dereferenced; drop the `*`",
+                ),
             };
         }
         let op = u.op;
-        if let Some(v) = self.elementwise(vec![self_clone(&v)], u, |ops| Op::Unary(op, ops.into_iter().next().expect("one"))) {
+        if let Some(v) = self.elementwise(vec![self_clone(&v)], u, |ops| {
+            Op::Unary(op, ops.into_iter().next().expect("one"))
+        }) {
             return v;
         }
         match v {
             Value::Scalar(s) => {
                 let t = s.tokens;
-                Value::Scalar(Scalar { tokens: quote!(#op #t), deps: s.deps })
+                Value::Scalar(Scalar {
+                    tokens: quote!(#op #t),
+                    deps: s.deps,
+                })
             }
             other => other,
         }
@@ -799,7 +1046,10 @@ impl<'a> Lower<'a> {
                 let (ta, tb) = (a.tokens, b.tokens);
                 let mut deps = a.deps;
                 deps.extend(b.deps);
-                Value::Scalar(Scalar { tokens: quote!(#ta #op #tb), deps })
+                Value::Scalar(Scalar {
+                    tokens: quote!(#ta #op #tb),
+                    deps,
+                })
             }
             _ => Value::Error,
         }
@@ -825,7 +1075,10 @@ impl<'a> Lower<'a> {
                 if name == "dot" && m.args.len() == 1 {
                     let other = self.expr(&m.args[0]);
                     if !matches!(other, Value::Array(_) | Value::Error) {
-                        return self.unsupported(&m.args[0], "`dot` takes an array; for a scalar factor multiply instead (`x * s`)");
+                        return self.unsupported(
+                            &m.args[0],
+                            "`dot` takes an array; for a scalar factor multiply instead (`x * s`)",
+                        );
                     }
                     let star = BinOp::Mul(syn::Token![*](m.method.span()));
                     return match self.binary_values(Value::Array(node), star, other, m) {
@@ -846,7 +1099,10 @@ impl<'a> Lower<'a> {
                         .expect("receiver is an array");
                 }
                 if RedKind::from_method(&name).is_some() || name == "len" {
-                    self.ctxt.error(&m.method, format!("the reduction `{name}()` takes no arguments"));
+                    self.ctxt.error(
+                        &m.method,
+                        format!("the reduction `{name}()` takes no arguments"),
+                    );
                 } else {
                     self.ctxt.error(
                         &m.method,
@@ -874,7 +1130,10 @@ impl<'a> Lower<'a> {
                         .expect("an argument is an array");
                 }
                 if m.args.is_empty() && (RedKind::from_method(&name).is_some() || name == "len") {
-                    self.ctxt.error(&m.receiver, format!("`{name}()` reduces an array, but this is a scalar"));
+                    self.ctxt.error(
+                        &m.receiver,
+                        format!("`{name}()` reduces an array, but this is a scalar"),
+                    );
                     return Value::Error;
                 }
                 let mut deps = s.deps;
@@ -886,26 +1145,42 @@ impl<'a> Lower<'a> {
                             toks.push(a.tokens);
                         }
                         Value::Error => return Value::Error,
-                        _ => return self.unsupported(&Expr::MethodCall(m.clone()), "tuples are only supported as the kernel's result"),
+                        _ => {
+                            return self.unsupported(
+                                &Expr::MethodCall(m.clone()),
+                                "tuples are only supported as the kernel's result",
+                            )
+                        }
                     }
                 }
                 let (r, method, turbo) = (s.tokens, &m.method, &m.turbofish);
-                Value::Scalar(Scalar { tokens: quote!(#r.#method #turbo(#(#toks),*)), deps })
+                Value::Scalar(Scalar {
+                    tokens: quote!(#r.#method #turbo(#(#toks),*)),
+                    deps,
+                })
             }
-            _ => self.unsupported(&m.receiver, "tuples and `Ok(..)` are only supported as the kernel's result"),
+            _ => self.unsupported(
+                &m.receiver,
+                "tuples and `Ok(..)` are only supported as the kernel's result",
+            ),
         }
     }
 
     fn call(&mut self, c: &syn::ExprCall) -> Value {
         let Expr::Path(callee) = &*c.func else {
-            return self.unsupported(&c.func, "only calls of named functions are supported in a kernel");
+            return self.unsupported(
+                &c.func,
+                "only calls of named functions are supported in a kernel",
+            );
         };
         if callee.path.is_ident("Ok") && c.args.len() == 1 {
             return Value::Ok(Box::new(self.expr(&c.args[0])));
         }
         let args: Vec<Value> = c.args.iter().map(|a| self.expr(a)).collect();
         let f = c.func.clone();
-        if let Some(v) = self.elementwise(args.iter().map(self_clone).collect(), c, |ops| Op::Call(f, ops)) {
+        if let Some(v) = self.elementwise(args.iter().map(self_clone).collect(), c, |ops| {
+            Op::Call(f, ops)
+        }) {
             return v;
         }
         let mut deps = Deps::new();
@@ -920,7 +1195,10 @@ impl<'a> Lower<'a> {
             }
         }
         let f = &c.func;
-        Value::Scalar(Scalar { tokens: quote!(#f(#(#toks),*)), deps })
+        Value::Scalar(Scalar {
+            tokens: quote!(#f(#(#toks),*)),
+            deps,
+        })
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf) -> Value {
@@ -933,7 +1211,11 @@ impl<'a> Lower<'a> {
         let parts = vec![self_clone(&cond), self_clone(&then_v), self_clone(&else_v)];
         if let Some(v) = self.elementwise(parts, i, |ops| {
             let mut it = ops.into_iter();
-            Op::Select(it.next().expect("c"), it.next().expect("a"), it.next().expect("b"))
+            Op::Select(
+                it.next().expect("c"),
+                it.next().expect("a"),
+                it.next().expect("b"),
+            )
         }) {
             return v;
         }
@@ -943,7 +1225,10 @@ impl<'a> Lower<'a> {
                 let mut deps = c.deps;
                 deps.extend(a.deps);
                 deps.extend(b.deps);
-                Value::Scalar(Scalar { tokens: quote!((if #tc { #ta } else { #tb })), deps })
+                Value::Scalar(Scalar {
+                    tokens: quote!((if #tc { #ta } else { #tb })),
+                    deps,
+                })
             }
             _ => Value::Error,
         }

@@ -4,8 +4,10 @@ pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::output::{KernelOutput, OutBuf, OutView};
-pub use crate::pass::{pass, pass_strict, Current};
-pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, Mean, Min, Prod, Sum, Var};
+pub use crate::pass::{pass, pass_strict, Current, Indices};
+pub use crate::reduce::{
+    All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var,
+};
 pub use crate::target::{level, Target};
 pub use core::cell::Cell;
 
@@ -59,4 +61,45 @@ pub fn expect(r: Result<(), KernelError>) {
 #[inline(never)]
 fn fail(e: KernelError) -> ! {
     panic!("{e}")
+}
+
+/// `&x[lo + k .. hi + k]`: the elements an explicit loop `for i in lo..hi` reads as
+/// `x[i + k]`, checked once before the loop. An empty range reads nothing and never panics,
+/// as the plain loop would not.
+///
+/// # Panics
+/// With the index range and the length, if the loop would index out of bounds.
+#[inline]
+pub fn window<'a, T>(
+    kernel: &str,
+    name: &str,
+    x: &'a [T],
+    lo: usize,
+    hi: usize,
+    k: isize,
+) -> &'a [T] {
+    if hi <= lo {
+        return &x[..0];
+    }
+    let first = lo as isize + k;
+    let last = hi as isize - 1 + k;
+    if first < 0 || last >= x.len() as isize {
+        window_fail(kernel, name, x.len(), lo, hi, k)
+    }
+    &x[first as usize..=last as usize]
+}
+
+#[cold]
+#[inline(never)]
+fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: isize) -> ! {
+    let access = match k {
+        0 => format!("{name}[i]"),
+        k if k > 0 => format!("{name}[i + {k}]"),
+        k => format!("{name}[i - {}]", -k),
+    };
+    panic!(
+        "kernel `{kernel}`: index out of bounds: `{access}` for i in {lo}..{hi} reads {}..={} but `{name}` has {len} elements",
+        lo as isize + k,
+        hi as isize - 1 + k
+    )
 }

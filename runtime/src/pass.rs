@@ -123,6 +123,22 @@ impl<T: Copy> Source for &[T] {
     }
 }
 
+/// The loop index of an explicit loop: element `i` of the pass is `start + i`.
+#[derive(Clone, Copy)]
+pub struct Indices(pub usize);
+
+impl Source for Indices {
+    type Item = usize;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        usize::MAX
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> usize {
+        self.0 + i
+    }
+}
+
 /// The current elements of an output (`y += x` reads `y`).
 pub struct Current<'a, T>(pub &'a [std::cell::Cell<T>]);
 
