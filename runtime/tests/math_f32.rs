@@ -25,6 +25,9 @@ level_wrappers!(
     sin_slice,
     cos_slice,
     tan_slice,
+    atan_slice,
+    asin_slice,
+    acos_slice,
 );
 
 type Levels = fn() -> Vec<(&'static str, fn(&[f32], &mut [f32]))>;
@@ -38,12 +41,7 @@ struct Case {
 
 macro_rules! case {
     ($name:ident, $w:ident, $std:expr) => {
-        Case {
-            name: stringify!($name),
-            levels: $w::levels::<f32>,
-            scalar: math::$name::<f32>,
-            std: $std,
-        }
+        Case { name: stringify!($name), levels: $w::levels::<f32>, scalar: math::$name::<f32>, std: $std }
     };
 }
 
@@ -62,6 +60,9 @@ fn cases() -> Vec<Case> {
         case!(sin, sin_slice, f64::sin),
         case!(cos, cos_slice, f64::cos),
         case!(tan, tan_slice, f64::tan),
+        case!(atan, atan_slice, f64::atan),
+        case!(asin, asin_slice, f64::asin),
+        case!(acos, acos_slice, f64::acos),
     ]
 }
 
@@ -71,11 +72,7 @@ fn case(name: &str) -> Case {
 
 /// Input number `i` of a sweep with the given stride over the 2^32 patterns.
 fn input(i: u64, stride: u64) -> f32 {
-    let low = if stride > 1 {
-        (i.wrapping_mul(167) % stride) as u32
-    } else {
-        0
-    };
+    let low = if stride > 1 { (i.wrapping_mul(167) % stride) as u32 } else { 0 };
     f32::from_bits((i * stride) as u32 | low)
 }
 
@@ -149,6 +146,9 @@ accuracy_tests!(
     sin / sin_exhaustive,
     cos / cos_exhaustive,
     tan / tan_exhaustive,
+    atan / atan_exhaustive,
+    asin / asin_exhaustive,
+    acos / acos_exhaustive,
 );
 
 fn specials32() -> Vec<f32> {
@@ -202,10 +202,7 @@ fn special_values() {
                     failures.push(format!("{}({x:e}) = {got:e}, want {want:e}", c.name));
                 }
             } else if ulp_dist32(got, want) > 1 {
-                failures.push(format!(
-                    "{}({x:e}) = {got:e}, want {want:e} (>1 ULP)",
-                    c.name
-                ));
+                failures.push(format!("{}({x:e}) = {got:e}, want {want:e} (>1 ULP)", c.name));
             }
         }
     }

@@ -27,6 +27,9 @@ level_wrappers!(
     sin_slice,
     cos_slice,
     tan_slice,
+    atan_slice,
+    asin_slice,
+    acos_slice,
 );
 
 type RefFn = fn(f64) -> Option<(DD, i32)>;
@@ -61,22 +64,10 @@ macro_rules! case {
     };
 }
 
-const LOG_DISTS: &[Dist] = &[
-    L(-1074.0, 1024.0, false),
-    U(0.5, 2.0),
-    U(0.0, 10.0),
-    L(-40.0, 40.0, false),
-    Any,
-];
+const LOG_DISTS: &[Dist] = &[L(-1074.0, 1024.0, false), U(0.5, 2.0), U(0.0, 10.0), L(-40.0, 40.0, false), Any];
 
-const TRIG_DISTS: &[Dist] = &[
-    U(-10.0, 10.0),
-    U(-1e5, 1e5),
-    U(-1.0, 1.0),
-    L(-60.0, 20.0, true),
-    L(-1074.0, 1024.0, true),
-    Any,
-];
+const TRIG_DISTS: &[Dist] =
+    &[U(-10.0, 10.0), U(-1e5, 1e5), U(-1.0, 1.0), L(-60.0, 20.0, true), L(-1074.0, 1024.0, true), Any];
 
 const TRIG_EDGES: &[f64] = &[
     std::f64::consts::FRAC_PI_2,
@@ -97,108 +88,23 @@ const TRIG_EDGES: &[f64] = &[
 /// multiple of pi/2 (Muller's worst case; glibc's cos is 8 ULP off there).
 #[allow(clippy::excessive_precision, clippy::approx_constant)]
 const TRIG_HARD: &[(f64, f64, f64, f64)] = &[
-    (
-        1.5707963267948966,
-        1.0,
-        6.123233995736766e-17,
-        1.633123935319537e+16,
-    ),
-    (
-        3.141592653589793,
-        1.2246467991473532e-16,
-        -1.0,
-        -1.2246467991473532e-16,
-    ),
-    (
-        4.71238898038469,
-        -1.0,
-        -1.8369701987210297e-16,
-        5443746451065123.0,
-    ),
-    (
-        15.707963267948966,
-        6.123233995736766e-16,
-        -1.0,
-        -6.123233995736766e-16,
-    ),
-    (
-        1570.7963267948967,
-        6.666535247945037e-14,
-        1.0,
-        6.666535247945037e-14,
-    ),
-    (
-        1570796.3267948965,
-        -1.1159560906804355e-10,
-        1.0,
-        -1.1159560906804355e-10,
-    ),
-    (
-        1570796326.7948966,
-        -1.660070645726475e-08,
-        0.9999999999999999,
-        -1.6600706457264754e-08,
-    ),
-    (
-        1570796326794.8967,
-        0.00010928430309082877,
-        0.9999999940284705,
-        0.00010928430374342321,
-    ),
-    (
-        1570796326794896.5,
-        -0.11894902153438383,
-        0.9929003627132044,
-        -0.11979955492144566,
-    ),
-    (
-        1.8110048645192806e+18,
-        -0.9959748854655721,
-        0.08963273688692398,
-        -11.111731272046756,
-    ),
-    (
-        1.5707963267948967e+20,
-        0.2011466911576539,
-        -0.9795611306275517,
-        -0.20534368388912094,
-    ),
-    (
-        1e+22,
-        -0.8522008497671888,
-        0.523214785395139,
-        -1.6287782256068988,
-    ),
-    (
-        1.5707963267948966e+100,
-        -0.9974471599292345,
-        0.07140842491684053,
-        -13.968199986077588,
-    ),
-    (
-        5.319372648326541e+255,
-        1.0,
-        -4.687165924254628e-19,
-        -2.133485385753704e+18,
-    ),
-    (
-        1e+300,
-        -0.8178819121159085,
-        -0.5753861119575491,
-        1.4214488238747245,
-    ),
-    (
-        8.98846567431158e+307,
-        0.563127779850884,
-        -0.826369834614148,
-        -0.6814476476066215,
-    ),
-    (
-        1.7976931348623157e+308,
-        0.004961954789184062,
-        -0.9999876894265599,
-        -0.004962015874444895,
-    ),
+    (1.5707963267948966, 1.0, 6.123233995736766e-17, 1.633123935319537e+16),
+    (3.141592653589793, 1.2246467991473532e-16, -1.0, -1.2246467991473532e-16),
+    (4.71238898038469, -1.0, -1.8369701987210297e-16, 5443746451065123.0),
+    (15.707963267948966, 6.123233995736766e-16, -1.0, -6.123233995736766e-16),
+    (1570.7963267948967, 6.666535247945037e-14, 1.0, 6.666535247945037e-14),
+    (1570796.3267948965, -1.1159560906804355e-10, 1.0, -1.1159560906804355e-10),
+    (1570796326.7948966, -1.660070645726475e-08, 0.9999999999999999, -1.6600706457264754e-08),
+    (1570796326794.8967, 0.00010928430309082877, 0.9999999940284705, 0.00010928430374342321),
+    (1570796326794896.5, -0.11894902153438383, 0.9929003627132044, -0.11979955492144566),
+    (1.8110048645192806e+18, -0.9959748854655721, 0.08963273688692398, -11.111731272046756),
+    (1.5707963267948967e+20, 0.2011466911576539, -0.9795611306275517, -0.20534368388912094),
+    (1e+22, -0.8522008497671888, 0.523214785395139, -1.6287782256068988),
+    (1.5707963267948966e+100, -0.9974471599292345, 0.07140842491684053, -13.968199986077588),
+    (5.319372648326541e+255, 1.0, -4.687165924254628e-19, -2.133485385753704e+18),
+    (1e+300, -0.8178819121159085, -0.5753861119575491, 1.4214488238747245),
+    (8.98846567431158e+307, 0.563127779850884, -0.826369834614148, -0.6814476476066215),
+    (1.7976931348623157e+308, 0.004961954789184062, -0.9999876894265599, -0.004962015874444895),
 ];
 
 #[test]
@@ -211,13 +117,7 @@ fn trig_hard_cases() {
             for i in 0..3 {
                 let d = ulp_dist64(got[i], want[i]);
                 worst = worst.max(d);
-                assert!(
-                    d <= 1,
-                    "{} of {x:e}: {:e} vs {:e}",
-                    ["sin", "cos", "tan"][i],
-                    got[i],
-                    want[i]
-                );
+                assert!(d <= 1, "{} of {x:e}: {:e} vs {:e}", ["sin", "cos", "tan"][i], got[i], want[i]);
             }
         }
     }
@@ -230,13 +130,7 @@ fn cases() -> Vec<Case> {
             exp,
             exp_slice,
             f64::exp,
-            &[
-                U(-750.0, 712.0),
-                U(-1.0, 1.0),
-                L(-60.0, 10.0, true),
-                U(-10.0, 10.0),
-                Any
-            ],
+            &[U(-750.0, 712.0), U(-1.0, 1.0), L(-60.0, 10.0, true), U(-10.0, 10.0), Any],
             &[
                 709.782712893384,
                 709.7827128933841,
@@ -253,13 +147,7 @@ fn cases() -> Vec<Case> {
             exp2,
             exp2_slice,
             f64::exp2,
-            &[
-                U(-1080.0, 1030.0),
-                U(-1.0, 1.0),
-                L(-60.0, 10.0, true),
-                U(-10.0, 10.0),
-                Any
-            ],
+            &[U(-1080.0, 1030.0), U(-1.0, 1.0), L(-60.0, 10.0, true), U(-10.0, 10.0), Any],
             &[1024.0, 1023.0, -1022.0, -1074.0, -1075.0, -1076.0, 0.5, -0.5, 1023.5],
             Some(|x| (x > -1080.0 && x < 1025.0).then(|| dd::exp_dd(d(x).mul(dd::LN2))))
         ),
@@ -267,22 +155,8 @@ fn cases() -> Vec<Case> {
             exp_m1,
             exp_m1_slice,
             f64::exp_m1,
-            &[
-                U(-40.0, 712.0),
-                U(-1.0, 1.0),
-                L(-60.0, 10.0, true),
-                U(-3.0, 3.0),
-                Any
-            ],
-            &[
-                709.782712893384,
-                709.7827128933841,
-                -37.0,
-                -38.0,
-                -40.0,
-                1e-10,
-                -1e-10
-            ],
+            &[U(-40.0, 712.0), U(-1.0, 1.0), L(-60.0, 10.0, true), U(-3.0, 3.0), Any],
+            &[709.782712893384, 709.7827128933841, -37.0, -38.0, -40.0, 1e-10, -1e-10],
             Some(|x| (x > -1e300 && x < 710.0).then(|| dd::expm1_dd(x)))
         ),
         case!(
@@ -313,19 +187,8 @@ fn cases() -> Vec<Case> {
             ln_1p,
             ln_1p_slice,
             f64::ln_1p,
-            &[
-                U(-1.0, 1.0),
-                L(-60.0, 0.0, true),
-                L(-1074.0, 1024.0, false),
-                U(-1.0, 10.0),
-                Any
-            ],
-            &[
-                -0.29289321881345254,
-                0.41421356237309515,
-                9007199254740992.0,
-                1e-17
-            ],
+            &[U(-1.0, 1.0), L(-60.0, 0.0, true), L(-1074.0, 1024.0, false), U(-1.0, 10.0), Any],
+            &[-0.29289321881345254, 0.41421356237309515, 9007199254740992.0, 1e-17],
             Some(|x| (x > -1.0 && x < f64::INFINITY).then(|| (dd::ln1p_dd(x), 0)))
         ),
         case!(
@@ -340,13 +203,7 @@ fn cases() -> Vec<Case> {
             sinh,
             sinh_slice,
             f64::sinh,
-            &[
-                U(-712.0, 712.0),
-                U(-1.0, 1.0),
-                L(-60.0, 6.0, true),
-                U(-45.0, 45.0),
-                Any
-            ],
+            &[U(-712.0, 712.0), U(-1.0, 1.0), L(-60.0, 6.0, true), U(-45.0, 45.0), Any],
             &[710.4758600739439, 710.475860073944, 40.0, 1.0, 0.01],
             Some(|x| (x.abs() < 711.0).then(|| dd::sinh_dd(x)))
         ),
@@ -354,13 +211,7 @@ fn cases() -> Vec<Case> {
             cosh,
             cosh_slice,
             f64::cosh,
-            &[
-                U(-712.0, 712.0),
-                U(-1.0, 1.0),
-                L(-60.0, 6.0, true),
-                U(-45.0, 45.0),
-                Any
-            ],
+            &[U(-712.0, 712.0), U(-1.0, 1.0), L(-60.0, 6.0, true), U(-45.0, 45.0), Any],
             &[710.4758600739439, 710.475860073944, 40.0, 1.0, 0.01],
             Some(|x| (x.abs() < 711.0).then(|| dd::cosh_dd(x)))
         ),
@@ -387,6 +238,30 @@ fn cases() -> Vec<Case> {
             TRIG_DISTS,
             TRIG_EDGES,
             Some(|x| (x.abs() < 1048576.0).then(|| (dd::trig_dd(x).2, 0)))
+        ),
+        case!(
+            atan,
+            atan_slice,
+            f64::atan,
+            &[U(-2.0, 2.0), U(-1.0, 1.0), L(-60.0, 60.0, true), L(-1074.0, 1024.0, true), Any],
+            &[0.4375, 0.6875, 1.0, 1e16, 1e-300],
+            Some(|x| x.is_finite().then(|| (dd::atan_dd(d(x)), 0)))
+        ),
+        case!(
+            asin,
+            asin_slice,
+            f64::asin,
+            &[U(-1.0, 1.0), U(0.9, 1.0), U(-1.0, -0.9), L(-60.0, 0.0, true), Any],
+            &[0.5, 0.9999999999999999, 1e-300, 0.7071067811865475],
+            Some(|x| (x.abs() <= 1.0).then(|| (dd::atan2_dd(d(x), dd::sqrt_1mx2_dd(x)), 0)))
+        ),
+        case!(
+            acos,
+            acos_slice,
+            f64::acos,
+            &[U(-1.0, 1.0), U(0.9, 1.0), U(-1.0, -0.9), L(-60.0, 0.0, true), Any],
+            &[0.5, 0.9999999999999999, 1e-300, 0.7071067811865475],
+            Some(|x| (x.abs() <= 1.0).then(|| (dd::atan2_dd(dd::sqrt_1mx2_dd(x), d(x)), 0)))
         ),
     ]
 }
@@ -508,7 +383,145 @@ accuracy_tests!(
     sin / sin_long,
     cos / cos_long,
     tan / tan_long,
+    atan / atan_long,
+    asin / asin_long,
+    acos / acos_long,
 );
+
+/// atan2: random pairs against the double-double reference and std, special
+/// pairs bit-exact against std, and cross-level bit identity.
+fn atan2_check(n: u64) {
+    let dists: &[Dist] = &[U(-10.0, 10.0), L(-60.0, 60.0, true), L(-1074.0, 1024.0, true), Any];
+    let res = par2(n, |range| {
+        let mut rng = Rng(0xA7A2 ^ range.start);
+        let mut worst = (0.0f64, 0.0, 0.0, 0u64);
+        let m = (range.end - range.start) as usize;
+        let y: Vec<f64> = (0..m).map(|_| rng.draw(dists)).collect();
+        let x: Vec<f64> = (0..m).map(|_| rng.draw(dists)).collect();
+        let mut out = vec![0.0; m];
+        atan2_best(&y, &x, &mut out);
+        for i in 0..m {
+            let ds = ulp_dist64(out[i], y[i].atan2(x[i]));
+            worst.3 = worst.3.max(ds);
+            if y[i].is_finite() && x[i].is_finite() && (y[i] != 0.0 || x[i] != 0.0) {
+                let (v, k) = if (y[i] / x[i]).abs() < 1e-100 && x[i] > 0.0 {
+                    // tiny ratio: atan2 = y/x to far below an ulp; scale y to ~1
+                    // so that the dd division keeps full precision
+                    let a = -(y[i].abs().log2().floor() as i32);
+                    let b = -(x[i].abs().log2().floor() as i32);
+                    (d(y[i]).mul_pow2(a).div(d(x[i]).mul_pow2(b)), b - a)
+                } else {
+                    (dd::atan2_dd(d(y[i]), d(x[i])), 0)
+                };
+                let e = dd::ulp_err(out[i], v, k);
+                if e > worst.0 {
+                    worst = (e, y[i], x[i], worst.3);
+                }
+            }
+        }
+        worst
+    });
+    let e = res.iter().map(|w| w.0).fold(0.0, f64::max);
+    let ds = res.iter().map(|w| w.3).max().unwrap();
+    let w = res.iter().find(|w| w.0 == e).unwrap();
+    println!("atan2: max {e:.3} ULP vs double-double reference over {n} random pairs (at y = {:e}, x = {:e}); max {ds} ULP vs std", w.1, w.2);
+    assert!(e <= 1.0);
+    assert!(ds <= 2);
+}
+
+fn atan2_best(y: &[f64], x: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        // SAFETY: AVX2 and FMA are available (checked just above).
+        unsafe { atan2_v3(y, x, out) };
+        return;
+    }
+    math::atan2_slice(y, x, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn atan2_v3(y: &[f64], x: &[f64], out: &mut [f64]) {
+    math::atan2_slice(y, x, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+fn atan2_v4(y: &[f64], x: &[f64], out: &mut [f64]) {
+    math::atan2_slice(y, x, out)
+}
+
+#[test]
+fn atan2() {
+    atan2_check(1_000_000);
+}
+
+#[test]
+#[ignore]
+fn atan2_long() {
+    atan2_check(10_000_000);
+}
+
+#[test]
+fn atan2_special_and_levels() {
+    let vals = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::from_bits(1),
+        -f64::MAX,
+        f64::MAX,
+        1e-300,
+    ];
+    let mut y = Vec::new();
+    let mut x = Vec::new();
+    for &a in &vals {
+        for &b in &vals {
+            y.push(a);
+            x.push(b);
+        }
+    }
+    let mut rng = Rng(7);
+    for _ in 0..100_000 {
+        y.push(rng.draw(&[U(-10.0, 10.0), Any]));
+        x.push(rng.draw(&[U(-10.0, 10.0), Any]));
+    }
+    let mut plain = vec![0.0; y.len()];
+    math::atan2_slice(&y, &x, &mut plain);
+    for i in 0..vals.len() * vals.len() {
+        let want = y[i].atan2(x[i]);
+        let special = [y[i], x[i], want].iter().any(|v| *v == 0.0 || v.is_infinite() || v.is_nan());
+        if special {
+            assert!(same64(plain[i], want), "atan2({:e}, {:e}) = {:e}, std {:e}", y[i], x[i], plain[i], want);
+        } else {
+            assert!(ulp_dist64(plain[i], want) <= 1);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut out = vec![0.0; y.len()];
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA are available.
+            unsafe { atan2_v3(&y, &x, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same64(*a, *b)), "atan2 v3 differs");
+        }
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+        {
+            // SAFETY: every feature atan2_v4 enables is available.
+            unsafe { atan2_v4(&y, &x, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same64(*a, *b)), "atan2 v4 differs");
+        }
+    }
+}
 
 /// Special inputs must give exactly std's bits (NaN: any NaN); so must every
 /// edge input whose std result is ±0, ±inf or NaN.
@@ -569,11 +582,7 @@ fn cross_level_bit_identity() {
         for i in (0..x.len()).step_by(97) {
             assert!(same64((c.scalar)(x[i]), reference[i]), "{} scalar", c.name);
         }
-        println!(
-            "{}: levels {:?} bit-identical",
-            c.name,
-            levels.iter().map(|l| l.0).collect::<Vec<_>>()
-        );
+        println!("{}: levels {:?} bit-identical", c.name, levels.iter().map(|l| l.0).collect::<Vec<_>>());
     }
 }
 

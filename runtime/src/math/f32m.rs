@@ -26,4 +26,12 @@ via_f64!(
     sin_f32 => f64m::sin_f64,
     cos_f32 => f64m::cos_f64,
     tan_f32 => f64m::tan_f64,
+    atan_f32 => f64m::atan_f64,
+    asin_f32 => f64m::asin_f64,
+    acos_f32 => f64m::acos_f64,
 );
+
+#[inline(always)]
+pub(crate) fn atan2_f32(y: f32, x: f32) -> f32 {
+    f64m::atan2_f64(y as f64, x as f64) as f32
+}

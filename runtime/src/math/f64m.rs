@@ -471,3 +471,104 @@ pub(crate) fn tan_f64(x: f64) -> f64 {
     let v = sel(a < TRIG_TINY, a, v);
     flip_sign(v, x.is_sign_negative())
 }
+
+// ---------------------------------------------------------------- inverse trig
+
+/// atan t = t + t^3 P(t^2), |t| <= 7/16.
+const ATAN_P: [f64; 12] = [
+    0.014771803541259421,
+    -0.03312674367384146,
+    0.044921989571273566,
+    -0.052166649790788854,
+    0.05876944220330461,
+    -0.06666241706297325,
+    0.07692285541401948,
+    -0.09090908355081977,
+    0.1111111109663336,
+    -0.14285714285566672,
+    0.1999999999999941,
+    -0.3333333333333333,
+];
+const ATAN_HALF_HI: f64 = 0.4636476090008061;
+const ATAN_HALF_LO: f64 = 2.2698777452961687e-17;
+const PIO4_HI: f64 = std::f64::consts::FRAC_PI_4;
+const PIO4_LO: f64 = 3.061616997868383e-17;
+const PI_HI: f64 = std::f64::consts::PI;
+const PI_LO: f64 = 1.2246467991473532e-16;
+
+/// atan2(y, x) with y = yh + yl, x = xh + xl (the low parts let asin/acos pass
+/// an exact-ish sqrt(1 - x^2)). Full std special-value semantics on yh, xh.
+#[inline(always)]
+fn atan2_dd(yh: f64, yl: f64, xh: f64, xl: f64) -> f64 {
+    let ay = yh.abs();
+    let ayl = flip_sign(yl, yh.is_sign_negative());
+    let ax = xh.abs();
+    let axl = flip_sign(xl, xh.is_sign_negative());
+    let swap = ay > ax;
+    let (n, nl) = (sel(swap, ax, ay), sel(swap, axl, ayl));
+    let (d, dl) = (sel(swap, ay, ax), sel(swap, ayl, axl));
+    // scale (exactly) so that 1/d and the remainder below neither overflow
+    // nor go subnormal
+    let sc = sel(n < 1.1830521861667747e-271, 1.2676506002282294e30, 1.0); // 2^-900, 2^100
+    let sc = sel(d > 1.0715086071862673e301, 7.888609052210118e-31, sc); // 2^1000, 2^-100
+    let (n, nl, d, dl) = (n * sc, nl * sc, d * sc, dl * sc);
+    // q = n / d in [0, 1]
+    let (qh, ql) = div_dd(n, nl, d, dl);
+    let special = d == f64::INFINITY || d == 0.0;
+    let qh = sel(special, sel(n == f64::INFINITY, 1.0, 0.0), qh);
+    let ql = sel(special, 0.0, ql);
+    // atan q = atan c + atan t, t = (q - c) / (1 + c q), c in {0, 1/2, 1}
+    let c = sel(qh < 0.4375, 0.0, sel(qh < 0.6875, 0.5, 1.0));
+    let ah = sel(qh < 0.4375, 0.0, sel(qh < 0.6875, ATAN_HALF_HI, PIO4_HI));
+    let al = sel(qh < 0.4375, 0.0, sel(qh < 0.6875, ATAN_HALF_LO, PIO4_LO));
+    let num = qh - c; // exact (Sterbenz)
+    let (den, dene) = two_sum(1.0, c * qh);
+    let (th, tl) = div_dd(num, ql, den, fma(c, ql, dene));
+    let z = th * th;
+    let tail = fma(th * z, horner(z, &ATAN_P), fma(-tl, z, tl));
+    // result = K + s (ah + th + al + tail)
+    let xneg = xh.is_sign_negative();
+    let kh = sel(swap, std::f64::consts::FRAC_PI_2, sel(xneg, PI_HI, 0.0));
+    let kl = sel(swap, PIO2_LO, sel(xneg, PI_LO, 0.0));
+    let neg = swap != xneg;
+    let (u, ue) = two_sum(kh, flip_sign(ah, neg));
+    let (v, ve) = two_sum(u, flip_sign(th, neg));
+    let r = v + ((ue + ve) + (kl + flip_sign(al + tail, neg)));
+    let r = f64::copysign(r, yh);
+    sel(yh.is_nan() || xh.is_nan(), f64::NAN, r)
+}
+
+#[inline(always)]
+pub(crate) fn atan2_f64(y: f64, x: f64) -> f64 {
+    atan2_dd(y, 0.0, x, 0.0)
+}
+
+#[inline(always)]
+pub(crate) fn atan_f64(x: f64) -> f64 {
+    atan2_dd(x, 0.0, 1.0, 0.0)
+}
+
+/// sqrt(1 - x^2) as (hi, lo) for |x| <= 1 (NaN beyond).
+#[inline(always)]
+fn sqrt_1mx2(x: f64) -> (f64, f64) {
+    let (p, pe) = two_prod(x, x);
+    let (w, we) = fast_two_sum(1.0, -p);
+    let wl = we - pe;
+    let sh = w.sqrt();
+    let sl = (fma(-sh, sh, w) + wl) * (0.5 / sh);
+    (sh, sel(sh == 0.0, 0.0, sl))
+}
+
+#[inline(always)]
+pub(crate) fn asin_f64(x: f64) -> f64 {
+    let (sh, sl) = sqrt_1mx2(x);
+    let r = atan2_dd(x, 0.0, sh, sl);
+    sel(x.abs() > 1.0, f64::NAN, r)
+}
+
+#[inline(always)]
+pub(crate) fn acos_f64(x: f64) -> f64 {
+    let (sh, sl) = sqrt_1mx2(x);
+    let r = atan2_dd(sh, sl, x, 0.0);
+    sel(x.abs() > 1.0, f64::NAN, r)
+}

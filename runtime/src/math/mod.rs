@@ -88,15 +88,29 @@ pub trait Math: Copy {
     fn cos(self) -> Self;
     /// Tangent (radians). See [`tan`].
     fn tan(self) -> Self;
+    /// Arctangent. See [`atan`].
+    fn atan(self) -> Self;
+    /// Arcsine. See [`asin`].
+    fn asin(self) -> Self;
+    /// Arccosine. See [`acos`].
+    fn acos(self) -> Self;
+    /// Four-quadrant arctangent of `self / x` (`self` is y). See [`atan2`].
+    fn atan2(self, x: Self) -> Self;
 }
 
 macro_rules! impl_math {
-    ($t:ty, $($name:ident => $f:path),* $(,)?) => {
+    ($t:ty, $($name:ident => $f:path),* $(,)? ; $($name2:ident => $f2:path),* $(,)?) => {
         impl Math for $t {
             $(
                 #[inline(always)]
                 fn $name(self) -> Self {
                     $f(self)
+                }
+            )*
+            $(
+                #[inline(always)]
+                fn $name2(self, other: Self) -> Self {
+                    $f2(self, other)
                 }
             )*
         }
@@ -117,6 +131,11 @@ impl_math!(f64,
     sin => f64m::sin_f64,
     cos => f64m::cos_f64,
     tan => f64m::tan_f64,
+    atan => f64m::atan_f64,
+    asin => f64m::asin_f64,
+    acos => f64m::acos_f64,
+    ;
+    atan2 => f64m::atan2_f64,
 );
 
 impl_math!(f32,
@@ -133,6 +152,11 @@ impl_math!(f32,
     sin => f32m::sin_f32,
     cos => f32m::cos_f32,
     tan => f32m::tan_f32,
+    atan => f32m::atan_f32,
+    asin => f32m::asin_f32,
+    acos => f32m::acos_f32,
+    ;
+    atan2 => f32m::atan2_f32,
 );
 
 macro_rules! unary {
@@ -306,4 +330,71 @@ unary! {
     /// assert!(math::tan(-0.0f32).is_sign_negative());
     /// ```
     fn tan / tan_slice;
+    /// Arctangent, in [-π/2, π/2]. Max error ≤ 1 ULP; sign of zero kept.
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::atan(0.0f64), 0.0);
+    /// assert_eq!(math::atan(1.0f64), std::f64::consts::FRAC_PI_4);
+    /// assert_eq!(math::atan(f32::INFINITY), std::f32::consts::FRAC_PI_2);
+    /// ```
+    fn atan / atan_slice;
+    /// Arcsine, in [-π/2, π/2]. Max error ≤ 1 ULP; NaN outside [-1, 1].
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::asin(1.0f64), std::f64::consts::FRAC_PI_2);
+    /// assert!(math::asin(-0.0f64).is_sign_negative());
+    /// assert!(math::asin(1.5f32).is_nan());
+    /// ```
+    fn asin / asin_slice;
+    /// Arccosine, in [0, π]. Max error ≤ 1 ULP; NaN outside [-1, 1].
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::acos(1.0f64), 0.0);
+    /// assert_eq!(math::acos(-1.0f64), std::f64::consts::PI);
+    /// assert_eq!(math::acos(0.0f32), std::f32::consts::FRAC_PI_2);
+    /// ```
+    fn acos / acos_slice;
+}
+
+/// Four-quadrant arctangent of `y / x`, in [-π, π], with std's special
+/// values (`atan2(±0, -0) = ±π`, `atan2(±inf, -inf) = ±3π/4`, ...). Max error
+/// ≤ 1 ULP.
+///
+/// ```
+/// use loopfuse_runtime::math;
+/// assert_eq!(math::atan2(1.0f64, 1.0), std::f64::consts::FRAC_PI_4);
+/// assert_eq!(math::atan2(0.0f64, -0.0), std::f64::consts::PI);
+/// assert_eq!(math::atan2(-1.0f32, 0.0), -std::f32::consts::FRAC_PI_2);
+/// ```
+#[inline(always)]
+pub fn atan2<T: Math>(y: T, x: T) -> T {
+    y.atan2(x)
+}
+
+/// Applies [`atan2`] elementwise: `out[i] = atan2(y[i], x[i])`.
+///
+/// # Panics
+///
+/// If the three lengths differ.
+///
+/// ```
+/// let y = [1.0f64, -1.0];
+/// let x = [1.0f64, 0.0];
+/// let mut out = [0.0; 2];
+/// loopfuse_runtime::math::atan2_slice(&y, &x, &mut out);
+/// assert_eq!(out[0], std::f64::consts::FRAC_PI_4);
+/// assert_eq!(out[1], -std::f64::consts::FRAC_PI_2);
+/// ```
+#[inline(always)]
+pub fn atan2_slice<T: Math>(y: &[T], x: &[T], out: &mut [T]) {
+    assert!(
+        y.len() == out.len() && x.len() == out.len(),
+        "loopfuse_runtime::math::atan2_slice: input and output lengths differ"
+    );
+    for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
+        *o = a.atan2(b);
+    }
 }

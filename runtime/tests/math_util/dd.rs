@@ -36,10 +36,7 @@ impl DD {
         DD { hi: s, lo: e }
     }
     pub fn neg(self) -> DD {
-        DD {
-            hi: -self.hi,
-            lo: -self.lo,
-        }
+        DD { hi: -self.hi, lo: -self.lo }
     }
     pub fn sub(self, o: DD) -> DD {
         self.add(o.neg())
@@ -62,12 +59,12 @@ impl DD {
     }
     pub fn mul_pow2(self, k: i32) -> DD {
         let (s1, s2) = (2f64.powi(k / 2), 2f64.powi(k - k / 2));
-        DD {
-            hi: self.hi * s1 * s2,
-            lo: self.lo * s1 * s2,
-        }
+        DD { hi: self.hi * s1 * s2, lo: self.lo * s1 * s2 }
     }
     pub fn sqrt(self) -> DD {
+        if self.hi == 0.0 {
+            return d(0.0);
+        }
         let s = self.hi.sqrt();
         let r = self.sub(d(s).mul(d(s)));
         d(s).add(d(r.hi / (2.0 * s)))
@@ -144,11 +141,7 @@ fn ln1p_series(x: DD) -> DD {
     for n in 1..=24 {
         pow = pow.mul(x);
         let term = pow.div(d(n as f64));
-        sum = if n % 2 == 1 {
-            sum.add(term)
-        } else {
-            sum.sub(term)
-        };
+        sum = if n % 2 == 1 { sum.add(term) } else { sum.sub(term) };
     }
     sum
 }
@@ -170,10 +163,7 @@ pub fn sinh_dd(x: f64) -> (DD, i32) {
         let mut term = d(a);
         for n in 1..=10 {
             sum = sum.add(term);
-            term = term
-                .mul(d(a))
-                .mul(d(a))
-                .div(d(((2 * n) * (2 * n + 1)) as f64));
+            term = term.mul(d(a)).mul(d(a)).div(d(((2 * n) * (2 * n + 1)) as f64));
         }
         (sum, 0)
     } else if a < 40.0 {
@@ -220,11 +210,7 @@ pub fn tanh_dd(x: f64) -> DD {
 /// x = k pi/2 + r for |x| < 2^20: (k mod 4, r) with r in dd (pi/2 to 160 bits).
 fn rem_pio2_dd(x: f64) -> (i64, DD) {
     let k = (x / std::f64::consts::FRAC_PI_2).round();
-    let p = [
-        std::f64::consts::FRAC_PI_2,
-        6.123233995736766e-17,
-        -1.4973849048591698e-33,
-    ];
+    let p = [std::f64::consts::FRAC_PI_2, 6.123233995736766e-17, -1.4973849048591698e-33];
     let mut r = d(x);
     for c in p {
         r = r.sub(d(k).mul(d(c)));
@@ -262,6 +248,70 @@ pub fn trig_dd(x: f64) -> (DD, DD, DD) {
     (sn, cs, sn.div(cs))
 }
 
+/// atan of a dd.
+pub fn atan_dd(x: DD) -> DD {
+    if x.hi.abs() < 1e-150 {
+        return x; // atan x = x - x^3/3, x^3 far below an ulp
+    }
+    let neg = x.hi < 0.0;
+    let a = if neg { x.neg() } else { x };
+    let (inv, a) = if a.hi > 1.0 { (true, d(1.0).div(a)) } else { (false, a) };
+    // halve the angle 4 times: atan a = 2 atan(a / (1 + sqrt(1 + a^2)))
+    let mut t = a;
+    for _ in 0..4 {
+        t = t.div(d(1.0).add(d(1.0).add(t.mul(t)).sqrt()));
+    }
+    let t2 = t.mul(t);
+    let mut sum = d(0.0);
+    let mut pow = t;
+    for n in 0..24 {
+        let term = pow.div(d((2 * n + 1) as f64));
+        sum = if n % 2 == 0 { sum.add(term) } else { sum.sub(term) };
+        pow = pow.mul(t2);
+    }
+    let mut r = sum.mul(d(16.0));
+    if inv {
+        r = PI.mul(d(0.5)).sub(r);
+    }
+    if neg {
+        r.neg()
+    } else {
+        r
+    }
+}
+
+/// atan2 of dd y, x (finite, not both zero).
+pub fn atan2_dd(y: DD, x: DD) -> DD {
+    if y.hi.abs().max(x.hi.abs()) < 1e-200 {
+        // scale invariant: keep the dd arithmetic out of the subnormals
+        return atan2_dd(y.mul_pow2(600), x.mul_pow2(600));
+    }
+    let half_pi = PI.mul(d(0.5));
+    if y.hi.abs() > x.hi.abs() {
+        // atan2 = sign(y) pi/2 - atan(x / y)
+        let a = atan_dd(x.div(y));
+        if y.hi > 0.0 {
+            half_pi.sub(a)
+        } else {
+            half_pi.neg().sub(a)
+        }
+    } else {
+        let a = atan_dd(y.div(x));
+        if x.hi > 0.0 {
+            a
+        } else if y.hi.is_sign_negative() {
+            a.sub(PI)
+        } else {
+            a.add(PI)
+        }
+    }
+}
+
+/// sqrt(1 - x^2) in dd.
+pub fn sqrt_1mx2_dd(x: f64) -> DD {
+    d(1.0).sub(d(x).mul(d(x))).sqrt()
+}
+
 /// Error of `got` against the exact value `v * 2^k`, in ULPs of the exact value
 /// (subnormal results measured in units of 2^-1074). Returns a fraction.
 pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {
@@ -280,11 +330,7 @@ pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {
     let g = if got.is_infinite() {
         // correct iff the exact value rounds to inf: |v 2^k| >= 2^1024 (1 - 2^-54)
         let limit = s(1.0 - 2f64.powi(-54), 1024 - k);
-        return if v.hi.abs() >= limit && got.signum() == v.hi.signum() {
-            0.0
-        } else {
-            f64::INFINITY
-        };
+        return if v.hi.abs() >= limit && got.signum() == v.hi.signum() { 0.0 } else { f64::INFINITY };
     } else {
         s(got, -k)
     };

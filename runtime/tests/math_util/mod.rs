@@ -74,11 +74,7 @@ macro_rules! level_wrappers {
 /// Distance in ULPs between two f64 (±0 equal; NaN vs NaN = 0; NaN vs number = MAX).
 pub fn ulp_dist64(a: f64, b: f64) -> u64 {
     if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() {
-            0
-        } else {
-            u64::MAX
-        };
+        return if a.is_nan() && b.is_nan() { 0 } else { u64::MAX };
     }
     fn ord(x: f64) -> i128 {
         let b = x.to_bits() as i64;
@@ -90,11 +86,7 @@ pub fn ulp_dist64(a: f64, b: f64) -> u64 {
 /// Same for f32.
 pub fn ulp_dist32(a: f32, b: f32) -> u64 {
     if a.is_nan() || b.is_nan() {
-        return if a.is_nan() && b.is_nan() {
-            0
-        } else {
-            u64::MAX
-        };
+        return if a.is_nan() && b.is_nan() { 0 } else { u64::MAX };
     }
     fn ord(x: f32) -> i64 {
         let b = x.to_bits() as i32;
@@ -201,14 +193,7 @@ pub fn edges64(extra: &[f64]) -> Vec<f64> {
 }
 
 pub fn specials64() -> Vec<f64> {
-    vec![
-        0.0,
-        -0.0,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NAN,
-        -f64::NAN,
-    ]
+    vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN]
 }
 
 /// An input distribution for random tests.
