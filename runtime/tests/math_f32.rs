@@ -28,6 +28,7 @@ level_wrappers!(
     atan_slice,
     asin_slice,
     acos_slice,
+    cbrt_slice,
 );
 
 type Levels = fn() -> Vec<(&'static str, fn(&[f32], &mut [f32]))>;
@@ -63,6 +64,7 @@ fn cases() -> Vec<Case> {
         case!(atan, atan_slice, f64::atan),
         case!(asin, asin_slice, f64::asin),
         case!(acos, acos_slice, f64::acos),
+        case!(cbrt, cbrt_slice, f64::cbrt),
     ]
 }
 
@@ -149,6 +151,7 @@ accuracy_tests!(
     atan / atan_exhaustive,
     asin / asin_exhaustive,
     acos / acos_exhaustive,
+    cbrt / cbrt_exhaustive,
 );
 
 fn specials32() -> Vec<f32> {

@@ -30,6 +30,7 @@ level_wrappers!(
     atan_slice,
     asin_slice,
     acos_slice,
+    cbrt_slice,
 );
 
 type RefFn = fn(f64) -> Option<(DD, i32)>;
@@ -263,6 +264,17 @@ fn cases() -> Vec<Case> {
             &[0.5, 0.9999999999999999, 1e-300, 0.7071067811865475],
             Some(|x| (x.abs() <= 1.0).then(|| (dd::atan2_dd(dd::sqrt_1mx2_dd(x), d(x)), 0)))
         ),
+        case!(
+            cbrt,
+            cbrt_slice,
+            f64::cbrt,
+            &[U(-10.0, 10.0), L(-1074.0, 1024.0, true), L(-30.0, 30.0, true), Any],
+            &[27.0, 8.0, 1e-300, 1e300, 3.0, 6.0],
+            Some(|x| (x.is_finite() && x != 0.0).then(|| {
+                let (v, k) = dd::cbrt_dd(x.abs());
+                (if x < 0.0 { v.neg() } else { v }, k)
+            }))
+        ),
     ]
 }
 
@@ -386,6 +398,7 @@ accuracy_tests!(
     atan / atan_long,
     asin / asin_long,
     acos / acos_long,
+    cbrt / cbrt_long,
 );
 
 /// atan2: random pairs against the double-double reference and std, special

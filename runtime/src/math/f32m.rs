@@ -29,6 +29,7 @@ via_f64!(
     atan_f32 => f64m::atan_f64,
     asin_f32 => f64m::asin_f64,
     acos_f32 => f64m::acos_f64,
+    cbrt_f32 => f64m::cbrt_f64,
 );
 
 #[inline(always)]

@@ -572,3 +572,44 @@ pub(crate) fn acos_f64(x: f64) -> f64 {
     let r = atan2_dd(sh, sl, x, 0.0);
     sel(x.abs() > 1.0, f64::NAN, r)
 }
+
+// ---------------------------------------------------------------- cbrt
+
+/// ~m^(-1/3) on [1, 8), relative error < 0.0048 (Newton refines it).
+const CBRT_Z: [f64; 6] = [
+    -0.00010790352720438857,
+    0.002967073319555683,
+    -0.03233586898392608,
+    0.1792104144854146,
+    -0.5538784978606232,
+    1.3994427296412673,
+];
+
+#[inline(always)]
+pub(crate) fn cbrt_f64(x: f64) -> f64 {
+    let a = x.abs();
+    let sub = a < f64::MIN_POSITIVE;
+    let a2 = sel(sub, a * 18014398509481984.0, a); // 2^54
+    let bits = a2.to_bits();
+    // a2 = 2^e m, m in [1, 2); e = 3 q + rem
+    let e = ((bits >> 52) as i64).wrapping_sub(1023);
+    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    let ef = f64::from_bits((e.wrapping_add(SHIFT.to_bits() as i64)) as u64) - SHIFT;
+    let q = ((ef + 0.5) * (1.0 / 3.0)).floor();
+    let rem = ef - 3.0 * q;
+    let mm = m * sel(rem == 1.0, 2.0, sel(rem == 2.0, 4.0, 1.0)); // [1, 8)
+                                                                  // z -> mm^(-1/3): Newton z += z (1 - mm z^3) / 3, error 0.0048 -> 4e-5 -> 4e-9 -> 3e-17
+    let mut z = horner(mm, &CBRT_Z);
+    for _ in 0..3 {
+        z = fma(z * (1.0 / 3.0), fma(-mm, z * z * z, 1.0), z);
+    }
+    // y = mm^(1/3) within a few ulps; one last Newton step with y^3 exact
+    let y = mm * z * z;
+    let (y2, y2e) = two_prod(y, y);
+    let (y3, y3e) = two_prod(y2, y);
+    let r = (y3 - mm) + fma(y2e, y, y3e);
+    let y = fma(-r, z * z * (1.0 / 3.0), y);
+    let qi = shifted_to_int(q + SHIFT) - sel(sub, 18.0, 0.0) as i64;
+    let res = f64::copysign(y * pow2i(qi), x);
+    sel(a == 0.0 || a == f64::INFINITY || x.is_nan(), x, res)
+}

@@ -94,6 +94,8 @@ pub trait Math: Copy {
     fn asin(self) -> Self;
     /// Arccosine. See [`acos`].
     fn acos(self) -> Self;
+    /// Cube root. See [`cbrt`].
+    fn cbrt(self) -> Self;
     /// Four-quadrant arctangent of `self / x` (`self` is y). See [`atan2`].
     fn atan2(self, x: Self) -> Self;
 }
@@ -134,6 +136,7 @@ impl_math!(f64,
     atan => f64m::atan_f64,
     asin => f64m::asin_f64,
     acos => f64m::acos_f64,
+    cbrt => f64m::cbrt_f64,
     ;
     atan2 => f64m::atan2_f64,
 );
@@ -155,6 +158,7 @@ impl_math!(f32,
     atan => f32m::atan_f32,
     asin => f32m::asin_f32,
     acos => f32m::acos_f32,
+    cbrt => f32m::cbrt_f32,
     ;
     atan2 => f32m::atan2_f32,
 );
@@ -357,6 +361,15 @@ unary! {
     /// assert_eq!(math::acos(0.0f32), std::f32::consts::FRAC_PI_2);
     /// ```
     fn acos / acos_slice;
+    /// Cube root. Max error ≤ 1 ULP; odd, exact for perfect cubes in practice.
+    ///
+    /// ```
+    /// use loopfuse_runtime::math;
+    /// assert_eq!(math::cbrt(27.0f64), 3.0);
+    /// assert_eq!(math::cbrt(-8.0f64), -2.0);
+    /// assert_eq!(math::cbrt(f32::NEG_INFINITY), f32::NEG_INFINITY);
+    /// ```
+    fn cbrt / cbrt_slice;
 }
 
 /// Four-quadrant arctangent of `y / x`, in [-π, π], with std's special

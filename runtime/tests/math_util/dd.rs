@@ -312,6 +312,22 @@ pub fn sqrt_1mx2_dd(x: f64) -> DD {
     d(1.0).sub(d(x).mul(d(x))).sqrt()
 }
 
+/// cbrt of a positive finite normal-or-subnormal x: (value, k).
+pub fn cbrt_dd(x: f64) -> (DD, i32) {
+    // x = m 2^(3j), m in [1, 8)
+    let j = (x.log2().floor() as i32).div_euclid(3);
+    let m = d(x).mul_pow2(-3 * j);
+    let m = if m.hi < 1.0 { m.mul_pow2(3) } else { m };
+    let j = if d(x).mul_pow2(-3 * j).hi < 1.0 { j - 1 } else { j };
+    let mut y = d(m.hi.cbrt());
+    for _ in 0..2 {
+        // y -= (y^3 - m) / (3 y^2)
+        let y2 = y.mul(y);
+        y = y.sub(y2.mul(y).sub(m).div(y2.mul(d(3.0))));
+    }
+    (y, j)
+}
+
 /// Error of `got` against the exact value `v * 2^k`, in ULPs of the exact value
 /// (subnormal results measured in units of 2^-1074). Returns a fraction.
 pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {

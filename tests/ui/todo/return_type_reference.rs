@@ -1,8 +1,0 @@
-use loopfuse::kernel;
-
-#[kernel]
-fn same(x: &[f64]) -> &[f64] {
-    x
-}
-
-fn main() {}
