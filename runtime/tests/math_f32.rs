@@ -243,3 +243,77 @@ fn cross_level_bit_identity() {
         }
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn atan2_v3(y: &[f32], x: &[f32], out: &mut [f32]) {
+    math::atan2_slice(y, x, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+fn atan2_v4(y: &[f32], x: &[f32], out: &mut [f32]) {
+    math::atan2_slice(y, x, out)
+}
+
+/// atan2 on 2^22 pairs of random bit patterns and 2^22 pairs of moderate
+/// values, against std f64 atan2 rounded to f32; specials bit-exact; levels
+/// bit-identical.
+#[test]
+fn atan2() {
+    let n = 1usize << 22;
+    let mut rng = Rng(99);
+    let mut y: Vec<f32> = Vec::with_capacity(2 * n);
+    let mut x: Vec<f32> = Vec::with_capacity(2 * n);
+    for i in 0..2 * n {
+        if i < n {
+            y.push(f32::from_bits(rng.next_u64() as u32));
+            x.push(f32::from_bits(rng.next_u64() as u32));
+        } else {
+            y.push(rng.uniform(-10.0, 10.0) as f32);
+            x.push(rng.uniform(-10.0, 10.0) as f32);
+        }
+    }
+    let specials = [0.0f32, -0.0, 1.0, -1.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::from_bits(1), f32::MAX];
+    for &a in &specials {
+        for &b in &specials {
+            y.push(a);
+            x.push(b);
+        }
+    }
+    let mut plain = vec![0.0f32; y.len()];
+    math::atan2_slice(&y, &x, &mut plain);
+    let mut worst = 0;
+    for i in 0..y.len() {
+        let want = (y[i] as f64).atan2(x[i] as f64) as f32;
+        let special = [y[i], x[i], want].iter().any(|v| *v == 0.0 || v.is_infinite() || v.is_nan());
+        if special {
+            assert!(same32(plain[i], want), "atan2({:e}, {:e}) = {:e}, want {want:e}", y[i], x[i], plain[i]);
+        } else {
+            let d = ulp_dist32(plain[i], want);
+            worst = worst.max(d);
+            assert!(d <= 1, "atan2({:e}, {:e}) = {:e}, want {want:e}", y[i], x[i], plain[i]);
+        }
+    }
+    println!("atan2 f32: max {worst} ULP over {} pairs", y.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut out = vec![0.0f32; y.len()];
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA are available.
+            unsafe { atan2_v3(&y, &x, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same32(*a, *b)), "atan2 v3 differs");
+        }
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+        {
+            // SAFETY: every feature atan2_v4 enables is available.
+            unsafe { atan2_v4(&y, &x, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same32(*a, *b)), "atan2 v4 differs");
+        }
+    }
+}
