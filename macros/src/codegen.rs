@@ -140,13 +140,10 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     for &s in &p.sinks {
         collect_nodes(k, k.sinks[s].node, &mut needed);
     }
-    let lets = needed
-        .iter()
-        .filter(|&&n| !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..)))
-        .map(|&n| {
-            let (id, e) = (node_ident(n), node_expr(k, n));
-            quote!(let #id = #e;)
-        });
+    let lets = needed.iter().filter(|&&n| !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..))).map(|&n| {
+        let (id, e) = (node_ident(n), node_expr(k, n));
+        quote!(let #id = #e;)
+    });
     let items = p.reductions.iter().map(|&r| {
         let arg = node_ident(k.reductions[r].arg);
         match k.reductions[r].mask {
@@ -164,10 +161,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             let (lo, hi) = (&range.lo.tokens, &range.hi.tokens);
             let lo_id = format_ident!("__lo{}", p.class);
             let n = n_ident(p.class);
-            (
-                quote!(let #lo_id: usize = #lo; let #n: usize = (#hi).saturating_sub(#lo_id);),
-                lo_id.into_token_stream(),
-            )
+            (quote!(let #lo_id: usize = #lo; let #n: usize = (#hi).saturating_sub(#lo_id);), lo_id.into_token_stream())
         }
         None => (TokenStream::new(), quote!(0)),
     };
@@ -190,11 +184,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     });
     let sinks: Vec<_> = sinks.collect();
     let results = p.reductions.iter().map(|&r| format_ident!("__r{}", r));
-    let driver = if opts.strict {
-        quote!(pass_strict)
-    } else {
-        quote!(pass)
-    };
+    let driver = if opts.strict { quote!(pass_strict) } else { quote!(pass) };
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
         match k.nodes[node].op {
@@ -297,16 +287,12 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
                 s.args.push(quote!(#x));
             }
             ParamKind::Input { elem } => {
-                s.prelude.extend(
-                    quote_spanned!(ty.span()=> let #x = __lf::KernelInput::contiguous(&#x);),
-                );
+                s.prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::contiguous(&#x);));
                 s.params.push(quote!(#x: &[#elem]));
                 s.args.push(quote!(&#x));
             }
             ParamKind::Output { elem } => {
-                s.prelude.extend(
-                    quote_spanned!(ty.span()=> let mut #x = __lf::KernelOutput::out_view(#x);),
-                );
+                s.prelude.extend(quote_spanned!(ty.span()=> let mut #x = __lf::KernelOutput::out_view(#x);));
                 s.params.push(quote!(#x: &[__lf::Cell<#elem>]));
                 s.args.push(quote!(#x.cells()));
                 s.finish.extend(quote!(#x.finish();));
@@ -330,15 +316,9 @@ pub fn checks(k: &Kernel, name: &str, result: bool) -> TokenStream {
     for c in &k.checks {
         let (l, r) = (&k.params[c.left].ident, &k.params[c.right].ident);
         let (ls, rs) = (l.to_string(), r.to_string());
-        out.extend(wrap(
-            quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len())),
-        ));
+        out.extend(wrap(quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len()))));
     }
-    for red in k
-        .reductions
-        .iter()
-        .filter(|r| r.kind.needs_nonempty() && k.range(k.node_class(r.arg)).is_none())
-    {
+    for red in k.reductions.iter().filter(|r| r.kind.needs_nonempty() && k.range(k.node_class(r.arg)).is_none()) {
         let x = &k.params[k.node_class(red.arg)].ident;
         let text = &red.text;
         out.extend(wrap(quote!(__lf::check_nonempty(#name, #text, #x.len()))));

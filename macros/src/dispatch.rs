@@ -22,34 +22,10 @@ const V3: &str = "sse3,ssse3,sse4.1,sse4.2,popcnt,avx,avx2,bmi1,bmi2,fma,lzcnt,m
 const V4: &str = "sse3,ssse3,sse4.1,sse4.2,popcnt,avx,avx2,bmi1,bmi2,fma,lzcnt,movbe,f16c,avx512f,avx512bw,avx512cd,avx512dq,avx512vl";
 
 const LEVELS: [Level; 4] = [
-    Level {
-        name: "v4",
-        arch: "x86_64",
-        variant: "V4",
-        features: V4,
-        rank: 3,
-    },
-    Level {
-        name: "v3",
-        arch: "x86_64",
-        variant: "V3",
-        features: V3,
-        rank: 2,
-    },
-    Level {
-        name: "v2",
-        arch: "x86_64",
-        variant: "V2",
-        features: V2,
-        rank: 1,
-    },
-    Level {
-        name: "neon",
-        arch: "aarch64",
-        variant: "Neon",
-        features: "neon",
-        rank: 1,
-    },
+    Level { name: "v4", arch: "x86_64", variant: "V4", features: V4, rank: 3 },
+    Level { name: "v3", arch: "x86_64", variant: "V3", features: V3, rank: 2 },
+    Level { name: "v2", arch: "x86_64", variant: "V2", features: V2, rank: 1 },
+    Level { name: "neon", arch: "aarch64", variant: "Neon", features: "neon", rank: 1 },
 ];
 
 fn selected(targets: Option<&[String]>, name: &str) -> bool {
@@ -87,16 +63,11 @@ pub fn call(targets: Option<&[String]>, args: &[TokenStream]) -> TokenStream {
     for running in &LEVELS {
         let best = LEVELS
             .iter()
-            .filter(|l| {
-                l.arch == running.arch && l.rank <= running.rank && selected(targets, l.name)
-            })
+            .filter(|l| l.arch == running.arch && l.rank <= running.rank && selected(targets, l.name))
             .max_by_key(|l| l.rank);
         if let Some(best) = best {
-            let (arch, variant, ident) = (
-                running.arch,
-                format_ident!("{}", running.variant),
-                format_ident!("__{}", best.name),
-            );
+            let (arch, variant, ident) =
+                (running.arch, format_ident!("{}", running.variant), format_ident!("__{}", best.name));
             arms.extend(quote! {
                 #[cfg(target_arch = #arch)]
                 // SAFETY: `level()` only reports levels this CPU supports, and the clone

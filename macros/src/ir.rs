@@ -98,10 +98,7 @@ impl RedKind {
 
     /// Reductions with no value on empty input.
     pub fn needs_nonempty(self) -> bool {
-        matches!(
-            self,
-            RedKind::Min | RedKind::Max | RedKind::ArgMin | RedKind::ArgMax
-        )
+        matches!(self, RedKind::Min | RedKind::Max | RedKind::ArgMin | RedKind::ArgMax)
     }
 }
 

@@ -18,17 +18,10 @@ pub struct Options {
 
 /// Parses the attribute's arguments. Errors go to `ctxt`; the defaults stand in for bad options.
 pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Options {
-    let mut opts = Options {
-        strict: false,
-        targets: None,
-    };
+    let mut opts = Options { strict: false, targets: None };
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
-        let name = meta
-            .path
-            .get_ident()
-            .map(|i| i.to_string())
-            .unwrap_or_default();
+        let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
         if seen.contains(&name) {
             return Err(meta.error(format!("duplicate option `{name}`")));
         }
@@ -38,24 +31,32 @@ pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Op
                 opts.strict = true;
                 Ok(())
             }
-            PARALLEL => Err(meta.error(
-                "`parallel` is not available yet: kernels run on one thread; remove the option",
-            )),
+            PARALLEL => {
+                Err(meta.error("`parallel` is not available yet: kernels run on one thread; remove the option"))
+            }
             TARGETS => {
+                let content;
+                syn::parenthesized!(content in meta.input);
+                let names = syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated(&content)?;
+                if names.is_empty() {
+                    return Err(
+                        meta.error("`targets(..)` needs at least one target: `generic`, `v2`, `v3`, `v4`, `neon`")
+                    );
+                }
                 let mut list = Vec::new();
-                meta.parse_nested_meta(|t| {
-                    let level = t.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+                for t in names {
+                    let level = t.to_string();
                     if !LEVELS.contains(&level.as_str()) {
-                        return Err(t.error(format!(
-                            "unknown target `{level}`, expected one of: `generic`, `v2`, `v3`, `v4`, `neon`"
-                        )));
+                        return Err(syn::Error::new(
+                            t.span(),
+                            format!("unknown target `{level}`, expected one of: `generic`, `v2`, `v3`, `v4`, `neon`"),
+                        ));
                     }
                     if list.contains(&level) {
-                        return Err(t.error(format!("duplicate target `{level}`")));
+                        return Err(syn::Error::new(t.span(), format!("duplicate target `{level}`")));
                     }
                     list.push(level);
-                    Ok(())
-                })?;
+                }
                 opts.targets = Some(list);
                 Ok(())
             }

@@ -74,15 +74,15 @@ pub const ELEMENTWISE: &[&str] = &[
 const REDUCTIONS: &str =
     "`sum`, `prod`, `mean`, `var`, `std`, `min`, `max`, `argmin`, `argmax`, `any`, `all`, `count`, `dot`, `len`";
 
-const PRIMITIVES: &[&str] = &[
-    "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128",
-    "usize", "bool",
-];
+const PRIMITIVES: &[&str] =
+    &["f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool"];
 
 const ACCEPTED: &str = "a kernel parameter is a scalar (`f32`, `f64`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `bool`) or an array (`&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`, `&Array1<T>`; outputs `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`)";
 
 /// What the signature says the kernel returns.
 pub enum Shape {
+    /// An unsupported return type, already reported: accepts anything silently.
+    Poison,
     Unit,
     Scalar,
     Array(FreshKind),
@@ -116,10 +116,7 @@ pub(crate) enum Value {
 }
 
 fn scalar(tokens: TokenStream) -> Value {
-    Value::Scalar(Scalar {
-        tokens,
-        deps: Deps::new(),
-    })
+    Value::Scalar(Scalar { tokens, deps: Deps::new() })
 }
 
 /// A `&`/`&mut` type's referent, or the type itself.
@@ -156,30 +153,12 @@ fn elem_of(ty: &Type, wrappers: &[&str]) -> Option<Type> {
     }
 }
 
-/// Replaces every lifetime with `'static`, so a parameter type can be named in a projection.
-fn static_lifetimes(ty: &Type) -> Type {
-    struct S;
-    impl syn::visit_mut::VisitMut for S {
-        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
-            *l = syn::Lifetime::new("'static", l.span());
-        }
-        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
-            r.lifetime = Some(syn::Lifetime::new("'static", r.and_token.span));
-            syn::visit_mut::visit_type_reference_mut(self, r);
-        }
-    }
-    let mut t = ty.clone();
-    syn::visit_mut::VisitMut::visit_type_mut(&mut S, &mut t);
-    t
-}
-
 fn is_scalar_type(ty: &Type, generics: &[String]) -> bool {
     match ty {
         Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
             let seg = &p.path.segments[0];
             let name = seg.ident.to_string();
-            seg.arguments.is_empty()
-                && (PRIMITIVES.contains(&name.as_str()) || generics.contains(&name))
+            seg.arguments.is_empty() && (PRIMITIVES.contains(&name.as_str()) || generics.contains(&name))
         }
         Type::Paren(p) => is_scalar_type(&p.elem, generics),
         Type::Group(g) => is_scalar_type(&g.elem, generics),
@@ -187,54 +166,36 @@ fn is_scalar_type(ty: &Type, generics: &[String]) -> bool {
     }
 }
 
-fn param_kind(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> ParamKind {
+/// The kind of a parameter, from its type as written; `None` after reporting an error.
+fn param_kind(name: &syn::Ident, ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Option<ParamKind> {
     if is_scalar_type(ty, generics) {
-        return ParamKind::Scalar;
+        return Some(ParamKind::Scalar);
     }
     let (inner, reference) = strip_ref(ty);
-    match reference {
-        Some(true) => match elem_of(inner, &["Vec", "Array1"]) {
-            Some(elem) => ParamKind::Output { elem },
-            None => {
-                ctxt.error(ty, format!("unsupported output parameter type; {ACCEPTED}"));
-                ParamKind::Scalar
-            }
-        },
-        Some(false) => match elem_of(inner, &["Vec", "Array1", "ArrayView1"]) {
-            Some(elem) => ParamKind::Input { elem },
-            None => ParamKind::Input {
-                elem: projected_elem(ty),
-            },
-        },
-        None => {
-            if let Some(elem) = elem_of(inner, &["ArrayViewMut1"]) {
-                ParamKind::Output { elem }
-            } else if let Some(elem) = elem_of(inner, &["ArrayView1"]) {
-                ParamKind::Input { elem }
-            } else {
-                ParamKind::Input {
-                    elem: projected_elem(ty),
-                }
-            }
-        }
+    let kind = match reference {
+        Some(true) => elem_of(inner, &["Vec", "Array1"]).map(|elem| ParamKind::Output { elem }),
+        Some(false) => elem_of(inner, &["Vec", "Array1", "ArrayView1"]).map(|elem| ParamKind::Input { elem }),
+        None => elem_of(inner, &["ArrayViewMut1"])
+            .map(|elem| ParamKind::Output { elem })
+            .or_else(|| elem_of(inner, &["ArrayView1"]).map(|elem| ParamKind::Input { elem })),
+    };
+    if kind.is_none() {
+        let shown = ty
+            .to_token_stream()
+            .to_string()
+            .replace(" < ", "<")
+            .replace(" <", "<")
+            .replace("< ", "<")
+            .replace(" >", ">")
+            .replace("& ", "&");
+        ctxt.error(ty, format!("parameter `{name}`: `{shown}` is not a loopfuse scalar or array; {ACCEPTED}"));
     }
-}
-
-/// `<TY as KernelInput>::Elem`: a type the macro does not know; the trait decides (and its
-/// `on_unimplemented` message names the parameter if it is not an array).
-fn projected_elem(ty: &Type) -> Type {
-    let ty = static_lifetimes(ty);
-    syn::parse_quote_spanned!(ty.span()=> <#ty as ::loopfuse::__private::KernelInput>::Elem)
+    kind
 }
 
 pub fn parse_ret(ret: &ReturnType, generics: &[String], ctxt: &mut Ctxt) -> Ret {
     let ty = match ret {
-        ReturnType::Default => {
-            return Ret {
-                shape: Shape::Unit,
-                result: false,
-            }
-        }
+        ReturnType::Default => return Ret { shape: Shape::Unit, result: false },
         ReturnType::Type(_, ty) => ty,
     };
     if let Type::Path(p) = &**ty {
@@ -242,48 +203,38 @@ pub fn parse_ret(ret: &ReturnType, generics: &[String], ctxt: &mut Ctxt) -> Ret 
             if seg.ident == "Result" {
                 if let syn::PathArguments::AngleBracketed(a) = &seg.arguments {
                     if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
-                        return Ret {
-                            shape: shape_of(t, generics, ctxt),
-                            result: true,
-                        };
+                        return Ret { shape: shape_of(t, generics, ctxt), result: true };
                     }
                 }
             }
         }
     }
-    Ret {
-        shape: shape_of(ty, generics, ctxt),
-        result: false,
-    }
+    Ret { shape: shape_of(ty, generics, ctxt), result: false }
 }
 
 fn shape_of(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Shape {
     match ty {
         Type::Tuple(t) if t.elems.is_empty() => Shape::Unit,
-        Type::Tuple(t) => Shape::Tuple(
-            t.elems
-                .iter()
-                .map(|e| shape_of(e, generics, ctxt))
-                .collect(),
-        ),
+        Type::Tuple(t) => Shape::Tuple(t.elems.iter().map(|e| shape_of(e, generics, ctxt)).collect()),
         Type::Paren(p) => shape_of(&p.elem, generics, ctxt),
         _ if is_scalar_type(ty, generics) => Shape::Scalar,
-        Type::Path(p) => match p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .as_deref()
-        {
-            Some("Vec") => Shape::Array(FreshKind::Vec),
-            Some("Array1") => Shape::Array(FreshKind::Array1),
-            _ => Shape::Scalar,
-        },
-        _ => {
-            ctxt.error(ty, "unsupported return type; a kernel returns a scalar, `Vec<T>`, `Array1<T>`, a tuple of these, `()`, or `Result<_, KernelError>` of these");
-            Shape::Unit
+        Type::Path(p) if p.qself.is_none() => {
+            let last = p.path.segments.last().expect("a path has a segment");
+            match last.ident.to_string().as_str() {
+                "Vec" => Shape::Array(FreshKind::Vec),
+                "Array1" => Shape::Array(FreshKind::Array1),
+                // A type alias of a scalar (`type Real = f64`).
+                _ if p.path.segments.len() == 1 && last.arguments.is_empty() => Shape::Scalar,
+                _ => unsupported_return(ty, ctxt),
+            }
         }
+        _ => unsupported_return(ty, ctxt),
     }
+}
+
+fn unsupported_return(ty: &Type, ctxt: &mut Ctxt) -> Shape {
+    ctxt.error(ty, "unsupported return type; a kernel returns a scalar, `Vec<T>`, `Array1<T>`, a tuple of these, `()`, or `Result<_, KernelError>` of these");
+    Shape::Poison
 }
 
 /// Compact display of tokens: `(diff * diff).sum()` rather than `(diff * diff) . sum ()`.
@@ -330,32 +281,28 @@ impl<'a> Lower<'a> {
         let mut scope = HashMap::new();
         for input in &func.sig.inputs {
             match input {
-                syn::FnArg::Receiver(r) => {
-                    ctxt.error(r, "a kernel cannot take `self`; write a free function")
-                }
+                syn::FnArg::Receiver(r) => ctxt.error(r, "a kernel cannot take `self`; write a free function"),
                 syn::FnArg::Typed(pt) => {
                     let Pat::Ident(pi) = &*pt.pat else {
-                        ctxt.error(
-                            &pt.pat,
-                            "kernel parameters must be plain names (`x: &[f64]`)",
-                        );
+                        ctxt.error(&pt.pat, "kernel parameters must be plain names (`x: &[f64]`)");
                         continue;
                     };
-                    let kind = param_kind(&pt.ty, generics, ctxt);
                     let index = params.len();
+                    let Some(kind) = param_kind(&pi.ident, &pt.ty, generics, ctxt) else {
+                        // Reported; later uses of the name report nothing more.
+                        scope.insert(pi.ident.to_string(), Binding::Poison);
+                        params.push(Param { ident: pi.ident.clone(), kind: ParamKind::Scalar });
+                        continue;
+                    };
                     let binding = match kind {
-                        ParamKind::Scalar => Binding::Scalar(Scalar {
-                            tokens: pi.ident.to_token_stream(),
-                            deps: Deps::new(),
-                        }),
+                        ParamKind::Scalar => {
+                            Binding::Scalar(Scalar { tokens: pi.ident.to_token_stream(), deps: Deps::new() })
+                        }
                         ParamKind::Input { .. } => Binding::Input(index),
                         ParamKind::Output { .. } => Binding::Output(index),
                     };
                     scope.insert(pi.ident.to_string(), binding);
-                    params.push(Param {
-                        ident: pi.ident.clone(),
-                        kind,
-                    });
+                    params.push(Param { ident: pi.ident.clone(), kind });
                 }
             }
         }
@@ -372,10 +319,7 @@ impl<'a> Lower<'a> {
                 checks: Vec::new(),
                 class_parent: (0..n).collect(),
                 ranges: Vec::new(),
-                result: Scalar {
-                    tokens: quote!(()),
-                    deps: Deps::new(),
-                },
+                result: Scalar { tokens: quote!(()), deps: Deps::new() },
             },
 
             scopes: vec![scope],
@@ -406,21 +350,13 @@ impl<'a> Lower<'a> {
                 _ => self.stmt(stmt),
             }
         }
-        let (value, tokens) =
-            tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
+        let (value, tokens) = tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
         let result = self.result(value, ret, &tokens);
-        self.k.result = result.unwrap_or(Scalar {
-            tokens: quote!(::core::unreachable!()),
-            deps: Deps::new(),
-        });
+        self.k.result = result.unwrap_or(Scalar { tokens: quote!(::core::unreachable!()), deps: Deps::new() });
         let mut outs: Vec<_> = self.out_current.iter().map(|(&p, &n)| (p, n)).collect();
         outs.sort();
         for (p, node) in outs {
-            self.k.sinks.push(Sink {
-                target: SinkTarget::Param(p),
-                node,
-                window: false,
-            });
+            self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false });
         }
         self.k
     }
@@ -431,15 +367,11 @@ impl<'a> Lower<'a> {
                 Value::Ok(inner) => {
                     let s = self.shaped(*inner, &ret.shape, tokens)?;
                     let t = s.tokens;
-                    Some(Scalar {
-                        tokens: quote!(::core::result::Result::Ok(#t)),
-                        deps: s.deps,
-                    })
+                    Some(Scalar { tokens: quote!(::core::result::Result::Ok(#t)), deps: s.deps })
                 }
                 Value::Error => None,
                 _ => {
-                    self.ctxt
-                        .error(tokens, "a kernel returning `Result` must end in `Ok(..)`");
+                    self.ctxt.error(tokens, "a kernel returning `Result` must end in `Ok(..)`");
                     None
                 }
             };
@@ -449,29 +381,19 @@ impl<'a> Lower<'a> {
 
     fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Scalar> {
         match (value, shape) {
-            (Value::Error, _) => None,
-            (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Scalar {
-                tokens: quote!(()),
-                deps: Deps::new(),
-            }),
+            (Value::Error, _) | (_, Shape::Poison) => None,
+            (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Scalar { tokens: quote!(()), deps: Deps::new() }),
             (Value::Scalar(s), Shape::Scalar) => Some(s),
             (Value::Array(n), Shape::Array(kind)) => {
                 let k = self.k.fresh.len();
                 self.k.fresh.push(*kind);
-                self.k.sinks.push(Sink {
-                    target: SinkTarget::Fresh(k),
-                    node: n,
-                    window: false,
-                });
+                self.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n, window: false });
                 let o = format_ident!("__o{}", k);
                 let tokens = match kind {
                     FreshKind::Vec => quote!(#o.into_vec()),
                     FreshKind::Array1 => quote!(#o.into_array1()),
                 };
-                Some(Scalar {
-                    tokens,
-                    deps: self.k.nodes[n].deps.clone(),
-                })
+                Some(Scalar { tokens, deps: self.k.nodes[n].deps.clone() })
             }
             (Value::Tuple(vs), Shape::Tuple(shapes)) if vs.len() == shapes.len() => {
                 let mut parts = Vec::new();
@@ -481,20 +403,14 @@ impl<'a> Lower<'a> {
                     deps.extend(p.deps);
                     parts.push(p.tokens);
                 }
-                Some(Scalar {
-                    tokens: quote!((#(#parts,)*)),
-                    deps,
-                })
+                Some(Scalar { tokens: quote!((#(#parts,)*)), deps })
             }
             (Value::Array(_), Shape::Scalar) => {
                 self.ctxt.error(tokens, "this is an array, but the signature returns a scalar: reduce it (`.sum()`, `.mean()`, `.max()`, ...) or return `Vec<_>`");
                 None
             }
             (Value::Scalar(_), Shape::Array(_)) => {
-                self.ctxt.error(
-                    tokens,
-                    "this is a scalar, but the signature returns an array (`Vec<_>`/`Array1<_>`)",
-                );
+                self.ctxt.error(tokens, "this is a scalar, but the signature returns an array (`Vec<_>`/`Array1<_>`)");
                 None
             }
             (_, Shape::Unit) => {
@@ -502,8 +418,7 @@ impl<'a> Lower<'a> {
                 None
             }
             (_, _) => {
-                self.ctxt
-                    .error(tokens, "this value does not match the kernel's return type");
+                self.ctxt.error(tokens, "this value does not match the kernel's return type");
                 None
             }
         }
@@ -541,10 +456,7 @@ impl<'a> Lower<'a> {
         if ra != rb {
             let (root, child) = (ra.min(rb), ra.max(rb));
             self.k.class_parent[child] = root;
-            self.k.checks.push(LenCheck {
-                left: root,
-                right: child,
-            });
+            self.k.checks.push(LenCheck { left: root, right: child });
         }
     }
 
@@ -574,47 +486,26 @@ impl<'a> Lower<'a> {
     /// A scalar let with a fresh name based on the user's (`mean`, then `__mean1`, ...).
     fn new_let(&mut self, name: &syn::Ident, ty: Option<Type>, value: Scalar) -> Scalar {
         let count = self.name_counts.entry(name.to_string()).or_insert(0);
-        let ident = if *count == 0 {
-            name.clone()
-        } else {
-            format_ident!("__{}{}", name, *count)
-        };
+        let ident = if *count == 0 { name.clone() } else { format_ident!("__{}{}", name, *count) };
         *count += 1;
         let deps = value.deps.clone();
-        self.k.lets.push(ScalarLet {
-            name: ident.clone(),
-            ty,
-            value,
-        });
-        Scalar {
-            tokens: ident.into_token_stream(),
-            deps,
-        }
+        self.k.lets.push(ScalarLet { name: ident.clone(), ty, value });
+        Scalar { tokens: ident.into_token_stream(), deps }
     }
 
     /// Keeps a literal or a name as it is; binds anything else to a `let` computed once
     /// before the loop.
     fn hoist(&mut self, s: Scalar) -> Scalar {
         let mut it = s.tokens.clone().into_iter();
-        let simple = matches!(
-            (it.next(), it.next()),
-            (Some(TokenTree::Ident(_) | TokenTree::Literal(_)), None)
-        );
+        let simple = matches!((it.next(), it.next()), (Some(TokenTree::Ident(_) | TokenTree::Literal(_)), None));
         if simple {
             return s;
         }
         let ident = format_ident!("__c{}", self.hoisted);
         self.hoisted += 1;
         let deps = s.deps.clone();
-        self.k.lets.push(ScalarLet {
-            name: ident.clone(),
-            ty: None,
-            value: s,
-        });
-        Scalar {
-            tokens: ident.into_token_stream(),
-            deps,
-        }
+        self.k.lets.push(ScalarLet { name: ident.clone(), ty: None, value: s });
+        Scalar { tokens: ident.into_token_stream(), deps }
     }
 
     /// Builds an elementwise node if any part is an array; `None` if all are scalars.
@@ -627,26 +518,12 @@ impl<'a> Lower<'a> {
         if parts.iter().any(|p| matches!(p, Value::Error)) {
             return Some(Value::Error);
         }
-        if parts
-            .iter()
-            .any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_)))
-        {
-            self.ctxt.error(
-                at,
-                "tuples and `Ok(..)` are only supported as the kernel's result",
-            );
+        if parts.iter().any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_))) {
+            self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
             return Some(Value::Error);
         }
-        let arrays: Vec<NodeId> = parts
-            .iter()
-            .filter_map(|p| {
-                if let Value::Array(n) = p {
-                    Some(*n)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let arrays: Vec<NodeId> =
+            parts.iter().filter_map(|p| if let Value::Array(n) = p { Some(*n) } else { None }).collect();
         let first = *arrays.first()?;
         let class = self.k.nodes[first].class;
         let mut deps = Deps::new();
@@ -687,20 +564,10 @@ impl<'a> Lower<'a> {
             None
         };
         let r = self.k.reductions.len();
-        self.k.reductions.push(Reduction {
-            kind,
-            arg,
-            mask: None,
-            mean,
-            deps: deps.clone(),
-            text,
-        });
+        self.k.reductions.push(Reduction { kind, arg, mask: None, mean, deps: deps.clone(), text });
         deps.insert(r);
         let ident = format_ident!("__r{}", r);
-        Value::Scalar(Scalar {
-            tokens: ident.into_token_stream(),
-            deps,
-        })
+        Value::Scalar(Scalar { tokens: ident.into_token_stream(), deps })
     }
 
     // ---- statements ---------------------------------------------------------------------
@@ -710,73 +577,51 @@ impl<'a> Lower<'a> {
             Stmt::Local(l) => self.local(l),
             Stmt::Expr(e, Some(_)) => self.effect(e),
             Stmt::Expr(e, None) => {
-                if !matches!(
-                    e,
-                    Expr::If(_) | Expr::Block(_) | Expr::ForLoop(_) | Expr::While(_)
-                ) {
-                    self.ctxt.error(
-                        e,
-                        "only the last expression of the kernel can be its result",
-                    );
+                if !matches!(e, Expr::If(_) | Expr::Block(_) | Expr::ForLoop(_) | Expr::While(_)) {
+                    self.ctxt.error(e, "only the last expression of the kernel can be its result");
                 } else {
                     self.effect(e);
                 }
             }
-            Stmt::Item(i) => self.ctxt.error(
-                i,
-                "items inside a kernel are not supported; define them next to the kernel",
-            ),
-            Stmt::Macro(m) => self
-                .ctxt
-                .error(m, "macros are not supported inside a kernel"),
+            Stmt::Item(i) => {
+                self.ctxt.error(i, "items inside a kernel are not supported; define them next to the kernel")
+            }
+            Stmt::Macro(m) => self.ctxt.error(m, "macros are not supported inside a kernel; compute with expressions, and print or assert outside the kernel"),
         }
     }
 
     fn local(&mut self, l: &syn::Local) {
         let (ident, ty) = match &l.pat {
-            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                (pi.ident.clone(), None)
-            }
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => (pi.ident.clone(), None),
             Pat::Type(pt) => match &*pt.pat {
                 Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
                     (pi.ident.clone(), Some((*pt.ty).clone()))
                 }
                 other => {
-                    self.ctxt.error(
-                        other,
-                        "only `let name = ...` bindings are supported in a kernel",
-                    );
+                    self.ctxt.error(other, "only `let name = ...` bindings are supported in a kernel");
                     return;
                 }
             },
             other => {
-                self.ctxt.error(
-                    other,
-                    "only `let name = ...` bindings are supported in a kernel",
-                );
+                self.ctxt.error(other, "only `let name = ...` bindings are supported in a kernel");
                 return;
             }
         };
         let name = ident.to_string();
         let Some(init) = &l.init else {
-            self.ctxt
-                .error(l, "a `let` without a value is not supported in a kernel");
+            self.ctxt.error(l, "a `let` without a value is not supported in a kernel");
             self.bind(name, Binding::Poison);
             return;
         };
         if let Some((_, diverge)) = &init.diverge {
-            self.ctxt
-                .error(diverge, "`let ... else` is not supported in a kernel");
+            self.ctxt.error(diverge, "`let ... else` is not supported in a kernel");
         }
         let binding = match self.expr(&init.expr) {
             Value::Array(n) => Binding::Array(n),
             Value::Scalar(s) => Binding::Scalar(self.new_let(&ident, ty, s)),
             Value::Error => Binding::Poison,
             Value::Tuple(_) | Value::Ok(_) => {
-                self.ctxt.error(
-                    &init.expr,
-                    "tuples and `Ok(..)` are only supported as the kernel's result",
-                );
+                self.ctxt.error(&init.expr, "tuples and `Ok(..)` are only supported as the kernel's result");
                 Binding::Poison
             }
         };
@@ -789,7 +634,8 @@ impl<'a> Lower<'a> {
             Expr::Binary(b) if compound_base(&b.op).is_some() => {
                 let op = compound_base(&b.op).expect("checked");
                 let Some(name) = target_name(&b.left) else {
-                    self.ctxt.error(&b.left, "compound assignment needs a local name or an output (`y += x`, `y[..] += x`)");
+                    self.ctxt
+                        .error(&b.left, "compound assignment needs a local name or an output (`y += x`, `y[..] += x`)");
                     return;
                 };
                 let rhs = self.expr(&b.right);
@@ -798,15 +644,18 @@ impl<'a> Lower<'a> {
                     Some(Binding::Scalar(s)) => Value::Scalar(s),
                     Some(Binding::Output(p)) => Value::Array(self.output_value(p)),
                     Some(Binding::Input(_)) => {
-                        self.ctxt.error(&b.left, format!("`{name}` is an input; only `&mut` outputs and local `let mut` bindings can be updated"));
+                        self.ctxt.error(
+                            &b.left,
+                            format!(
+                                "`{name}` is an input; only `&mut` outputs and local `let mut` bindings can be updated"
+                            ),
+                        );
                         return;
                     }
                     Some(Binding::Poison) => return,
                     None => {
-                        self.ctxt.error(
-                            &b.left,
-                            format!("`{name}` is not a local binding or an output of this kernel"),
-                        );
+                        self.ctxt
+                            .error(&b.left, format!("`{name}` is not a local binding or an output of this kernel"));
                         return;
                     }
                 };
@@ -827,21 +676,18 @@ impl<'a> Lower<'a> {
             }
             Expr::Assign(a) => self.assign(a),
             Expr::If(_) | Expr::Block(_) => {
-                self.ctxt.error(e, "an `if` or block used as a statement has no effect in a kernel; bind its value with `let`");
+                self.ctxt.error(
+                    e,
+                    "an `if` or block used as a statement has no effect in a kernel; bind its value with `let`",
+                );
             }
-            Expr::Return(r) => self.ctxt.error(
-                r,
-                "`return` is only supported as the last statement of a kernel",
-            ),
+            Expr::Return(r) => self.ctxt.error(r, "`return` is only supported as the last statement of a kernel"),
             Expr::ForLoop(f) if self.in_loop.is_none() => self.for_loop(f),
             Expr::While(w) if self.in_loop.is_none() => self.sequential_loop(e, None, &w.body),
             Expr::ForLoop(_) | Expr::While(_) if self.in_loop.is_some() => {
                 self.sequential();
             }
-            Expr::Loop(l) => self.ctxt.error(
-                l.loop_token,
-                "`loop` is not supported in a kernel; use `for` or `while`",
-            ),
+            Expr::Loop(l) => self.ctxt.error(l.loop_token, "`loop` is not supported in a kernel; use `for` or `while`"),
             _ => {
                 self.ctxt.error(e, "this statement has no effect in a kernel; bind it with `let`, return it, or write it to an output (`out[..] = ...`)");
             }
@@ -852,8 +698,16 @@ impl<'a> Lower<'a> {
         match &*a.left {
             Expr::Index(ix) if is_full_range(&ix.index) => {
                 let name = target_name(&ix.expr);
-                let Some(Binding::Output(p)) = name.as_deref().and_then(|n| self.lookup(n)) else {
-                    self.ctxt.error(&ix.expr, "`x[..] = ...` writes a `&mut` output parameter; this is not one");
+                let binding = name.as_deref().and_then(|n| self.lookup(n));
+                if let Some(Binding::Poison) = binding {
+                    return;
+                }
+                let Some(Binding::Output(p)) = binding else {
+                    let name = name.unwrap_or_default();
+                    self.ctxt.error(
+                        &ix.expr,
+                        format!("`{name}[..] = ...` fills a `&mut` output parameter, and `{name}` is not one"),
+                    );
                     return;
                 };
                 match self.expr(&a.right) {
@@ -877,19 +731,30 @@ impl<'a> Lower<'a> {
                 let value = self.expr(&a.right);
                 match (self.lookup(&name), value) {
                     (_, Value::Error) => {}
-                    (Some(Binding::Output(_)), _) => self.ctxt.error(&a.left, format!("write `{name}[..] = ...` to fill an output")),
-                    (Some(Binding::Input(_)), _) => self.ctxt.error(&a.left, format!("`{name}` is an input; only `&mut` outputs and local bindings can be assigned")),
-                    (Some(Binding::Array(_) | Binding::Scalar(_) | Binding::Poison), Value::Array(n)) => self.rebind(&name, Binding::Array(n)),
+                    (Some(Binding::Output(_)), _) => {
+                        self.ctxt.error(&a.left, format!("write `{name}[..] = ...` to fill an output"))
+                    }
+                    (Some(Binding::Input(_)), _) => self.ctxt.error(
+                        &a.left,
+                        format!("`{name}` is an input; only `&mut` outputs and local bindings can be assigned"),
+                    ),
+                    (Some(Binding::Array(_) | Binding::Scalar(_) | Binding::Poison), Value::Array(n)) => {
+                        self.rebind(&name, Binding::Array(n))
+                    }
                     (Some(Binding::Array(_) | Binding::Scalar(_) | Binding::Poison), Value::Scalar(s)) => {
                         let ident = syn::Ident::new(&name, a.left.span());
                         let s = self.new_let(&ident, None, s);
                         self.rebind(&name, Binding::Scalar(s));
                     }
                     (None, _) => self.ctxt.error(&a.left, format!("`{name}` is not a local binding of this kernel")),
-                    (_, _) => self.ctxt.error(&a.right, "tuples and `Ok(..)` are only supported as the kernel's result"),
+                    (_, _) => {
+                        self.ctxt.error(&a.right, "tuples and `Ok(..)` are only supported as the kernel's result")
+                    }
                 }
             }
-            other => self.ctxt.error(other, "unsupported assignment target; assign a local name or a whole output (`out[..] = ...`)"),
+            other => self
+                .ctxt
+                .error(other, "unsupported assignment target; assign a local name or a whole output (`out[..] = ...`)"),
         }
     }
 
@@ -958,7 +823,7 @@ impl<'a> Lower<'a> {
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.unsupported(e, "a loop is a statement in a kernel: end it with `;` or put it on its own line, and bind its results to `let mut` scalars declared before it"),
             Expr::Index(ix) if self.in_loop.is_some() => self.loop_index(ix),
             Expr::Index(_) => self.unsupported(e, "indexing is only supported inside a `for` loop over an index (`for i in 0..n { x[i] }`); outside loops use whole-array expressions, or `out[..] = expr` to fill an output"),
-            Expr::Macro(_) => self.unsupported(e, "macros are not supported inside a kernel"),
+            Expr::Macro(_) => self.unsupported(e, "macros are not supported inside a kernel; compute with expressions, and print or assert outside the kernel"),
             Expr::Return(_) => self.unsupported(e, "`return` is only supported as the last statement of a kernel"),
             Expr::Assign(_) => self.unsupported(e, "assignment is a statement; end it with `;`"),
             _ => self.unsupported(e, "unsupported expression in a kernel; supported: arithmetic and comparison operators, `as` casts, method calls, calls of scalar `fn`s, `if`/`else`, blocks"),
@@ -996,33 +861,24 @@ impl<'a> Lower<'a> {
             return match v {
                 Value::Scalar(s) => {
                     let t = s.tokens;
-                    Value::Scalar(Scalar {
-                        tokens: quote!(*#t),
-                        deps: s.deps,
-                    })
+                    Value::Scalar(Scalar { tokens: quote!(*#t), deps: s.deps })
                 }
                 Value::Error => Value::Error,
                 // `*x` on the element of a loop over `a.iter()`.
                 v if self.in_loop.is_some() => v,
-                _ => self.unsupported(
-                    &Expr::Unary(u.clone()),
-                    "an array cannot be dereferenced; drop the `*`",
-                ),
+                _ => self.unsupported(&Expr::Unary(u.clone()), "an array cannot be dereferenced; drop the `*`"),
             };
         }
         let op = u.op;
-        if let Some(v) = self.elementwise(vec![self_clone(&v)], u, |ops| {
-            Op::Unary(op, ops.into_iter().next().expect("one"))
-        }) {
+        if let Some(v) =
+            self.elementwise(vec![self_clone(&v)], u, |ops| Op::Unary(op, ops.into_iter().next().expect("one")))
+        {
             return v;
         }
         match v {
             Value::Scalar(s) => {
                 let t = s.tokens;
-                Value::Scalar(Scalar {
-                    tokens: quote!(#op #t),
-                    deps: s.deps,
-                })
+                Value::Scalar(Scalar { tokens: quote!(#op #t), deps: s.deps })
             }
             other => other,
         }
@@ -1046,10 +902,7 @@ impl<'a> Lower<'a> {
                 let (ta, tb) = (a.tokens, b.tokens);
                 let mut deps = a.deps;
                 deps.extend(b.deps);
-                Value::Scalar(Scalar {
-                    tokens: quote!(#ta #op #tb),
-                    deps,
-                })
+                Value::Scalar(Scalar { tokens: quote!(#ta #op #tb), deps })
             }
             _ => Value::Error,
         }
@@ -1099,10 +952,7 @@ impl<'a> Lower<'a> {
                         .expect("receiver is an array");
                 }
                 if RedKind::from_method(&name).is_some() || name == "len" {
-                    self.ctxt.error(
-                        &m.method,
-                        format!("the reduction `{name}()` takes no arguments"),
-                    );
+                    self.ctxt.error(&m.method, format!("the reduction `{name}()` takes no arguments"));
                 } else {
                     self.ctxt.error(
                         &m.method,
@@ -1129,11 +979,8 @@ impl<'a> Lower<'a> {
                         })
                         .expect("an argument is an array");
                 }
-                if m.args.is_empty() && (RedKind::from_method(&name).is_some() || name == "len") {
-                    self.ctxt.error(
-                        &m.receiver,
-                        format!("`{name}()` reduces an array, but this is a scalar"),
-                    );
+                if m.args.is_empty() && RedKind::from_method(&name).is_some() {
+                    self.ctxt.error(&m.receiver, format!("`{name}()` reduces an array, but this is a scalar"));
                     return Value::Error;
                 }
                 let mut deps = s.deps;
@@ -1154,33 +1001,22 @@ impl<'a> Lower<'a> {
                     }
                 }
                 let (r, method, turbo) = (s.tokens, &m.method, &m.turbofish);
-                Value::Scalar(Scalar {
-                    tokens: quote!(#r.#method #turbo(#(#toks),*)),
-                    deps,
-                })
+                Value::Scalar(Scalar { tokens: quote!(#r.#method #turbo(#(#toks),*)), deps })
             }
-            _ => self.unsupported(
-                &m.receiver,
-                "tuples and `Ok(..)` are only supported as the kernel's result",
-            ),
+            _ => self.unsupported(&m.receiver, "tuples and `Ok(..)` are only supported as the kernel's result"),
         }
     }
 
     fn call(&mut self, c: &syn::ExprCall) -> Value {
         let Expr::Path(callee) = &*c.func else {
-            return self.unsupported(
-                &c.func,
-                "only calls of named functions are supported in a kernel",
-            );
+            return self.unsupported(&c.func, "only calls of named functions are supported in a kernel");
         };
-        if callee.path.is_ident("Ok") && c.args.len() == 1 {
+        if callee.path.segments.last().is_some_and(|s| s.ident == "Ok") && c.args.len() == 1 {
             return Value::Ok(Box::new(self.expr(&c.args[0])));
         }
         let args: Vec<Value> = c.args.iter().map(|a| self.expr(a)).collect();
         let f = c.func.clone();
-        if let Some(v) = self.elementwise(args.iter().map(self_clone).collect(), c, |ops| {
-            Op::Call(f, ops)
-        }) {
+        if let Some(v) = self.elementwise(args.iter().map(self_clone).collect(), c, |ops| Op::Call(f, ops)) {
             return v;
         }
         let mut deps = Deps::new();
@@ -1195,15 +1031,15 @@ impl<'a> Lower<'a> {
             }
         }
         let f = &c.func;
-        Value::Scalar(Scalar {
-            tokens: quote!(#f(#(#toks),*)),
-            deps,
-        })
+        Value::Scalar(Scalar { tokens: quote!(#f(#(#toks),*)), deps })
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf) -> Value {
         let Some((_, else_branch)) = &i.else_branch else {
-            return self.unsupported(&Expr::If(i.clone()), "an `if` in a kernel needs an `else`: it is a value (an elementwise select on a mask)");
+            return self.unsupported(
+                &Expr::If(i.clone()),
+                "an `if` in a kernel needs an `else`: it is a value (an elementwise select on a mask)",
+            );
         };
         let cond = self.expr(&i.cond);
         let then_v = self.block_value(&i.then_branch);
@@ -1211,11 +1047,7 @@ impl<'a> Lower<'a> {
         let parts = vec![self_clone(&cond), self_clone(&then_v), self_clone(&else_v)];
         if let Some(v) = self.elementwise(parts, i, |ops| {
             let mut it = ops.into_iter();
-            Op::Select(
-                it.next().expect("c"),
-                it.next().expect("a"),
-                it.next().expect("b"),
-            )
+            Op::Select(it.next().expect("c"), it.next().expect("a"), it.next().expect("b"))
         }) {
             return v;
         }
@@ -1225,10 +1057,7 @@ impl<'a> Lower<'a> {
                 let mut deps = c.deps;
                 deps.extend(a.deps);
                 deps.extend(b.deps);
-                Value::Scalar(Scalar {
-                    tokens: quote!((if #tc { #ta } else { #tb })),
-                    deps,
-                })
+                Value::Scalar(Scalar { tokens: quote!((if #tc { #ta } else { #tb })), deps })
             }
             _ => Value::Error,
         }

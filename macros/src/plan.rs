@@ -31,34 +31,20 @@ pub fn plan(k: &Kernel) -> Plan {
     let mut red_stage = Vec::with_capacity(k.reductions.len());
     // A loop `for i in lo..hi` runs once `lo` and `hi` are known.
     let class_stage = |c: Class, red_stage: &[usize]| {
-        k.range(c).map_or(0, |r| {
-            stage_after(&r.lo.deps, red_stage).max(stage_after(&r.hi.deps, red_stage))
-        })
+        k.range(c).map_or(0, |r| stage_after(&r.lo.deps, red_stage).max(stage_after(&r.hi.deps, red_stage)))
     };
     for r in &k.reductions {
         // A reduction's own id is never in its deps; earlier ids are already staged.
         let s = stage_after(&r.deps, &red_stage).max(class_stage(k.node_class(r.arg), &red_stage));
         red_stage.push(s);
     }
-    let let_stage: Vec<usize> = k
-        .lets
-        .iter()
-        .map(|l| stage_after(&l.value.deps, &red_stage))
-        .collect();
+    let let_stage: Vec<usize> = k.lets.iter().map(|l| stage_after(&l.value.deps, &red_stage)).collect();
     let mut passes: Vec<Pass> = Vec::new();
     let slot = |stage: usize, class: Class, passes: &mut Vec<Pass>| -> usize {
-        if let Some(i) = passes
-            .iter()
-            .position(|p| p.stage == stage && p.class == class)
-        {
+        if let Some(i) = passes.iter().position(|p| p.stage == stage && p.class == class) {
             return i;
         }
-        passes.push(Pass {
-            stage,
-            class,
-            reductions: Vec::new(),
-            sinks: Vec::new(),
-        });
+        passes.push(Pass { stage, class, reductions: Vec::new(), sinks: Vec::new() });
         passes.len() - 1
     };
     for (r, red) in k.reductions.iter().enumerate() {
@@ -67,23 +53,14 @@ pub fn plan(k: &Kernel) -> Plan {
     }
     for (s, sink) in k.sinks.iter().enumerate() {
         let class = k.node_class(sink.node);
-        let stage =
-            stage_after(&k.nodes[sink.node].deps, &red_stage).max(class_stage(class, &red_stage));
+        let stage = stage_after(&k.nodes[sink.node].deps, &red_stage).max(class_stage(class, &red_stage));
         let i = slot(stage, class, &mut passes);
         passes[i].sinks.push(s);
     }
     passes.sort_by_key(|p| (p.stage, p.class));
-    let stages = passes
-        .iter()
-        .map(|p| p.stage + 1)
-        .max()
-        .unwrap_or(0)
-        .max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
-    Plan {
-        passes,
-        let_stage,
-        stages,
-    }
+    let stages =
+        passes.iter().map(|p| p.stage + 1).max().unwrap_or(0).max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
+    Plan { passes, let_stage, stages }
 }
 
 /// The plan as rustdoc lines, appended to the kernel's docs.
@@ -103,20 +80,12 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
     ];
     for (i, p) in plan.passes.iter().enumerate() {
         let over = match k.range(p.class) {
-            Some(r) => format!(
-                "i in {}..{}",
-                crate::parse::tidy(&r.lo.tokens),
-                crate::parse::tidy(&r.hi.tokens)
-            ),
+            Some(r) => format!("i in {}..{}", crate::parse::tidy(&r.lo.tokens), crate::parse::tidy(&r.hi.tokens)),
             None => k.params[p.class].ident.to_string(),
         };
         let mut what = Vec::new();
         if !p.reductions.is_empty() {
-            let names: Vec<String> = p
-                .reductions
-                .iter()
-                .map(|&r| format!("`{}`", k.reductions[r].text))
-                .collect();
+            let names: Vec<String> = p.reductions.iter().map(|&r| format!("`{}`", k.reductions[r].text)).collect();
             what.push(format!("reduces {}", names.join(", ")));
         }
         for &s in &p.sinks {
@@ -128,6 +97,8 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         lines.push(format!("{}. over `{over}`: {}", i + 1, what.join("; ")));
     }
     lines.push(String::new());
-    lines.push("Float reductions use 16 lane accumulators in a fixed order: the same bits on every CPU level.".to_string());
+    lines.push(
+        "Float reductions use 16 lane accumulators in a fixed order: the same bits on every CPU level.".to_string(),
+    );
     lines
 }

@@ -5,9 +5,7 @@ pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::output::{KernelOutput, OutBuf, OutView};
 pub use crate::pass::{pass, pass_strict, Current, Indices};
-pub use crate::reduce::{
-    All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var,
-};
+pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var};
 pub use crate::target::{level, Target};
 pub use core::cell::Cell;
 
@@ -23,23 +21,13 @@ pub fn check_len(
     if left_len == right_len {
         Ok(())
     } else {
-        Err(KernelError::LengthMismatch {
-            kernel,
-            left,
-            left_len,
-            right,
-            right_len,
-        })
+        Err(KernelError::LengthMismatch { kernel, left, left_len, right, right_len })
     }
 }
 
 /// Checks that a `min`/`max`/`argmin`/`argmax` reduction has at least one element.
 #[inline]
-pub fn check_nonempty(
-    kernel: &'static str,
-    reduction: &'static str,
-    n: usize,
-) -> Result<(), KernelError> {
+pub fn check_nonempty(kernel: &'static str, reduction: &'static str, n: usize) -> Result<(), KernelError> {
     if n > 0 {
         Ok(())
     } else {
@@ -70,14 +58,7 @@ fn fail(e: KernelError) -> ! {
 /// # Panics
 /// With the index range and the length, if the loop would index out of bounds.
 #[inline]
-pub fn window<'a, T>(
-    kernel: &str,
-    name: &str,
-    x: &'a [T],
-    lo: usize,
-    hi: usize,
-    k: isize,
-) -> &'a [T] {
+pub fn window<'a, T>(kernel: &str, name: &str, x: &'a [T], lo: usize, hi: usize, k: isize) -> &'a [T] {
     if hi <= lo {
         return &x[..0];
     }

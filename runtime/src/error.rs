@@ -40,21 +40,11 @@ pub enum KernelError {
 impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KernelError::LengthMismatch {
-                kernel,
-                left,
-                left_len,
-                right,
-                right_len,
-            } => write!(
-                f,
-                "kernel `{kernel}`: `{left}` has {left_len} elements but `{right}` has {right_len}"
-            ),
+            KernelError::LengthMismatch { kernel, left, left_len, right, right_len } => {
+                write!(f, "kernel `{kernel}`: `{left}` has {left_len} elements but `{right}` has {right_len}")
+            }
             KernelError::Empty { kernel, reduction } => {
-                write!(
-                    f,
-                    "kernel `{kernel}`: `{reduction}` of an empty array has no value"
-                )
+                write!(f, "kernel `{kernel}`: `{reduction}` of an empty array has no value")
             }
         }
     }

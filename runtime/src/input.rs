@@ -16,7 +16,7 @@ use std::borrow::Cow;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a loopfuse array input",
     label = "not a 1-D array input",
-    note = "a kernel parameter is a scalar (f32, f64, i8..i64, u8..u64, isize, usize, bool) or an array: `&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`, `&Array1<T>`; outputs are `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`"
+    note = "a kernel parameter is a scalar (f32, f64, i8..i64, u8..u64, isize, usize, bool) or an array: `&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`, `&Array1<T>`; outputs are `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`"
 )]
 pub trait KernelInput {
     /// The element type.

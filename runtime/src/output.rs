@@ -20,15 +20,8 @@ impl<T> OutBuf<T> {
     /// Reserves `len` elements without initializing them.
     pub fn new(len: usize) -> Self {
         let vec: Vec<T> = Vec::with_capacity(len);
-        advise_huge_pages(
-            vec.as_ptr().cast(),
-            len.saturating_mul(std::mem::size_of::<T>()),
-        );
-        OutBuf {
-            vec,
-            len,
-            written: false,
-        }
+        advise_huge_pages(vec.as_ptr().cast(), len.saturating_mul(std::mem::size_of::<T>()));
+        OutBuf { vec, len, written: false }
     }
 
     /// The number of elements the pass must write.
@@ -61,10 +54,7 @@ impl<T> OutBuf<T> {
     /// # Panics
     /// If no pass filled the buffer (a bug in the generated code, never user input).
     pub fn into_vec(mut self) -> Vec<T> {
-        assert!(
-            self.written,
-            "loopfuse: output read before its pass wrote it"
-        );
+        assert!(self.written, "loopfuse: output read before its pass wrote it");
         // SAFETY: `written` is set only by the pass driver after it wrote every index in
         // 0..len, and len <= capacity.
         unsafe { self.vec.set_len(self.len) };

@@ -304,10 +304,7 @@ impl<A: Copy> Cascade<A> {
     /// No blocks yet.
     #[inline(always)]
     pub fn new() -> Self {
-        Cascade {
-            levels: [const { MaybeUninit::uninit() }; LEVELS],
-            blocks: 0,
-        }
+        Cascade { levels: [const { MaybeUninit::uninit() }; LEVELS], blocks: 0 }
     }
 
     /// Adds the next block's result.
@@ -369,16 +366,8 @@ fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs
 fn check_lengths<Src: Sources, S: Sinks>(n: usize, sources: &Src, sinks: &S) {
     // The generated code checked every length against the user's arrays already; this
     // guards the unchecked reads and writes below.
-    assert!(
-        sources.min_len() >= n,
-        "loopfuse: an input has {} elements, the pass needs {n}",
-        sources.min_len()
-    );
-    assert!(
-        sinks.min_len() >= n,
-        "loopfuse: an output has {} elements, the pass needs {n}",
-        sinks.min_len()
-    );
+    assert!(sources.min_len() >= n, "loopfuse: an input has {} elements, the pass needs {n}", sources.min_len());
+    assert!(sinks.min_len() >= n, "loopfuse: an output has {} elements, the pass needs {n}", sinks.min_len());
 }
 
 /// Runs one pass over `0..n` in the deterministic lane/block order (module docs): `body`

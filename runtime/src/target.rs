@@ -31,13 +31,7 @@ pub enum Target {
 
 impl Target {
     /// Every level, lowest first within each architecture.
-    pub const ALL: [Target; 5] = [
-        Target::Generic,
-        Target::V2,
-        Target::V3,
-        Target::V4,
-        Target::Neon,
-    ];
+    pub const ALL: [Target; 5] = [Target::Generic, Target::V2, Target::V3, Target::V4, Target::Neon];
 
     /// The name used by `LOOPFUSE_TARGET` (`generic`, `v2`, `v3`, `v4`, `neon`).
     pub fn name(self) -> &'static str {
@@ -112,11 +106,7 @@ mod x86 {
             && has!("f16c")
     }
     pub fn v4() -> bool {
-        has!("avx512f")
-            && has!("avx512bw")
-            && has!("avx512cd")
-            && has!("avx512dq")
-            && has!("avx512vl")
+        has!("avx512f") && has!("avx512bw") && has!("avx512cd") && has!("avx512dq") && has!("avx512vl")
     }
 }
 
@@ -175,9 +165,9 @@ fn resolve() -> Target {
             panic!("LOOPFUSE_TARGET={v:?} is not a loopfuse target; expected one of generic, v2, v3, v4, neon")
         }
         Ok(name) => match Target::from_name(name.trim()) {
-            None => panic!(
-                "LOOPFUSE_TARGET=`{name}` is not a loopfuse target; expected one of generic, v2, v3, v4, neon"
-            ),
+            None => {
+                panic!("LOOPFUSE_TARGET=`{name}` is not a loopfuse target; expected one of generic, v2, v3, v4, neon")
+            }
             Some(t) if !t.is_supported() => panic!(
                 "LOOPFUSE_TARGET=`{name}`: this CPU does not support `{name}` (best supported: `{}`)",
                 best.name()
@@ -205,11 +195,7 @@ pub fn supported_targets() -> Vec<Target> {
     let arch_of = |t: Target| matches!(t, Target::Neon);
     Target::ALL
         .into_iter()
-        .filter(|&t| {
-            t.is_supported()
-                && (t == Target::Generic || arch_of(t) == arch_of(cap))
-                && t.rank() <= cap.rank()
-        })
+        .filter(|&t| t.is_supported() && (t == Target::Generic || arch_of(t) == arch_of(cap)) && t.rank() <= cap.rank())
         .collect()
 }
 
@@ -231,10 +217,7 @@ pub fn with_target<R>(target: Target, f: impl FnOnce() -> R) -> R {
         supported_targets().contains(&target),
         "loopfuse: target `{}` is not supported here (supported: {:?})",
         target.name(),
-        supported_targets()
-            .iter()
-            .map(|t| t.name())
-            .collect::<Vec<_>>()
+        supported_targets().iter().map(|t| t.name()).collect::<Vec<_>>()
     );
     struct Restore(u8);
     impl Drop for Restore {

@@ -100,10 +100,7 @@ fn index_offset(e: &Expr, index: &str) -> Option<isize> {
         Expr::Paren(p) => index_offset(&p.expr, index),
         Expr::Binary(b) => {
             let k = match &*b.right {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(k),
-                    ..
-                }) => k.base10_parse::<isize>().ok()?,
+                Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(k), .. }) => k.base10_parse::<isize>().ok()?,
                 _ => return None,
             };
             let base = index_offset(&b.left, index)?;
@@ -177,12 +174,7 @@ impl Lower<'_> {
         self.scopes.push(HashMap::new());
         let (class, index) = self.loop_header(&f.pat, &f.expr)?;
         let mutated = assigned_names(&f.body);
-        self.in_loop = Some(LoopCtx {
-            class,
-            index,
-            mutated,
-            updated: BTreeSet::new(),
-        });
+        self.in_loop = Some(LoopCtx { class, index, mutated, updated: BTreeSet::new() });
         self.in_loop_depth += 1;
         for stmt in &f.body.stmts {
             self.loop_stmt(stmt)?;
@@ -198,8 +190,7 @@ impl Lower<'_> {
     /// Binds the loop pattern; returns the loop's class and index name.
     fn loop_header(&mut self, pat: &Pat, iter: &Expr) -> Try<(Class, Option<String>)> {
         if let Expr::Range(r) = iter {
-            let (Some(lo), Some(hi), syn::RangeLimits::HalfOpen(_)) = (&r.start, &r.end, &r.limits)
-            else {
+            let (Some(lo), Some(hi), syn::RangeLimits::HalfOpen(_)) = (&r.start, &r.end, &r.limits) else {
                 return Err(Sequential);
             };
             let (Value::Scalar(lo), Value::Scalar(hi)) = (self.expr(lo), self.expr(hi)) else {
@@ -332,15 +323,7 @@ impl Lower<'_> {
                     let rhs = self.expr(&b.right);
                     let init = self.take_accumulator(&name)?;
                     let op = compound_base(&b.op).expect("compound");
-                    return self.accumulate(
-                        &name,
-                        init,
-                        kind,
-                        None,
-                        rhs,
-                        e,
-                        |init, r| quote!(#init #op #r),
-                    );
+                    return self.accumulate(&name, init, kind, None, rhs, e, |init, r| quote!(#init #op #r));
                 }
                 self.output_write(&b.left, Some(b.op), &b.right)
             }
@@ -368,15 +351,7 @@ impl Lower<'_> {
                     let rhs = self.expr(other);
                     let init = self.take_accumulator(&name)?;
                     let method = m.method.clone();
-                    return self.accumulate(
-                        &name,
-                        init,
-                        kind,
-                        None,
-                        rhs,
-                        e,
-                        |init, r| quote!(#init.#method(#r)),
-                    );
+                    return self.accumulate(&name, init, kind, None, rhs, e, |init, r| quote!(#init.#method(#r)));
                 }
                 self.output_write(&a.left, None, &a.right)
             }
@@ -393,15 +368,7 @@ impl Lower<'_> {
                 let rhs = self.expr(&b.right);
                 let init = self.take_accumulator(&name)?;
                 let plus = BinOp::Add(syn::Token![+](b.op.span()));
-                self.accumulate(
-                    &name,
-                    init,
-                    RedKind::SumWhere,
-                    Some(mask),
-                    rhs,
-                    e,
-                    |init, r| quote!(#init #plus #r),
-                )
+                self.accumulate(&name, init, RedKind::SumWhere, Some(mask), rhs, e, |init, r| quote!(#init #plus #r))
             }
             _ => Err(Sequential),
         }
@@ -421,10 +388,7 @@ impl Lower<'_> {
     /// The binding of `name` outside the loop's own scope.
     fn lookup_outer(&self, name: &str) -> Option<Binding> {
         let n = self.scopes.len();
-        self.scopes[..n - 1]
-            .iter()
-            .rev()
-            .find_map(|s| s.get(name).cloned())
+        self.scopes[..n - 1].iter().rev().find_map(|s| s.get(name).cloned())
     }
 
     /// The accumulator's value before the loop; each may be updated once per iteration.
@@ -491,9 +455,7 @@ impl Lower<'_> {
     /// A value inside the loop as a node of the loop's class (a scalar is broadcast).
     fn loop_node(&mut self, v: Value, class: Class) -> Try<NodeId> {
         match v {
-            Value::Array(n) if self.k.class_of(self.k.nodes[n].class) == self.k.class_of(class) => {
-                Ok(n)
-            }
+            Value::Array(n) if self.k.class_of(self.k.nodes[n].class) == self.k.class_of(class) => Ok(n),
             Value::Scalar(s) => {
                 let deps = s.deps.clone();
                 let s = self.hoist(s);
@@ -526,11 +488,7 @@ impl Lower<'_> {
             value = self.binary_values(Value::Array(current), base, value, rhs);
         }
         let node = self.loop_node(value, class)?;
-        self.k.sinks.push(Sink {
-            target: SinkTarget::Param(p),
-            node,
-            window: true,
-        });
+        self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true });
         Ok(())
     }
 
@@ -553,9 +511,7 @@ impl Lower<'_> {
 
     /// Whether reading `name` inside the current loop makes it sequential.
     pub(super) fn reads_accumulator(&self, name: &str) -> bool {
-        self.in_loop
-            .as_ref()
-            .is_some_and(|c| c.mutated.contains(name))
+        self.in_loop.as_ref().is_some_and(|c| c.mutated.contains(name))
             && matches!(self.lookup_outer(name), Some(Binding::Scalar(_)))
     }
 
@@ -613,16 +569,9 @@ impl Lower<'_> {
             }
             self.seq_outputs.insert(p);
         }
-        let out_names: BTreeSet<String> = outputs
-            .iter()
-            .map(|&p| self.k.params[p].ident.to_string())
-            .collect();
+        let out_names: BTreeSet<String> = outputs.iter().map(|&p| self.k.params[p].ident.to_string()).collect();
         let mut body_expr = e.clone();
-        Rewrite {
-            subst: &subst,
-            outputs: &out_names,
-        }
-        .visit_expr_mut(&mut body_expr);
+        Rewrite { subst: &subst, outputs: &out_names }.visit_expr_mut(&mut body_expr);
         let copies = mutated.iter().map(|(name, ident)| {
             let init = match self.lookup(name) {
                 Some(Binding::Scalar(s)) => s.tokens,
@@ -635,20 +584,10 @@ impl Lower<'_> {
         let k = self.hoisted;
         self.hoisted += 1;
         let seq = format_ident!("__seq{}", k);
-        self.k.lets.push(ScalarLet {
-            name: seq.clone(),
-            ty: None,
-            value: Scalar {
-                tokens,
-                deps: deps.clone(),
-            },
-        });
+        self.k.lets.push(ScalarLet { name: seq.clone(), ty: None, value: Scalar { tokens, deps: deps.clone() } });
         for (j, (name, _)) in mutated.iter().enumerate() {
             let j = syn::Index::from(j);
-            let value = Scalar {
-                tokens: quote!(#seq.#j),
-                deps: deps.clone(),
-            };
+            let value = Scalar { tokens: quote!(#seq.#j), deps: deps.clone() };
             let ident = syn::Ident::new(name, e.span());
             let s = self.new_let(&ident, None, value);
             self.rebind(name, Binding::Scalar(s));
@@ -696,11 +635,7 @@ impl VisitMut for Rewrite<'_> {
                 *e = syn::parse_quote!(#e.get());
             }
             Expr::Path(p) => {
-                if let Some(t) = p
-                    .path
-                    .get_ident()
-                    .and_then(|i| self.subst.get(&i.to_string()))
-                {
+                if let Some(t) = p.path.get_ident().and_then(|i| self.subst.get(&i.to_string())) {
                     *e = syn::parse_quote!(#t);
                 }
             }

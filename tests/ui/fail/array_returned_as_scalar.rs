@@ -1,0 +1,8 @@
+use loopfuse::kernel;
+
+#[kernel]
+fn magnitude(x: &[f64]) -> f64 {
+    x.abs()
+}
+
+fn main() {}
