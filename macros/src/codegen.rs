@@ -21,7 +21,10 @@ use syn::spanned::Spanned;
 
 /// Elementwise methods computed by loopfuse's vectorizable math (`runtime/src/math`), not
 /// std's scalar libm calls, which would block vectorization of the whole loop.
-const MATH: &[&str] = &["exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p"];
+const MATH: &[&str] = &[
+    "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
+    "acos", "atan", "atan2", "cbrt",
+];
 
 pub struct Options<'a> {
     /// The kernel's name, for messages.

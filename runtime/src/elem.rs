@@ -132,18 +132,10 @@ pub trait Float:
     fn abs(self) -> Self;
     /// std `sqrt`.
     fn sqrt(self) -> Self;
-    /// std `cbrt`.
-    fn cbrt(self) -> Self;
     /// std `powi`.
     fn powi(self, n: i32) -> Self;
     /// std `powf`.
     fn powf(self, y: Self) -> Self;
-    /// std `sin`.
-    fn sin(self) -> Self;
-    /// std `cos`.
-    fn cos(self) -> Self;
-    /// std `tanh`.
-    fn tanh(self) -> Self;
     /// std `floor`.
     fn floor(self) -> Self;
     /// std `ceil`.
@@ -196,28 +188,12 @@ macro_rules! float_impl {
                 <$t>::sqrt(self)
             }
             #[inline(always)]
-            fn cbrt(self) -> Self {
-                <$t>::cbrt(self)
-            }
-            #[inline(always)]
             fn powi(self, n: i32) -> Self {
                 <$t>::powi(self, n)
             }
             #[inline(always)]
             fn powf(self, y: Self) -> Self {
                 <$t>::powf(self, y)
-            }
-            #[inline(always)]
-            fn sin(self) -> Self {
-                <$t>::sin(self)
-            }
-            #[inline(always)]
-            fn cos(self) -> Self {
-                <$t>::cos(self)
-            }
-            #[inline(always)]
-            fn tanh(self) -> Self {
-                <$t>::tanh(self)
             }
             #[inline(always)]
             fn floor(self) -> Self {
