@@ -793,3 +793,277 @@ fn accuracy_1e7_vs_numpy_pairwise() {
         assert!(lf <= np.max(ulp / 2.0), "{name}: loopfuse error {lf:e} > numpy pairwise {np:e}");
     }
 }
+
+// ---- multi-pass kernels (a reduction used later is a barrier) ----------------------------------
+
+#[kernel]
+fn standardize(x: &[f64]) -> Vec<f64> {
+    (x - x.mean()) / x.std()
+}
+
+#[kernel]
+fn myvar(arr: &[f64]) -> f64 {
+    let mean = arr.mean();
+    let diff = arr - mean;
+    (diff * diff).sum() / arr.len() as f64
+}
+
+#[kernel]
+fn centered(x: &[f64]) -> (f64, Vec<f64>) {
+    let m = x.mean();
+    let c = x - m;
+    let s = c.abs().max();
+    (s, c / s)
+}
+
+#[kernel]
+fn generic_sum_mean<T: loopfuse::Float>(x: &[T]) -> (T, T) {
+    (x.sum(), x.mean())
+}
+
+#[test]
+fn multi_pass_kernels() {
+    for &n in &LENGTHS[1..] {
+        for (name, g) in f64_gens() {
+            let x = g(n, seed(n, 41));
+            let what = |r: &str| format!("{r}, {name}, n = {n}");
+            let nf = n as f64;
+            let m = model_sum(&x) / nf;
+            let var = model(n, 0.0, |a, i| a + (x[i] - m) * (x[i] - m), |l, r| l + r) / nf;
+            let want: Vec<f64> = x.iter().map(|v| (v - m) / var.sqrt()).collect();
+            check_levels(&what("standardize"), &want, &at_every_level(|_| standardize(&x)), Cmp::NanAny);
+            check_scalar(&what("myvar"), var, &at_every_level(|_| myvar(&x)), Cmp::NanAny);
+            let c: Vec<f64> = x.iter().map(|v| v - m).collect();
+            let s = np_max(&c.iter().map(|v| v.abs()).collect::<Vec<_>>());
+            let want: Vec<f64> = c.iter().map(|v| v / s).collect();
+            let got = at_every_level(|_| centered(&x));
+            check_scalar(&what("centered max"), s, &got.iter().map(|(t, r)| (*t, r.0)).collect::<Vec<_>>(), Cmp::Exact);
+            check_levels(
+                &what("centered"),
+                &want,
+                &got.into_iter().map(|(t, r)| (t, r.1)).collect::<Vec<_>>(),
+                Cmp::NanAny,
+            );
+            let got = at_every_level(|_| generic_sum_mean(&x));
+            check_scalar(
+                &what("generic f64 sum"),
+                model_sum(&x),
+                &got.iter().map(|(t, r)| (*t, r.0)).collect::<Vec<_>>(),
+                Cmp::NanAny,
+            );
+            check_scalar(
+                &what("generic f64 mean"),
+                m,
+                &got.iter().map(|(t, r)| (*t, r.1)).collect::<Vec<_>>(),
+                Cmp::NanAny,
+            );
+        }
+        let x = gen_f32(n, seed(n, 42));
+        let s = model_sum32(&x);
+        let got = at_every_level(|_| generic_sum_mean(&x));
+        check_scalar(
+            &format!("generic f32 mean n = {n}"),
+            s / n as f32,
+            &got.iter().map(|(t, r)| (*t, r.1)).collect::<Vec<_>>(),
+            Cmp::NanAny,
+        );
+    }
+}
+
+// ---- explicit loops (SPEC §3): accumulators follow the same lane order ---------------------------
+
+#[kernel]
+fn myvar2(arr: &[f64]) -> f64 {
+    let mean = arr.mean();
+    let mut sum = 0.0;
+    for item in arr {
+        sum += (item - mean).powi(2);
+    }
+    sum / arr.len() as f64
+}
+
+#[kernel]
+fn loop_accumulators(x: &[f64], init: f64) -> (f64, f64, f64) {
+    let mut s = init;
+    let mut d = init;
+    let mut p = 1.0;
+    for v in x {
+        s += v * 2.0;
+        d -= v;
+        p *= v;
+    }
+    (s, d, p)
+}
+
+#[kernel]
+fn loop_extrema(x: &[f64]) -> (f64, f64) {
+    let mut hi = f64::NEG_INFINITY;
+    let mut lo = f64::INFINITY;
+    for v in x {
+        hi = hi.max(v.abs());
+        lo = v.min(lo);
+    }
+    (hi, lo)
+}
+
+#[kernel]
+fn loop_where(x: &[f64], y: &[f64]) -> (f64, usize) {
+    let mut pos = 0.0;
+    let mut c = 0usize;
+    for (a, b) in x.iter().zip(y) {
+        if a > b {
+            pos += a - b;
+        }
+        c += 1;
+    }
+    (pos, c)
+}
+
+#[kernel]
+fn loop_enumerate(x: &[f64], out: &mut [f64]) {
+    for (i, v) in x.iter().enumerate() {
+        out[i] = v * i as f64;
+    }
+}
+
+#[kernel]
+fn stencil(a: &[f64], out: &mut [f64]) {
+    let n = a.len();
+    for i in 1..n - 1 {
+        out[i] = (a[i - 1] + a[i] + a[i + 1]) / 3.0;
+    }
+}
+
+#[kernel]
+fn running_sum(x: &[f64], out: &mut [f64]) {
+    let mut acc = 0.0;
+    for (i, v) in x.iter().enumerate() {
+        acc += v;
+        out[i] = acc;
+    }
+}
+
+#[kernel]
+fn while_loop(x: &[f64], out: &mut [f64]) {
+    let mut i = 0;
+    while i < x.len() {
+        out[i] = x[i] * 2.0;
+        i += 2;
+    }
+}
+
+#[kernel]
+fn shifted(a: &[f64], out: &mut [f64]) {
+    for i in 0..a.len() {
+        out[i] = a[i + 1];
+    }
+}
+
+#[test]
+fn explicit_loops() {
+    for &n in LENGTHS {
+        for (name, g) in f64_gens() {
+            let x = g(n, seed(n, 51));
+            let y = g(n, seed(n, 52));
+            let what = |r: &str| format!("loop {r}, {name}, n = {n}");
+            let m = model_sum(&x) / n as f64;
+            let var = model(n, 0.0, |a, i| a + (x[i] - m).powi(2), |l, r| l + r);
+            let var = (0.0 + var) / n as f64;
+            check_scalar(&what("myvar2"), var, &at_every_level(|_| myvar2(&x)), Cmp::NanAny);
+            if n > 0 {
+                let a = at_every_level(|_| myvar2(&x));
+                let b = at_every_level(|_| myvar(&x));
+                assert!(a[0].1.same(b[0].1, true), "{}: myvar2 != myvar", what(""));
+            }
+            let init = 0.25;
+            let want = (
+                init + model(n, 0.0, |a, i| a + x[i] * 2.0, |l, r| l + r),
+                init - model_sum(&x),
+                1.0 * model(n, 1.0, |a, i| a * x[i], |l, r| l * r),
+            );
+            let got = at_every_level(|_| loop_accumulators(&x, init));
+            for (t, r) in &got {
+                assert!(
+                    r.0.same(want.0, true) && r.1.same(want.1, true) && r.2.same(want.2, true),
+                    "{} at {t:?}: {r:?} want {want:?}",
+                    what("+= -= *=")
+                );
+            }
+            // Sequential meaning of `acc = acc.max(e)` (Rust's NaN-ignoring max); the sign of
+            // a zero result is left open (Rust: either zero), levels must agree.
+            let mut hi = f64::NEG_INFINITY;
+            let mut lo = f64::INFINITY;
+            for &v in &x {
+                hi = hi.max(v.abs());
+                lo = v.min(lo);
+            }
+            let got = at_every_level(|_| loop_extrema(&x));
+            for (t, r) in &got {
+                let ok = |g: f64, w: f64| g.same(w, true) || (g == 0.0 && w == 0.0);
+                assert!(ok(r.0, hi) && ok(r.1, lo), "{} at {t:?}: {r:?} want {:?}", what("max/min"), (hi, lo));
+                assert!(r.0.same(got[0].1 .0, false) && r.1.same(got[0].1 .1, false), "levels differ");
+            }
+            let pos = 0.0 + model(n, 0.0, |a, i| if x[i] > y[i] { a + (x[i] - y[i]) } else { a }, |l, r| l + r);
+            for (t, r) in at_every_level(|_| loop_where(&x, &y)) {
+                assert!(r.0.same(pos, true) && r.1 == n, "{} at {t:?}: {r:?} want {pos}", what("if c { acc += e }"));
+            }
+            let want: Vec<f64> = x.iter().enumerate().map(|(i, v)| v * i as f64).collect();
+            let got = at_every_level(|_| {
+                let mut o = vec![0.0; n];
+                loop_enumerate(&x, &mut o);
+                o
+            });
+            check_levels(&what("enumerate"), &want, &got, Cmp::NanAny);
+            if n >= 2 {
+                let mut want = vec![-1.0; n];
+                for i in 1..n - 1 {
+                    want[i] = (x[i - 1] + x[i] + x[i + 1]) / 3.0;
+                }
+                let got = at_every_level(|_| {
+                    let mut o = vec![-1.0; n];
+                    stencil(&x, &mut o);
+                    o
+                });
+                check_levels(&what("stencil"), &want, &got, Cmp::NanAny);
+            }
+            let mut acc = 0.0;
+            let want: Vec<f64> = x
+                .iter()
+                .map(|v| {
+                    acc += v;
+                    acc
+                })
+                .collect();
+            let got = at_every_level(|_| {
+                let mut o = vec![0.0; n];
+                running_sum(&x, &mut o);
+                o
+            });
+            check_levels(&what("running sum (sequential)"), &want, &got, Cmp::NanAny);
+            let want: Vec<f64> = x.iter().enumerate().map(|(i, v)| if i % 2 == 0 { v * 2.0 } else { 5.0 }).collect();
+            let got = at_every_level(|_| {
+                let mut o = vec![5.0; n];
+                while_loop(&x, &mut o);
+                o
+            });
+            check_levels(&what("while"), &want, &got, Cmp::NanAny);
+        }
+    }
+    // An out-of-range index panics with the index and the length, as Rust does.
+    for t in supported_targets_list() {
+        let msg = panic_message(|| {
+            loopfuse::with_target(t, || {
+                let mut o = vec![0.0; 5];
+                shifted(&[1.0; 5], &mut o);
+            })
+        });
+        assert_eq!(
+            msg, "kernel `shifted`: index out of bounds: `a[i + 1]` for i in 0..5 reads 1..=5 but `a` has 5 elements",
+            "at {t:?}"
+        );
+    }
+}
+
+fn supported_targets_list() -> Vec<loopfuse::Target> {
+    loopfuse::supported_targets()
+}

@@ -8,9 +8,7 @@ use std::fmt::Debug;
 
 /// Lengths around every boundary of the pass driver (32 lanes, 2048-element blocks), plus
 /// one longer than two blocks that leaves a tail (`70_001 % 32 == 17`).
-pub const LENGTHS: &[usize] = &[
-    0, 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1023, 2048, 2049, 4097, 70_001,
-];
+pub const LENGTHS: &[usize] = &[0, 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1023, 2048, 2049, 4097, 70_001];
 
 /// Runs `f` once per supported level, under `with_target`, and returns each result with
 /// its level. Checks that `target()` reports the level inside the scope.
@@ -194,10 +192,7 @@ pub fn gen_finite_f64(n: usize, seed: u64) -> Vec<f64> {
 
 /// Finite f32 values only.
 pub fn gen_finite_f32(n: usize, seed: u64) -> Vec<f32> {
-    gen_finite_f64(n, seed)
-        .into_iter()
-        .map(|x| x as f32)
-        .collect()
+    gen_finite_f64(n, seed).into_iter().map(|x| x as f32).collect()
 }
 
 /// Any i32, extremes frequent.
@@ -221,10 +216,7 @@ pub fn small_i32(n: usize, seed: u64) -> Vec<i32> {
 
 /// Small i32 divisors: no 0, no -1 (`i32::MIN / -1` overflows).
 pub fn nonzero_i32(n: usize, seed: u64) -> Vec<i32> {
-    small_i32(n, seed)
-        .into_iter()
-        .map(|x| if x == 0 || x == -1 { 7 } else { x })
-        .collect()
+    small_i32(n, seed).into_iter().map(|x| if x == 0 || x == -1 { 7 } else { x }).collect()
 }
 
 /// Any i64, extremes frequent.
@@ -243,17 +235,12 @@ pub fn any_i64(n: usize, seed: u64) -> Vec<i64> {
 /// i64 in `-10^6..=10^6`.
 pub fn small_i64(n: usize, seed: u64) -> Vec<i64> {
     let mut r = Rng::new(seed);
-    (0..n)
-        .map(|_| r.below(2_000_001) as i64 - 1_000_000)
-        .collect()
+    (0..n).map(|_| r.below(2_000_001) as i64 - 1_000_000).collect()
 }
 
 /// Small i64 divisors: no 0, no -1.
 pub fn nonzero_i64(n: usize, seed: u64) -> Vec<i64> {
-    small_i64(n, seed)
-        .into_iter()
-        .map(|x| if x == 0 || x == -1 { 3 } else { x })
-        .collect()
+    small_i64(n, seed).into_iter().map(|x| if x == 0 || x == -1 { 3 } else { x }).collect()
 }
 
 /// Any u8.
@@ -309,19 +296,11 @@ macro_rules! float_elem {
             }
             fn ulps(self, other: Self) -> u64 {
                 if self.is_nan() || other.is_nan() {
-                    return if self.is_nan() && other.is_nan() {
-                        0
-                    } else {
-                        u64::MAX
-                    };
+                    return if self.is_nan() && other.is_nan() { 0 } else { u64::MAX };
                 }
                 if self == 0.0 && other == 0.0 {
                     // A zero of the wrong sign is a wrong special value, not a rounding.
-                    return if self.to_bits() == other.to_bits() {
-                        0
-                    } else {
-                        u64::MAX
-                    };
+                    return if self.to_bits() == other.to_bits() { 0 } else { u64::MAX };
                 }
                 // Map to a monotonic integer line: -0.0 and +0.0 both at 0.
                 let key = |x: $t| -> i128 {
@@ -363,13 +342,7 @@ pub fn mismatch<U: Elem>(want: U, got: U, cmp: Cmp) -> Option<String> {
         Cmp::NanAny => want.same(got, true),
         Cmp::Ulp(k) => want.ulps(got) <= k,
     };
-    (!ok).then(|| {
-        format!(
-            "want {want:?} ({:#x}), got {got:?} ({:#x})",
-            want.bits(),
-            got.bits()
-        )
-    })
+    (!ok).then(|| format!("want {want:?} ({:#x}), got {got:?} ({:#x})", want.bits(), got.bits()))
 }
 
 /// Checks the results of one kernel at every level against `want`, and the levels against
@@ -378,13 +351,7 @@ pub fn mismatch<U: Elem>(want: U, got: U, cmp: Cmp) -> Option<String> {
 /// of a commutative `+` between clones (seen: NaN + NaN gives the payload of either).
 pub fn check_levels<U: Elem>(what: &str, want: &[U], got: &[(Target, Vec<U>)], cmp: Cmp) {
     for (t, g) in got {
-        assert_eq!(
-            g.len(),
-            want.len(),
-            "{what} at {t:?}: {} elements, want {}",
-            g.len(),
-            want.len()
-        );
+        assert_eq!(g.len(), want.len(), "{what} at {t:?}: {} elements, want {}", g.len(), want.len());
         for (i, (&w, &v)) in want.iter().zip(g).enumerate() {
             if let Some(m) = mismatch(w, v, cmp) {
                 panic!("{what} at {t:?}, element {i} of {}: {m}", want.len());
@@ -395,8 +362,12 @@ pub fn check_levels<U: Elem>(what: &str, want: &[U], got: &[(Target, Vec<U>)], c
     for (t, g) in &got[1..] {
         for (i, (&a, &b)) in first.iter().zip(g).enumerate() {
             if !a.same(b, cmp != Cmp::Exact) {
-                panic!("{what}, element {i} of {}: {t0:?} gives {a:?} ({:#x}) but {t:?} gives {b:?} ({:#x})",
-                    want.len(), a.bits(), b.bits());
+                panic!(
+                    "{what}, element {i} of {}: {t0:?} gives {a:?} ({:#x}) but {t:?} gives {b:?} ({:#x})",
+                    want.len(),
+                    a.bits(),
+                    b.bits()
+                );
             }
         }
     }
@@ -431,12 +402,7 @@ pub fn check1<A: Copy, U: Elem>(
     for &n in LENGTHS {
         let x = gen(n, seed(n, 1));
         let want: Vec<U> = x.iter().map(|&a| scalar(a)).collect();
-        check_levels(
-            &format!("{what} (n = {n})"),
-            &want,
-            &at_every_level(|_| kernel(&x)),
-            cmp,
-        );
+        check_levels(&format!("{what} (n = {n})"), &want, &at_every_level(|_| kernel(&x)), cmp);
         if n > 1 {
             let got = at_every_level(|_| kernel(&x[1..]));
             check_levels(&format!("{what} (&x[1..], n = {n})"), &want[1..], &got, cmp);
@@ -456,12 +422,7 @@ pub fn check2<A: Copy, B: Copy, U: Elem>(
     for &n in LENGTHS {
         let (x, y) = (gen_a(n, seed(n, 1)), gen_b(n, seed(n, 2)));
         let want: Vec<U> = x.iter().zip(&y).map(|(&a, &b)| scalar(a, b)).collect();
-        check_levels(
-            &format!("{what} (n = {n})"),
-            &want,
-            &at_every_level(|_| kernel(&x, &y)),
-            cmp,
-        );
+        check_levels(&format!("{what} (n = {n})"), &want, &at_every_level(|_| kernel(&x, &y)), cmp);
         if n > 1 {
             let got = at_every_level(|_| kernel(&x[1..], &y[1..]));
             check_levels(&format!("{what} (x[1..], n = {n})"), &want[1..], &got, cmp);
@@ -472,21 +433,13 @@ pub fn check2<A: Copy, B: Copy, U: Elem>(
 /// A kernel of three arrays vs its scalar reading (as [`check1`]).
 pub fn check3<A: Copy, B: Copy, C: Copy, U: Elem>(
     what: &str,
-    gens: (
-        fn(usize, u64) -> Vec<A>,
-        fn(usize, u64) -> Vec<B>,
-        fn(usize, u64) -> Vec<C>,
-    ),
+    gens: (fn(usize, u64) -> Vec<A>, fn(usize, u64) -> Vec<B>, fn(usize, u64) -> Vec<C>),
     kernel: impl Fn(&[A], &[B], &[C]) -> Vec<U>,
     scalar: impl Fn(A, B, C) -> U,
     cmp: Cmp,
 ) {
     for &n in LENGTHS {
-        let (x, y, z) = (
-            gens.0(n, seed(n, 1)),
-            gens.1(n, seed(n, 2)),
-            gens.2(n, seed(n, 3)),
-        );
+        let (x, y, z) = (gens.0(n, seed(n, 1)), gens.1(n, seed(n, 2)), gens.2(n, seed(n, 3)));
         let want: Vec<U> = (0..n).map(|i| scalar(x[i], y[i], z[i])).collect();
         let got = at_every_level(|_| kernel(&x, &y, &z));
         check_levels(&format!("{what} (n = {n})"), &want, &got, cmp);
