@@ -37,6 +37,16 @@ macro_rules! wrappers {
 }
 
 wrappers!(
+    sin_slice,
+    cos_slice,
+    tan_slice,
+    tanh_slice,
+    sinh_slice,
+    cosh_slice,
+    atan_slice,
+    asin_slice,
+    acos_slice,
+    cbrt_slice,
     exp_slice,
     exp2_slice,
     exp_m1_slice,
@@ -85,6 +95,8 @@ fn inputs(name: &str) -> Vec<f64> {
                 "exp" | "exp_m1" | "exp2" => u * 40.0 - 20.0,
                 "ln" | "log2" | "log10" => (u * 80.0 - 40.0).exp(),
                 "ln_1p" => (u * 40.0 - 20.0).exp() - 0.5,
+                "asin" | "acos" => u * 2.0 - 1.0,
+                "sinh" | "cosh" => u * 20.0 - 10.0,
                 _ => u * 20.0 - 10.0,
             }
         })
@@ -142,11 +154,21 @@ macro_rules! bench_fn {
 fn benches(c: &mut Criterion) {
     bench_fn!(c, exp, exp_slice);
     bench_fn!(c, ln, ln_slice);
+    bench_fn!(c, sin, sin_slice);
+    bench_fn!(c, tanh, tanh_slice);
     bench_fn!(c, exp2, exp2_slice);
     bench_fn!(c, log2, log2_slice);
     bench_fn!(c, log10, log10_slice);
     bench_fn!(c, exp_m1, exp_m1_slice);
     bench_fn!(c, ln_1p, ln_1p_slice);
+    bench_fn!(c, cos, cos_slice);
+    bench_fn!(c, tan, tan_slice);
+    bench_fn!(c, sinh, sinh_slice);
+    bench_fn!(c, cosh, cosh_slice);
+    bench_fn!(c, atan, atan_slice);
+    bench_fn!(c, asin, asin_slice);
+    bench_fn!(c, acos, acos_slice);
+    bench_fn!(c, cbrt, cbrt_slice);
 }
 
 criterion_group!(math_benches, benches);

@@ -317,3 +317,94 @@ fn atan2() {
         }
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn powf_v3(x: &[f32], y: &[f32], out: &mut [f32]) {
+    math::powf_slice(x, y, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+fn powf_v4(x: &[f32], y: &[f32], out: &mut [f32]) {
+    math::powf_slice(x, y, out)
+}
+
+/// powf on 2^22 pairs of random bit patterns and 2^22 moderate pairs, against
+/// std f64 powf rounded to f32; specials bit-exact; levels bit-identical.
+#[test]
+fn powf() {
+    let n = 1usize << 22;
+    let mut rng = Rng(123);
+    let mut x: Vec<f32> = Vec::with_capacity(2 * n);
+    let mut y: Vec<f32> = Vec::with_capacity(2 * n);
+    for i in 0..2 * n {
+        if i < n {
+            x.push(f32::from_bits(rng.next_u64() as u32));
+            y.push(f32::from_bits(rng.next_u64() as u32));
+        } else if i % 2 == 0 {
+            x.push(rng.uniform(0.0, 10.0) as f32);
+            y.push(rng.uniform(-40.0, 40.0) as f32);
+        } else {
+            x.push(rng.uniform(-10.0, 10.0) as f32);
+            y.push(rng.uniform(-40.0, 40.0).round() as f32);
+        }
+    }
+    let specials = [
+        0.0f32,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        -2.0,
+        0.5,
+        3.0,
+        -3.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::from_bits(1),
+        f32::MAX,
+    ];
+    for &a in &specials {
+        for &b in &specials {
+            x.push(a);
+            y.push(b);
+        }
+    }
+    let mut plain = vec![0.0f32; x.len()];
+    math::powf_slice(&x, &y, &mut plain);
+    let mut worst = 0;
+    for i in 0..x.len() {
+        let want = (x[i] as f64).powf(y[i] as f64) as f32;
+        let special = [x[i], y[i], want].iter().any(|v| *v == 0.0 || v.is_infinite() || v.is_nan());
+        if special {
+            assert!(same32(plain[i], want), "powf({:e}, {:e}) = {:e}, want {want:e}", x[i], y[i], plain[i]);
+        } else {
+            let d = ulp_dist32(plain[i], want);
+            worst = worst.max(d);
+            assert!(d <= 1, "powf({:e}, {:e}) = {:e}, want {want:e}", x[i], y[i], plain[i]);
+        }
+    }
+    println!("powf f32: max {worst} ULP over {} pairs", x.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut out = vec![0.0f32; x.len()];
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA are available.
+            unsafe { powf_v3(&x, &y, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same32(*a, *b)), "powf v3 differs");
+        }
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+        {
+            // SAFETY: every feature powf_v4 enables is available.
+            unsafe { powf_v4(&x, &y, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same32(*a, *b)), "powf v4 differs");
+        }
+    }
+}

@@ -604,3 +604,158 @@ fn cross_level_bit_identity() {
 fn slice_length_mismatch_panics() {
     math::exp_slice(&[1.0f64, 2.0], &mut [0.0; 3]);
 }
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn powf_v3(x: &[f64], y: &[f64], out: &mut [f64]) {
+    math::powf_slice(x, y, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+fn powf_v4(x: &[f64], y: &[f64], out: &mut [f64]) {
+    math::powf_slice(x, y, out)
+}
+
+fn powf_best(x: &[f64], y: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        // SAFETY: AVX2 and FMA are available (checked just above).
+        unsafe { powf_v3(x, y, out) };
+        return;
+    }
+    math::powf_slice(x, y, out)
+}
+
+/// powf: random pairs against the double-double reference (exp_dd(y ln_dd x))
+/// and std.
+fn powf_check(n: u64) {
+    let res = par2(n, |range| {
+        let mut rng = Rng(0x90F ^ range.start);
+        let m = (range.end - range.start) as usize;
+        let mut x = Vec::with_capacity(m);
+        let mut y = Vec::with_capacity(m);
+        for _ in 0..m {
+            let (a, b) = match rng.next_u64() % 6 {
+                0 => (rng.uniform(0.0, 10.0), rng.uniform(-10.0, 10.0)),
+                1 => (rng.log_uniform(-1074.0, 1024.0, false), rng.uniform(-1.0, 1.0)),
+                2 => (rng.uniform(0.9, 1.1), rng.log_uniform(-10.0, 40.0, true)),
+                3 => (-rng.uniform(0.0, 10.0), (rng.uniform(-40.0, 40.0)).round()),
+                4 => (rng.log_uniform(-30.0, 30.0, false), rng.uniform(-30.0, 30.0)),
+                _ => (rng.any_f64(), rng.any_f64()),
+            };
+            x.push(a);
+            y.push(b);
+        }
+        let mut out = vec![0.0; m];
+        powf_best(&x, &y, &mut out);
+        let mut worst = (0.0f64, 0.0, 0.0, 0u64);
+        for i in 0..m {
+            worst.3 = worst.3.max(ulp_dist64(out[i], x[i].powf(y[i])));
+            let ax = x[i].abs();
+            if ax > 0.0 && ax.is_finite() && y[i].is_finite() && (x[i] > 0.0 || y[i].trunc() == y[i]) {
+                let t = d(y[i]).mul(dd::ln_dd(d(ax)));
+                if t.hi.abs() < 700.0 {
+                    let (v, k) = dd::exp_dd(t);
+                    let odd = x[i] < 0.0 && (y[i] * 0.5).trunc() != y[i] * 0.5;
+                    let v = if odd { v.neg() } else { v };
+                    let e = dd::ulp_err(out[i], v, k);
+                    if e > worst.0 {
+                        worst = (e, x[i], y[i], worst.3);
+                    }
+                }
+            }
+        }
+        worst
+    });
+    let e = res.iter().map(|w| w.0).fold(0.0, f64::max);
+    let ds = res.iter().map(|w| w.3).max().unwrap();
+    let w = res.iter().find(|w| w.0 == e).unwrap();
+    println!(
+        "powf: max {e:.3} ULP vs double-double reference over {n} random pairs (at x = {:e}, y = {:e}); max {ds} ULP vs std",
+        w.1, w.2
+    );
+    assert!(e <= 1.0);
+    assert!(ds <= 2);
+}
+
+#[test]
+fn powf() {
+    powf_check(1_000_000);
+}
+
+#[test]
+#[ignore]
+fn powf_long() {
+    powf_check(10_000_000);
+}
+
+#[test]
+fn powf_special_and_levels() {
+    let vals = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        -2.0,
+        0.5,
+        -0.5,
+        3.0,
+        -3.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::from_bits(1),
+        f64::MAX,
+        -f64::MAX,
+        1e300,
+        9007199254740993.0,
+        1025.0,
+        -1075.0,
+    ];
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for &a in &vals {
+        for &b in &vals {
+            x.push(a);
+            y.push(b);
+        }
+    }
+    let mut rng = Rng(11);
+    for _ in 0..100_000 {
+        x.push(rng.draw(&[U(-10.0, 10.0), Any]));
+        y.push(rng.draw(&[U(-10.0, 10.0), Any]));
+    }
+    let mut plain = vec![0.0; x.len()];
+    math::powf_slice(&x, &y, &mut plain);
+    for i in 0..vals.len() * vals.len() {
+        let want = x[i].powf(y[i]);
+        let special = [x[i], y[i], want].iter().any(|v| *v == 0.0 || v.is_infinite() || v.is_nan());
+        if special {
+            assert!(same64(plain[i], want), "powf({:e}, {:e}) = {:e}, std {:e}", x[i], y[i], plain[i], want);
+        } else {
+            assert!(ulp_dist64(plain[i], want) <= 1, "powf({:e}, {:e}) = {:e}, std {:e}", x[i], y[i], plain[i], want);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        let mut out = vec![0.0; x.len()];
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            // SAFETY: AVX2 and FMA are available.
+            unsafe { powf_v3(&x, &y, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same64(*a, *b)), "powf v3 differs");
+        }
+        if is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512bw")
+            && is_x86_feature_detected!("avx512dq")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+        {
+            // SAFETY: every feature powf_v4 enables is available.
+            unsafe { powf_v4(&x, &y, &mut out) };
+            assert!(out.iter().zip(&plain).all(|(a, b)| same64(*a, *b)), "powf v4 differs");
+        }
+    }
+}

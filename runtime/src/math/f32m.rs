@@ -36,3 +36,8 @@ via_f64!(
 pub(crate) fn atan2_f32(y: f32, x: f32) -> f32 {
     f64m::atan2_f64(y as f64, x as f64) as f32
 }
+
+#[inline(always)]
+pub(crate) fn powf_f32(x: f32, y: f32) -> f32 {
+    f64m::powf_f64(x as f64, y as f64) as f32
+}

@@ -613,3 +613,100 @@ pub(crate) fn cbrt_f64(x: f64) -> f64 {
     let res = f64::copysign(y * pow2i(qi), x);
     sel(a == 0.0 || a == f64::INFINITY || x.is_nan(), x, res)
 }
+
+// ---------------------------------------------------------------- powf
+
+/// 2 atanh(s) = 2s + 2/3 s^3 + 2/5 s^5 + s^7 P(s^2), s^2 <= 0.0295 (rel. 2^-72).
+const POW_LOG_P: [f64; 8] = [
+    0.10618193945898602,
+    0.1047279499544745,
+    0.11766054036589604,
+    0.13333314603562116,
+    0.15384615525594558,
+    0.18181818181297815,
+    0.22222222222222954,
+    0.2857142857142857,
+];
+const TWO_THIRDS_LO: f64 = 3.700743415417188e-17;
+const TWO_FIFTHS_LO: f64 = -2.2204460492503132e-17;
+const LN2_LO42_LO: f64 = 1.9470450923864617e-31;
+
+/// (a + al) * (b + bl) as a double-double (low order terms dropped).
+#[inline(always)]
+fn mul_dd(a: f64, al: f64, b: f64, bl: f64) -> (f64, f64) {
+    let (p, pe) = two_prod(a, b);
+    fast_two_sum(p, pe + fma(a, bl, al * b))
+}
+
+/// ln|x| as a double-double with relative error ~2^-70 (positive finite x).
+#[inline(always)]
+fn ln_dd(x: f64) -> (f64, f64) {
+    let (e, f) = log_reduce(x);
+    // s = f / (2 + f) in double-double
+    let (dh, dl) = two_sum(2.0, f);
+    let (sh, sl) = div_dd(f, 0.0, dh, dl);
+    let (sh, sl) = fast_two_sum(sh, sl);
+    let (zh, zl) = mul_dd(sh, sl, sh, sl);
+    let (s3h, s3l) = mul_dd(sh, sl, zh, zl);
+    let (s5h, s5l) = mul_dd(s3h, s3l, zh, zl);
+    let (t3h, t3l) = mul_dd(s3h, s3l, 2.0 / 3.0, TWO_THIRDS_LO);
+    let (t5h, t5l) = mul_dd(s5h, s5l, 0.4, TWO_FIFTHS_LO);
+    let rest = s5h * zh * horner(zh, &POW_LOG_P);
+    // 2s + t3 + t5 + rest; 2s dominates (|t3| <= 0.0034 |2s|)
+    let (a, ae) = fast_two_sum(2.0 * sh, t3h);
+    let lo = 2.0 * sl + t3l + (t5h + (t5l + rest)) + ae;
+    // + e ln2 (3 parts; e * LN2_HI42 exact)
+    let (b, be) = two_sum(e * LN2_HI42, a);
+    let lo = lo + be + fma(e, LN2_LO42, e * LN2_LO42_LO);
+    fast_two_sum(b, lo)
+}
+
+/// Whether `y` is an integer, and an odd one (y finite).
+#[inline(always)]
+fn int_kind(y: f64) -> (bool, bool) {
+    let is_int = y.trunc() == y;
+    // odd: y/2 is not an integer (|y| < 2^53 for an odd integer)
+    let half = y * 0.5;
+    let odd = is_int && half.trunc() != half;
+    (is_int, odd)
+}
+
+#[inline(always)]
+pub(crate) fn powf_f64(x: f64, y: f64) -> f64 {
+    let ax = x.abs();
+    let (lh, ll) = ln_dd(ax);
+    // t = y ln|x| in double-double, clamped to the range where exp is finite
+    let (th, tl) = two_prod(y, lh);
+    let tl = fma(y, ll, tl);
+    let big = th > 710.0;
+    let small = th < -746.0;
+    let th = sel(big, 710.0, sel(small, -746.0, th));
+    let tl = sel(big || small, 0.0, tl);
+    // exp(th + tl) (as exp_f64, with the low part folded into the reduction)
+    let t = fma(th, LOG2E, SHIFT);
+    let kf = t - SHIFT;
+    let r1 = fma(-kf, LN2, th); // exact
+    let (r, rlo) = fast_two_sum(r1, fma(-kf, LN2_LO, tl));
+    let c = expm1_tail(r, rlo);
+    let (s, se) = fast_two_sum(1.0, r);
+    let p = s + (se + c);
+    let mag = scale2(p, shifted_to_int(t));
+    // sign and special cases (IEEE 754 / C99 pow, as Rust's powf)
+    let (is_int, odd) = int_kind(y);
+    let xneg = x.is_sign_negative();
+    let neg_res = xneg && odd;
+    let r = flip_sign(mag, neg_res);
+    let r = sel(xneg && !is_int && x != 0.0, f64::NAN, r); // x < 0, y not an integer
+                                                           // x = ±0 or ±inf: 0^y, inf^y
+    let zero_or_inf = ax == 0.0 || ax == f64::INFINITY;
+    let pos_pow = (ax == 0.0) == (y < 0.0); // result magnitude inf?
+    let zi = flip_sign(sel(pos_pow, f64::INFINITY, 0.0), neg_res);
+    let r = sel(zero_or_inf, zi, r);
+    // y = ±inf
+    let yinf = y.abs() == f64::INFINITY;
+    let yi = sel((ax > 1.0) == (y > 0.0), f64::INFINITY, 0.0);
+    let yi = sel(ax == 1.0, 1.0, yi);
+    let r = sel(yinf, yi, r);
+    let r = sel(x.is_nan() || y.is_nan(), f64::NAN, r);
+    sel(y == 0.0 || x == 1.0, 1.0, r)
+}

@@ -98,6 +98,8 @@ pub trait Math: Copy {
     fn cbrt(self) -> Self;
     /// Four-quadrant arctangent of `self / x` (`self` is y). See [`atan2`].
     fn atan2(self, x: Self) -> Self;
+    /// `self` raised to the power `y`. See [`powf`].
+    fn powf(self, y: Self) -> Self;
 }
 
 macro_rules! impl_math {
@@ -139,6 +141,7 @@ impl_math!(f64,
     cbrt => f64m::cbrt_f64,
     ;
     atan2 => f64m::atan2_f64,
+    powf => f64m::powf_f64,
 );
 
 impl_math!(f32,
@@ -161,6 +164,7 @@ impl_math!(f32,
     cbrt => f32m::cbrt_f32,
     ;
     atan2 => f32m::atan2_f32,
+    powf => f32m::powf_f32,
 );
 
 macro_rules! unary {
@@ -409,5 +413,47 @@ pub fn atan2_slice<T: Math>(y: &[T], x: &[T], out: &mut [T]) {
     );
     for ((o, &a), &b) in out.iter_mut().zip(y).zip(x) {
         *o = a.atan2(b);
+    }
+}
+
+/// `x` raised to the power `y`, with std `powf`'s special values (IEEE 754
+/// `pow`: `powf(x, 0) = 1` and `powf(1, y) = 1` even for NaN, negative `x`
+/// with non-integer `y` is NaN, signed zeros and infinities by the parity of
+/// `y`, ...). Max error ≤ 1 ULP (computed as exp(y ln|x|) with a
+/// double-double logarithm).
+///
+/// ```
+/// use loopfuse_runtime::math;
+/// assert_eq!(math::powf(2.0f64, 10.0), 1024.0);
+/// assert_eq!(math::powf(-2.0f64, 3.0), -8.0);
+/// assert!(math::powf(-2.0f64, 0.5).is_nan());
+/// assert_eq!(math::powf(f32::NAN, 0.0), 1.0);
+/// ```
+#[inline(always)]
+pub fn powf<T: Math>(x: T, y: T) -> T {
+    x.powf(y)
+}
+
+/// Applies [`powf`] elementwise: `out[i] = powf(x[i], y[i])`.
+///
+/// # Panics
+///
+/// If the three lengths differ.
+///
+/// ```
+/// let x = [2.0f64, 9.0];
+/// let y = [3.0f64, 0.5];
+/// let mut out = [0.0; 2];
+/// loopfuse_runtime::math::powf_slice(&x, &y, &mut out);
+/// assert_eq!(out, [8.0, 3.0]);
+/// ```
+#[inline(always)]
+pub fn powf_slice<T: Math>(x: &[T], y: &[T], out: &mut [T]) {
+    assert!(
+        x.len() == out.len() && y.len() == out.len(),
+        "loopfuse_runtime::math::powf_slice: input and output lengths differ"
+    );
+    for ((o, &a), &b) in out.iter_mut().zip(x).zip(y) {
+        *o = a.powf(b);
     }
 }
