@@ -93,6 +93,9 @@ floats! {
     select(x, y) { if x > y { x } else { y * 2.0 } } NAN_ANY;
     select_keeps_bits(x, y) { if x.is_nan() { y } else { x } } EXACT;
     select_nested(x, y) { if x < 0.0 { -x } else if y.is_nan() { x } else { x - y } } NAN_ANY;
+    // No FMA contraction of `a * b + c` in any clone (SPEC §4).
+    horner(x) { ((1.5 * x + 2.0) * x - 3.0) * x + 0.25 } NAN_ANY;
+    mul_then_add(x, y, z) { x * y + z } NAN_ANY;
 }
 
 ew! {
