@@ -342,6 +342,23 @@ fn outputs_read_in_order() {
     }
 }
 
+// ---- arrays never combined elementwise may differ in length ---------------------------------
+
+#[kernel]
+fn independent(x: &[f64], y: &[f64]) -> (f64, f64, Vec<f64>, Vec<f64>) {
+    (x.sum(), y.max(), x * y.mean(), y - x.sum())
+}
+
+#[test]
+fn independent_lengths_are_not_mismatches() {
+    for (t, r) in at_every_level(|_| independent(&[1.0, 2.0, 3.0], &[5.0, 7.0])) {
+        assert_eq!(r, (6.0, 7.0, vec![6.0, 12.0, 18.0], vec![-1.0, 1.0]), "at {t:?}");
+    }
+    // ... but an empty one still has no max.
+    let msg = panic_message(|| independent(&[1.0], &[]));
+    assert_eq!(msg, "kernel `independent`: `y.max()` of an empty array has no value");
+}
+
 // ---- large outputs -----------------------------------------------------------------------------
 
 #[kernel]
