@@ -238,6 +238,25 @@ fn length_mismatch_panics_with_operands_named() {
     }
 }
 
+#[kernel]
+fn zipped(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = 0.0;
+    for (a, b) in x.iter().zip(y) {
+        acc += a * b;
+    }
+    acc
+}
+
+/// Rust's `zip` would stop at the shorter input; a kernel reports the mismatch instead
+/// (SPEC §2: "never a silent truncation").
+#[test]
+fn zip_of_different_lengths_is_a_mismatch() {
+    for t in supported_targets() {
+        let msg = panic_message(|| with_target(t, || zipped(&[1.0, 2.0, 3.0], &[1.0, 1.0])));
+        assert_eq!(msg, "kernel `zipped`: `x` has 3 elements but `y` has 2");
+    }
+}
+
 #[test]
 fn length_mismatch_of_outputs() {
     let x = vec![4.0; 10];

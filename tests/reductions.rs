@@ -791,6 +791,7 @@ fn accuracy_1e7_vs_numpy_pairwise() {
         for (t, s) in &got {
             assert_eq!(s.to_bits(), got[0].1.to_bits(), "{name}: {t:?} differs");
         }
+        assert_eq!(got[0].1.to_bits(), model_sum(x).to_bits(), "{name}: not the documented order");
         assert!(lf <= np.max(ulp / 2.0), "{name}: loopfuse error {lf:e} > numpy pairwise {np:e}");
     }
 }
@@ -960,6 +961,27 @@ fn shifted(a: &[f64], out: &mut [f64]) {
     }
 }
 
+#[kernel]
+fn loop_break(x: &[f64]) -> f64 {
+    let mut acc = 0.0;
+    for v in x {
+        if v.is_nan() {
+            break;
+        }
+        acc += v;
+    }
+    acc
+}
+
+#[kernel]
+fn loop_ema(x: &[f64], alpha: f64) -> f64 {
+    let mut acc = 0.0;
+    for v in x {
+        acc = acc * (1.0 - alpha) + v * alpha;
+    }
+    acc
+}
+
 #[test]
 fn explicit_loops() {
     for &n in LENGTHS {
@@ -1048,6 +1070,20 @@ fn explicit_loops() {
                 o
             });
             check_levels(&what("while"), &want, &got, Cmp::NanAny);
+            // Loops that are not reductions keep their exact sequential meaning.
+            let mut acc = 0.0;
+            for &v in &x {
+                if v.is_nan() {
+                    break;
+                }
+                acc += v;
+            }
+            check_scalar(&what("break"), acc, &at_every_level(|_| loop_break(&x)), Cmp::NanAny);
+            let mut acc = 0.0;
+            for &v in &x {
+                acc = acc * (1.0 - 0.125) + v * 0.125;
+            }
+            check_scalar(&what("ema"), acc, &at_every_level(|_| loop_ema(&x, 0.125)), Cmp::NanAny);
         }
     }
     // An out-of-range index panics with the index and the length, as Rust does.
