@@ -341,7 +341,7 @@ impl<'a> Lower<'a> {
         for (i, stmt) in block.stmts.iter().enumerate() {
             let last = i + 1 == n;
             match stmt {
-                Stmt::Expr(e @ (Expr::ForLoop(_) | Expr::While(_)), None) => self.effect(e),
+                Stmt::Expr(e @ (Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_)), None) => self.effect(e),
                 Stmt::Expr(e, None) if last => tail = Some((self.expr(e), e.to_token_stream())),
                 Stmt::Expr(Expr::Return(r), _) if last => match &r.expr {
                     Some(e) => tail = Some((self.expr(e), e.to_token_stream())),
@@ -353,6 +353,12 @@ impl<'a> Lower<'a> {
         let (value, tokens) = tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
         let result = self.result(value, ret, &tokens);
         self.k.result = result.unwrap_or(Scalar { tokens: quote!(::core::unreachable!()), deps: Deps::new() });
+        for &p in &self.seq_outputs {
+            if self.out_current.contains_key(&p) {
+                let name = &self.k.params[p].ident;
+                self.ctxt.error(name, format!("`{name}` is written by a loop that runs in order and also used by array expressions; use it in one way (the order between the two is not defined)"));
+            }
+        }
         let mut outs: Vec<_> = self.out_current.iter().map(|(&p, &n)| (p, n)).collect();
         outs.sort();
         for (p, node) in outs {
@@ -453,6 +459,13 @@ impl<'a> Lower<'a> {
 
     fn unify(&mut self, a: Class, b: Class) {
         let (ra, rb) = (self.find(a), self.find(b));
+        let params = self.k.params.len();
+        if ra != rb && (ra >= params || rb >= params) {
+            // A loop index range never unifies with an array length: inside `for i in lo..hi`,
+            // arrays are read by index (`x[i]`); such a loop runs in order instead.
+            self.bail = true;
+            return;
+        }
         if ra != rb {
             let (root, child) = (ra.min(rb), ra.max(rb));
             self.k.class_parent[child] = root;
@@ -577,7 +590,7 @@ impl<'a> Lower<'a> {
             Stmt::Local(l) => self.local(l),
             Stmt::Expr(e, Some(_)) => self.effect(e),
             Stmt::Expr(e, None) => {
-                if !matches!(e, Expr::If(_) | Expr::Block(_) | Expr::ForLoop(_) | Expr::While(_)) {
+                if !matches!(e, Expr::If(_) | Expr::Block(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_)) {
                     self.ctxt.error(e, "only the last expression of the kernel can be its result");
                 } else {
                     self.effect(e);

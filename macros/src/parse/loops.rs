@@ -150,9 +150,9 @@ impl Lower<'_> {
     /// A `for` loop: vectorized if it can be, else sequential.
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop) {
         let snapshot = self.snapshot();
-        let outer = self.in_loop.take();
+        let (outer, depth) = (self.in_loop.take(), self.in_loop_depth);
         let result = self.vector_loop(f);
-        self.in_loop = outer;
+        (self.in_loop, self.in_loop_depth) = (outer, depth);
         if result.is_err() || self.bail {
             self.bail = false;
             self.restore(snapshot);
@@ -561,14 +561,7 @@ impl Lower<'_> {
                 _ => {}
             }
         }
-        for &p in &outputs {
-            if self.out_current.contains_key(&p) {
-                let name = &self.k.params[p].ident;
-                self.ctxt.error(e, format!("`{name}` is written by array expressions and by a loop that runs in order; write it in one way"));
-                return;
-            }
-            self.seq_outputs.insert(p);
-        }
+        self.seq_outputs.extend(outputs.iter().copied());
         let out_names: BTreeSet<String> = outputs.iter().map(|&p| self.k.params[p].ident.to_string()).collect();
         let mut body_expr = e.clone();
         Rewrite { subst: &subst, outputs: &out_names }.visit_expr_mut(&mut body_expr);
