@@ -609,7 +609,7 @@ pub(crate) fn cbrt_f64(x: f64) -> f64 {
     let (y3, y3e) = two_prod(y2, y);
     let r = (y3 - mm) + fma(y2e, y, y3e);
     let y = fma(-r, z * z * (1.0 / 3.0), y);
-    let qi = shifted_to_int(q + SHIFT) - sel(sub, 18.0, 0.0) as i64;
+    let qi = shifted_to_int(q + SHIFT).wrapping_sub(sel(sub, 18.0, 0.0) as i64);
     let res = f64::copysign(y * pow2i(qi), x);
     sel(a == 0.0 || a == f64::INFINITY || x.is_nan(), x, res)
 }

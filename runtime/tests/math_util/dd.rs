@@ -340,6 +340,9 @@ pub fn ulp_err(got: f64, v: DD, k: i32) -> f64 {
         x * 2f64.powi(k1) * 2f64.powi(k - k1)
     };
     let true_mag = v.hi.abs();
+    if true_mag == 0.0 {
+        return if got == 0.0 { 0.0 } else { f64::INFINITY };
+    }
     // exponent of the true value (in scaled units) -> ulp
     let e = true_mag.log2().floor() as i32 + k; // exponent of exact value
     let ulp_exp = (e - 52).max(-1074);
