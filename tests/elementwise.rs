@@ -141,6 +141,38 @@ ew! {
     cast_chain(x: f64 [gen_f64]) -> f64 { ((x * 100.0) as i64) as f64 / 100.0 } EXACT;
 }
 
+// The other primitive element types of SPEC §2.
+fn any_i8(n: usize, seed: u64) -> Vec<i8> {
+    any_i32(n, seed).into_iter().map(|v| v as i8).collect()
+}
+fn any_i16(n: usize, seed: u64) -> Vec<i16> {
+    any_i32(n, seed).into_iter().map(|v| v as i16).collect()
+}
+fn any_u16(n: usize, seed: u64) -> Vec<u16> {
+    any_i32(n, seed).into_iter().map(|v| v as u16).collect()
+}
+fn any_u32(n: usize, seed: u64) -> Vec<u32> {
+    any_i32(n, seed).into_iter().map(|v| v as u32).collect()
+}
+fn any_u64(n: usize, seed: u64) -> Vec<u64> {
+    any_i64(n, seed).into_iter().map(|v| v as u64).collect()
+}
+fn any_isize(n: usize, seed: u64) -> Vec<isize> {
+    any_i64(n, seed).into_iter().map(|v| v as isize).collect()
+}
+
+ew! {
+    i8_ops(x: i8 [any_i8], y: i8 [any_i8]) -> i8 { x.wrapping_add(y) ^ (x >> 1) } EXACT;
+    i16_abs(x: i16 [any_i16]) -> i16 { (x / 2).abs() } EXACT;
+    u16_as_f32(x: u16 [any_u16]) -> f32 { x as f32 * 0.5 } EXACT;
+    u32_max(x: u32 [any_u32], y: u32 [any_u32]) -> u32 { x.max(y) / 3 } EXACT;
+    u64_as_f64(x: u64 [any_u64]) -> f64 { x as f64 } EXACT;
+    f64_as_u64(x: f64 [gen_f64]) -> u64 { x as u64 } EXACT;
+    isize_as_f64(x: isize [any_isize]) -> f64 { x as f64 } EXACT;
+    i64_bits(x: i64 [any_i64], y: i64 [any_i64]) -> i64 { (x & y) | (x ^ !y) } EXACT;
+    u8_shift(x: u8 [any_u8]) -> u8 { (x << 2) | (x >> 5) } EXACT;
+}
+
 // ---- methods (SPEC §3) ---------------------------------------------------------------------
 
 floats! {
