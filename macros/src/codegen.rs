@@ -41,9 +41,18 @@ fn n_ident(class: Class) -> syn::Ident {
     format_ident!("__n{}", class)
 }
 
-fn operand(o: &Operand) -> TokenStream {
+/// The name of a node's element inside the loop body: a parameter's own name for its
+/// elements (the closure binds it), `__a{n}` for computed values.
+fn elem(k: &Kernel, n: NodeId) -> TokenStream {
+    match k.nodes[n].op {
+        Op::Input(p) | Op::Current(p) => k.params[p].ident.to_token_stream(),
+        _ => node_ident(n).into_token_stream(),
+    }
+}
+
+fn operand(k: &Kernel, o: &Operand) -> TokenStream {
     match o {
-        Operand::Array(n) => node_ident(*n).into_token_stream(),
+        Operand::Array(n) => elem(k, *n),
         Operand::Scalar(s) => s.tokens.clone(),
     }
 }
@@ -55,20 +64,20 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
         Op::Input(p) | Op::Current(p) => k.params[*p].ident.to_token_stream(),
         Op::Splat(s) => s.tokens.clone(),
         Op::Unary(op, a) => {
-            let a = operand(a);
+            let a = operand(k, a);
             quote!(#op #a)
         }
         Op::Binary(op, a, b) => {
-            let (a, b) = (operand(a), operand(b));
+            let (a, b) = (operand(k, a), operand(k, b));
             quote!(#a #op #b)
         }
         Op::Cast(a, ty) => {
-            let a = operand(a);
+            let a = operand(k, a);
             quote!(#a as #ty)
         }
         Op::Method(m, recv, args) => {
-            let recv = operand(recv);
-            let args = args.iter().map(operand);
+            let recv = operand(k, recv);
+            let args = args.iter().map(|o| operand(k, o));
             if MATH.contains(&m.to_string().as_str()) {
                 quote!(__lf::math::#m(#recv #(, #args)*))
             } else {
@@ -76,11 +85,11 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
             }
         }
         Op::Call(f, args) => {
-            let args = args.iter().map(operand);
+            let args = args.iter().map(|o| operand(k, o));
             quote!(#f(#(#args),*))
         }
         Op::Select(c, a, b) => {
-            let (c, a, b) = (operand(c), operand(a), operand(b));
+            let (c, a, b) = (operand(k, c), operand(k, a), operand(k, b));
             quote!(if #c { #a } else { #b })
         }
         // Loaded by the pass driver: the closure binds `__a{n}` itself.
@@ -143,18 +152,21 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     for &s in &p.sinks {
         collect_nodes(k, k.sinks[s].node, &mut needed);
     }
-    let lets = needed.iter().filter(|&&n| !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..))).map(|&n| {
-        let (id, e) = (node_ident(n), node_expr(k, n));
-        quote!(let #id = #e;)
-    });
+    let lets = needed
+        .iter()
+        .filter(|&&n| !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..) | Op::Input(_) | Op::Current(_)))
+        .map(|&n| {
+            let (id, e) = (node_ident(n), node_expr(k, n));
+            quote!(let #id = #e;)
+        });
     let items = p.reductions.iter().map(|&r| {
-        let arg = node_ident(k.reductions[r].arg);
+        let arg = elem(k, k.reductions[r].arg);
         match k.reductions[r].mask {
             Some(m) => {
-                let m = node_ident(m);
+                let m = elem(k, m);
                 quote!((#m, #arg))
             }
-            None => arg.into_token_stream(),
+            None => arg,
         }
     });
     let name = opts.name;
@@ -169,7 +181,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         None => (TokenStream::new(), quote!(0)),
     };
     let n = n_ident(p.class);
-    let values = p.sinks.iter().map(|&s| node_ident(k.sinks[s].node));
+    let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
     let window = |q: usize, offset: isize| {
         let x = &k.params[q].ident;
