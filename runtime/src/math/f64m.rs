@@ -153,10 +153,11 @@ pub(crate) fn exp_m1_f64(x: f64) -> f64 {
     sel(x.abs() < TINY, x, hi)
 }
 
-/// (hi, lo) of n / d for d = dh + dl > 0, n = nh + nl (one division).
+/// (hi, lo) of n / d for d = dh + dl, n = nh + nl (no division: `recip`,
+/// so |dh| must be in [2^-1020, 2^1020]).
 #[inline(always)]
 fn div_dd(nh: f64, nl: f64, dh: f64, dl: f64) -> (f64, f64) {
-    let inv = 1.0 / dh;
+    let inv = recip(dh);
     let q0 = nh * inv;
     let rem = fma(-q0, dh, nh) + fma(-q0, dl, nl);
     (q0, rem * inv)
@@ -231,7 +232,7 @@ fn log_reduce(x: f64) -> (f64, f64) {
 /// `v = fl(f - f^2/2)` carries the leading bits, `lo` the small rest.
 #[inline(always)]
 fn log1p_core(f: f64) -> (f64, f64) {
-    let s = f / (2.0 + f);
+    let s = f * recip(2.0 + f);
     let z = s * s;
     let rr = z * horner(z, &LOG_R);
     let (ff, ffe) = two_prod(f, f);
@@ -509,7 +510,11 @@ fn atan2_dd(yh: f64, yl: f64, xh: f64, xl: f64) -> f64 {
     let (d, dl) = (sel(swap, ay, ax), sel(swap, ayl, axl));
     // scale (exactly) so that 1/d and the remainder below neither overflow
     // nor go subnormal
-    let sc = sel(n < 1.1830521861667747e-271, 1.2676506002282294e30, 1.0); // 2^-900, 2^100
+    let sc = sel(
+        n < 1.1830521861667747e-271 && d < 8.452712498170644e270, // 2^-900, 2^900
+        1.2676506002282294e30,                                    // 2^100
+        1.0,
+    );
     let sc = sel(d > 1.0715086071862673e301, 7.888609052210118e-31, sc); // 2^1000, 2^-100
     let (n, nl, d, dl) = (n * sc, nl * sc, d * sc, dl * sc);
     // q = n / d in [0, 1]
@@ -555,7 +560,7 @@ fn sqrt_1mx2(x: f64) -> (f64, f64) {
     let (w, we) = fast_two_sum(1.0, -p);
     let wl = we - pe;
     let sh = w.sqrt();
-    let sl = (fma(-sh, sh, w) + wl) * (0.5 / sh);
+    let sl = (fma(-sh, sh, w) + wl) * (0.5 * recip(sh));
     (sh, sel(sh == 0.0, 0.0, sl))
 }
 
