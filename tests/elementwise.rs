@@ -217,9 +217,9 @@ macro_rules! math {
             #[allow(unused_imports)]
             use super::*;
             #[kernel]
-            fn k64($($x: &[f64]),+) -> Vec<f64> { $($body)* }
+            pub(crate) fn k64($($x: &[f64]),+) -> Vec<f64> { $($body)* }
             #[kernel]
-            fn k32($($x: &[f32]),+) -> Vec<f32> { $($body)* }
+            pub(crate) fn k32($($x: &[f32]),+) -> Vec<f32> { $($body)* }
             #[test]
             fn x64() {
                 math!(@check k64 gen_f64 ($($x),+) |$($x: f64),+| -> (f64, f64) {
@@ -279,6 +279,108 @@ ew! {
     min_i64(x: i64 [any_i64], y: i64 [any_i64]) -> i64 { x.min(y) } EXACT;
     max_u8(x: u8 [any_u8], y: u8 [any_u8]) -> u8 { x.max(y) } EXACT;
     clamp_i32(x: i32 [any_i32]) -> i32 { x.clamp(-5, 1000) } EXACT;
+}
+
+/// SPEC §5: "correct special values (NaN, ±inf, ±0, subnormals, overflow/underflow) as Rust
+/// std". For a special input (NaN, ±inf, ±0) or a special result (NaN, ±inf, ±0), the
+/// kernel must give std's value exactly (any NaN for a NaN), at every level.
+#[test]
+fn math_special_values_are_std() {
+    macro_rules! both {
+        ($($f:ident),*) => {
+            (
+                vec![$((stringify!($f), $f::k64 as fn(&[f64]) -> Vec<f64>, f64::$f as fn(f64) -> f64)),*],
+                vec![$((stringify!($f), $f::k32 as fn(&[f32]) -> Vec<f32>, f32::$f as fn(f32) -> f32)),*],
+            )
+        };
+    }
+    let (u64s, u32s) =
+        both!(cbrt, exp, exp2, exp_m1, ln, log2, log10, ln_1p, sin, cos, tan, tanh, sinh, cosh, asin, acos, atan);
+    let special64 = |v: f64| v.is_nan() || v.is_infinite() || v == 0.0;
+    let special32 = |v: f32| v.is_nan() || v.is_infinite() || v == 0.0;
+    let x64: Vec<f64> = vec![
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        2.0,
+        -2.0,
+        0.5,
+        1000.0,
+        -1000.0,
+        1e300,
+        -1e300,
+        f64::MAX,
+        f64::MIN,
+        f64::MIN_POSITIVE,
+        5e-324,
+        -5e-324,
+        1e-310,
+        800.0,
+        -800.0,
+        1100.0,
+        -1100.0,
+    ];
+    let x32: Vec<f32> = x64.iter().map(|&v| v as f32).chain([100.0, -100.0, 200.0, -200.0, 1e-45, -1e-45]).collect();
+    for (name, k, f) in u64s {
+        for (t, got) in at_every_level(|_| k(&x64)) {
+            for (i, &x) in x64.iter().enumerate() {
+                let want = f(x);
+                if special64(x) || special64(want) {
+                    assert!(got[i].same(want, true), "{name}({x:e}) at {t:?}: got {:e}, std {want:e}", got[i]);
+                }
+            }
+        }
+    }
+    for (name, k, f) in u32s {
+        for (t, got) in at_every_level(|_| k(&x32)) {
+            for (i, &x) in x32.iter().enumerate() {
+                let want = f(x);
+                if special32(x) || special32(want) {
+                    assert!(got[i].same(want, true), "{name}({x:e}) f32 at {t:?}: got {:e}, std {want:e}", got[i]);
+                }
+            }
+        }
+    }
+    // Binary: every pair.
+    let ys: Vec<f64> = x64.iter().copied().chain([3.0, -3.0, 0.25, 1.0 / 3.0, 1024.0, -1075.0]).collect();
+    let (xs2, ys2): (Vec<f64>, Vec<f64>) = ys.iter().flat_map(|&a| ys.iter().map(move |&b| (a, b))).unzip();
+    let pairs: [(&str, fn(&[f64], &[f64]) -> Vec<f64>, fn(f64, f64) -> f64); 2] =
+        [("powf", powf::k64, f64::powf), ("atan2", atan2::k64, f64::atan2)];
+    for (name, k, f) in pairs {
+        for (t, got) in at_every_level(|_| k(&xs2, &ys2)) {
+            for i in 0..xs2.len() {
+                let (a, b) = (xs2[i], ys2[i]);
+                let want = f(a, b);
+                if special64(a) || special64(b) || special64(want) {
+                    assert!(got[i].same(want, true), "{name}({a:e}, {b:e}) at {t:?}: got {:e}, std {want:e}", got[i]);
+                }
+            }
+        }
+    }
+    let xs3: Vec<f32> = xs2.iter().map(|&v| v as f32).collect();
+    let ys3: Vec<f32> = ys2.iter().map(|&v| v as f32).collect();
+    let pairs: [(&str, fn(&[f32], &[f32]) -> Vec<f32>, fn(f32, f32) -> f32); 2] =
+        [("powf", powf::k32, f32::powf), ("atan2", atan2::k32, f32::atan2)];
+    for (name, k, f) in pairs {
+        for (t, got) in at_every_level(|_| k(&xs3, &ys3)) {
+            for i in 0..xs3.len() {
+                let (a, b) = (xs3[i], ys3[i]);
+                let want = f(a, b);
+                if special32(a) || special32(b) || special32(want) {
+                    assert!(
+                        got[i].same(want, true),
+                        "{name}({a:e}, {b:e}) f32 at {t:?}: got {:e}, std {want:e}",
+                        got[i]
+                    );
+                }
+            }
+        }
+    }
 }
 
 // Methods beyond SPEC §3's list that the macro also accepts (std names and meaning).
