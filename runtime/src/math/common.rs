@@ -81,20 +81,3 @@ pub(crate) fn sel(c: bool, a: f64, b: f64) -> f64 {
         b
     }
 }
-
-/// 1/u without a division, for normal |u| in [2^-1020, 2^1020]: within ~1 ulp.
-/// A division has a 16-cycle throughput per zmm on Intel (vdivpd) and blocks
-/// the FMA ports far longer than these 8 FMAs. Initial guess by the integer
-/// "magic constant" trick (error < 5.1%), two cubic steps y(1 + e + e^2)
-/// (5.1e-2 -> 1.3e-4 -> 2.2e-12) and one Newton step (-> 5e-24).
-#[inline(always)]
-pub(crate) fn recip(u: f64) -> f64 {
-    let a = u.abs();
-    let mut y = f64::from_bits(0x7FDE_6238_DA3C_2116u64.wrapping_sub(a.to_bits()));
-    for _ in 0..2 {
-        let e = fma(-a, y, 1.0);
-        y = fma(y, fma(e, e, e), y);
-    }
-    let e = fma(-a, y, 1.0);
-    fma(y, e, y).copysign(u)
-}

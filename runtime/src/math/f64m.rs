@@ -153,11 +153,12 @@ pub(crate) fn exp_m1_f64(x: f64) -> f64 {
     sel(x.abs() < TINY, x, hi)
 }
 
-/// (hi, lo) of n / d for d = dh + dl, n = nh + nl (no division: `recip`,
-/// so |dh| must be in [2^-1020, 2^1020]).
+/// (hi, lo) of n / d for d = dh + dl, n = nh + nl (one division: a
+/// division-free reciprocal was tried and measured slower, since one vdivpd
+/// per loop iteration overlaps with the FMA work).
 #[inline(always)]
 fn div_dd(nh: f64, nl: f64, dh: f64, dl: f64) -> (f64, f64) {
-    let inv = recip(dh);
+    let inv = 1.0 / dh;
     let q0 = nh * inv;
     let rem = fma(-q0, dh, nh) + fma(-q0, dl, nl);
     (q0, rem * inv)
@@ -232,30 +233,30 @@ fn log_reduce(x: f64) -> (f64, f64) {
 /// `v = fl(f - f^2/2)` carries the leading bits, `lo` the small rest.
 #[inline(always)]
 fn log1p_core(f: f64) -> (f64, f64) {
-    let s = f * recip(2.0 + f);
+    let s = f / (2.0 + f);
     let z = s * s;
     let rr = z * horner(z, &LOG_R);
     let (ff, ffe) = two_prod(f, f);
     let hfsq = 0.5 * ff;
-    // ln(1+f) = f - hfsq + s (hfsq + R)
-    let (v, ve) = two_sum(f, -hfsq);
+    // ln(1+f) = f - hfsq + s (hfsq + R); |hfsq| < |f|
+    let (v, ve) = fast_two_sum(f, -hfsq);
     let lo = fma(s, hfsq + rr, fma(-0.5, ffe, ve));
     (v, lo)
 }
 
-/// Special values shared by ln / log2 / log10.
+/// Special values shared by ln / log2 / log10: one test on the common path.
 #[inline(always)]
 fn log_special(x: f64, r: f64) -> f64 {
-    let r = sel(x == f64::INFINITY, f64::INFINITY, r);
-    let r = sel(x == 0.0, f64::NEG_INFINITY, r);
-    sel(x < 0.0 || x.is_nan(), f64::NAN, r)
+    let special = !(x > 0.0 && x < f64::INFINITY);
+    let sv = sel(x == 0.0, f64::NEG_INFINITY, sel(x == f64::INFINITY, x, f64::NAN));
+    sel(special, sv, r)
 }
 
 #[inline(always)]
 pub(crate) fn ln_f64(x: f64) -> f64 {
     let (e, f) = log_reduce(x);
     let (v, lo) = log1p_core(f);
-    let (a, ae) = two_sum(e * LN2_HI42, v);
+    let (a, ae) = fast_two_sum(e * LN2_HI42, v); // |e ln2| > |v| or e = 0
     let r = a + (ae + fma(e, LN2_LO42, lo));
     log_special(x, r)
 }
@@ -266,7 +267,7 @@ pub(crate) fn log2_f64(x: f64) -> f64 {
     let (v, lo) = log1p_core(f);
     let (p, pe) = two_prod(v, LOG2E);
     let rest = fma(lo, LOG2E, fma(v, LOG2E_LO, pe));
-    let (a, ae) = two_sum(e, p);
+    let (a, ae) = fast_two_sum(e, p); // |e| >= 1 > |p| or e = 0
     let r = a + (ae + rest);
     log_special(x, r)
 }
@@ -277,7 +278,7 @@ pub(crate) fn log10_f64(x: f64) -> f64 {
     let (v, lo) = log1p_core(f);
     let (p, pe) = two_prod(v, INV_LN10);
     let rest = fma(lo, INV_LN10, fma(v, INV_LN10_LO, pe));
-    let (a, ae) = two_sum(e * LOG10_2_HI42, p);
+    let (a, ae) = fast_two_sum(e * LOG10_2_HI42, p); // |e log10(2)| > |p| or e = 0
     let r = a + (ae + fma(e, LOG10_2_LO42, rest));
     log_special(x, r)
 }
@@ -560,7 +561,7 @@ fn sqrt_1mx2(x: f64) -> (f64, f64) {
     let (w, we) = fast_two_sum(1.0, -p);
     let wl = we - pe;
     let sh = w.sqrt();
-    let sl = (fma(-sh, sh, w) + wl) * (0.5 * recip(sh));
+    let sl = (fma(-sh, sh, w) + wl) * (0.5 / sh);
     (sh, sel(sh == 0.0, 0.0, sl))
 }
 
