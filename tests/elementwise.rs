@@ -617,6 +617,35 @@ fn shadowing_let_mut_compound() {
 }
 
 #[kernel]
+fn shadowed_scalar(x: &[f64], a: f64) -> Vec<f64> {
+    let a = a * 2.0;
+    let a = a + 1.0;
+    let y = x + 100.0;
+    y * a
+}
+
+/// A scalar shadowed twice is renamed `__a1`, the name of a loop-body node: `y * a` reads
+/// `y * y`.
+#[test]
+#[ignore = "BUG: a twice-shadowed scalar `a` is renamed `__a1` and collides with the generated node `__a1` (wrong result)"]
+fn shadowed_scalar_named_a() {
+    check1("shadowed a", gen_f64, |x| shadowed_scalar(x, 1.0), |x| (x + 100.0) * 3.0, NAN_ANY);
+}
+
+#[kernel]
+fn shadowed_scalar_b(x: &[f64], b: f64) -> Vec<f64> {
+    let b = b * 2.0;
+    let b = b + 1.0;
+    let y = x + 100.0;
+    y * b
+}
+
+#[test]
+fn shadowed_scalar_other_name() {
+    check1("shadowed b", gen_f64, |x| shadowed_scalar_b(x, 1.0), |x| (x + 100.0) * 3.0, NAN_ANY);
+}
+
+#[kernel]
 fn fill_out(x: &[f64], out: &mut [f64]) {
     out[..] = x.sqrt() * 2.0;
 }

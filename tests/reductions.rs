@@ -823,6 +823,39 @@ fn generic_sum_mean<T: loopfuse::Float>(x: &[T]) -> (T, T) {
     (x.sum(), x.mean())
 }
 
+#[kernel]
+fn shadowed_r(x: &[f64]) -> f64 {
+    let r = x.sum();
+    let r = r * 2.0;
+    let m = x.max();
+    m + r
+}
+
+#[kernel]
+fn shadowed_s(x: &[f64]) -> f64 {
+    let s = x.sum();
+    let s = s * 2.0;
+    let m = x.max();
+    m + s
+}
+
+/// `r` shadowed once is renamed `__r1`, the name the generated code gives the second
+/// reduction's result (`x.max()`).
+#[test]
+#[ignore = "BUG: a shadowed scalar `r` is renamed `__r1` and collides with the generated reduction result `__r1` (wrong result)"]
+fn shadowed_scalar_named_r() {
+    for (t, v) in at_every_level(|_| shadowed_r(&[1.0, 2.0, 3.0])) {
+        assert_eq!(v, 15.0, "at {t:?}");
+    }
+}
+
+#[test]
+fn shadowed_scalar_other_name() {
+    for (t, v) in at_every_level(|_| shadowed_s(&[1.0, 2.0, 3.0])) {
+        assert_eq!(v, 15.0, "at {t:?}");
+    }
+}
+
 #[test]
 fn multi_pass_kernels() {
     for &n in &LENGTHS[1..] {
