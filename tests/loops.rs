@@ -27,7 +27,8 @@
 
 mod common;
 use common::*;
-use loopfuse::kernel;
+use loopfuse::{kernel, KernelError};
+use ndarray::{s, Array1, ArrayView1, ArrayViewMut1};
 use std::fmt::Debug;
 
 /// The lengths of this suite: around the 32 lanes and the 2048-element blocks.
@@ -36,16 +37,19 @@ const LENS: &[usize] = &[0, 1, 2, 15, 16, 17, 31, 32, 33, 1023, 2049, 4097];
 /// `twin! { #[kernel..] fn name(params) -> [R] { body } }` defines `mod name` with the
 /// kernel `k` and the plain function `r`, both with exactly the given parameters, result `R`
 /// and body. (The result is passed as tokens, not as a `$r:ty` fragment: `#[kernel]` does
-/// not accept a return type wrapped in the invisible group a `ty` fragment makes.)
+/// not accept a tuple return type wrapped in the invisible group a `ty` fragment makes.)
+/// `k` allows `unused_mut`: a `mut out: ArrayViewMut1<T>` parameter, which the plain loop
+/// needs, warns in the kernel (reported as a bug).
 macro_rules! twin {
-    ($( #[$attr:meta] fn $name:ident ( $($p:ident : $t:ty),* $(,)? ) $(-> [$($r:tt)*])? $body:block )*) => {$(
+    ($( #[$attr:meta] fn $name:ident ( $($params:tt)* ) $(-> [$($r:tt)*])? $body:block )*) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[$attr]
-            pub fn k($($p: $t),*) $(-> $($r)*)? $body
+            #[allow(unused_mut)]
+            pub fn k($($params)*) $(-> $($r)*)? $body
             #[allow(unused_mut, unused_assignments, clippy::all)]
-            pub fn r($($p: $t),*) $(-> $($r)*)? $body
+            pub fn r($($params)*) $(-> $($r)*)? $body
         }
     )*};
 }
@@ -733,6 +737,168 @@ fn zip_of_unequal_lengths_panics() {
         let m = loopfuse::with_target(t, || panic_message(|| form_zip3::k(&a, &b, &c)));
         assert!(m.contains("kernel `k`:") && m.contains("40 elements") && m.contains("`c` has 39"), "{t:?}: {m:?}");
     }
+}
+
+// ---- other parameter kinds: ndarray views (strided, reversed), `&Vec`, `&[T; N]`, `Result`
+
+twin! {
+    #[kernel]
+    fn view_stencil(a: ArrayView1<f64>, out: &mut [f64]) {
+        let n = a.len();
+        for i in 1..n - 1 {
+            out[i] = a[i - 1] - a[i + 1] * 2.0;
+        }
+    }
+    #[kernel]
+    fn view_cumsum(a: ArrayView1<f64>, out: &mut [f64]) -> [f64] {
+        let mut acc = 0.0;
+        for i in 0..a.len() {
+            acc += a[i];
+            out[i] = acc;
+        }
+        acc
+    }
+    #[kernel]
+    fn view_reduce(a: ArrayView1<f64>) -> [(f64, f64)] {
+        let mut s = 0.0;
+        let mut m = f64::NEG_INFINITY;
+        for x in a.iter() {
+            s += x;
+            m = m.max(*x);
+        }
+        (s, m)
+    }
+    #[kernel]
+    fn view_out(a: &[f64], mut out: ArrayViewMut1<f64>) {
+        for i in 0..a.len() {
+            out[i] = a[i] * 3.0;
+        }
+    }
+    #[kernel]
+    fn view_out_sequential(a: &[f64], mut out: ArrayViewMut1<f64>) {
+        let mut acc = 0.0;
+        for i in 0..a.len() {
+            acc += a[i];
+            out[i] = acc;
+        }
+    }
+    #[kernel]
+    fn vec_params(a: &Vec<f64>, out: &mut Vec<f64>) -> [f64] {
+        let mut s = 0.0;
+        for (i, x) in a.iter().enumerate() {
+            out[i] = x + 1.0;
+            s += x;
+        }
+        s
+    }
+    #[kernel]
+    fn array_param(a: &[f64; 8]) -> [f64] {
+        let mut s = 0.0;
+        for i in 0..8usize {
+            s += a[i] * a[7 - i];
+        }
+        s
+    }
+}
+
+#[kernel]
+fn zip_result(a: &[f64], b: &[f64]) -> Result<f64, KernelError> {
+    let mut s = 0.0;
+    for (x, y) in a.iter().zip(b) {
+        s += x * y;
+    }
+    Ok(s)
+}
+
+#[test]
+fn views_and_other_parameters() {
+    for &n in LENS {
+        let base = Array1::from(exact_f64(2 * n + 1, seed(n, 61)));
+        let views = [
+            ("contiguous", base.slice(s![..n])),
+            ("reversed", base.slice(s![..n; -1])),
+            ("step 2", base.slice(s![1..; 2])),
+            ("step -2", base.slice(s![..; -2])),
+        ];
+        for (name, v) in views {
+            let m = v.len();
+            let what = |f: &str| format!("{f} ({name} view, n = {m})");
+            let init = vec![f64::from_bits(UNTOUCHED); m];
+            if m >= 1 {
+                let mut w = init.clone();
+                view_stencil::r(v, &mut w);
+                let run = || {
+                    let mut out = init.clone();
+                    view_stencil::k(v, &mut out);
+                    out
+                };
+                check_at_levels(&what("stencil"), &w, run, |o| o.clone());
+            }
+            let mut w = init.clone();
+            let r = view_cumsum::r(v, &mut w);
+            let run = || {
+                let mut out = init.clone();
+                let r = view_cumsum::k(v, &mut out);
+                (r, out)
+            };
+            check_at_levels(&what("cumsum"), &(r, w), run, |o| o.clone());
+            // Exact data: the sum in lane order is the sum in order.
+            check_at_levels(&what("reduce"), &view_reduce::r(v), || view_reduce::k(v), |o| (o.0, Z(o.1)));
+        }
+
+        let a = gen_f64(n, seed(n, 62));
+        for step in [1isize, 2, -1, -3] {
+            let len = n * step.unsigned_abs() + 2;
+            let init = Array1::from(gen_f64(len, seed(n, 63)));
+            let what = format!("ArrayViewMut1 output, step {step} (n = {n})");
+            let sl = if step > 0 { s![..;step] } else { s![1..;step] };
+            let mut w = init.clone();
+            view_out::r(&a, w.slice_mut(sl));
+            let run = || {
+                let mut out = init.clone();
+                view_out::k(&a, out.slice_mut(sl));
+                out.to_vec()
+            };
+            check_at_levels(&what, &w.to_vec(), run, |o| o.clone());
+            let mut w = init.clone();
+            view_out_sequential::r(&a, w.slice_mut(sl));
+            let run = || {
+                let mut out = init.clone();
+                view_out_sequential::k(&a, out.slice_mut(sl));
+                out.to_vec()
+            };
+            check_at_levels(&format!("sequential {what}"), &w.to_vec(), run, |o| o.clone());
+        }
+
+        let a = exact_f64(n, seed(n, 64));
+        let init = gen_f64(n, seed(n, 65));
+        let mut w = init.clone();
+        let r = vec_params::r(&a, &mut w);
+        let run = || {
+            let mut out = init.clone();
+            let r = vec_params::k(&a, &mut out);
+            (r, out)
+        };
+        check_at_levels(&format!("&Vec (n = {n})"), &(r, w), run, |o| o.clone());
+    }
+    let x: [f64; 8] = std::array::from_fn(|i| exact_f64(8, 66)[i]);
+    check_at_levels("&[f64; 8]", &array_param::r(&x), || array_param::k(&x), |v| *v);
+}
+
+/// With a `Result` return type, a zip of unequal lengths is an `Err`, not a panic.
+#[test]
+fn zip_mismatch_in_a_result_kernel_is_an_error() {
+    at_every_level(|t| {
+        let (a, b) = (vec![1.0; 10], vec![2.0; 9]);
+        match zip_result(&a, &b) {
+            Err(e) => {
+                let m = e.to_string();
+                assert!(m.contains("zip_result") && m.contains("10") && m.contains('9'), "{t:?}: {m}");
+            }
+            Ok(v) => panic!("{t:?}: Ok({v}) for unequal lengths"),
+        }
+        assert_eq!(zip_result(&a, &a).unwrap(), 10.0, "{t:?}");
+    });
 }
 
 // ---- (d) loops that run in order ----------------------------------------------------------
