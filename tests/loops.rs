@@ -1572,6 +1572,68 @@ fn output_written_then_read_in_one_iteration() {
     }
 }
 
+#[kernel]
+fn loop_then_sum(a: &[f64], out: &mut [f64]) -> f64 {
+    for i in 0..a.len() {
+        out[i] = a[i] * 2.0;
+    }
+    out.sum()
+}
+
+#[kernel]
+fn loop_then_array(a: &[f64], out: &mut [f64]) -> Vec<f64> {
+    for i in 0..a.len() {
+        out[i] = a[i] * 2.0;
+    }
+    out + 1.0
+}
+
+#[kernel]
+fn loop_then_loop(a: &[f64], out: &mut [f64]) -> f64 {
+    for i in 0..a.len() {
+        out[i] = a[i] * 2.0;
+    }
+    let mut s = 0.0;
+    for x in out.iter() {
+        s += x;
+    }
+    s
+}
+
+/// BUG: after a vectorized loop wrote `out[i]`, a later whole-array read of `out`
+/// (`out.sum()`, `out + 1.0`, `for x in out.iter()`) sees the contents from before the
+/// loop: silently wrong results. (Reading it back as `out[i]` in a later loop works.)
+#[test]
+#[ignore = "BUG: a whole-array read of an output after a vectorized loop wrote it sees the old contents"]
+fn output_read_after_a_loop_wrote_it() {
+    for &n in LENS {
+        let a = exact_f64(n, seed(n, 71));
+        let init = vec![0.5; n];
+        let doubled: Vec<f64> = a.iter().map(|x| x * 2.0).collect();
+        let mut sum = 0.0;
+        for x in &doubled {
+            sum += x;
+        }
+        let plus: Vec<f64> = doubled.iter().map(|x| x + 1.0).collect();
+        let what = |f: &str| format!("{f} (n = {n})");
+        let run = || {
+            let mut out = init.clone();
+            (loop_then_sum(&a, &mut out), out)
+        };
+        check_at_levels(&what("out.sum()"), &(sum, doubled.clone()), run, |v| v.clone());
+        let run = || {
+            let mut out = init.clone();
+            (loop_then_array(&a, &mut out), out)
+        };
+        check_at_levels(&what("out + 1.0"), &(plus, doubled.clone()), run, |v| v.clone());
+        let run = || {
+            let mut out = init.clone();
+            (loop_then_loop(&a, &mut out), out)
+        };
+        check_at_levels(&what("for x in out.iter()"), &(sum, doubled.clone()), run, |v| v.clone());
+    }
+}
+
 /// BUG: the check before the loop computes the index range with wrapping arithmetic, so
 /// near `usize::MAX` it passes (or reports a nonsense range such as "reads -4..=0"); a
 /// runtime slice panic follows ("slice index starts at 5 but ends at 1"), or, with only
