@@ -686,6 +686,45 @@ fn shadowed_scalar_other_name() {
 }
 
 #[kernel]
+fn mut_scalar(x: &[f64], a: f64) -> Vec<f64> {
+    let mut k = a;
+    let y = x * k;
+    k += 1.0;
+    y + k
+}
+#[kernel]
+fn mut_scalar2(x: &[f64], a: f64) -> Vec<f64> {
+    let mut k = a;
+    let y = x * k;
+    k = k * 10.0;
+    y + k
+}
+#[kernel]
+fn mut_scalar_red(x: &[f64]) -> (f64, f64) {
+    let mut s = x.sum();
+    let before = s;
+    s *= 2.0;
+    (before, s + x.max())
+}
+#[kernel]
+fn mut_array(x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut y = x * 2.0;
+    let z = y + 1.0;
+    y += 100.0;
+    (y, z)
+}
+/// Mutating a scalar or an array after a use: the use keeps the earlier value, as in Rust.
+#[test]
+fn mutation_after_use_keeps_order() {
+    check1("k += 1 after y = x * k", gen_f64, |x| mut_scalar(x, 1.5), |x| x * 1.5 + 2.5, NAN_ANY);
+    check1("k = k * 10 after use", gen_f64, |x| mut_scalar2(x, 1.5), |x| x * 1.5 + 15.0, NAN_ANY);
+    for (t, r) in at_every_level(|_| (mut_scalar_red(&[1.0, 2.0]), mut_array(&[1.0, -2.0]))) {
+        assert_eq!(r.0, (3.0, 8.0), "at {t:?}");
+        assert_eq!(r.1, (vec![102.0, 96.0], vec![3.0, -3.0]), "at {t:?}");
+    }
+}
+
+#[kernel]
 fn fill_out(x: &[f64], out: &mut [f64]) {
     out[..] = x.sqrt() * 2.0;
 }
