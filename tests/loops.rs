@@ -1074,6 +1074,129 @@ fn sequential_loops_are_exact() {
     }
 }
 
+twin! {
+    #[kernel]
+    fn early_return(a: &[f64]) -> [usize] {
+        for (i, x) in a.iter().enumerate() {
+            if x.is_nan() {
+                return i;
+            }
+        }
+        a.len()
+    }
+    #[kernel]
+    fn exclusive_scan(a: &[f64], out: &mut [f64]) -> [f64] {
+        let mut s = 0.0;
+        for i in 0..a.len() {
+            out[i] = s;
+            s += a[i];
+        }
+        s
+    }
+    #[kernel]
+    fn not_compound(a: &[f64]) -> [f64] {
+        let mut s = 0.0;
+        for x in a {
+            s = s + x;
+        }
+        s
+    }
+    #[kernel]
+    fn conditional_assign(a: &[f64]) -> [f64] {
+        let mut m = f64::NEG_INFINITY;
+        for &x in a {
+            if x > m {
+                m = x;
+            }
+        }
+        m
+    }
+    #[kernel]
+    fn labeled_break(a: &[f64]) -> [usize] {
+        let mut c = 0;
+        'outer: for i in 0..a.len().min(200) {
+            for j in 0..a.len().min(200) {
+                if a[i] + a[j] > 1e3 {
+                    break 'outer;
+                }
+                c += 1;
+            }
+        }
+        c
+    }
+    #[kernel]
+    fn range_from_count(a: &[f64]) -> [(usize, f64)] {
+        let mut n = 0;
+        for x in a {
+            if *x > 0.0 {
+                n += 1;
+            }
+        }
+        let mut s = 0.0;
+        for i in 0..n {
+            s += a[i];
+        }
+        (n, s)
+    }
+    #[kernel]
+    fn accumulator_feeds_next_loop(a: &[f64]) -> [(f64, f64)] {
+        let mut s = 0.0;
+        for x in a {
+            s += x;
+        }
+        let mut t = 0.0;
+        for x in a {
+            t += x * s;
+        }
+        (s, t)
+    }
+}
+
+/// More loops that run in order (`return`, a value read before its update, `acc = acc + e`,
+/// a conditional assignment, a labeled `break`), exact on any data; and accumulators that
+/// feed the next loop (exact on exact-sum data).
+#[test]
+fn more_sequential_loops() {
+    for &n in LENS {
+        for (set, x) in float_sets(n) {
+            let what = |f: &str| format!("{f} ({set}, n = {n})");
+            check_at_levels(&what("return"), &early_return::r(&x), || early_return::k(&x), |v| *v);
+            let init = vec![f64::from_bits(UNTOUCHED); n];
+            let mut w = init.clone();
+            let r = exclusive_scan::r(&x, &mut w);
+            let run = || {
+                let mut out = init.clone();
+                (exclusive_scan::k(&x, &mut out), out)
+            };
+            check_at_levels(&what("exclusive scan"), &(r, w), run, |v| v.clone());
+            check_at_levels(&what("s = s + x"), &not_compound::r(&x), || not_compound::k(&x), |v| *v);
+            check_at_levels(
+                &what("if x > m { m = x }"),
+                &conditional_assign::r(&x),
+                || conditional_assign::k(&x),
+                |v| *v,
+            );
+            check_at_levels(&what("labeled break"), &labeled_break::r(&x), || labeled_break::k(&x), |v| *v);
+            if matches!(set, "exact" | "all NaN" | "zeros") {
+                check_at_levels(
+                    &what("range from a count"),
+                    &range_from_count::r(&x),
+                    || range_from_count::k(&x),
+                    |v| *v,
+                );
+            }
+            if matches!(set, "all NaN" | "zeros") || (set == "exact" && !x.iter().any(|v| v.is_infinite())) {
+                check_at_levels(
+                    &what("accumulator feeds the next loop"),
+                    &accumulator_feeds_next_loop::r(&x),
+                    || accumulator_feeds_next_loop::k(&x),
+                    |v| *v,
+                );
+            }
+        }
+    }
+}
+
 /// A sequential loop that runs past the end of an output panics (as plain Rust does).
 #[test]
 fn sequential_loop_out_of_bounds_panics() {
