@@ -176,7 +176,10 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             let (lo, hi) = (&range.lo.tokens, &range.hi.tokens);
             let lo_id = format_ident!("__lo{}", p.class);
             let n = n_ident(p.class);
-            (quote!(let #lo_id: usize = #lo; let #n: usize = (#hi).saturating_sub(#lo_id);), lo_id.into_token_stream())
+            (
+                quote!(let #lo_id: usize = #lo; let #n = { let __hi: usize = #hi; __hi.saturating_sub(#lo_id) };),
+                lo_id.into_token_stream(),
+            )
         }
         None => (TokenStream::new(), quote!(0)),
     };

@@ -306,6 +306,7 @@ impl<'a> Lower<'a> {
                 }
             }
         }
+        let params_names: Vec<String> = params.iter().map(|p: &Param| p.ident.to_string()).collect();
         let n = params.len();
         Lower {
             ctxt,
@@ -325,7 +326,9 @@ impl<'a> Lower<'a> {
             scopes: vec![scope],
             out_current: HashMap::new(),
             input_nodes: HashMap::new(),
-            name_counts: HashMap::new(),
+            // A `let` that shadows a parameter gets a new name: lets are hoisted, and the
+            // parameter's earlier uses must keep meaning the parameter.
+            name_counts: params_names.into_iter().map(|n| (n, 1)).collect(),
             hoisted: 0,
             in_loop: None,
             in_loop_depth: 0,
@@ -499,7 +502,7 @@ impl<'a> Lower<'a> {
     /// A scalar let with a fresh name based on the user's (`mean`, then `__mean1`, ...).
     fn new_let(&mut self, name: &syn::Ident, ty: Option<Type>, value: Scalar) -> Scalar {
         let count = self.name_counts.entry(name.to_string()).or_insert(0);
-        let ident = if *count == 0 { name.clone() } else { format_ident!("__{}{}", name, *count) };
+        let ident = if *count == 0 { name.clone() } else { format_ident!("__{}_{}", name, *count) };
         *count += 1;
         let deps = value.deps.clone();
         self.k.lets.push(ScalarLet { name: ident.clone(), ty, value });

@@ -62,9 +62,10 @@ pub fn window<'a, T>(kernel: &str, name: &str, x: &'a [T], lo: usize, hi: usize,
     if hi <= lo {
         return &x[..0];
     }
-    let first = lo as isize + k;
-    let last = hi as isize - 1 + k;
-    if first < 0 || last >= x.len() as isize {
+    // In i128: no index range or offset near the ends of usize can wrap.
+    let first = lo as i128 + k as i128;
+    let last = hi as i128 - 1 + k as i128;
+    if first < 0 || last >= x.len() as i128 {
         window_fail(kernel, name, x.len(), lo, hi, k)
     }
     &x[first as usize..=last as usize]
@@ -80,7 +81,7 @@ fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: is
     };
     panic!(
         "kernel `{kernel}`: index out of bounds: `{access}` for i in {lo}..{hi} reads {}..={} but `{name}` has {len} elements",
-        lo as isize + k,
-        hi as isize - 1 + k
+        lo as i128 + k as i128,
+        hi as i128 - 1 + k as i128
     )
 }

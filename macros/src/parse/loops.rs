@@ -31,6 +31,31 @@ pub(super) struct LoopCtx {
     mutated: BTreeSet<String>,
     /// Accumulators updated so far.
     updated: BTreeSet<String>,
+    /// Outputs the body writes (`out[i] = ..`), and the value written so far this iteration.
+    writes: BTreeSet<String>,
+    written: HashMap<usize, NodeId>,
+}
+
+/// Outputs written as `out[..] = ..` or `out[..] op= ..` in a loop body.
+fn written_outputs(body: &syn::Block) -> BTreeSet<String> {
+    struct V(BTreeSet<String>);
+    impl<'ast> Visit<'ast> for V {
+        fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+            if let Expr::Index(ix) = &*a.left {
+                self.0.extend(target_name(&ix.expr));
+            }
+            syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+            if let (Some(_), Expr::Index(ix)) = (compound_base(&b.op), &*b.left) {
+                self.0.extend(target_name(&ix.expr));
+            }
+            syn::visit::visit_expr_binary(self, b);
+        }
+    }
+    let mut v = V(BTreeSet::new());
+    v.visit_block(body);
+    v.0
 }
 
 struct Snapshot {
@@ -174,7 +199,9 @@ impl Lower<'_> {
         self.scopes.push(HashMap::new());
         let (class, index) = self.loop_header(&f.pat, &f.expr)?;
         let mutated = assigned_names(&f.body);
-        self.in_loop = Some(LoopCtx { class, index, mutated, updated: BTreeSet::new() });
+        let writes = written_outputs(&f.body);
+        self.in_loop =
+            Some(LoopCtx { class, index, mutated, updated: BTreeSet::new(), writes, written: HashMap::new() });
         self.in_loop_depth += 1;
         for stmt in &f.body.stmts {
             self.loop_stmt(stmt)?;
@@ -482,12 +509,23 @@ impl Lower<'_> {
             return Err(Sequential);
         }
         let mut value = self.expr(rhs);
+        let written = self.in_loop.as_ref().and_then(|c| c.written.get(&p).copied());
         if let Some(op) = op {
-            let current = self.add_node(Op::Shifted(p, 0), class, Deps::new());
+            let current = match written {
+                Some(n) => n,
+                None => self.add_node(Op::Shifted(p, 0), class, Deps::new()),
+            };
             let base = compound_base(&op).ok_or(Sequential)?;
             value = self.binary_values(Value::Array(current), base, value, rhs);
         }
         let node = self.loop_node(value, class)?;
+        if written.is_some() {
+            // Written twice in one iteration: the last write wins.
+            self.k
+                .sinks
+                .retain(|s| !(s.window && s.target == SinkTarget::Param(p) && s.node == written.unwrap_or(usize::MAX)));
+        }
+        self.in_loop.as_mut().ok_or(Sequential)?.written.insert(p, node);
         self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true });
         Ok(())
     }
@@ -501,9 +539,21 @@ impl Lower<'_> {
         let Some(offset) = index.and_then(|i| index_offset(&ix.index, &i)) else {
             return self.sequential();
         };
-        let p = match target_name(&ix.expr).and_then(|n| self.lookup(&n)) {
+        let name = target_name(&ix.expr).unwrap_or_default();
+        let p = match self.lookup(&name) {
             Some(Binding::Input(p)) => p,
-            Some(Binding::Output(p)) if !self.out_current.contains_key(&p) => p,
+            Some(Binding::Output(p)) if !self.out_current.contains_key(&p) => {
+                let ctx = self.in_loop.as_ref().expect("in a loop");
+                if let Some(&n) = ctx.written.get(&p).filter(|_| offset == 0) {
+                    // `out[i]` after `out[i] = v` in the same iteration reads `v`.
+                    return Value::Array(n);
+                }
+                if offset != 0 && ctx.writes.contains(&name) {
+                    // `out[i - 1]` written by an earlier iteration: a recurrence, in order.
+                    return self.sequential();
+                }
+                p
+            }
             _ => return self.sequential(),
         };
         Value::Array(self.add_node(Op::Shifted(p, offset), class, Deps::new()))
@@ -544,7 +594,7 @@ impl Lower<'_> {
                     deps.extend(s.deps.iter().copied());
                     if assigned.contains(name) && !local.contains(name) {
                         let count = self.name_counts.entry(name.clone()).or_insert(0);
-                        let ident = format_ident!("__{}{}", name, *count);
+                        let ident = format_ident!("__{}_{}", name, *count);
                         *count += 1;
                         mutated.push((name.clone(), ident.clone()));
                         subst.insert(name.clone(), ident.into_token_stream());
