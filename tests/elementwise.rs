@@ -173,6 +173,18 @@ ew! {
     u8_shift(x: u8 [any_u8]) -> u8 { (x << 2) | (x >> 5) } EXACT;
 }
 
+fn any_bool(n: usize, seed: u64) -> Vec<bool> {
+    any_u8(n, seed).into_iter().map(|v| v % 3 == 0).collect()
+}
+
+// Boolean arrays as inputs (masks) and outputs.
+ew! {
+    bool_select(m: bool [any_bool], x: f64 [gen_f64]) -> f64 { if m { x } else { -x } } EXACT;
+    bool_ops(m: bool [any_bool], k: bool [any_bool]) -> bool { (m & !k) | (m ^ k) || !m } EXACT;
+    bool_and_cmp(m: bool [any_bool], x: f64 [gen_f64]) -> bool { m ^ (x > 0.0) } EXACT;
+    bool_as_u8(m: bool [any_bool]) -> u8 { m as u8 * 3 } EXACT;
+}
+
 // ---- methods (SPEC §3) ---------------------------------------------------------------------
 
 floats! {
