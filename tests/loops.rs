@@ -83,7 +83,7 @@ macro_rules! int_key {
         fn key(&self, out: &mut Vec<u64>) { out.push(*self as u64) }
     } )*};
 }
-int_key!(i32, i64, usize, u32, bool);
+int_key!(i32, i64, usize, u32, u64, bool);
 
 impl Key for () {
     fn key(&self, _: &mut Vec<u64>) {}
@@ -1366,6 +1366,102 @@ fn accumulators_are_reductions() {
         let a32 = small_i32(n, seed(n, 27));
         let what = format!("i32 accumulators (n = {n})");
         check_at_levels(&what, &accumulators_i32::r(&a32), || accumulators_i32::k(&a32), |v| *v);
+    }
+}
+
+twin! {
+    #[kernel]
+    fn index_only(n: usize) -> [(f64, usize, u64)] {
+        let mut s = 0.0;
+        let mut c = 0;
+        let mut q = 0u64;
+        for i in 0..n {
+            s += i as f64;
+            if i % 3 == 0 {
+                c += 1;
+            }
+            q += (i * i) as u64;
+        }
+        (s, c, q)
+    }
+    #[kernel]
+    fn index_to_output(out: &mut [f64], lo: usize) {
+        for i in lo..out.len() {
+            out[i] = (i * 2) as f64 - 0.5;
+        }
+    }
+    #[kernel]
+    fn scalar_condition(a: &[f64], flag: bool) -> [f64] {
+        let mut s = 0.0;
+        for x in a {
+            if flag {
+                s += x;
+            }
+        }
+        s
+    }
+    #[kernel]
+    fn accumulators_f32(a: &[f32]) -> [(f32, f32, usize)] {
+        let mut s = 0.0f32;
+        let mut m = f32::MIN;
+        let mut c = 0;
+        for &x in a {
+            s += x * 0.5;
+            m = m.max(x);
+            if x.is_nan() {
+                c += 1;
+            }
+        }
+        (s, m, c)
+    }
+    #[kernel]
+    fn mixed_types(a: &[f32], b: &[i32]) -> [(f64, i64)] {
+        let mut s = 0.0;
+        let mut t = 0i64;
+        for (x, y) in a.iter().zip(b) {
+            s += *x as f64 * *y as f64;
+            t += *y as i64;
+        }
+        (s, t)
+    }
+}
+
+/// Loops over a range with no array read, a scalar condition, f32 accumulators, and mixed
+/// element types (exact data: every order gives the same bits).
+#[test]
+fn index_only_scalar_conditions_and_types() {
+    for &n in LENS {
+        let what = |f: &str| format!("{f} (n = {n})");
+        check_at_levels(&what("index only"), &index_only::r(n), || index_only::k(n), |v| *v);
+        for lo in [0, n / 2, n] {
+            let init = vec![f64::from_bits(UNTOUCHED); n];
+            let mut w = init.clone();
+            index_to_output::r(&mut w, lo);
+            let run = || {
+                let mut out = init.clone();
+                index_to_output::k(&mut out, lo);
+                out
+            };
+            check_at_levels(&what("index to output"), &w, run, |v| v.clone());
+        }
+        let a = exact_f64(n, seed(n, 81));
+        for flag in [true, false] {
+            check_at_levels(
+                &what("scalar condition"),
+                &scalar_condition::r(&a, flag),
+                || scalar_condition::k(&a, flag),
+                |v| *v,
+            );
+        }
+        let a32: Vec<f32> = a.iter().map(|&x| x as f32).collect();
+        check_at_levels(
+            &what("f32 accumulators"),
+            &accumulators_f32::r(&a32),
+            || accumulators_f32::k(&a32),
+            |v| (v.0, Z(v.1 as f64), v.2),
+        );
+        let b: Vec<i32> = small_i32(n, seed(n, 82));
+        check_at_levels(&what("f32 x i32"), &mixed_types::r(&a32, &b), || mixed_types::k(&a32, &b), |v| *v);
     }
 }
 
