@@ -23,14 +23,13 @@ via_f64!(
     tanh_f32 => f64m::tanh_f64,
     sinh_f32 => f64m::sinh_f64,
     cosh_f32 => f64m::cosh_f64,
-    sin_f32 => f64m::sin_f64,
-    cos_f32 => f64m::cos_f64,
-    tan_f32 => f64m::tan_f64,
     atan_f32 => f64m::atan_f64,
     asin_f32 => f64m::asin_f64,
     acos_f32 => f64m::acos_f64,
     cbrt_f32 => f64m::cbrt_f64,
 );
+
+pub(crate) use f64m::{cos_of_f32 as cos_f32, sin_of_f32 as sin_f32, tan_of_f32 as tan_f32};
 
 #[inline(always)]
 pub(crate) fn atan2_f32(y: f32, x: f32) -> f32 {

@@ -215,18 +215,26 @@ pub(crate) fn tanh_f64(x: f64) -> f64 {
 
 // ---------------------------------------------------------------- log family
 
-/// Decomposes a positive finite `x` (subnormals allowed) as `2^e * (1 + f)`
-/// with `1 + f` in [sqrt(1/2), sqrt(2)); `f` is exact. Returns (e, f).
+/// Decomposes a positive finite normal `x` as `2^e * (1 + f)` with `1 + f`
+/// in [sqrt(1/2), sqrt(2)); `f` is exact. Returns (e, f).
+#[inline(always)]
+fn log_reduce_normal(x: f64) -> (f64, f64) {
+    let bits = x.to_bits();
+    let tmp = bits.wrapping_sub(0x3fe6a09e667f3bcd);
+    let e = (tmp as i64) >> 52;
+    let m = f64::from_bits(bits.wrapping_sub((e as u64).wrapping_shl(52)));
+    // i64 -> f64 by the SHIFT trick (no vcvtqq2pd on AVX2), |e| < 2^11
+    let ef = f64::from_bits((e.wrapping_add(SHIFT.to_bits() as i64)) as u64) - SHIFT;
+    (ef, m - 1.0)
+}
+
+/// As `log_reduce_normal`, subnormals allowed.
 #[inline(always)]
 fn log_reduce(x: f64) -> (f64, f64) {
     let sub = x < f64::MIN_POSITIVE;
     let xs = sel(sub, x * 18014398509481984.0, x); // 2^54
-    let bits = xs.to_bits();
-    let tmp = bits.wrapping_sub(0x3fe6a09e667f3bcd);
-    let e = (tmp as i64) >> 52;
-    let m = f64::from_bits(bits.wrapping_sub((e as u64).wrapping_shl(52)));
-    let e = e as f64 - sel(sub, 54.0, 0.0);
-    (e, m - 1.0)
+    let (e, f) = log_reduce_normal(xs);
+    (e - sel(sub, 54.0, 0.0), f)
 }
 
 /// ln(1 + f) = v + lo for f in [sqrt(1/2) - 1, sqrt(2) - 1] (f exact):
@@ -287,11 +295,11 @@ pub(crate) fn log10_f64(x: f64) -> f64 {
 pub(crate) fn ln_1p_f64(x: f64) -> f64 {
     // 1 + x = u + c exactly; u = 2^e (1 + f)
     let (u, c) = two_sum(1.0, x);
-    let (e, f) = log_reduce(u);
+    let (e, f) = log_reduce_normal(u); // u >= 2^-53 (or special)
     let (v, lo) = log1p_core(f);
     // ln(1+x) = e ln2 + ln(1+f) + ln(1 + c2/(1+f)), c2 = c 2^-e, |c2| <= 2^-53:
     // the last term is c2 - c2 f + ... (second order in c2 is negligible).
-    let ei = e as i64;
+    let ei = shifted_to_int(e + SHIFT); // exact, no saturating conversion
     let c2 = sel(e < 1000.0, c * pow2i(ei.wrapping_neg()), 0.0);
     let g = f * fma(f, fma(f, f - 1.0, 1.0), -1.0); // 1/(1+f) - 1 (to f^5)
     let (a, ae) = two_sum(e * LN2_HI42, v);
@@ -409,6 +417,36 @@ fn rem_pio2(a: f64) -> (u64, f64, f64) {
     ((n + SHIFT).to_bits() & 3, rh, rl)
 }
 
+/// `rem_pio2` for a = |x| of an f32 x (24-bit significand, |x| < 2^128):
+/// only 3 chunks of 2/pi, picked by a select (no gather), and a shorter sum:
+/// absolute error ~2^-80 on the fraction, ample for an f32 result (the
+/// closest f32 to a multiple of pi/2 leaves a fraction above 2^-35).
+#[inline(always)]
+fn rem_pio2_f32(a: f64) -> (u64, f64, f64) {
+    // a is a multiple of 2^(ex + 29): skip the chunks whose products are
+    // multiples of 4 (j0 in {0, 1} for |x| < 2^128)
+    let ex = ((a.to_bits() >> 52) as i64).wrapping_sub(1075);
+    let hi = ex + 27 >= 53;
+    let y = a * sel(hi, 1.1102230246251565e-16, 1.0); // 2^-53
+    let (p0, q0) = two_prod(y, sel(hi, TWO_OVER_PI_53[1], TWO_OVER_PI_53[0]));
+    let (p1, q1) = two_prod(y, sel(hi, TWO_OVER_PI_53[2], TWO_OVER_PI_53[1]));
+    let (p2, q2) = two_prod(y, sel(hi, TWO_OVER_PI_53[3], TWO_OVER_PI_53[2]));
+    const S1: f64 = 1.0 / 9007199254740992.0; // 2^-53
+    const S2: f64 = S1 * S1;
+    let (s, e1) = two_sum(mod4(p0), mod4(q0));
+    let (s, e2) = two_sum(s, mod4(p1 * S1));
+    let n = s.round_ties_even();
+    let lo = (e1 + e2) + (q1 * S1 + (p2 * S2 + q2 * S2));
+    let (fh, fl) = fast_two_sum(s - n, lo);
+    let n2 = fh.round_ties_even();
+    let fh = fh - n2;
+    let n = n + n2;
+    let (rh, re) = two_prod(fh, PIO2_HI);
+    let rl = re + fma(fh, PIO2_LO, fl * PIO2_HI);
+    let (rh, rl) = fast_two_sum(rh, rl);
+    ((n + SHIFT).to_bits() & 3, rh, rl)
+}
+
 /// sin(rh + rl) as (hi, lo), |rh| <= pi/4 + tiny.
 #[inline(always)]
 fn sin_dd(rh: f64, rl: f64, z: f64) -> (f64, f64) {
@@ -434,9 +472,8 @@ fn flip_sign(v: f64, neg: bool) -> f64 {
 }
 
 #[inline(always)]
-pub(crate) fn sin_f64(x: f64) -> f64 {
+fn sin_core(x: f64, (n, rh, rl): (u64, f64, f64)) -> f64 {
     let a = x.abs();
-    let (n, rh, rl) = rem_pio2(a);
     let z = rh * rh;
     let (s, _) = sin_dd(rh, rl, z);
     let (c, _) = cos_dd(rh, rl, z);
@@ -447,9 +484,7 @@ pub(crate) fn sin_f64(x: f64) -> f64 {
 }
 
 #[inline(always)]
-pub(crate) fn cos_f64(x: f64) -> f64 {
-    let a = x.abs();
-    let (n, rh, rl) = rem_pio2(a);
+fn cos_core((n, rh, rl): (u64, f64, f64)) -> f64 {
     let z = rh * rh;
     let (s, _) = sin_dd(rh, rl, z);
     let (c, _) = cos_dd(rh, rl, z);
@@ -458,9 +493,8 @@ pub(crate) fn cos_f64(x: f64) -> f64 {
 }
 
 #[inline(always)]
-pub(crate) fn tan_f64(x: f64) -> f64 {
+fn tan_core(x: f64, (n, rh, rl): (u64, f64, f64)) -> f64 {
     let a = x.abs();
-    let (n, rh, rl) = rem_pio2(a);
     let z = rh * rh;
     let (sh, sl) = sin_dd(rh, rl, z);
     let (ch, cl) = cos_dd(rh, rl, z);
@@ -472,6 +506,40 @@ pub(crate) fn tan_f64(x: f64) -> f64 {
     let v = flip_sign(qh + ql, odd);
     let v = sel(a < TRIG_TINY, a, v);
     flip_sign(v, x.is_sign_negative())
+}
+
+#[inline(always)]
+pub(crate) fn sin_f64(x: f64) -> f64 {
+    sin_core(x, rem_pio2(x.abs()))
+}
+
+#[inline(always)]
+pub(crate) fn cos_f64(x: f64) -> f64 {
+    cos_core(rem_pio2(x.abs()))
+}
+
+#[inline(always)]
+pub(crate) fn tan_f64(x: f64) -> f64 {
+    tan_core(x, rem_pio2(x.abs()))
+}
+
+/// sin of an f32 (evaluated in f64 with the cheaper f32 reduction).
+#[inline(always)]
+pub(crate) fn sin_of_f32(x: f32) -> f32 {
+    let x = x as f64;
+    sin_core(x, rem_pio2_f32(x.abs())) as f32
+}
+
+#[inline(always)]
+pub(crate) fn cos_of_f32(x: f32) -> f32 {
+    let x = x as f64;
+    cos_core(rem_pio2_f32(x.abs())) as f32
+}
+
+#[inline(always)]
+pub(crate) fn tan_of_f32(x: f32) -> f32 {
+    let x = x as f64;
+    tan_core(x, rem_pio2_f32(x.abs())) as f32
 }
 
 // ---------------------------------------------------------------- inverse trig
