@@ -636,10 +636,9 @@ fn shadowed_scalar(x: &[f64], a: f64) -> Vec<f64> {
     y * a
 }
 
-/// A scalar shadowed twice is renamed `__a1`, the name of a loop-body node: `y * a` reads
-/// `y * y`.
+/// Regression (fixed in d44bce6): a scalar shadowed twice was renamed `__a1`, the name of a
+/// loop-body node, and `y * a` read `y * y`.
 #[test]
-#[ignore = "BUG: a twice-shadowed scalar `a` is renamed `__a1` and collides with the generated node `__a1` (wrong result)"]
 fn shadowed_scalar_named_a() {
     check1("shadowed a", gen_f64, |x| shadowed_scalar(x, 1.0), |x| (x + 100.0) * 3.0, NAN_ANY);
 }
@@ -658,10 +657,9 @@ fn shadow_param_after_reduction(x: &[f64], a: f64) -> (f64, Vec<f64>) {
     (s, x * a)
 }
 
-/// `let a = 5.0` shadowing the parameter `a` keeps the name `a` and is computed before the
-/// fused loop, so the earlier `x * a` reads 5.0 too.
+/// Regression (fixed in d44bce6): `let a = 5.0` shadowing the parameter `a` kept the name
+/// `a` and was computed before the fused loop, so the earlier `x * a` read 5.0 too.
 #[test]
-#[ignore = "BUG: a scalar `let` that shadows a scalar parameter after its use changes the earlier use (x * a reads the new a)"]
 fn shadowing_a_scalar_parameter_after_use() {
     check1("y = x * a; let a = 5; y + a", gen_f64, |x| shadow_param_after_use(x, 1.5), |x| x * 1.5 + 5.0, NAN_ANY);
     assert_eq!(shadow_param_after_reduction(&[1.0, 2.0], 1.5), (4.5, vec![5.0, 10.0]));
@@ -676,10 +674,9 @@ fn block_scoped_scalar(x: &[f64], a: f64) -> Vec<f64> {
     x * a + b
 }
 
-/// A `let` inside a block is flattened into the kernel without renaming: it shadows the
-/// parameter `a` after the block too.
+/// Regression (fixed in d44bce6): a `let` inside a block was flattened into the kernel
+/// without renaming and shadowed the parameter `a` after the block too.
 #[test]
-#[ignore = "BUG: a scalar `let` inside a block leaks out of the block (shadows the parameter of the same name)"]
 fn block_scoped_scalar_let() {
     check1("{ let a = 10 } x * a", gen_f64, |x| block_scoped_scalar(x, 1.5), |x| x * 1.5 + 20.0, NAN_ANY);
 }

@@ -839,10 +839,9 @@ fn shadowed_s(x: &[f64]) -> f64 {
     m + s
 }
 
-/// `r` shadowed once is renamed `__r1`, the name the generated code gives the second
-/// reduction's result (`x.max()`).
+/// Regression (fixed in d44bce6): `r` shadowed once was renamed `__r1`, the name the
+/// generated code gives the second reduction's result (`x.max()`).
 #[test]
-#[ignore = "BUG: a shadowed scalar `r` is renamed `__r1` and collides with the generated reduction result `__r1` (wrong result)"]
 fn shadowed_scalar_named_r() {
     for (t, v) in at_every_level(|_| shadowed_r(&[1.0, 2.0, 3.0])) {
         assert_eq!(v, 15.0, "at {t:?}");
