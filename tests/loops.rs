@@ -1502,9 +1502,8 @@ fn window_sum(a: &[f64], lo: usize, hi: usize) -> f64 {
 #[kernel]
 fn empty_literal_range(a: &[f64], out: &mut [f64]) -> f64 {
     let mut s = 0.0;
-    // BUG: `5..3` (both literals untyped) does not compile: the generated check calls
-    // `saturating_sub` on an ambiguous `{integer}`. Plain Rust infers `usize` from `a[i]`.
-    for i in 5usize..3usize {
+    // Untyped literals: the index type comes from the indexing, as in plain Rust.
+    for i in 5..3 {
         s += a[i + 1];
         out[i] = a[i - 1];
     }
@@ -1708,7 +1707,7 @@ fn loops_mixed_with_expressions() {
     }
 }
 
-// ---- bugs found by this suite (ignored until fixed) ---------------------------------------
+// ---- bugs found by this suite (fixed in d44bce6 unless marked `ignore`) -----------------
 
 twin! {
     #[kernel]
@@ -1743,11 +1742,10 @@ twin! {
     }
 }
 
-/// BUG: in a vectorized loop, an output read after it was written in the same iteration
-/// (`out[i] = ..; out[i] += ..`, `s += out[i]`, `o2[i] = o1[i - 1] + o1[i]`) gives the
-/// value from before the loop: silently wrong results. The plain loop sees its own writes.
+/// An output read after it was written in the same iteration (`out[i] = ..; out[i] += ..`,
+/// `s += out[i]`, `o2[i] = o1[i - 1] + o1[i]`) is the value just written, as in the plain
+/// loop. (Was a bug: the value from before the loop; fixed in d44bce6.)
 #[test]
-#[ignore = "BUG: a vectorized loop reads an output written earlier in the same iteration as its value before the loop"]
 fn output_written_then_read_in_one_iteration() {
     for &n in LENS {
         let a = exact_f64(n, seed(n, 51));
@@ -1853,12 +1851,10 @@ fn output_read_after_a_loop_wrote_it() {
     }
 }
 
-/// BUG: the check before the loop computes the index range with wrapping arithmetic, so
-/// near `usize::MAX` it passes (or reports a nonsense range such as "reads -4..=0"); a
-/// runtime slice panic follows ("slice index starts at 5 but ends at 1"), or, with only
-/// positive offsets, no panic at all where the plain loop (with overflow checks) panics.
+/// Near `usize::MAX` the check before the loop still reports the real range and panics
+/// where the plain loop (with overflow checks) panics. (Was a bug: the check wrapped, and
+/// passed or reported "reads -4..=0"; fixed in d44bce6.)
 #[test]
-#[ignore = "BUG: the pre-loop bounds check wraps for ranges near usize::MAX"]
 fn bounds_check_near_usize_max() {
     let a = vec![1.0; 10];
     at_every_level(|t| {
