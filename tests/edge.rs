@@ -288,6 +288,34 @@ fn length_mismatch_of_outputs() {
     assert!(out.iter().all(|&v| v == 8.0));
 }
 
+#[kernel]
+fn into_view(x: &[f64], out: ndarray::ArrayViewMut1<f64>) {
+    out[..] = x * 2.0;
+}
+
+#[kernel]
+fn into_array(x: &[f64], out: &mut Array1<f64>) {
+    out += x;
+}
+
+#[test]
+fn length_mismatch_of_ndarray_outputs() {
+    use ndarray::s;
+    for t in supported_targets() {
+        let mut a = Array1::from_elem(6, -1.0);
+        let msg = panic_message(|| with_target(t, || into_view(&[1.0; 4], a.slice_mut(s![..;2]))));
+        assert_eq!(msg, "kernel `into_view`: `x` has 4 elements but `out` has 3");
+        assert!(a.iter().all(|&v| v == -1.0), "strided output touched at {t:?}");
+        with_target(t, || into_view(&[1.0, 2.0, 3.0], a.slice_mut(s![..;-2])));
+        assert_eq!(a.to_vec(), [-1.0, 6.0, -1.0, 4.0, -1.0, 2.0], "at {t:?}");
+        let mut b = Array1::from_elem(2, 1.0);
+        let msg = panic_message(|| with_target(t, || into_array(&[1.0; 3], &mut b)));
+        assert_eq!(msg, "kernel `into_array`: `x` has 3 elements but `out` has 2");
+        with_target(t, || into_array(&[1.0, 2.0], &mut b));
+        assert_eq!(b.to_vec(), [2.0, 3.0]);
+    }
+}
+
 #[test]
 #[should_panic(expected = "kernel `hypot`: `x` has 1000 elements but `y` has 999")]
 fn length_mismatch_should_panic() {
