@@ -505,6 +505,26 @@ fn with_target_nests_and_restores() {
 }
 
 #[test]
+fn threads_at_different_levels_at_once() {
+    let x = gen_finite_f64(70_001, 3);
+    let want = with_target(Target::Generic, || hypot(&x, &x));
+    std::thread::scope(|s| {
+        let handles: Vec<_> = supported_targets()
+            .into_iter()
+            .map(|t| {
+                let x = &x;
+                s.spawn(move || (0..20).map(|_| with_target(t, || (target(), hypot(x, x)))).collect::<Vec<_>>())
+            })
+            .collect();
+        for (h, t) in handles.into_iter().zip(supported_targets()) {
+            for (seen, r) in h.join().unwrap() {
+                assert_eq!((seen, r.to_bits()), (t, want.to_bits()));
+            }
+        }
+    });
+}
+
+#[test]
 fn with_target_rejects_unsupported_levels() {
     for t in Target::ALL {
         if supported_targets().contains(&t) {
