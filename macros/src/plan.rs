@@ -98,7 +98,7 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
     }
     lines.push(String::new());
     lines.push(
-        "Float reductions use 16 lane accumulators in a fixed order: the same bits on every CPU level.".to_string(),
+        "Float reductions use 32 lane accumulators in a fixed order: the same bits on every CPU level.".to_string(),
     );
     lines
 }

@@ -2,7 +2,7 @@
 //!
 //! - [`target`]: CPU levels, detection once, the `LOOPFUSE_TARGET` cap and a scoped override.
 //! - [`input`] / [`output`]: array inputs as contiguous slices, outputs written once.
-//! - [`reduce`] / [`pass`]: deterministic reductions (16 lanes, fixed trees) and the loop driver.
+//! - [`reduce`] / [`pass`]: deterministic reductions (32 lanes, fixed trees) and the loop driver.
 //! - [`math`]: vectorizable transcendental functions.
 //! - [`error`]: the `KernelError` type.
 //!

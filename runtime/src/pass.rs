@@ -3,19 +3,23 @@
 //!
 //! # Reduction order (the determinism contract)
 //! The order depends on `n` alone, never on the CPU level or the thread count:
-//! - element `i < n - n % 16` goes to lane `i % 16` of 16 lane accumulators;
-//! - the lanes restart at every block of [`BLOCK`] elements, and the blocks' 16-lane results
+//! - element `i < n - n % 32` goes to lane `i % 32` of [`LANES`] = 32 lane accumulators;
+//! - the lanes restart at every block of [`BLOCK`] elements, and the blocks' 32-lane results
 //!   are combined lane by lane, pairwise, by a binary counter over the block index
 //!   ([`Cascade`]): rounding error grows like `log n` as in NumPy's pairwise sum, and a
 //!   parallel split on power-of-two block boundaries computes the same tree;
-//! - the 16 lanes are then combined by a fixed pairwise tree (lane `j` with `j + 8`, then
-//!   `+4`, `+2`, `+1`);
-//! - the last `n % 16` elements are added one by one, in order.
+//! - the 32 lanes are then combined by a fixed pairwise tree (lane `j` with `j + 16`, then
+//!   `+8`, `+4`, `+2`, `+1`);
+//! - the last `n % 32` elements are added one by one, in order.
 //!
-//! The 16 lanes are independent accumulators: LLVM keeps them in vector registers (two zmm,
-//! four ymm or eight xmm), which is what makes a float reduction vectorize without changing
-//! its result between clones. Combining lanes only once, at the end, keeps the per-block
-//! work to one vectorized lane-wise merge.
+//! The lanes are independent accumulators: LLVM keeps them in vector registers, which is
+//! what makes a float reduction vectorize without changing its result between clones. 32
+//! (not 16) lanes give an f64 sum four independent zmm chains (eight ymm, sixteen xmm): with
+//! 16, the AVX-512 clone was bound by the add latency of two chains. Combining lanes only
+//! once, at the end, keeps the per-block work to one vectorized lane-wise merge.
+//!
+//! NaN payloads are not part of the contract: when two NaNs meet, which payload survives can
+//! differ between clones (the hardware returns the first operand's, and LLVM may commute).
 
 use crate::reduce::Reducer;
 use std::mem::MaybeUninit;
@@ -344,7 +348,7 @@ impl<A: Copy> Default for Cascade<A> {
     }
 }
 
-/// The fixed pairwise tree over the 16 lanes: lane `j` with `j + 8`, then `+4`, `+2`, `+1`.
+/// The fixed pairwise tree over the lanes: lane `j` with `j + 16`, then `+8`, `+4`, `+2`, `+1`.
 ///
 /// Out of line on purpose: inlined, this tree leads LLVM's SLP vectorizer to pack the lane
 /// accumulators two by two (xmm) even in the AVX-512 clone; out of line, the hot loop keeps
@@ -399,7 +403,7 @@ pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
         sinks.done();
         return reducers.finish(reducers.identity(), n);
     }
-    // Lane-wise merge of two 16-lane partial results (vectorizes inside the clone).
+    // Lane-wise merge of two partial results (vectorizes inside the clone).
     let merge_lanes = |l: [R::Accs; LANES], r: [R::Accs; LANES]| {
         let mut out = l;
         for j in 0..LANES {
