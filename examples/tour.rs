@@ -1,0 +1,265 @@
+//! A tour of loopfuse: the kernels of the "When NumPy is too slow" article and a few more,
+//! each checked against, and timed against, the same computation written eagerly with
+//! ndarray (one temporary array per operation, as a NumPy user would write it).
+//!
+//! ```text
+//! cargo run --release --example tour
+//! ```
+//!
+//! For every kernel it asserts that the result matches the eager one (so the tour is also a
+//! correctness check), then prints the best-of-N time per element at n = 1e5 and 1e6 and the
+//! speedup. The header says which CPU level the kernels run at (`loopfuse::target()`) and
+//! which levels this CPU supports; `LOOPFUSE_TARGET=v3` (or `generic`, `v2`) caps the level.
+//! Timings on a shared machine are noisy: pin with `taskset -c 1`.
+
+use loopfuse::{kernel, supported_targets, target};
+use ndarray::{Array1, Zip};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------
+// The article's kernels.
+
+/// `arr + 17`, then `+= 17` eight more times: one loop, one output allocation.
+#[kernel]
+pub fn add_multiple(arr: &[f64]) -> Vec<f64> {
+    let mut result = arr + 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result += 17.0;
+    result
+}
+
+/// `np.abs(arr).mean()`: one pass, no temporary.
+#[kernel]
+pub fn mean_distance_from_zero(arr: &[f64]) -> f64 {
+    arr.abs().mean()
+}
+
+/// Variance, expression form: two passes (the mean is a barrier), no temporary.
+#[kernel]
+pub fn myvar(arr: &[f64]) -> f64 {
+    let mean = arr.mean();
+    let diff = arr - mean;
+    (diff * diff).sum() / arr.len() as f64
+}
+
+/// Variance, Numba style: an explicit loop with a scalar accumulator is a kernel too (the
+/// `sum +=` reduction gets the same lane accumulators as `.sum()`).
+#[kernel]
+pub fn myvar2(arr: &[f64]) -> f64 {
+    let mean = arr.mean();
+    let mut sum = 0.0;
+    for item in arr {
+        sum += (item - mean).powi(2);
+    }
+    sum / arr.len() as f64
+}
+
+// ---------------------------------------------------------------------------------------
+// A few more.
+
+/// Horner's scheme with scalar coefficients.
+#[kernel]
+pub fn poly3(x: &[f64], a: f64, b: f64, c: f64, d: f64) -> Vec<f64> {
+    ((a * x + b) * x + c) * x + d
+}
+
+#[kernel]
+pub fn hypot(x: &[f64], y: &[f64]) -> Vec<f64> {
+    (x * x + y * y).sqrt()
+}
+
+/// `np.where(x > 0, x, 0.01 * x)`: an `if` on an array mask is an elementwise select.
+#[kernel]
+pub fn leaky_relu(x: &[f64]) -> Vec<f64> {
+    if x > 0.0 {
+        x
+    } else {
+        0.01 * x
+    }
+}
+
+/// Mean, then standard deviation, then the output: three passes, one allocation.
+#[kernel]
+pub fn standardize(x: &[f64]) -> Vec<f64> {
+    (x - x.mean()) / x.std()
+}
+
+/// Max, then the sum of exponentials, then the output; `exp` is loopfuse's vectorized one.
+#[kernel]
+pub fn softmax(x: &[f64]) -> Vec<f64> {
+    let e = (x - x.max()).exp();
+    e / e.sum()
+}
+
+#[kernel]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    (a * b).sum()
+}
+
+// ---------------------------------------------------------------------------------------
+// The same, eagerly, with ndarray.
+
+mod eager {
+    use super::*;
+
+    pub fn add_multiple(a: &Array1<f64>) -> Array1<f64> {
+        let mut r = a + 17.0;
+        for _ in 0..8 {
+            r += 17.0;
+        }
+        r
+    }
+
+    pub fn mean_distance_from_zero(a: &Array1<f64>) -> f64 {
+        a.mapv(f64::abs).mean().unwrap()
+    }
+
+    pub fn myvar(a: &Array1<f64>) -> f64 {
+        let mean = a.mean().unwrap();
+        let diff = a - mean;
+        (&diff * &diff).sum() / a.len() as f64
+    }
+
+    /// The explicit loop's eager counterpart is the same NumPy expression.
+    pub fn myvar2(a: &Array1<f64>) -> f64 {
+        myvar(a)
+    }
+
+    pub fn poly3(x: &Array1<f64>, a: f64, b: f64, c: f64, d: f64) -> Array1<f64> {
+        let t = x * a;
+        let t = &t + b;
+        let t = &t * x;
+        let t = &t + c;
+        let t = &t * x;
+        &t + d
+    }
+
+    pub fn hypot(x: &Array1<f64>, y: &Array1<f64>) -> Array1<f64> {
+        let xx = x * x;
+        let yy = y * y;
+        (&xx + &yy).mapv(f64::sqrt)
+    }
+
+    pub fn leaky_relu(x: &Array1<f64>) -> Array1<f64> {
+        let mask = x.mapv(|v| v > 0.0);
+        let scaled = x * 0.01;
+        Zip::from(&mask).and(x).and(&scaled).map_collect(|&m, &a, &b| if m { a } else { b })
+    }
+
+    /// `x.std()` computed as NumPy does: the mean, then the mean of squared deviations.
+    pub fn standardize(x: &Array1<f64>) -> Array1<f64> {
+        let m = x.mean().unwrap();
+        let d = x - m;
+        let std = ((&d * &d).sum() / x.len() as f64).sqrt();
+        let d = x - m;
+        &d / std
+    }
+
+    pub fn softmax(x: &Array1<f64>) -> Array1<f64> {
+        let m = x.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let e = (x - m).mapv(f64::exp);
+        &e / e.sum()
+    }
+
+    pub fn dot(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
+        (a * b).sum()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking and timing.
+
+/// Deterministic values in [-1, 1).
+fn data(n: usize, seed: u64) -> Array1<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    Array1::from_iter((0..n).map(|_| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-10 * (1.0 + a.abs().max(b.abs()))
+}
+
+fn check_scalar(name: &str, kernel: f64, eager: f64) {
+    assert!(close(kernel, eager), "{name}: kernel {kernel} vs eager {eager}");
+}
+
+fn check_array(name: &str, kernel: &[f64], eager: &Array1<f64>) {
+    assert_eq!(kernel.len(), eager.len(), "{name}: lengths");
+    for (i, (&k, &e)) in kernel.iter().zip(eager).enumerate() {
+        assert!(close(k, e), "{name}: element {i}: kernel {k} vs eager {e}");
+    }
+}
+
+/// Best time of repeated calls, in ns per element: at least 5 calls, then until 150 ms or
+/// 1000 calls.
+fn best<R>(n: usize, mut f: impl FnMut() -> R) -> f64 {
+    let start = Instant::now();
+    let mut best = Duration::MAX;
+    let mut calls = 0;
+    while calls < 5 || (start.elapsed() < Duration::from_millis(150) && calls < 1000) {
+        let t = Instant::now();
+        black_box(f());
+        best = best.min(t.elapsed());
+        calls += 1;
+    }
+    best.as_secs_f64() * 1e9 / n as f64
+}
+
+fn row(name: &str, n: usize, kernel: f64, eager: f64) {
+    println!("{name:<24} {n:>9} {kernel:>12.3} {eager:>12.3} {:>9.1}x", eager / kernel);
+}
+
+fn main() {
+    let levels: Vec<&str> = supported_targets().into_iter().map(|t| t.name()).collect();
+    println!("loopfuse::target() = {}   supported_targets() = [{}]", target().name(), levels.join(", "));
+    println!("{:<24} {:>9} {:>12} {:>12} {:>10}", "kernel", "n", "loopfuse", "eager", "speedup");
+    println!("{:<24} {:>9} {:>12} {:>12} {:>10}", "", "", "ns/elem", "ns/elem", "");
+    let (pa, pb, pc, pd) = (0.5, -1.25, 2.0, 0.75);
+    for n in [100_000, 1_000_000] {
+        let xa = data(n, 1);
+        let ya = data(n, 2);
+        let x = xa.as_slice().unwrap();
+        let y = ya.as_slice().unwrap();
+
+        macro_rules! scalar {
+            ($name:ident, ($($k:expr),*), ($($e:expr),*)) => {{
+                check_scalar(stringify!($name), $name($($k),*), eager::$name($($e),*));
+                let k = best(n, || $name($(black_box($k)),*));
+                let e = best(n, || eager::$name($(black_box($e)),*));
+                row(stringify!($name), n, k, e);
+            }};
+        }
+        macro_rules! array {
+            ($name:ident, ($($k:expr),*), ($($e:expr),*)) => {{
+                check_array(stringify!($name), &$name($($k),*), &eager::$name($($e),*));
+                let k = best(n, || $name($(black_box($k)),*));
+                let e = best(n, || eager::$name($(black_box($e)),*));
+                row(stringify!($name), n, k, e);
+            }};
+        }
+
+        array!(add_multiple, (x), (&xa));
+        scalar!(mean_distance_from_zero, (x), (&xa));
+        scalar!(myvar, (x), (&xa));
+        scalar!(myvar2, (x), (&xa));
+        array!(poly3, (x, pa, pb, pc, pd), (&xa, pa, pb, pc, pd));
+        array!(hypot, (x, y), (&xa, &ya));
+        array!(leaky_relu, (x), (&xa));
+        array!(standardize, (x), (&xa));
+        array!(softmax, (x), (&xa));
+        scalar!(dot, (x, y), (&xa, &ya));
+    }
+    println!("all kernels matched their eager ndarray results");
+}
