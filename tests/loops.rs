@@ -289,6 +289,39 @@ fn myvar2_strict_is_the_naive_loop() {
     }
 }
 
+#[kernel]
+fn myvar2_generic<T: loopfuse::Float>(arr: &[T]) -> T {
+    let mean = arr.mean();
+    let mut sum = T::from_f64(0.0);
+    for item in arr {
+        sum += (*item - mean).powi(2);
+    }
+    sum / T::from_usize(arr.len())
+}
+
+#[kernel]
+fn myvar2_generic_expr<T: loopfuse::Float>(arr: &[T]) -> T {
+    let mean = arr.mean();
+    ((arr - mean).powi(2)).sum() / T::from_usize(arr.len())
+}
+
+/// A generic (`T: Float`) loop kernel is the generic expression form, for f64 and f32.
+#[test]
+fn myvar2_generic_is_the_expression_form() {
+    for &n in LENS {
+        for (set, x) in float_sets(n) {
+            let what = format!("generic myvar2 f64 ({set}, n = {n})");
+            let want = levels_agree(&what, || myvar2_generic_expr(&x));
+            check_at_levels(&what, &want, || myvar2_generic(&x), |v| *v);
+            assert_eq!(want.keys(), myvar2_expr(&x).keys(), "{what}: vs the f64 kernel");
+            let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+            let what = format!("generic myvar2 f32 ({set}, n = {n})");
+            let want = levels_agree(&what, || myvar2_generic_expr(&x32));
+            check_at_levels(&what, &want, || myvar2_generic(&x32), |v| *v);
+        }
+    }
+}
+
 // ---- (b) dot as an indexed loop ---------------------------------------------------------
 
 #[kernel]

@@ -29,4 +29,16 @@ macro_rules! tuple_result {
 }
 tuple_result!((f64, f64));
 
+/// A generic loop that runs in order and updates with `+=`: `loopfuse::Float` has no
+/// `AddAssign` bound. Now: "binary assignment operation `+=` cannot be applied to type `T`".
+#[kernel]
+pub fn generic_cumsum<T: loopfuse::Float>(a: &[T], out: &mut [T]) -> T {
+    let mut acc = T::from_f64(0.0);
+    for i in 0..a.len() {
+        acc += a[i];
+        out[i] = acc;
+    }
+    acc
+}
+
 fn main() {}
