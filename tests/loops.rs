@@ -1822,6 +1822,49 @@ fn output_written_then_read_in_one_iteration() {
     }
 }
 
+twin! {
+    #[kernel]
+    fn forward_read(a: &[f64], out: &mut [f64]) {
+        for i in 0..a.len() - 1 {
+            out[i] = out[i + 1] * 0.5 + a[i];
+        }
+    }
+    #[kernel]
+    fn recurrence(a: &[f64], out: &mut [f64]) {
+        for i in 2..a.len() {
+            out[i] = out[i - 2] * 0.5 + a[i];
+        }
+    }
+}
+
+/// Reading an output the loop writes: `out[i + 1]` is still the old value (as in the plain
+/// loop, which has not reached it), `out[i - 2]` is the value written two iterations ago.
+#[test]
+fn output_read_ahead_and_behind() {
+    for &n in LENS {
+        let a = gen_f64(n, seed(n, 91));
+        let init = gen_f64(n, seed(n, 92));
+        if n >= 1 {
+            let mut w = init.clone();
+            forward_read::r(&a, &mut w);
+            let run = || {
+                let mut out = init.clone();
+                forward_read::k(&a, &mut out);
+                out
+            };
+            check_at_levels(&format!("out[i + 1] (n = {n})"), &w, run, |v| v.clone());
+        }
+        let mut w = init.clone();
+        recurrence::r(&a, &mut w);
+        let run = || {
+            let mut out = init.clone();
+            recurrence::k(&a, &mut out);
+            out
+        };
+        check_at_levels(&format!("out[i - 2] (n = {n})"), &w, run, |v| v.clone());
+    }
+}
+
 #[kernel]
 fn loop_then_sum(a: &[f64], out: &mut [f64]) -> f64 {
     for i in 0..a.len() {
