@@ -237,6 +237,28 @@ fn unsupported_return(ty: &Type, ctxt: &mut Ctxt) -> Shape {
     Shape::Poison
 }
 
+/// A node's structure as text, operands by id: equal keys compute equal values.
+fn op_key(op: &Op) -> String {
+    let o = |x: &Operand| match x {
+        Operand::Array(n) => format!("#{n}"),
+        Operand::Scalar(s) => s.tokens.to_string(),
+    };
+    let list = |xs: &[Operand]| xs.iter().map(o).collect::<Vec<_>>().join(",");
+    match op {
+        Op::Input(p) => format!("in {p}"),
+        Op::Current(p) => format!("cur {p}"),
+        Op::Splat(s) => format!("splat {}", s.tokens),
+        Op::Unary(u, a) => format!("un {} {}", u.to_token_stream(), o(a)),
+        Op::Binary(b, x, y) => format!("bin {} {} {}", b.to_token_stream(), o(x), o(y)),
+        Op::Cast(a, t) => format!("cast {} {}", o(a), t.to_token_stream()),
+        Op::Method(m, r, args) => format!("call {m} {} ({})", o(r), list(args)),
+        Op::Call(f, args) => format!("fn {} ({})", f.to_token_stream(), list(args)),
+        Op::Select(c, a, b) => format!("sel {} {} {}", o(c), o(a), o(b)),
+        Op::Index => "index".to_string(),
+        Op::Shifted(p, k) => format!("shift {p} {k}"),
+    }
+}
+
 /// Compact display of tokens: `(diff * diff).sum()` rather than `(diff * diff) . sum ()`.
 pub fn tidy(tokens: &TokenStream) -> String {
     let s = tokens.to_string();
@@ -264,6 +286,9 @@ pub struct Lower<'a> {
     scopes: Vec<HashMap<String, Binding>>,
     out_current: HashMap<usize, NodeId>,
     input_nodes: HashMap<usize, NodeId>,
+    /// Nodes by structure: the same elementwise expression written twice is one node, so a
+    /// reduction written twice (`x.sum() + x.sum()`) is computed once.
+    node_keys: HashMap<String, NodeId>,
     name_counts: HashMap<String, usize>,
     hoisted: usize,
     /// The vectorizable loop being lowered, if any.
@@ -326,6 +351,7 @@ impl<'a> Lower<'a> {
             scopes: vec![scope],
             out_current: HashMap::new(),
             input_nodes: HashMap::new(),
+            node_keys: HashMap::new(),
             // A `let` that shadows a parameter gets a new name: lets are hoisted, and the
             // parameter's earlier uses must keep meaning the parameter.
             name_counts: params_names.into_iter().map(|n| (n, 1)).collect(),
@@ -477,8 +503,24 @@ impl<'a> Lower<'a> {
     }
 
     fn add_node(&mut self, op: Op, class: Class, deps: Deps) -> NodeId {
+        let key = format!("{class} {}", op_key(&op));
+        if let Some(&n) = self.node_keys.get(&key) {
+            return n;
+        }
         self.k.nodes.push(Node { op, class, deps });
-        self.k.nodes.len() - 1
+        let n = self.k.nodes.len() - 1;
+        self.node_keys.insert(key, n);
+        n
+    }
+
+    /// A reduction, or the same one computed already.
+    fn add_reduction(&mut self, r: Reduction) -> RedId {
+        let same = |o: &Reduction| o.kind == r.kind && o.arg == r.arg && o.mask == r.mask && o.mean == r.mean;
+        if let Some(i) = self.k.reductions.iter().position(same) {
+            return i;
+        }
+        self.k.reductions.push(r);
+        self.k.reductions.len() - 1
     }
 
     fn input_node(&mut self, p: usize) -> NodeId {
@@ -565,8 +607,7 @@ impl<'a> Lower<'a> {
     fn reduction(&mut self, kind: RedKind, arg: NodeId, text: String) -> Value {
         let mut deps = self.k.nodes[arg].deps.clone();
         let mean = if matches!(kind, RedKind::Var | RedKind::Std) {
-            let m = self.k.reductions.len();
-            self.k.reductions.push(Reduction {
+            let m = self.add_reduction(Reduction {
                 kind: RedKind::Mean,
                 arg,
                 mask: None,
@@ -579,8 +620,7 @@ impl<'a> Lower<'a> {
         } else {
             None
         };
-        let r = self.k.reductions.len();
-        self.k.reductions.push(Reduction { kind, arg, mask: None, mean, deps: deps.clone(), text });
+        let r = self.add_reduction(Reduction { kind, arg, mask: None, mean, deps: deps.clone(), text });
         deps.insert(r);
         let ident = format_ident!("__r{}", r);
         Value::Scalar(Scalar { tokens: ident.into_token_stream(), deps })

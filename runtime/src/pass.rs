@@ -327,16 +327,18 @@ impl<A: Copy> Cascade<A> {
     /// The result of every block pushed, `identity` for none.
     #[inline(always)]
     pub fn finish(&self, identity: A, merge: impl Fn(A, A) -> A) -> A {
+        // Only the occupied levels, lowest (latest blocks) first.
+        let mut bits = self.blocks;
         let mut total: Option<A> = None;
-        for k in 0..LEVELS {
-            if self.blocks & (1 << k) != 0 {
-                // SAFETY: bit k of `blocks` is set only after level k was written.
-                let earlier = unsafe { self.levels[k].assume_init() };
-                total = Some(match total {
-                    None => earlier,
-                    Some(later) => merge(earlier, later),
-                });
-            }
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: bit k of `blocks` is set only after level k was written.
+            let earlier = unsafe { self.levels[k].assume_init() };
+            total = Some(match total {
+                None => earlier,
+                Some(later) => merge(earlier, later),
+            });
         }
         total.unwrap_or(identity)
     }
@@ -432,8 +434,13 @@ pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
         cascade.push(lanes, merge_lanes);
         start = end;
     }
-    let lanes = cascade.finish([reducers.identity(); LANES], merge_lanes);
-    let mut acc = combine_lanes(&reducers, &lanes);
+    // Under one lane group every lane is the identity, and so is their tree: skip both
+    // (the result is the same bit for bit), which is most of the cost of a tiny call.
+    let mut acc = if groups_end == 0 {
+        reducers.identity()
+    } else {
+        combine_lanes(&reducers, &cascade.finish([reducers.identity(); LANES], merge_lanes))
+    };
     for i in groups_end..n {
         // SAFETY: i < n <= min_len of sources and sinks.
         let (items, values) = body(unsafe { sources.get(i) });

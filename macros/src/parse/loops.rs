@@ -69,6 +69,7 @@ struct Snapshot {
     scopes: Vec<HashMap<String, Binding>>,
     out_current: HashMap<usize, NodeId>,
     input_nodes: HashMap<usize, NodeId>,
+    node_keys: HashMap<String, NodeId>,
     name_counts: HashMap<String, usize>,
     errors: usize,
 }
@@ -152,6 +153,7 @@ impl Lower<'_> {
             scopes: self.scopes.clone(),
             out_current: self.out_current.clone(),
             input_nodes: self.input_nodes.clone(),
+            node_keys: self.node_keys.clone(),
             name_counts: self.name_counts.clone(),
             errors: self.ctxt.len(),
         }
@@ -168,6 +170,7 @@ impl Lower<'_> {
         self.scopes = s.scopes;
         self.out_current = s.out_current;
         self.input_nodes = s.input_nodes;
+        self.node_keys = s.node_keys;
         self.name_counts = s.name_counts;
         self.ctxt.truncate(s.errors);
     }
