@@ -80,3 +80,15 @@ probe! {
     acos / acos_slice: -1.0, 1.0;
     cbrt / cbrt_slice: -1e5, 1e5;
 }
+
+/// The price of the FMA decision in a generic x86-64 build: `mul_add` is a
+/// libm call there.
+#[test]
+#[ignore]
+fn probe_generic_level() {
+    let x: Vec<f64> = (0..N).map(|i| -20.0 + 40.0 * ((i * 7919) % N) as f64 / N as f64).collect();
+    let mut o = vec![0.0f64; N];
+    let a = min_ns(|| math::exp_slice(black_box(&x), black_box(&mut o)));
+    let b = min_ns(|| math::ln_slice(black_box(&x), black_box(&mut o)));
+    println!("generic build: exp {a:.2} ns/elem, ln(|x|) {b:.2} ns/elem (NaN for x<0)");
+}

@@ -90,11 +90,21 @@ mod common;
 mod f32m;
 mod f64m;
 
-/// Vectorizable math on `f32` and `f64`; see the module documentation.
+/// Vectorizable math on `f32` and `f64`; see the module documentation. Every
+/// method is ≤ 1 ULP (the free function of the same name documents details).
 ///
 /// Method names mirror std; prefer the free functions of this module at call
 /// sites (`math::exp(x)`), since on a concrete float `x.exp()` resolves to std's
-/// inherent method.
+/// inherent method. In generic code the trait method is the one called:
+///
+/// ```
+/// use loopfuse_runtime::math::Math;
+/// fn softplus<T: Math + std::ops::Add<Output = T> + From<f32>>(x: T) -> T {
+///     (T::from(1.0) + Math::exp(x)).ln()
+/// }
+/// assert!((softplus(0.0f64) - std::f64::consts::LN_2).abs() < 1e-15);
+/// assert_eq!(Math::atan2(1.0f32, 1.0), std::f32::consts::FRAC_PI_4);
+/// ```
 pub trait Math: Copy {
     /// e^self. See [`exp`].
     fn exp(self) -> Self;
