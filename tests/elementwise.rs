@@ -7,6 +7,10 @@
 //! must keep NaN payloads too. Transcendental methods are compared to std within
 //! a reference within the bounds explained at `math!` (loopfuse's own vectorized math, SPEC §5), and bit for bit across levels.
 
+// Kernel bodies here are written the way users write them (`!(x > 0.0)` on masks, a block
+// that returns its `let`), and test tables pair many generators: not style to lint.
+#![allow(clippy::neg_cmp_op_on_partial_ord, clippy::let_and_return, clippy::type_complexity)]
+
 mod common;
 use common::*;
 use loopfuse::kernel;
@@ -222,6 +226,7 @@ floats! {
 /// - f64: within 2 ULP of std, the only reference at hand: a result within 1 ULP of the
 ///   true value and a std (libm) result within 1 ULP of it are at most 2 ULP apart. The
 ///   runtime's own tests check f64 against a double-double reference.
+///
 /// Levels must agree bit for bit (any NaN for a NaN).
 macro_rules! math {
     ($( $name:ident ( $($x:ident),+ ) { $($body:tt)* } )*) => {$(

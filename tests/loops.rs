@@ -1897,7 +1897,6 @@ fn loop_then_loop(a: &[f64], out: &mut [f64]) -> f64 {
 /// (`out.sum()`, `out + 1.0`, `for x in out.iter()`) sees the contents from before the
 /// loop: silently wrong results. (Reading it back as `out[i]` in a later loop works.)
 #[test]
-#[ignore = "BUG: a whole-array read of an output after a vectorized loop wrote it sees the old contents"]
 fn output_read_after_a_loop_wrote_it() {
     for &n in LENS {
         let a = exact_f64(n, seed(n, 71));

@@ -263,7 +263,10 @@ fn tiny_i64(n: usize, seed: u64) -> Vec<i64> {
         .collect()
 }
 
-fn f64_gens() -> [(&'static str, fn(usize, u64) -> Vec<f64>); 5] {
+/// A named data generator: `gen(len, seed)`.
+type NamedGen<T> = (&'static str, fn(usize, u64) -> Vec<T>);
+
+fn f64_gens() -> [NamedGen<f64>; 5] {
     [
         ("specials", gen_f64),
         ("finite", gen_finite_f64),
@@ -273,7 +276,7 @@ fn f64_gens() -> [(&'static str, fn(usize, u64) -> Vec<f64>); 5] {
     ]
 }
 
-fn f32_gens() -> [(&'static str, fn(usize, u64) -> Vec<f32>); 3] {
+fn f32_gens() -> [NamedGen<f32>; 3] {
     [("specials", gen_f32), ("finite", gen_finite_f32), ("no NaN", no_nan_f32)]
 }
 

@@ -127,6 +127,8 @@ pub struct Sink {
     pub node: NodeId,
     /// Written by an explicit loop: only the loop's index range, checked before the loop.
     pub window: bool,
+    /// Barriers of earlier loops that wrote the same output: this write comes after them.
+    pub after: Deps,
 }
 
 /// The index range of an explicit `for i in lo..hi` loop: a length class of its own.

@@ -85,7 +85,16 @@ fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2::To
     let call = dispatch::call(cg.targets, &sig.args);
     let (prelude, finish) = (&sig.prelude, &sig.finish);
     let doc = plan::describe(&kernel, &plan);
-    let (attrs, vis, user_sig) = (&func.attrs, &func.vis, &func.sig);
+    let (attrs, vis) = (&func.attrs, &func.vis);
+    // `mut x: ArrayViewMut1<_>` is needed in plain Rust but not here (the array is rebound),
+    // so drop the `mut` rather than make the user's crate warn.
+    let mut user_sig = func.sig.clone();
+    let typed = user_sig.inputs.iter_mut().filter_map(|a| if let syn::FnArg::Typed(pt) = a { Some(pt) } else { None });
+    for (pt, p) in typed.zip(&kernel.params) {
+        if let (syn::Pat::Ident(pi), false) = (&mut *pt.pat, matches!(p.kind, ir::ParamKind::Scalar)) {
+            pi.mutability = None;
+        }
+    }
     let track = (!ret.result).then(|| quote!(#[track_caller]));
     quote! {
         #option_errors

@@ -217,6 +217,7 @@ fn shape_of(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Shape {
         Type::Tuple(t) if t.elems.is_empty() => Shape::Unit,
         Type::Tuple(t) => Shape::Tuple(t.elems.iter().map(|e| shape_of(e, generics, ctxt)).collect()),
         Type::Paren(p) => shape_of(&p.elem, generics, ctxt),
+        Type::Group(g) => shape_of(&g.elem, generics, ctxt),
         _ if is_scalar_type(ty, generics) => Shape::Scalar,
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last().expect("a path has a segment");
@@ -289,6 +290,8 @@ pub struct Lower<'a> {
     /// Nodes by structure: the same elementwise expression written twice is one node, so a
     /// reduction written twice (`x.sum() + x.sum()`) is computed once.
     node_keys: HashMap<String, NodeId>,
+    /// Outputs written by vectorized loops, with the barrier each later use waits for.
+    loop_written: HashMap<usize, Deps>,
     name_counts: HashMap<String, usize>,
     hoisted: usize,
     /// The vectorizable loop being lowered, if any.
@@ -352,6 +355,7 @@ impl<'a> Lower<'a> {
             out_current: HashMap::new(),
             input_nodes: HashMap::new(),
             node_keys: HashMap::new(),
+            loop_written: HashMap::new(),
             // A `let` that shadows a parameter gets a new name: lets are hoisted, and the
             // parameter's earlier uses must keep meaning the parameter.
             name_counts: params_names.into_iter().map(|n| (n, 1)).collect(),
@@ -391,7 +395,11 @@ impl<'a> Lower<'a> {
         let mut outs: Vec<_> = self.out_current.iter().map(|(&p, &n)| (p, n)).collect();
         outs.sort();
         for (p, node) in outs {
-            self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false });
+            if matches!(self.k.nodes[node].op, Op::Current(_)) {
+                continue; // read, never written: nothing to write back
+            }
+            let after = self.loop_written.get(&p).cloned().unwrap_or_default();
+            self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false, after });
         }
         self.k
     }
@@ -422,7 +430,7 @@ impl<'a> Lower<'a> {
             (Value::Array(n), Shape::Array(kind)) => {
                 let k = self.k.fresh.len();
                 self.k.fresh.push(*kind);
-                self.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n, window: false });
+                self.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n, window: false, after: Deps::new() });
                 let o = format_ident!("__o{}", k);
                 let tokens = match kind {
                     FreshKind::Vec => quote!(#o.into_vec()),
@@ -503,7 +511,7 @@ impl<'a> Lower<'a> {
     }
 
     fn add_node(&mut self, op: Op, class: Class, deps: Deps) -> NodeId {
-        let key = format!("{class} {}", op_key(&op));
+        let key = format!("{class} {deps:?} {}", op_key(&op));
         if let Some(&n) = self.node_keys.get(&key) {
             return n;
         }
@@ -536,7 +544,9 @@ impl<'a> Lower<'a> {
         if let Some(&n) = self.out_current.get(&p) {
             return n;
         }
-        let n = self.add_node(Op::Current(p), p, Deps::new());
+        // After a loop wrote `p`, its current value is known only once that loop has run.
+        let after = self.loop_written.get(&p).cloned().unwrap_or_default();
+        let n = self.add_node(Op::Current(p), p, after);
         self.out_current.insert(p, n);
         n
     }

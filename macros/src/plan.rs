@@ -53,7 +53,8 @@ pub fn plan(k: &Kernel) -> Plan {
     }
     for (s, sink) in k.sinks.iter().enumerate() {
         let class = k.node_class(sink.node);
-        let stage = stage_after(&k.nodes[sink.node].deps, &red_stage).max(class_stage(class, &red_stage));
+        let deps: Deps = k.nodes[sink.node].deps.union(&sink.after).copied().collect();
+        let stage = stage_after(&deps, &red_stage).max(class_stage(class, &red_stage));
         let i = slot(stage, class, &mut passes);
         passes[i].sinks.push(s);
     }

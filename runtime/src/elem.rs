@@ -1,6 +1,6 @@
 //! Element traits: what reductions need of an element type, and [`Float`] for generic kernels.
 
-use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
 
 /// A number that can be summed and multiplied (`sum`, `prod`, `dot`).
 pub trait Element: Copy + Add<Output = Self> + Mul<Output = Self> {
@@ -116,6 +116,11 @@ pub trait Float:
     + Div<Output = Self>
     + Rem<Output = Self>
     + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + RemAssign
     + std::fmt::Debug
     + Default
     + Send

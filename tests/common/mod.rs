@@ -430,10 +430,13 @@ pub fn check2<A: Copy, B: Copy, U: Elem>(
     }
 }
 
+/// A data generator: `gen(len, seed)`.
+pub type Gen<T> = fn(usize, u64) -> Vec<T>;
+
 /// A kernel of three arrays vs its scalar reading (as [`check1`]).
 pub fn check3<A: Copy, B: Copy, C: Copy, U: Elem>(
     what: &str,
-    gens: (fn(usize, u64) -> Vec<A>, fn(usize, u64) -> Vec<B>, fn(usize, u64) -> Vec<C>),
+    gens: (Gen<A>, Gen<B>, Gen<C>),
     kernel: impl Fn(&[A], &[B], &[C]) -> Vec<U>,
     scalar: impl Fn(A, B, C) -> U,
     cmp: Cmp,

@@ -70,6 +70,7 @@ struct Snapshot {
     out_current: HashMap<usize, NodeId>,
     input_nodes: HashMap<usize, NodeId>,
     node_keys: HashMap<String, NodeId>,
+    loop_written: HashMap<usize, Deps>,
     name_counts: HashMap<String, usize>,
     errors: usize,
 }
@@ -154,6 +155,7 @@ impl Lower<'_> {
             out_current: self.out_current.clone(),
             input_nodes: self.input_nodes.clone(),
             node_keys: self.node_keys.clone(),
+            loop_written: self.loop_written.clone(),
             name_counts: self.name_counts.clone(),
             errors: self.ctxt.len(),
         }
@@ -171,6 +173,7 @@ impl Lower<'_> {
         self.out_current = s.out_current;
         self.input_nodes = s.input_nodes;
         self.node_keys = s.node_keys;
+        self.loop_written = s.loop_written;
         self.name_counts = s.name_counts;
         self.ctxt.truncate(s.errors);
     }
@@ -214,6 +217,24 @@ impl Lower<'_> {
         }
         self.in_loop_depth -= 1;
         self.scopes.pop();
+        // Each output this loop wrote gets a barrier: a constant reduction in the loop's own
+        // pass. Later uses of the output depend on it, so they run after this loop.
+        let ctx = self.in_loop.as_ref().ok_or(Sequential)?;
+        let (class, written): (Class, Vec<usize>) = (ctx.class, ctx.written.keys().copied().collect());
+        for p in written {
+            let never =
+                self.add_node(Op::Splat(Scalar { tokens: quote!(false), deps: Deps::new() }), class, Deps::new());
+            let text = format!("(barrier: `{}` written by a loop)", self.k.params[p].ident);
+            let r = self.add_reduction(Reduction {
+                kind: RedKind::Any,
+                arg: never,
+                mask: None,
+                mean: None,
+                deps: Deps::new(),
+                text,
+            });
+            self.loop_written.insert(p, [r].into_iter().collect());
+        }
         Ok(())
     }
 
@@ -529,7 +550,8 @@ impl Lower<'_> {
                 .retain(|s| !(s.window && s.target == SinkTarget::Param(p) && s.node == written.unwrap_or(usize::MAX)));
         }
         self.in_loop.as_mut().ok_or(Sequential)?.written.insert(p, node);
-        self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true });
+        let after = self.loop_written.get(&p).cloned().unwrap_or_default();
+        self.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true, after });
         Ok(())
     }
 
@@ -559,7 +581,8 @@ impl Lower<'_> {
             }
             _ => return self.sequential(),
         };
-        Value::Array(self.add_node(Op::Shifted(p, offset), class, Deps::new()))
+        let after = self.loop_written.get(&p).cloned().unwrap_or_default();
+        Value::Array(self.add_node(Op::Shifted(p, offset), class, after))
     }
 
     /// Whether reading `name` inside the current loop makes it sequential.

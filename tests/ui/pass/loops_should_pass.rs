@@ -1,5 +1,4 @@
-//! Loop kernels that should compile warning-free but do not yet (move to `tests/ui/pass/`
-//! when fixed).
+//! Loop kernels that once failed to compile warning-free (regression cases).
 #![deny(warnings)]
 use loopfuse::kernel;
 use ndarray::ArrayViewMut1;
