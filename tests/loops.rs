@@ -1568,7 +1568,7 @@ fn bounds_at_the_edges() {
                 let mut out = init.clone();
                 let m = panic_message(|| window(&a, &mut out, 0, n - 1));
                 let want = format!(
-                    "kernel `window`: index out of bounds: `a[i - 1]` for i in 0..{} reads -1..={} but `a` has {n} elements",
+                    "kernel `window`: index out of bounds: `a[i - 1]` for i in 0..{} accesses -1..={} but `a` has {n} elements",
                     n - 1,
                     n - 3
                 );
@@ -1577,7 +1577,7 @@ fn bounds_at_the_edges() {
 
                 let m = panic_message(|| window(&a, &mut out, 1, n));
                 let want = format!(
-                    "kernel `window`: index out of bounds: `a[i + 1]` for i in 1..{n} reads 2..={n} but `a` has {n} elements"
+                    "kernel `window`: index out of bounds: `a[i + 1]` for i in 1..{n} accesses 2..={n} but `a` has {n} elements"
                 );
                 assert!(m.contains(&want), "{t:?}: {m:?}\nwant {want:?}");
                 assert!(out.iter().all(|v| v.to_bits() == UNTOUCHED), "{t:?}: written before the panic");
@@ -1598,10 +1598,10 @@ fn bounds_at_the_edges() {
                     let direct = levels_agree("window_sum", || window_sum(&a, 3, n - 2));
                     assert_eq!(s.keys(), direct.keys());
                     let m = panic_message(|| window_sum(&a, 2, n - 2));
-                    assert!(m.contains("`a[i - 3]` for i in 2..") && m.contains("reads -1..="), "{t:?}: {m:?}");
+                    assert!(m.contains("`a[i - 3]` for i in 2..") && m.contains("accesses -1..="), "{t:?}: {m:?}");
                     let m = panic_message(|| window_sum(&a, 3, n - 1));
                     assert!(
-                        m.contains(&format!("`a[i + 2]` for i in 3..{} reads 5..={n}", n - 1))
+                        m.contains(&format!("`a[i + 2]` for i in 3..{} accesses 5..={n}", n - 1))
                             && m.contains(&format!("`a` has {n} elements")),
                         "{t:?}: {m:?}"
                     );
@@ -1928,7 +1928,7 @@ fn output_read_after_a_loop_wrote_it() {
 
 /// Near `usize::MAX` the check before the loop still reports the real range and panics
 /// where the plain loop (with overflow checks) panics. (Was a bug: the check wrapped, and
-/// passed or reported "reads -4..=0"; fixed in d44bce6.)
+/// passed or reported "accesses -4..=0" (then worded "reads"); fixed in d44bce6.)
 #[test]
 fn bounds_check_near_usize_max() {
     let a = vec![1.0; 10];
@@ -1936,7 +1936,7 @@ fn bounds_check_near_usize_max() {
         let m = panic_message(|| window_sum(&a, 3, usize::MAX));
         assert!(m.contains("kernel `window_sum`: index out of bounds: `a[i + 2]`"), "{t:?}: {m}");
         let m = panic_message(|| window_sum(&a, usize::MAX - 5, usize::MAX));
-        assert!(!m.contains("reads -"), "{t:?}: {m}");
+        assert!(!m.contains("accesses -"), "{t:?}: {m}");
         assert!(panics(|| {
             form_shift2(&a, usize::MAX - 1, usize::MAX);
         }));

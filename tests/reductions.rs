@@ -1169,7 +1169,8 @@ fn explicit_loops() {
             })
         });
         assert_eq!(
-            msg, "kernel `shifted`: index out of bounds: `a[i + 1]` for i in 0..5 reads 1..=5 but `a` has 5 elements",
+            msg,
+            "kernel `shifted`: index out of bounds: `a[i + 1]` for i in 0..5 accesses 1..=5 but `a` has 5 elements",
             "at {t:?}"
         );
     }

@@ -80,7 +80,7 @@ fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: is
         k => format!("{name}[i - {}]", -k),
     };
     panic!(
-        "kernel `{kernel}`: index out of bounds: `{access}` for i in {lo}..{hi} reads {}..={} but `{name}` has {len} elements",
+        "kernel `{kernel}`: index out of bounds: `{access}` for i in {lo}..{hi} accesses {}..={} but `{name}` has {len} elements",
         lo as i128 + k as i128,
         hi as i128 - 1 + k as i128
     )
