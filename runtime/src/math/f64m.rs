@@ -61,8 +61,10 @@ const LOG_R: [f64; 8] = [
 fn exp_reduce(x: f64) -> (i64, f64, f64) {
     let t = fma(x, LOG2E, SHIFT);
     let kf = t - SHIFT;
-    let r1 = fma(-kf, LN2, x); // exact (see module docs)
+    // exact: for k != 0 both x and k LN2 are multiples of 2^-54 and |r1| < 0.5
+    let r1 = fma(-kf, LN2, x);
     let c = -kf * LN2_LO;
+    // (if |r1| < |c| this loses bits below 2^-98 only: harmless)
     let (r, rlo) = fast_two_sum(r1, c);
     (shifted_to_int(t), r, rlo)
 }
@@ -79,8 +81,8 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
     let xc = sel(x > 710.0, 710.0, x);
     let xc = sel(xc < -746.0, -746.0, xc);
     // Lean variant of exp_reduce/expm1_tail (this is the hot one): r is
-    // rounded once (error <= 2^-55, <= 0.2 ULP of the result), the rest as in
-    // exp_m1. Max error measured 0.6x ULP.
+    // rounded once (error <= 2^-55, <= 0.2 ULP of the result), 1 + r is kept
+    // exact. Max error measured 0.79 ULP (subnormal results), ~0.6 elsewhere.
     let t = fma(xc, LOG2E, SHIFT);
     let kf = t - SHIFT;
     let r = fma(-kf, LN2, xc);
