@@ -23,7 +23,7 @@ use syn::spanned::Spanned;
 /// std's scalar libm calls, which would block vectorization of the whole loop.
 const MATH: &[&str] = &[
     "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
-    "acos", "atan", "atan2", "cbrt",
+    "acos", "atan", "atan2", "cbrt", "powf",
 ];
 
 pub struct Options<'a> {

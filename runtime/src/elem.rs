@@ -139,8 +139,6 @@ pub trait Float:
     fn sqrt(self) -> Self;
     /// std `powi`.
     fn powi(self, n: i32) -> Self;
-    /// std `powf`.
-    fn powf(self, y: Self) -> Self;
     /// std `floor`.
     fn floor(self) -> Self;
     /// std `ceil`.
@@ -195,10 +193,6 @@ macro_rules! float_impl {
             #[inline(always)]
             fn powi(self, n: i32) -> Self {
                 <$t>::powi(self, n)
-            }
-            #[inline(always)]
-            fn powf(self, y: Self) -> Self {
-                <$t>::powf(self, y)
             }
             #[inline(always)]
             fn floor(self) -> Self {

@@ -37,7 +37,15 @@ pub(crate) fn atan2_f32(y: f32, x: f32) -> f32 {
 
 #[inline(always)]
 pub(crate) fn powf_f32(x: f32, y: f32) -> f32 {
-    f64m::powf_f64(x as f64, y as f64) as f32
+    // Widening quiets a signaling NaN, so its libm meaning (NaN even where pow is 1) is
+    // decided here, on the f32 bits.
+    let snan = |v: f32| v.is_nan() && v.to_bits() & (1 << 22) == 0;
+    let r = f64m::powf_f64(x as f64, y as f64) as f32;
+    if snan(x) || snan(y) {
+        f32::NAN
+    } else {
+        r
+    }
 }
 
 /// q(r) ~ (e^r - 1 - r) / r^2 on [-0.3467, 0.3467], relative error of e^r

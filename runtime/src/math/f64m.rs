@@ -784,5 +784,7 @@ pub(crate) fn powf_f64(x: f64, y: f64) -> f64 {
     let yi = sel(ax == 1.0, 1.0, yi);
     let r = sel(yinf, yi, r);
     let r = sel(x.is_nan() || y.is_nan(), f64::NAN, r);
-    sel(y == 0.0 || x == 1.0, 1.0, r)
+    // pow(x, ±0) = pow(1, y) = 1 even for a quiet NaN, but not for a signaling one (as libm).
+    let snan = |v: f64| v.is_nan() && v.to_bits() & (1 << 51) == 0;
+    sel((y == 0.0 && !snan(x)) || (x == 1.0 && !snan(y)), 1.0, r)
 }
