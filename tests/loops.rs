@@ -1951,3 +1951,72 @@ fn form_shift2(a: &[f64], lo: usize, hi: usize) -> f64 {
     }
     s
 }
+
+// ---- local outputs: `let mut out = vec![init; n];` written in a loop and returned ----------
+
+#[kernel]
+fn local_stencil(a: &[f64]) -> Vec<f64> {
+    let mut out = vec![-1.0; a.len()];
+    for i in 1..a.len().saturating_sub(1) {
+        out[i] = (a[i - 1] + a[i] + a[i + 1]) / 3.0;
+    }
+    out
+}
+
+#[kernel]
+fn local_cumsum(x: &[f64]) -> Array1<f64> {
+    let mut out: Vec<f64> = vec![0.0; x.len()];
+    let mut acc = 0.0;
+    for i in 0..x.len() {
+        acc += x[i];
+        out[i] = acc;
+    }
+    out
+}
+
+#[kernel]
+fn local_after_mean(x: &[f64]) -> (Vec<f64>, f64) {
+    let m = x.mean();
+    let mut out = vec![m; x.len() + 1];
+    for (i, v) in x.iter().enumerate() {
+        out[i] = v - m;
+    }
+    (out, m)
+}
+
+#[test]
+fn local_outputs_equal_the_plain_loops() {
+    for &n in LENGTHS {
+        let a = gen_f64(n, 91);
+        let mut stencil = vec![-1.0; n];
+        for i in 1..n.saturating_sub(1) {
+            stencil[i] = (a[i - 1] + a[i] + a[i + 1]) / 3.0;
+        }
+        let mut cumsum = vec![0.0; n];
+        let mut acc = 0.0;
+        for i in 0..n {
+            acc += a[i];
+            cumsum[i] = acc;
+        }
+        at_every_level(|t| {
+            let got = local_stencil(&a);
+            assert!(
+                got.iter().zip(&stencil).all(|(g, w)| g.to_bits() == w.to_bits() || g.is_nan() && w.is_nan()),
+                "{t:?} n={n}"
+            );
+            let got = local_cumsum(&a);
+            assert!(
+                got.iter().zip(&cumsum).all(|(g, w)| g.to_bits() == w.to_bits() || g.is_nan() && w.is_nan()),
+                "{t:?} n={n}"
+            );
+            let (out, mean) = local_after_mean(&a);
+            assert_eq!(out.len(), n + 1);
+            // The mean is the kernel's (lane order); the elements follow from it exactly.
+            for (i, v) in a.iter().enumerate() {
+                let w = v - mean;
+                assert!(out[i].to_bits() == w.to_bits() || out[i].is_nan() && w.is_nan(), "{t:?} n={n} i={i}");
+            }
+            assert!(out[n].to_bits() == mean.to_bits() || mean.is_nan());
+        });
+    }
+}

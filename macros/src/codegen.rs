@@ -224,7 +224,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
                 names.push(node_ident(node));
                 let w = window(q, offset);
                 sources.push(match k.params[q].kind {
-                    ParamKind::Output { .. } => quote!(__lf::Current(#w)),
+                    ParamKind::Output { .. } | ParamKind::Local => quote!(__lf::Current(#w)),
                     _ => w,
                 });
             }
@@ -262,9 +262,10 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
         for (l, s) in k.lets.iter().zip(&plan.let_stage) {
             if *s == stage {
                 let (name, value) = (&l.name, &l.value.tokens);
+                let mutable = l.mutable.then(|| quote!(mut));
                 out.extend(match &l.ty {
-                    Some(ty) => quote!(let #name: #ty = #value;),
-                    None => quote!(let #name = #value;),
+                    Some(ty) => quote!(let #mutable #name: #ty = #value;),
+                    None => quote!(let #mutable #name = #value;),
                 });
             }
         }
@@ -315,6 +316,7 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
                 s.args.push(quote!(#x.cells()));
                 s.finish.extend(quote!(#x.finish();));
             }
+            ParamKind::Local => continue,
         }
         s.args_in_body.push(x.to_token_stream());
     }

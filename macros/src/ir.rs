@@ -146,8 +146,15 @@ pub enum FreshKind {
 
 pub enum ParamKind {
     Scalar,
-    Input { elem: syn::Type },
-    Output { elem: syn::Type },
+    Input {
+        elem: syn::Type,
+    },
+    Output {
+        elem: syn::Type,
+    },
+    /// A local output, `let mut out = vec![init; n];`: created in the body, written by index
+    /// in loops, returned by move.
+    Local,
 }
 
 pub struct Param {
@@ -158,6 +165,7 @@ pub struct Param {
 /// A scalar `let`, hoisted to the first point where its dependencies are computed.
 pub struct ScalarLet {
     pub name: syn::Ident,
+    pub mutable: bool,
     pub ty: Option<syn::Type>,
     pub value: Scalar,
 }

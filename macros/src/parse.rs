@@ -109,6 +109,8 @@ pub(crate) enum Binding {
 
 pub(crate) enum Value {
     Array(NodeId),
+    /// A local output (`let mut out = vec![init; n];`): indexed in loops or returned.
+    Local(usize),
     Scalar(Scalar),
     Tuple(Vec<Value>),
     Ok(Box<Value>),
@@ -238,6 +240,34 @@ fn unsupported_return(ty: &Type, ctxt: &mut Ctxt) -> Shape {
     Shape::Poison
 }
 
+/// `vec![init; n]` -> `(init, n)`.
+fn vec_repeat(e: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Macro(m) = e else { return None };
+    if !m.mac.path.is_ident("vec") {
+        return None;
+    }
+    let parse = |input: syn::parse::ParseStream| -> syn::Result<(Expr, Expr)> {
+        let init: Expr = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let n: Expr = input.parse()?;
+        Ok((init, n))
+    };
+    m.mac.parse_body_with(parse).ok()
+}
+
+/// `let mut name = vec![init; n];` (optionally typed) at the top level of a kernel body.
+fn local_output(stmt: &Stmt) -> Option<(&syn::Local, syn::Ident)> {
+    let Stmt::Local(l) = stmt else { return None };
+    let pat = match &l.pat {
+        Pat::Type(pt) => &*pt.pat,
+        p => p,
+    };
+    let Pat::Ident(pi) = pat else { return None };
+    pi.mutability?;
+    vec_repeat(&l.init.as_ref()?.expr)?;
+    Some((l, pi.ident.clone()))
+}
+
 /// A node's structure as text, operands by id: equal keys compute equal values.
 fn op_key(op: &Op) -> String {
     let o = |x: &Operand| match x {
@@ -290,6 +320,8 @@ pub struct Lower<'a> {
     /// Nodes by structure: the same elementwise expression written twice is one node, so a
     /// reduction written twice (`x.sum() + x.sum()`) is computed once.
     node_keys: HashMap<String, NodeId>,
+    /// `let mut out = vec![..]` statements (by address) -> their parameter.
+    local_outputs: HashMap<usize, usize>,
     /// Outputs written by vectorized loops, with the barrier each later use waits for.
     loop_written: HashMap<usize, Deps>,
     name_counts: HashMap<String, usize>,
@@ -328,10 +360,20 @@ impl<'a> Lower<'a> {
                         }
                         ParamKind::Input { .. } => Binding::Input(index),
                         ParamKind::Output { .. } => Binding::Output(index),
+                        ParamKind::Local => Binding::Poison,
                     };
                     scope.insert(pi.ident.to_string(), binding);
                     params.push(Param { ident: pi.ident.clone(), kind });
                 }
+            }
+        }
+        // Local outputs are parameters the body creates: declared here, after the real ones,
+        // so that a parameter's index is its length class.
+        let mut local_outputs = HashMap::new();
+        for stmt in &func.block.stmts {
+            if let Some((l, name)) = local_output(stmt) {
+                local_outputs.insert(l as *const syn::Local as usize, params.len());
+                params.push(Param { ident: name, kind: ParamKind::Local });
             }
         }
         let params_names: Vec<String> = params.iter().map(|p: &Param| p.ident.to_string()).collect();
@@ -355,6 +397,7 @@ impl<'a> Lower<'a> {
             out_current: HashMap::new(),
             input_nodes: HashMap::new(),
             node_keys: HashMap::new(),
+            local_outputs,
             loop_written: HashMap::new(),
             // A `let` that shadows a parameter gets a new name: lets are hoisted, and the
             // parameter's earlier uses must keep meaning the parameter.
@@ -425,6 +468,15 @@ impl<'a> Lower<'a> {
     fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Scalar> {
         match (value, shape) {
             (Value::Error, _) | (_, Shape::Poison) => None,
+            (Value::Local(p), Shape::Array(kind)) => {
+                let v = format_ident!("__v_{}", self.k.params[p].ident);
+                let tokens = match kind {
+                    FreshKind::Vec => quote!(#v),
+                    FreshKind::Array1 => quote!(__lf::array1(#v)),
+                };
+                let deps = self.loop_written.get(&p).cloned().unwrap_or_default();
+                Some(Scalar { tokens, deps })
+            }
             (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Scalar { tokens: quote!(()), deps: Deps::new() }),
             (Value::Scalar(s), Shape::Scalar) => Some(s),
             (Value::Array(n), Shape::Array(kind)) => {
@@ -551,13 +603,38 @@ impl<'a> Lower<'a> {
         n
     }
 
+    fn is_local(&self, p: usize) -> bool {
+        matches!(self.k.params[p].kind, ParamKind::Local)
+    }
+
+    /// `let mut out = vec![init; n];`: the Vec, then its cells for the passes. Later uses of
+    /// `out` wait for both (they may depend on reductions).
+    fn create_local(&mut self, p: usize, ident: &syn::Ident, ty: Option<Type>, l: &syn::Local) {
+        let init = l.init.as_ref().map(|i| &*i.expr);
+        let (value, n) = init.and_then(vec_repeat).expect("pre-scanned as vec![init; n]");
+        let (Value::Scalar(value), Value::Scalar(n)) = (self.expr(&value), self.expr(&n)) else {
+            self.ctxt.error(l, "`vec![init; n]` takes a scalar `init` and length `n`");
+            self.bind(ident.to_string(), Binding::Poison);
+            return;
+        };
+        let deps: Deps = value.deps.union(&n.deps).copied().collect();
+        let v = format_ident!("__v_{}", ident);
+        let (tv, tn) = (value.tokens, n.tokens);
+        let vec = Scalar { tokens: quote!(::std::vec![#tv; #tn]), deps: deps.clone() };
+        self.k.lets.push(ScalarLet { name: v.clone(), mutable: true, ty, value: vec });
+        let cells = Scalar { tokens: quote!(__lf::cells(&mut #v)), deps: deps.clone() };
+        self.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty: None, value: cells });
+        self.loop_written.insert(p, deps);
+        self.bind(ident.to_string(), Binding::Output(p));
+    }
+
     /// A scalar let with a fresh name based on the user's (`mean`, then `__mean1`, ...).
     fn new_let(&mut self, name: &syn::Ident, ty: Option<Type>, value: Scalar) -> Scalar {
         let count = self.name_counts.entry(name.to_string()).or_insert(0);
         let ident = if *count == 0 { name.clone() } else { format_ident!("__{}_{}", name, *count) };
         *count += 1;
         let deps = value.deps.clone();
-        self.k.lets.push(ScalarLet { name: ident.clone(), ty, value });
+        self.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty, value });
         Scalar { tokens: ident.into_token_stream(), deps }
     }
 
@@ -572,7 +649,7 @@ impl<'a> Lower<'a> {
         let ident = format_ident!("__c{}", self.hoisted);
         self.hoisted += 1;
         let deps = s.deps.clone();
-        self.k.lets.push(ScalarLet { name: ident.clone(), ty: None, value: s });
+        self.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty: None, value: s });
         Scalar { tokens: ident.into_token_stream(), deps }
     }
 
@@ -584,6 +661,11 @@ impl<'a> Lower<'a> {
         build: impl FnOnce(Vec<Operand>) -> Op,
     ) -> Option<Value> {
         if parts.iter().any(|p| matches!(p, Value::Error)) {
+            return Some(Value::Error);
+        }
+        if let Some(Value::Local(p)) = parts.iter().find(|p| matches!(p, Value::Local(_))) {
+            let name = &self.k.params[*p].ident;
+            self.ctxt.error(at, format!("`{name}` is a local output (`vec![..]`): write and read it by index in loops (`{name}[i]`) and return it; for a whole-array value use `let`"));
             return Some(Value::Error);
         }
         if parts.iter().any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_))) {
@@ -674,6 +756,10 @@ impl<'a> Lower<'a> {
             }
         };
         let name = ident.to_string();
+        if let Some(&p) = self.local_outputs.get(&(l as *const syn::Local as usize)) {
+            self.create_local(p, &ident, ty, l);
+            return;
+        }
         let Some(init) = &l.init else {
             self.ctxt.error(l, "a `let` without a value is not supported in a kernel");
             self.bind(name, Binding::Poison);
@@ -686,6 +772,8 @@ impl<'a> Lower<'a> {
             Value::Array(n) => Binding::Array(n),
             Value::Scalar(s) => Binding::Scalar(self.new_let(&ident, ty, s)),
             Value::Error => Binding::Poison,
+            // `let b = out;` of a local output: another name for it.
+            Value::Local(p) => Binding::Output(p),
             Value::Tuple(_) | Value::Ok(_) => {
                 self.ctxt.error(&init.expr, "tuples and `Ok(..)` are only supported as the kernel's result");
                 Binding::Poison
@@ -708,6 +796,7 @@ impl<'a> Lower<'a> {
                 let current = match self.lookup(&name) {
                     Some(Binding::Array(n)) => Value::Array(n),
                     Some(Binding::Scalar(s)) => Value::Scalar(s),
+                    Some(Binding::Output(p)) if self.is_local(p) => Value::Local(p),
                     Some(Binding::Output(p)) => Value::Array(self.output_value(p)),
                     Some(Binding::Input(_)) => {
                         self.ctxt.error(
@@ -911,6 +1000,7 @@ impl<'a> Lower<'a> {
                     Some(Binding::Array(n)) => return Value::Array(n),
                     Some(Binding::Scalar(s)) => return Value::Scalar(s),
                     Some(Binding::Input(p)) => return Value::Array(self.input_node(p)),
+                    Some(Binding::Output(p)) if self.is_local(p) => return Value::Local(p),
                     Some(Binding::Output(p)) => return Value::Array(self.output_value(p)),
                     Some(Binding::Poison) => return Value::Error,
                     None => {}
@@ -1154,6 +1244,7 @@ fn self_clone(v: &Value) -> Value {
         Value::Scalar(s) => Value::Scalar(s.clone()),
         Value::Tuple(t) => Value::Tuple(t.iter().map(self_clone).collect()),
         Value::Ok(b) => Value::Ok(Box::new(self_clone(b))),
+        Value::Local(p) => Value::Local(*p),
         Value::Error => Value::Error,
     }
 }

@@ -9,6 +9,19 @@ pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min,
 pub use crate::target::{level, Target};
 pub use core::cell::Cell;
 
+/// A local output (`let mut out = vec![init; n];` in a kernel) as cells the passes write.
+#[inline]
+pub fn cells<T>(v: &mut [T]) -> &[Cell<T>] {
+    Cell::from_mut(v).as_slice_of_cells()
+}
+
+/// A `Vec` returned as an `ndarray::Array1`.
+#[cfg(feature = "ndarray")]
+#[inline]
+pub fn array1<T>(v: Vec<T>) -> ndarray::Array1<T> {
+    ndarray::Array1::from_vec(v)
+}
+
 /// Checks that two operands combined elementwise have the same length.
 #[inline]
 pub fn check_len(

@@ -638,6 +638,10 @@ impl Lower<'_> {
             }
         }
         self.seq_outputs.extend(outputs.iter().copied());
+        // After the outputs' creation (local outputs) and the loops that wrote them before.
+        for p in &outputs {
+            deps.extend(self.loop_written.get(p).into_iter().flatten().copied());
+        }
         let out_names: BTreeSet<String> = outputs.iter().map(|&p| self.k.params[p].ident.to_string()).collect();
         let mut body_expr = e.clone();
         Rewrite { subst: &subst, outputs: &out_names }.visit_expr_mut(&mut body_expr);
@@ -653,7 +657,12 @@ impl Lower<'_> {
         let k = self.hoisted;
         self.hoisted += 1;
         let seq = format_ident!("__seq{}", k);
-        self.k.lets.push(ScalarLet { name: seq.clone(), ty: None, value: Scalar { tokens, deps: deps.clone() } });
+        self.k.lets.push(ScalarLet {
+            name: seq.clone(),
+            mutable: false,
+            ty: None,
+            value: Scalar { tokens, deps: deps.clone() },
+        });
         for (j, (name, _)) in mutated.iter().enumerate() {
             let j = syn::Index::from(j);
             let value = Scalar { tokens: quote!(#seq.#j), deps: deps.clone() };
