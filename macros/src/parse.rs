@@ -1096,16 +1096,8 @@ impl<'a> Lower<'a> {
                     };
                 }
                 if ELEMENTWISE.contains(&name.as_str()) {
-                    let mut parts = vec![Value::Array(node)];
-                    parts.extend(m.args.iter().map(|a| self.expr(a)));
-                    let method = m.method.clone();
-                    return self
-                        .elementwise(parts, m, |ops| {
-                            let mut it = ops.into_iter();
-                            let recv = it.next().expect("receiver");
-                            Op::Method(method, recv, it.collect())
-                        })
-                        .expect("receiver is an array");
+                    let args = m.args.iter().map(|a| self.expr(a)).collect();
+                    return self.elementwise_method(m, Value::Array(node), args);
                 }
                 if RedKind::from_method(&name).is_some() || name == "len" {
                     self.ctxt.error(&m.method, format!("the reduction `{name}()` takes no arguments"));
@@ -1124,16 +1116,7 @@ impl<'a> Lower<'a> {
                         self.ctxt.error(&m.method, format!("`{name}` cannot take an array argument; elementwise methods are Rust's float and integer methods"));
                         return Value::Error;
                     }
-                    let mut parts = vec![Value::Scalar(s)];
-                    parts.extend(args);
-                    let method = m.method.clone();
-                    return self
-                        .elementwise(parts, m, |ops| {
-                            let mut it = ops.into_iter();
-                            let recv = it.next().expect("receiver");
-                            Op::Method(method, recv, it.collect())
-                        })
-                        .expect("an argument is an array");
+                    return self.elementwise_method(m, Value::Scalar(s), args);
                 }
                 if m.args.is_empty() && RedKind::from_method(&name).is_some() {
                     self.ctxt.error(&m.receiver, format!("`{name}()` reduces an array, but this is a scalar"));
@@ -1161,6 +1144,19 @@ impl<'a> Lower<'a> {
             }
             _ => self.unsupported(&m.receiver, "tuples and `Ok(..)` are only supported as the kernel's result"),
         }
+    }
+
+    /// `recv.method(args)` applied to elements; the receiver or an argument is an array.
+    fn elementwise_method(&mut self, m: &syn::ExprMethodCall, recv: Value, args: Vec<Value>) -> Value {
+        let mut parts = vec![recv];
+        parts.extend(args);
+        let method = m.method.clone();
+        self.elementwise(parts, m, |ops| {
+            let mut it = ops.into_iter();
+            let recv = it.next().expect("receiver");
+            Op::Method(method, recv, it.collect())
+        })
+        .expect("an operand is an array")
     }
 
     fn call(&mut self, c: &syn::ExprCall) -> Value {

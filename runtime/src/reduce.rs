@@ -354,98 +354,50 @@ impl Reducer for Count {
     }
 }
 
-/// `acc = acc.max(x)` in an explicit loop: Rust's `f64::max` (a NaN element is ignored),
-/// with `+0.0` preferred over `-0.0` so the lane order cannot change the result.
-pub struct MaxNum<T>(PhantomData<T>);
-/// `acc = acc.min(x)` in an explicit loop: Rust's `f64::min` (a NaN element is ignored),
-/// with `-0.0` preferred over `+0.0`.
-pub struct MinNum<T>(PhantomData<T>);
+unit_reducer!(/// `acc = acc.max(x)` in an explicit loop: Rust's `f64::max` (a NaN element is ignored),
+    /// with `+0.0` preferred over `-0.0` so the lane order cannot change the result.
+    MaxNum);
+unit_reducer!(/// `acc = acc.min(x)` in an explicit loop: Rust's `f64::min` (a NaN element is ignored),
+    /// with `-0.0` preferred over `+0.0`.
+    MinNum);
 
-impl<T> MaxNum<T> {
-    /// A new reduction.
-    #[allow(clippy::new_without_default)]
-    #[inline(always)]
-    pub fn new() -> Self {
-        MaxNum(PhantomData)
-    }
-}
-
-impl<T> MinNum<T> {
-    /// A new reduction.
-    #[allow(clippy::new_without_default)]
-    #[inline(always)]
-    pub fn new() -> Self {
-        MinNum(PhantomData)
-    }
-}
-
-impl<T: Extremum> Reducer for MaxNum<T> {
-    type Item = T;
-    type Acc = T;
-    type Output = T;
-    #[inline(always)]
-    fn identity(&self) -> T {
-        T::MAX_ID
-    }
-    #[inline(always)]
-    fn update(&self, acc: T, item: T, _: usize) -> T {
-        self.merge(acc, item)
-    }
-    #[inline(always)]
-    fn merge(&self, l: T, r: T) -> T {
-        if r.nan() {
-            l
-        } else if l.nan() {
-            r
-        } else {
-            l.reduce_max(r)
+/// `MaxNum`/`MinNum`: like `Max`/`Min`, but a NaN element is skipped.
+macro_rules! nan_ignoring {
+    ($name:ident, $identity:ident, $pick:ident) => {
+        impl<T: Extremum> Reducer for $name<T> {
+            type Item = T;
+            type Acc = T;
+            type Output = T;
+            #[inline(always)]
+            fn identity(&self) -> T {
+                T::$identity
+            }
+            #[inline(always)]
+            fn update(&self, acc: T, item: T, _: usize) -> T {
+                self.merge(acc, item)
+            }
+            #[inline(always)]
+            fn merge(&self, l: T, r: T) -> T {
+                if r.nan() {
+                    l
+                } else if l.nan() {
+                    r
+                } else {
+                    l.$pick(r)
+                }
+            }
+            #[inline(always)]
+            fn finish(&self, acc: T, _: usize) -> T {
+                acc
+            }
         }
-    }
-    #[inline(always)]
-    fn finish(&self, acc: T, _: usize) -> T {
-        acc
-    }
+    };
 }
+nan_ignoring!(MaxNum, MAX_ID, reduce_max);
+nan_ignoring!(MinNum, MIN_ID, reduce_min);
 
-impl<T: Extremum> Reducer for MinNum<T> {
-    type Item = T;
-    type Acc = T;
-    type Output = T;
-    #[inline(always)]
-    fn identity(&self) -> T {
-        T::MIN_ID
-    }
-    #[inline(always)]
-    fn update(&self, acc: T, item: T, _: usize) -> T {
-        self.merge(acc, item)
-    }
-    #[inline(always)]
-    fn merge(&self, l: T, r: T) -> T {
-        if r.nan() {
-            l
-        } else if l.nan() {
-            r
-        } else {
-            l.reduce_min(r)
-        }
-    }
-    #[inline(always)]
-    fn finish(&self, acc: T, _: usize) -> T {
-        acc
-    }
-}
-
-/// `if cond { acc += x }` in an explicit loop: the sum of the elements whose mask is true.
-pub struct SumWhere<T>(PhantomData<T>);
-
-impl<T> SumWhere<T> {
-    /// A new reduction.
-    #[allow(clippy::new_without_default)]
-    #[inline(always)]
-    pub fn new() -> Self {
-        SumWhere(PhantomData)
-    }
-}
+unit_reducer!(/// `if cond { acc += x }` in an explicit loop: the sum of the elements whose mask is true.
+    SumWhere);
 
 impl<T: Element> Reducer for SumWhere<T> {
     type Item = (bool, T);
