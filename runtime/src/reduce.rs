@@ -169,49 +169,49 @@ impl<T: AsFloat> Reducer for Var<T> {
     }
 }
 
-impl<T: Extremum> Reducer for Min<T> {
-    type Item = T;
-    type Acc = T;
-    type Output = T;
-    #[inline(always)]
-    fn identity(&self) -> T {
-        T::MIN_ID
-    }
-    #[inline(always)]
-    fn update(&self, acc: T, item: T, _: usize) -> T {
-        acc.reduce_min(item)
-    }
-    #[inline(always)]
-    fn merge(&self, l: T, r: T) -> T {
-        l.reduce_min(r)
-    }
-    #[inline(always)]
-    fn finish(&self, acc: T, _: usize) -> T {
-        acc
-    }
+/// `Min`, `Max` (NaN-propagating) and `MinNum`, `MaxNum` (NaN-ignoring): one accumulator
+/// of the element type; `merge(l, r)` says how two partial results combine.
+macro_rules! extremum {
+    ($name:ident, $identity:ident, |$l:ident, $r:ident| $merge:expr) => {
+        impl<T: Extremum> Reducer for $name<T> {
+            type Item = T;
+            type Acc = T;
+            type Output = T;
+            #[inline(always)]
+            fn identity(&self) -> T {
+                T::$identity
+            }
+            #[inline(always)]
+            fn update(&self, acc: T, item: T, _: usize) -> T {
+                self.merge(acc, item)
+            }
+            #[inline(always)]
+            fn merge(&self, $l: T, $r: T) -> T {
+                $merge
+            }
+            #[inline(always)]
+            fn finish(&self, acc: T, _: usize) -> T {
+                acc
+            }
+        }
+    };
 }
-
-impl<T: Extremum> Reducer for Max<T> {
-    type Item = T;
-    type Acc = T;
-    type Output = T;
-    #[inline(always)]
-    fn identity(&self) -> T {
-        T::MAX_ID
-    }
-    #[inline(always)]
-    fn update(&self, acc: T, item: T, _: usize) -> T {
-        acc.reduce_max(item)
-    }
-    #[inline(always)]
-    fn merge(&self, l: T, r: T) -> T {
-        l.reduce_max(r)
-    }
-    #[inline(always)]
-    fn finish(&self, acc: T, _: usize) -> T {
-        acc
-    }
-}
+extremum!(Min, MIN_ID, |l, r| l.reduce_min(r));
+extremum!(Max, MAX_ID, |l, r| l.reduce_max(r));
+extremum!(MinNum, MIN_ID, |l, r| if r.nan() {
+    l
+} else if l.nan() {
+    r
+} else {
+    l.reduce_min(r)
+});
+extremum!(MaxNum, MAX_ID, |l, r| if r.nan() {
+    l
+} else if l.nan() {
+    r
+} else {
+    l.reduce_max(r)
+});
 
 /// Picks the better of two (value, index) candidates: a NaN first, then the one `better`
 /// prefers, then the lower index. `usize::MAX` marks "no candidate yet".
@@ -360,41 +360,6 @@ unit_reducer!(/// `acc = acc.max(x)` in an explicit loop: Rust's `f64::max` (a N
 unit_reducer!(/// `acc = acc.min(x)` in an explicit loop: Rust's `f64::min` (a NaN element is ignored),
     /// with `-0.0` preferred over `+0.0`.
     MinNum);
-
-/// `MaxNum`/`MinNum`: like `Max`/`Min`, but a NaN element is skipped.
-macro_rules! nan_ignoring {
-    ($name:ident, $identity:ident, $pick:ident) => {
-        impl<T: Extremum> Reducer for $name<T> {
-            type Item = T;
-            type Acc = T;
-            type Output = T;
-            #[inline(always)]
-            fn identity(&self) -> T {
-                T::$identity
-            }
-            #[inline(always)]
-            fn update(&self, acc: T, item: T, _: usize) -> T {
-                self.merge(acc, item)
-            }
-            #[inline(always)]
-            fn merge(&self, l: T, r: T) -> T {
-                if r.nan() {
-                    l
-                } else if l.nan() {
-                    r
-                } else {
-                    l.$pick(r)
-                }
-            }
-            #[inline(always)]
-            fn finish(&self, acc: T, _: usize) -> T {
-                acc
-            }
-        }
-    };
-}
-nan_ignoring!(MaxNum, MAX_ID, reduce_max);
-nan_ignoring!(MinNum, MIN_ID, reduce_min);
 
 unit_reducer!(/// `if cond { acc += x }` in an explicit loop: the sum of the elements whose mask is true.
     SumWhere);
