@@ -55,49 +55,34 @@ unit_reducer!(/// `argmin()`: first index of the minimum, a NaN counts as the mi
 unit_reducer!(/// `argmax()`: first index of the maximum, a NaN counts as the maximum.
     ArgMax);
 
-impl<T: Element> Reducer for Sum<T> {
-    type Item = T;
-    type Acc = T;
-    type Output = T;
-    #[inline(always)]
-    fn identity(&self) -> T {
-        T::ZERO
-    }
-    #[inline(always)]
-    fn update(&self, acc: T, item: T, _: usize) -> T {
-        acc + item
-    }
-    #[inline(always)]
-    fn merge(&self, l: T, r: T) -> T {
-        l + r
-    }
-    #[inline(always)]
-    fn finish(&self, acc: T, _: usize) -> T {
-        acc
-    }
+/// `Sum` and `Prod`: one accumulator of the element type, folded with `$op`.
+macro_rules! fold {
+    ($name:ident, $identity:ident, $op:tt) => {
+        impl<T: Element> Reducer for $name<T> {
+            type Item = T;
+            type Acc = T;
+            type Output = T;
+            #[inline(always)]
+            fn identity(&self) -> T {
+                T::$identity
+            }
+            #[inline(always)]
+            fn update(&self, acc: T, item: T, _: usize) -> T {
+                acc $op item
+            }
+            #[inline(always)]
+            fn merge(&self, l: T, r: T) -> T {
+                l $op r
+            }
+            #[inline(always)]
+            fn finish(&self, acc: T, _: usize) -> T {
+                acc
+            }
+        }
+    };
 }
-
-impl<T: Element> Reducer for Prod<T> {
-    type Item = T;
-    type Acc = T;
-    type Output = T;
-    #[inline(always)]
-    fn identity(&self) -> T {
-        T::ONE
-    }
-    #[inline(always)]
-    fn update(&self, acc: T, item: T, _: usize) -> T {
-        acc * item
-    }
-    #[inline(always)]
-    fn merge(&self, l: T, r: T) -> T {
-        l * r
-    }
-    #[inline(always)]
-    fn finish(&self, acc: T, _: usize) -> T {
-        acc
-    }
-}
+fold!(Sum, ZERO, +);
+fold!(Prod, ONE, *);
 
 impl<T: AsFloat> Reducer for Mean<T> {
     type Item = T;
@@ -237,49 +222,34 @@ fn pick<T: Extremum>(l: (T, usize), r: (T, usize), better: impl Fn(T, T) -> bool
     }
 }
 
-impl<T: Extremum> Reducer for ArgMin<T> {
-    type Item = T;
-    type Acc = (T, usize);
-    type Output = usize;
-    #[inline(always)]
-    fn identity(&self) -> (T, usize) {
-        (T::MIN_ID, usize::MAX)
-    }
-    #[inline(always)]
-    fn update(&self, acc: (T, usize), item: T, index: usize) -> (T, usize) {
-        pick(acc, (item, index), |a, b| a < b)
-    }
-    #[inline(always)]
-    fn merge(&self, l: (T, usize), r: (T, usize)) -> (T, usize) {
-        pick(l, r, |a, b| a < b)
-    }
-    #[inline(always)]
-    fn finish(&self, acc: (T, usize), _: usize) -> usize {
-        acc.1
-    }
+/// `ArgMin` and `ArgMax`: the first position of the extreme that `$better` prefers.
+macro_rules! arg_extremum {
+    ($name:ident, $identity:ident, $better:expr) => {
+        impl<T: Extremum> Reducer for $name<T> {
+            type Item = T;
+            type Acc = (T, usize);
+            type Output = usize;
+            #[inline(always)]
+            fn identity(&self) -> (T, usize) {
+                (T::$identity, usize::MAX)
+            }
+            #[inline(always)]
+            fn update(&self, acc: (T, usize), item: T, index: usize) -> (T, usize) {
+                pick(acc, (item, index), $better)
+            }
+            #[inline(always)]
+            fn merge(&self, l: (T, usize), r: (T, usize)) -> (T, usize) {
+                pick(l, r, $better)
+            }
+            #[inline(always)]
+            fn finish(&self, acc: (T, usize), _: usize) -> usize {
+                acc.1
+            }
+        }
+    };
 }
-
-impl<T: Extremum> Reducer for ArgMax<T> {
-    type Item = T;
-    type Acc = (T, usize);
-    type Output = usize;
-    #[inline(always)]
-    fn identity(&self) -> (T, usize) {
-        (T::MAX_ID, usize::MAX)
-    }
-    #[inline(always)]
-    fn update(&self, acc: (T, usize), item: T, index: usize) -> (T, usize) {
-        pick(acc, (item, index), |a, b| a > b)
-    }
-    #[inline(always)]
-    fn merge(&self, l: (T, usize), r: (T, usize)) -> (T, usize) {
-        pick(l, r, |a, b| a > b)
-    }
-    #[inline(always)]
-    fn finish(&self, acc: (T, usize), _: usize) -> usize {
-        acc.1
-    }
-}
+arg_extremum!(ArgMin, MIN_ID, |a: T, b: T| a < b);
+arg_extremum!(ArgMax, MAX_ID, |a: T, b: T| a > b);
 
 /// `any()` of a mask; `false` for no elements.
 pub struct Any;
@@ -288,49 +258,34 @@ pub struct All;
 /// `count()`: the number of `true` in a mask.
 pub struct Count;
 
-impl Reducer for Any {
-    type Item = bool;
-    type Acc = bool;
-    type Output = bool;
-    #[inline(always)]
-    fn identity(&self) -> bool {
-        false
-    }
-    #[inline(always)]
-    fn update(&self, acc: bool, item: bool, _: usize) -> bool {
-        acc | item
-    }
-    #[inline(always)]
-    fn merge(&self, l: bool, r: bool) -> bool {
-        l | r
-    }
-    #[inline(always)]
-    fn finish(&self, acc: bool, _: usize) -> bool {
-        acc
-    }
+/// `Any` and `All`: a mask folded with `$op` from `$identity`.
+macro_rules! mask_fold {
+    ($name:ident, $identity:expr, $op:tt) => {
+        impl Reducer for $name {
+            type Item = bool;
+            type Acc = bool;
+            type Output = bool;
+            #[inline(always)]
+            fn identity(&self) -> bool {
+                $identity
+            }
+            #[inline(always)]
+            fn update(&self, acc: bool, item: bool, _: usize) -> bool {
+                acc $op item
+            }
+            #[inline(always)]
+            fn merge(&self, l: bool, r: bool) -> bool {
+                l $op r
+            }
+            #[inline(always)]
+            fn finish(&self, acc: bool, _: usize) -> bool {
+                acc
+            }
+        }
+    };
 }
-
-impl Reducer for All {
-    type Item = bool;
-    type Acc = bool;
-    type Output = bool;
-    #[inline(always)]
-    fn identity(&self) -> bool {
-        true
-    }
-    #[inline(always)]
-    fn update(&self, acc: bool, item: bool, _: usize) -> bool {
-        acc & item
-    }
-    #[inline(always)]
-    fn merge(&self, l: bool, r: bool) -> bool {
-        l & r
-    }
-    #[inline(always)]
-    fn finish(&self, acc: bool, _: usize) -> bool {
-        acc
-    }
-}
+mask_fold!(Any, false, |);
+mask_fold!(All, true, &);
 
 impl Reducer for Count {
     type Item = bool;
