@@ -316,7 +316,6 @@ pub struct Lower<'a> {
     k: Kernel,
     scopes: Vec<HashMap<String, Binding>>,
     out_current: HashMap<usize, NodeId>,
-    input_nodes: HashMap<usize, NodeId>,
     /// Nodes by structure: the same elementwise expression written twice is one node, so a
     /// reduction written twice (`x.sum() + x.sum()`) is computed once.
     node_keys: HashMap<String, NodeId>,
@@ -395,7 +394,6 @@ impl<'a> Lower<'a> {
 
             scopes: vec![scope],
             out_current: HashMap::new(),
-            input_nodes: HashMap::new(),
             node_keys: HashMap::new(),
             local_outputs,
             loop_written: HashMap::new(),
@@ -584,12 +582,8 @@ impl<'a> Lower<'a> {
     }
 
     fn input_node(&mut self, p: usize) -> NodeId {
-        if let Some(&n) = self.input_nodes.get(&p) {
-            return n;
-        }
-        let n = self.add_node(Op::Input(p), p, Deps::new());
-        self.input_nodes.insert(p, n);
-        n
+        // One node per input: `add_node` hash-conses it.
+        self.add_node(Op::Input(p), p, Deps::new())
     }
 
     fn output_value(&mut self, p: usize) -> NodeId {

@@ -68,7 +68,6 @@ struct Snapshot {
     class_parent: Vec<usize>,
     scopes: Vec<HashMap<String, Binding>>,
     out_current: HashMap<usize, NodeId>,
-    input_nodes: HashMap<usize, NodeId>,
     node_keys: HashMap<String, NodeId>,
     loop_written: HashMap<usize, Deps>,
     name_counts: HashMap<String, usize>,
@@ -153,7 +152,6 @@ impl Lower<'_> {
             class_parent: self.k.class_parent.clone(),
             scopes: self.scopes.clone(),
             out_current: self.out_current.clone(),
-            input_nodes: self.input_nodes.clone(),
             node_keys: self.node_keys.clone(),
             loop_written: self.loop_written.clone(),
             name_counts: self.name_counts.clone(),
@@ -171,7 +169,6 @@ impl Lower<'_> {
         self.k.class_parent = s.class_parent;
         self.scopes = s.scopes;
         self.out_current = s.out_current;
-        self.input_nodes = s.input_nodes;
         self.node_keys = s.node_keys;
         self.loop_written = s.loop_written;
         self.name_counts = s.name_counts;
