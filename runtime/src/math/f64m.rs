@@ -76,21 +76,77 @@ fn expm1_tail(r: f64, rlo: f64) -> f64 {
     fma(r * r, q, rlo + r * rlo)
 }
 
+/// 2^(j/16) = EXP_T_HI[j] + EXP_T_LO[j], j = 0..16.
+pub(crate) const EXP_T_HI: [f64; 16] = [
+    1.0,
+    1.0442737824274138,
+    1.0905077326652577,
+    1.1387886347566916,
+    1.189207115002721,
+    1.241857812073484,
+    1.2968395546510096,
+    1.3542555469368927,
+    std::f64::consts::SQRT_2,
+    1.4768261459394993,
+    1.5422108254079407,
+    1.6104903319492543,
+    1.681792830507429,
+    1.7562521603732995,
+    1.8340080864093424,
+    1.9152065613971474,
+];
+pub(crate) const EXP_T_LO: [f64; 16] = [
+    0.0,
+    8.551889705537965e-17,
+    -3.046782079812471e-17,
+    8.912812676025408e-17,
+    3.982015231465646e-17,
+    4.658027591836937e-17,
+    2.5382502794888315e-17,
+    7.70094837980299e-17,
+    -9.667293313452913e-17,
+    -3.483994556892796e-17,
+    7.949834809697621e-17,
+    2.4707192569797888e-17,
+    8.199010020581497e-17,
+    2.960140695448873e-17,
+    3.283107224245627e-17,
+    -1.0619946056195963e-16,
+];
+/// 16 / ln 2, and ln 2 / 16 in two parts.
+pub(crate) const EXP_16_LOG2E: f64 = 23.083120654223414;
+pub(crate) const EXP_LN2_16_HI: f64 = 0.04332169878499658;
+pub(crate) const EXP_LN2_16_LO: f64 = 1.4494042586539372e-18;
+/// q(r) ~ (e^r - 1 - r) / r^2 on [-ln2/32, ln2/32]; |r^2 (q - q*)| < 2^-64.
+pub(crate) const EXP_Q16: [f64; 6] = [
+    0.00019841463826261545,
+    0.001388906347556763,
+    0.008333333332991954,
+    0.04166666666359425,
+    0.16666666666666669,
+    0.5000000000000001,
+];
+/// Clamps for exp's argument: beyond them the result is inf / 0 anyway, and the clamped
+/// value keeps the reduction's integer in range.
+pub(crate) const EXP_MAX: f64 = 710.0;
+pub(crate) const EXP_MIN: f64 = -750.0;
+
+/// e^x = 2^k 2^(j/16) e^r. The AVX-512 version (`avx512::exp8`) performs exactly these
+/// operations (so gives the same bits): the table lookup is a register permute there and
+/// `scale2` one `vscalefpd`. Max error measured 0.51 ULP (normal results).
 #[inline(always)]
 pub(crate) fn exp_f64(x: f64) -> f64 {
-    let xc = sel(x > 710.0, 710.0, x);
-    let xc = sel(xc < -746.0, -746.0, xc);
-    // Lean variant of exp_reduce/expm1_tail (this is the hot one): r is
-    // rounded once (error <= 2^-55, <= 0.2 ULP of the result), 1 + r is kept
-    // exact. Max error measured 0.79 ULP (subnormal results), ~0.6 elsewhere.
-    let t = fma(xc, LOG2E, SHIFT);
-    let kf = t - SHIFT;
-    let r = fma(-kf, LN2, xc);
-    let r = fma(-kf, LN2_LO, r);
-    let q = horner(r, &EXP_Q);
-    let (s, se) = fast_two_sum(1.0, r);
-    let p = s + fma(r * r, q, se);
-    scale2(p, shifted_to_int(t))
+    let xc = sel(x > EXP_MAX, EXP_MAX, x);
+    let xc = sel(xc < EXP_MIN, EXP_MIN, xc);
+    let t = fma(xc, EXP_16_LOG2E, SHIFT);
+    let kf = t - SHIFT; // 16 k + j
+    let r = fma(-kf, EXP_LN2_16_HI, xc); // exact
+    let r = fma(-kf, EXP_LN2_16_LO, r);
+    let j = (t.to_bits() & 15) as usize;
+    let q = horner(r, &EXP_Q16);
+    let p = fma(r * r, q, r); // e^r - 1
+    let s = EXP_T_HI[j] + fma(EXP_T_HI[j], p, EXP_T_LO[j]);
+    scale2(s, shifted_to_int(t) >> 4)
 }
 
 #[inline(always)]

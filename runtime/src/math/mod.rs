@@ -88,6 +88,8 @@
 //! Call sites should use the free functions (`math::exp(x)`): on a concrete
 //! `f64`, `x.exp()` is std's inherent method, not [`Math::exp`].
 
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 mod common;
 mod f32m;
 mod f64m;
@@ -146,11 +148,54 @@ pub trait Math: Copy {
     fn atan2(self, x: Self) -> Self;
     /// `self` raised to the power `y`. See [`powf`].
     fn powf(self, y: Self) -> Self;
+    /// The running level's vector kernel for `f` on slices of this type, if it has one
+    /// (`out.len() == x.len()` is the caller's to check). Called by the slice helpers.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn vector_kernel(f: Func) -> Option<SliceKernel<Self>> {
+        let _ = f;
+        None
+    }
+}
+
+/// `out[i] = f(x[i])` over a slice.
+#[doc(hidden)]
+pub type SliceKernel<T> = fn(&[T], &mut [T]);
+
+/// The functions that have hand-vectorized kernels (see `vector_kernel`).
+#[doc(hidden)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Func {
+    Exp,
+    Other,
+}
+
+/// f64 kernels of the running level: AVX-512 ones in `avx512.rs` for `v4`.
+#[inline(always)]
+fn f64_vector_kernel(f: Func) -> Option<SliceKernel<f64>> {
+    #[cfg(target_arch = "x86_64")]
+    if crate::target::level() == crate::Target::V4 {
+        // SAFETY (each closure): level V4 is only ever selected on a CPU with AVX-512F (it
+        // is detected, and `LOOPFUSE_TARGET` / `with_target` refuse unsupported levels);
+        // the caller checked the lengths.
+        return match f {
+            Func::Exp => Some(|x, o| unsafe { avx512::exp_slice(x, o) }),
+            Func::Other => None,
+        };
+    }
+    let _ = f;
+    None
 }
 
 macro_rules! impl_math {
-    ($t:ty, $($name:ident => $f:path),* $(,)? ; $($name2:ident => $f2:path),* $(,)?) => {
+    ($t:ty, $($name:ident => $f:path),* $(,)? ; $($name2:ident => $f2:path),* $(,)? $(; vector: $v:path)?) => {
         impl Math for $t {
+            $(
+                #[inline(always)]
+                fn vector_kernel(f: Func) -> Option<SliceKernel<Self>> {
+                    $v(f)
+                }
+            )?
             $(
                 #[inline(always)]
                 fn $name(self) -> Self {
@@ -188,6 +233,7 @@ impl_math!(f64,
     ;
     atan2 => f64m::atan2_f64,
     powf => f64m::powf_f64,
+    ; vector: f64_vector_kernel
 );
 
 impl_math!(f32,
@@ -213,10 +259,19 @@ impl_math!(f32,
     powf => f32m::powf_f32,
 );
 
+macro_rules! func_of {
+    () => {
+        Func::Other
+    };
+    ($f:ident) => {
+        Func::$f
+    };
+}
+
 macro_rules! unary {
     ($(
         $(#[$doc:meta])*
-        fn $name:ident / $slice:ident;
+        fn $name:ident / $slice:ident $(=> $func:ident)?;
     )*) => {$(
         $(#[$doc])*
         #[inline(always)]
@@ -249,8 +304,13 @@ macro_rules! unary {
                 concat!("loopfuse_runtime::math::", stringify!($slice),
                     ": input and output lengths differ")
             );
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = v.$name();
+            match T::vector_kernel(func_of!($($func)?)) {
+                Some(kernel) => kernel(x, out),
+                None => {
+                    for (o, &v) in out.iter_mut().zip(x) {
+                        *o = v.$name();
+                    }
+                }
             }
         }
     )*};
@@ -268,7 +328,7 @@ unary! {
     /// assert_eq!(math::exp(f64::NEG_INFINITY), 0.0);
     /// assert_eq!(math::exp(1000.0f32), f32::INFINITY);
     /// ```
-    fn exp / exp_slice;
+    fn exp / exp_slice => Exp;
     /// 2^x. Max error ≤ 1 ULP; exact for integer `x` in range.
     ///
     /// ```

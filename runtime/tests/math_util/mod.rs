@@ -17,7 +17,7 @@ macro_rules! level_wrappers {
 
             #[inline(never)]
             pub fn plain<T: Math>(x: &[T], out: &mut [T]) {
-                f(x, out)
+                loopfuse_runtime::with_target(loopfuse_runtime::Target::Generic, || f(x, out))
             }
 
             #[cfg(target_arch = "x86_64")]
@@ -26,7 +26,7 @@ macro_rules! level_wrappers {
             /// # Safety
             /// The CPU must support the enabled target features.
             pub fn v3<T: Math>(x: &[T], out: &mut [T]) {
-                f(x, out)
+                loopfuse_runtime::with_target(loopfuse_runtime::Target::V3, || f(x, out))
             }
 
             #[cfg(target_arch = "x86_64")]
@@ -35,7 +35,7 @@ macro_rules! level_wrappers {
             /// # Safety
             /// The CPU must support the enabled target features.
             pub fn v4<T: Math>(x: &[T], out: &mut [T]) {
-                f(x, out)
+                loopfuse_runtime::with_target(loopfuse_runtime::Target::V4, || f(x, out))
             }
 
             /// (level name, function) for every level this CPU can run.

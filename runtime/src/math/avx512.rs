@@ -1,0 +1,92 @@
+//! AVX-512 versions of the hottest kernels, used by the slice helpers (and so by the math
+//! stages of `#[kernel]` loops) when the running level is `v4`.
+//!
+//! Each one performs the operations of its portable formula in `f64m.rs`, one for one and
+//! in the same order, so it returns the same bits (the cross-level tests check it). What it
+//! adds is what LLVM cannot derive from scalar code: small tables held in registers and
+//! looked up with `vpermi2pd` (the portable code's table load vectorizes to a gather, several
+//! times slower), and `vscalefpd` for the final `* 2^k` (the portable `scale2` is two
+//! multiplications by powers of two built with integer arithmetic: same single rounding).
+
+use super::common::SHIFT;
+use super::f64m::*;
+use std::arch::x86_64::*;
+
+#[inline(always)]
+fn splat(v: f64) -> __m512d {
+    // SAFETY: no memory access; only called from functions with AVX-512F enabled.
+    unsafe { _mm512_set1_pd(v) }
+}
+
+/// Horner's rule with `vfmadd`, as `common::horner`.
+#[inline(always)]
+unsafe fn horner8<const N: usize>(x: __m512d, c: &[f64; N]) -> __m512d {
+    let mut acc = splat(c[0]);
+    let mut i = 1;
+    while i < N {
+        // SAFETY: caller has AVX-512F.
+        acc = unsafe { _mm512_fmadd_pd(acc, x, splat(c[i])) };
+        i += 1;
+    }
+    acc
+}
+
+/// Eight lanes of `f64m::exp_f64`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn exp8(x: __m512d) -> __m512d {
+    // min/max(c, v) return v when v is NaN: the portable `sel(v > c, c, v)`.
+    let xc = _mm512_min_pd(splat(EXP_MAX), x);
+    let xc = _mm512_max_pd(splat(EXP_MIN), xc);
+    let t = _mm512_fmadd_pd(xc, splat(EXP_16_LOG2E), splat(SHIFT));
+    let kf = _mm512_sub_pd(t, splat(SHIFT));
+    let r = _mm512_fnmadd_pd(kf, splat(EXP_LN2_16_HI), xc);
+    let r = _mm512_fnmadd_pd(kf, splat(EXP_LN2_16_LO), r);
+    // The permutes read the low 4 bits of each index lane: j = bits(t) & 15.
+    let j = _mm512_castpd_si512(t);
+    // SAFETY: the tables are 16 f64 each; unaligned loads.
+    let (hi, lo) = unsafe {
+        let h0 = _mm512_loadu_pd(EXP_T_HI.as_ptr());
+        let h1 = _mm512_loadu_pd(EXP_T_HI.as_ptr().add(8));
+        let l0 = _mm512_loadu_pd(EXP_T_LO.as_ptr());
+        let l1 = _mm512_loadu_pd(EXP_T_LO.as_ptr().add(8));
+        (_mm512_permutex2var_pd(h0, j, h1), _mm512_permutex2var_pd(l0, j, l1))
+    };
+    // SAFETY: AVX-512F is enabled here.
+    let q = unsafe { horner8(r, &EXP_Q16) };
+    let p = _mm512_fmadd_pd(_mm512_mul_pd(r, r), q, r);
+    let s = _mm512_add_pd(hi, _mm512_fmadd_pd(hi, p, lo));
+    // kf / 16 = k + j/16: vscalefpd uses its floor, k.
+    _mm512_scalef_pd(s, _mm512_mul_pd(kf, splat(0.0625)))
+}
+
+macro_rules! slice_fns {
+    ($($name:ident => $f:ident),* $(,)?) => {$(
+        /// `out[i] = f(x[i])` eight lanes at a time; the tail with masked loads and stores.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F. `x.len() == out.len()`.
+        #[target_feature(enable = "avx512f")]
+        pub(crate) unsafe fn $name(x: &[f64], out: &mut [f64]) {
+            debug_assert_eq!(x.len(), out.len());
+            let n = x.len().min(out.len());
+            let mut i = 0;
+            while i + 8 <= n {
+                // SAFETY: i + 8 <= n <= both lengths.
+                unsafe { _mm512_storeu_pd(out.as_mut_ptr().add(i), $f(_mm512_loadu_pd(x.as_ptr().add(i)))) };
+                i += 8;
+            }
+            if i < n {
+                let m: __mmask8 = (1u8 << (n - i)) - 1;
+                // SAFETY: masked-off lanes are neither read nor written (no fault either);
+                // the first n - i lanes are in bounds.
+                unsafe {
+                    let v = _mm512_maskz_loadu_pd(m, x.as_ptr().add(i));
+                    _mm512_mask_storeu_pd(out.as_mut_ptr().add(i), m, $f(v));
+                }
+            }
+        }
+    )*};
+}
+
+slice_fns!(exp_slice => exp8);
