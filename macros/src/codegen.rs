@@ -26,6 +26,11 @@ const MATH: &[&str] = &[
     "acos", "atan", "atan2", "cbrt", "powf",
 ];
 
+/// Math methods with hand-vectorized slice kernels in the runtime: a pass evaluates them a
+/// chunk at a time through the slice helper (`runtime/src/stage.rs`) instead of inlining the
+/// scalar formula. Same bits either way.
+const STAGED: &[&str] = &["exp"];
+
 pub struct Options<'a> {
     /// The kernel's name, for messages.
     pub name: &'a str,
@@ -109,13 +114,43 @@ fn operands(op: &Op) -> Vec<&Operand> {
 }
 
 fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
-    if into.insert(n) {
+    collect_nodes_until(k, n, &BTreeSet::new(), into);
+}
+
+/// `n` and the nodes it depends on, not looking behind the nodes in `stop`.
+fn collect_nodes_until(k: &Kernel, n: NodeId, stop: &BTreeSet<NodeId>, into: &mut BTreeSet<NodeId>) {
+    if into.insert(n) && !stop.contains(&n) {
         for o in operands(&k.nodes[n].op) {
             if let Operand::Array(m) = o {
-                collect_nodes(k, *m, into);
+                collect_nodes_until(k, *m, stop, into);
             }
         }
     }
+}
+
+/// The argument of a call to a staged math method.
+fn staged_arg(k: &Kernel, n: NodeId) -> Option<NodeId> {
+    match &k.nodes[n].op {
+        Op::Method(m, Operand::Array(a), args) if args.is_empty() && STAGED.contains(&m.to_string().as_str()) => {
+            Some(*a)
+        }
+        _ => None,
+    }
+}
+
+/// The pass's staged calls: those whose argument needs no other staged call (a call nested
+/// in another is computed inline).
+fn staged_nodes(k: &Kernel, needed: &BTreeSet<NodeId>) -> BTreeSet<NodeId> {
+    let calls: BTreeSet<NodeId> = needed.iter().copied().filter(|&n| staged_arg(k, n).is_some()).collect();
+    calls
+        .iter()
+        .copied()
+        .filter(|&n| {
+            let mut deps = BTreeSet::new();
+            collect_nodes(k, staged_arg(k, n).unwrap(), &mut deps);
+            deps.is_disjoint(&calls)
+        })
+        .collect()
 }
 
 fn reducer(k: &Kernel, r: RedId) -> TokenStream {
@@ -142,23 +177,36 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
 
 /// One fused loop.
 fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
+    let mut roots: Vec<NodeId> =
+        p.reductions.iter().flat_map(|&r| [Some(k.reductions[r].arg), k.reductions[r].mask]).flatten().collect();
+    roots.extend(p.sinks.iter().map(|&s| k.sinks[s].node));
     let mut needed = BTreeSet::new();
-    for &r in &p.reductions {
-        collect_nodes(k, k.reductions[r].arg, &mut needed);
-        if let Some(m) = k.reductions[r].mask {
-            collect_nodes(k, m, &mut needed);
-        }
+    for &r in &roots {
+        collect_nodes(k, r, &mut needed);
     }
-    for &s in &p.sinks {
-        collect_nodes(k, k.sinks[s].node, &mut needed);
+    let staged = if opts.strict { BTreeSet::new() } else { staged_nodes(k, &needed) };
+    // The body reads staged calls' results; their arguments are computed by the stage closure.
+    let mut in_body = BTreeSet::new();
+    for &r in &roots {
+        collect_nodes_until(k, r, &staged, &mut in_body);
     }
-    let lets = needed
-        .iter()
-        .filter(|&&n| !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..) | Op::Input(_) | Op::Current(_)))
-        .map(|&n| {
-            let (id, e) = (node_ident(n), node_expr(k, n));
-            quote!(let #id = #e;)
-        });
+    let mut in_args = BTreeSet::new();
+    for &s in &staged {
+        collect_nodes(k, staged_arg(k, s).unwrap(), &mut in_args);
+    }
+    let lets = |nodes: &BTreeSet<NodeId>| -> Vec<TokenStream> {
+        nodes
+            .iter()
+            .filter(|&&n| {
+                !staged.contains(&n)
+                    && !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..) | Op::Input(_) | Op::Current(_))
+            })
+            .map(|&n| {
+                let (id, e) = (node_ident(n), node_expr(k, n));
+                quote!(let #id = #e;)
+            })
+            .collect()
+    };
     let items = p.reductions.iter().map(|&r| {
         let arg = elem(k, k.reductions[r].arg);
         match k.reductions[r].mask {
@@ -208,20 +256,20 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         match k.nodes[node].op {
             Op::Input(q) => {
                 let x = &k.params[q].ident;
-                names.push(x.clone());
+                names.push((node, x.clone()));
                 sources.push(quote!(#x));
             }
             Op::Current(q) => {
                 let y = &k.params[q].ident;
-                names.push(y.clone());
+                names.push((node, y.clone()));
                 sources.push(quote!(__lf::Current(#y)));
             }
             Op::Index => {
-                names.push(node_ident(node));
+                names.push((node, node_ident(node)));
                 sources.push(quote!(__lf::Indices(#lo)));
             }
             Op::Shifted(q, offset) => {
-                names.push(node_ident(node));
+                names.push((node, node_ident(node)));
                 let w = window(q, offset);
                 sources.push(match k.params[q].kind {
                     ParamKind::Output { .. } | ParamKind::Local => quote!(__lf::Current(#w)),
@@ -231,11 +279,41 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             _ => {}
         }
     }
-    let call = quote! {
-        __lf::#driver(#n, (#(#sources,)*), (#(#reducers,)*), (#(#sinks,)*), |(#(#names,)*)| {
-            #(#lets)*
-            ((#(#items,)*), (#(#values,)*))
-        })
+    // The closures' pattern over the sources: `_` for those a closure does not read.
+    let pattern = |nodes: &BTreeSet<NodeId>| {
+        let names = names.iter().map(|(node, name)| if nodes.contains(node) { quote!(#name) } else { quote!(_) });
+        quote!((#(#names,)*))
+    };
+    let (body_pattern, body_lets) = (pattern(&in_body), lets(&in_body));
+    let call = if staged.is_empty() {
+        quote! {
+            __lf::#driver(#n, (#(#sources,)*), (#(#reducers,)*), (#(#sinks,)*), |#body_pattern| {
+                #(#body_lets)*
+                ((#(#items,)*), (#(#values,)*))
+            })
+        }
+    } else {
+        let stages = staged.iter().map(|&s| match &k.nodes[s].op {
+            Op::Method(m, ..) => {
+                let f = format_ident!("{}_slice", m);
+                quote!(__lf::stage(__lf::math::#f))
+            }
+            _ => unreachable!("staged nodes are method calls"),
+        });
+        let args = staged.iter().map(|&s| elem(k, staged_arg(k, s).unwrap()));
+        let results = staged.iter().map(|&s| node_ident(s));
+        let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
+        quote! {
+            __lf::pass_staged(#n, (#(#sources,)*), (#(#stages,)*), (#(#reducers,)*), (#(#sinks,)*),
+                |#args_pattern| {
+                    #(#args_lets)*
+                    (#(#args,)*)
+                },
+                |#body_pattern, (#(#results,)*)| {
+                    #(#body_lets)*
+                    ((#(#items,)*), (#(#values,)*))
+                })
+        }
     };
     if p.reductions.is_empty() {
         quote!(#prelude #call;)

@@ -4,8 +4,9 @@ pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::output::{KernelOutput, OutBuf, OutView};
-pub use crate::pass::{pass, pass_strict, Current, Indices};
+pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var};
+pub use crate::stage::stage;
 pub use crate::target::{level, Target};
 pub use core::cell::Cell;
 

@@ -3,7 +3,7 @@
 //! - [`target`]: CPU levels, detection once, the `LOOPFUSE_TARGET` cap and a scoped override.
 //! - [`input`] / [`output`]: array inputs as contiguous slices, outputs written once.
 //! - [`reduce`] / [`pass`]: deterministic reductions (32 lanes, fixed trees) and the loop driver.
-//! - [`math`]: vectorizable transcendental functions.
+//! - [`math`]: vectorizable transcendental functions; [`stage`]: their chunked use in passes.
 //! - [`error`]: the `KernelError` type.
 //!
 //! Users reach all of this through the `loopfuse` facade crate.
@@ -15,6 +15,7 @@ pub mod math;
 pub mod output;
 pub mod pass;
 pub mod reduce;
+pub mod stage;
 pub mod target;
 
 #[doc(hidden)]

@@ -22,6 +22,7 @@
 //! differ between clones (the hardware returns the first operand's, and LLVM may commute).
 
 use crate::reduce::Reducer;
+use crate::stage::{Stages, CHUNK};
 use std::mem::MaybeUninit;
 
 /// Elements per block.
@@ -391,16 +392,52 @@ pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
     n: usize,
     sources: Src,
     reducers: R,
-    mut sinks: S,
+    sinks: S,
     mut body: impl FnMut(Src::Items) -> (R::Items, S::Items),
 ) -> R::Outputs {
+    pass_staged(n, sources, (), reducers, sinks, |_| (), |items, ()| body(items))
+}
+
+/// [`pass`] with math stages ([`crate::stage`]): for each chunk of elements, `args` gives
+/// each stage's argument per element, the stages are evaluated for the whole chunk, and
+/// `body` gets the element's sources and stage results.
+#[inline(always)]
+pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
+    n: usize,
+    sources: Src,
+    mut stages: M,
+    reducers: R,
+    mut sinks: S,
+    mut args: impl FnMut(Src::Items) -> M::Args,
+    mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
+) -> R::Outputs {
     check_lengths(n, &sources, &sinks);
+    // Without stages the whole range is one chunk, and the loops below are the plain ones.
+    let chunk = if M::NONE { usize::MAX } else { CHUNK };
+    // Evaluates the stages of elements lo..hi, hi - lo <= chunk.
+    let mut fill = |stages: &mut M, lo: usize, hi: usize| {
+        if !M::NONE && lo < hi {
+            for i in lo..hi {
+                // SAFETY: i < hi <= n <= sources.min_len() (checked above); i - lo < CHUNK.
+                unsafe { stages.store(i - lo, args(sources.get(i))) };
+            }
+            // SAFETY: hi - lo <= CHUNK, and 0..hi - lo were just stored.
+            unsafe { stages.run(hi - lo) };
+        }
+    };
     if R::NONE {
-        for i in 0..n {
-            // SAFETY: i < n <= min_len of sources and sinks (checked above).
-            let (_, values) = body(unsafe { sources.get(i) });
-            // SAFETY: as above.
-            unsafe { sinks.put(i, values) };
+        let mut lo = 0;
+        while lo < n {
+            let hi = lo + (n - lo).min(chunk);
+            fill(&mut stages, lo, hi);
+            for i in lo..hi {
+                // SAFETY: i < n <= min_len of sources and sinks (checked above); i - lo is
+                // below the length of the chunk's run.
+                let (_, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - lo) });
+                // SAFETY: as above.
+                unsafe { sinks.put(i, values) };
+            }
+            lo = hi;
         }
         sinks.done();
         return reducers.finish(reducers.identity(), n);
@@ -419,17 +456,24 @@ pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
     while start < groups_end {
         let end = start + (groups_end - start).min(BLOCK);
         let mut lanes = [reducers.identity(); LANES];
-        let mut i = start;
-        while i < end {
-            for (j, lane) in lanes.iter_mut().enumerate() {
-                // SAFETY: i + j < end <= groups_end <= n <= min_len of sources and sinks
-                // (end - start is a multiple of LANES).
-                let (items, values) = body(unsafe { sources.get(i + j) });
-                reducers.update(lane, items, i + j);
-                // SAFETY: as above.
-                unsafe { sinks.put(i + j, values) };
+        // Chunks are whole lane groups: end - start and CHUNK are multiples of LANES.
+        let mut lo = start;
+        while lo < end {
+            let hi = lo + (end - lo).min(chunk);
+            fill(&mut stages, lo, hi);
+            let mut i = lo;
+            while i < hi {
+                for (j, lane) in lanes.iter_mut().enumerate() {
+                    // SAFETY: i + j < hi <= groups_end <= n <= min_len of sources and sinks;
+                    // i + j - lo is below the length of the chunk's run.
+                    let (items, values) = body(unsafe { sources.get(i + j) }, unsafe { stages.load(i + j - lo) });
+                    reducers.update(lane, items, i + j);
+                    // SAFETY: as above.
+                    unsafe { sinks.put(i + j, values) };
+                }
+                i += LANES;
             }
-            i += LANES;
+            lo = hi;
         }
         cascade.push(lanes, merge_lanes);
         start = end;
@@ -441,9 +485,12 @@ pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
     } else {
         combine_lanes(&reducers, &cascade.finish([reducers.identity(); LANES], merge_lanes))
     };
+    // The tail, under LANES <= CHUNK elements: one chunk.
+    fill(&mut stages, groups_end, n);
     for i in groups_end..n {
-        // SAFETY: i < n <= min_len of sources and sinks.
-        let (items, values) = body(unsafe { sources.get(i) });
+        // SAFETY: i < n <= min_len of sources and sinks; i - groups_end < n - groups_end, the
+        // length of the tail's run.
+        let (items, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - groups_end) });
         reducers.update(&mut acc, items, i);
         // SAFETY: as above.
         unsafe { sinks.put(i, values) };

@@ -1,0 +1,141 @@
+//! Math stages: a pass's calls to hand-vectorized math functions, evaluated a chunk at a
+//! time.
+//!
+//! Inlined into the fused loop body, `exp(x - m)` is the portable scalar formula, which
+//! LLVM vectorizes but cannot give what the fastest kernels need (a table held in
+//! registers, `vscalefpd`). So for such calls the pass driver computes the argument of
+//! [`CHUNK`] elements into a buffer on the stack, calls the slice helper once for the chunk
+//! (which runs the level's hand-vectorized kernel), and hands each result to the loop body.
+//! The buffers stay in L1 and no array temporary is made. The slice helpers return the same
+//! bits as the scalar functions, so reductions and outputs are exactly what the unstaged
+//! loop computes.
+
+use std::mem::MaybeUninit;
+
+/// Elements per chunk: a multiple of the pass's lane count, and small enough that a few
+/// stages' buffers stay in L1 (4 KiB per f64 stage).
+pub const CHUNK: usize = 256;
+
+/// One staged call: its slice function and the chunk's arguments and results.
+pub struct Stage<T, F> {
+    f: F,
+    args: [MaybeUninit<T>; CHUNK],
+    values: [MaybeUninit<T>; CHUNK],
+}
+
+/// A stage computing `f` (a slice helper such as `math::exp_slice`) a chunk at a time.
+///
+/// ```
+/// use loopfuse_runtime::{math, pass::pass_staged, reduce::Sum, stage::stage};
+/// let x: &[f64] = &[0.0, 1.0, 2.0];
+/// let (s,) = pass_staged(3, (x,), (stage(math::exp_slice),), (Sum::new(),), (), |(x,)| (x,), |_, (e,)| ((e,), ()));
+/// assert_eq!(s, 1.0 + math::exp(1.0) + math::exp(2.0));
+/// ```
+#[inline(always)]
+pub fn stage<T: Copy, F: FnMut(&[T], &mut [T])>(f: F) -> Stage<T, F> {
+    Stage { f, args: [const { MaybeUninit::uninit() }; CHUNK], values: [const { MaybeUninit::uninit() }; CHUNK] }
+}
+
+impl<T: Copy, F: FnMut(&[T], &mut [T])> Stage<T, F> {
+    /// # Safety
+    /// `j < CHUNK`.
+    #[inline(always)]
+    unsafe fn store(&mut self, j: usize, arg: T) {
+        // SAFETY: j < CHUNK (caller).
+        unsafe { self.args.get_unchecked_mut(j) }.write(arg);
+    }
+
+    /// # Safety
+    /// `len <= CHUNK` and `args[..len]` were stored since the chunk began.
+    #[inline(always)]
+    unsafe fn run(&mut self, len: usize) {
+        // SAFETY: args[..len] are initialized (caller), and values[..len] become initialized
+        // by the copy before a slice of them is made; len <= CHUNK keeps both in bounds.
+        let (args, values) = unsafe {
+            let args = std::slice::from_raw_parts(self.args.as_ptr().cast::<T>(), len);
+            let values = self.values.as_mut_ptr().cast::<T>();
+            std::ptr::copy_nonoverlapping(args.as_ptr(), values, len);
+            (args, std::slice::from_raw_parts_mut(values, len))
+        };
+        (self.f)(args, values);
+    }
+
+    /// # Safety
+    /// `j` is below the `len` of the last `run`.
+    #[inline(always)]
+    unsafe fn load(&self, j: usize) -> T {
+        // SAFETY: values[..len] were initialized by `run` (caller: j < len).
+        unsafe { self.values.get_unchecked(j).assume_init() }
+    }
+}
+
+/// The stages of one pass: a tuple of [`Stage`]s, or `()` for none.
+pub trait Stages {
+    /// True for `()`.
+    const NONE: bool;
+    /// A tuple of each stage's argument for one element.
+    type Args;
+    /// A tuple of each stage's result for one element.
+    type Values;
+    /// Stores element `j` of the chunk.
+    ///
+    /// # Safety
+    /// `j < CHUNK`.
+    unsafe fn store(&mut self, j: usize, args: Self::Args);
+    /// Evaluates elements `0..len` of the chunk.
+    ///
+    /// # Safety
+    /// `len <= CHUNK`, and elements `0..len` were stored since the chunk began.
+    unsafe fn run(&mut self, len: usize);
+    /// The results of element `j` of the chunk.
+    ///
+    /// # Safety
+    /// `j` is below the `len` of the last `run`.
+    unsafe fn load(&self, j: usize) -> Self::Values;
+}
+
+impl Stages for () {
+    const NONE: bool = true;
+    type Args = ();
+    type Values = ();
+    #[inline(always)]
+    unsafe fn store(&mut self, _: usize, _: ()) {}
+    #[inline(always)]
+    unsafe fn run(&mut self, _: usize) {}
+    #[inline(always)]
+    unsafe fn load(&self, _: usize) {}
+}
+
+macro_rules! tuples {
+    ($( ($($T:ident $F:ident $i:tt),*) )*) => {$(
+        impl<$($T: Copy, $F: FnMut(&[$T], &mut [$T])),*> Stages for ($(Stage<$T, $F>,)*) {
+            const NONE: bool = false;
+            type Args = ($($T,)*);
+            type Values = ($($T,)*);
+            #[inline(always)]
+            unsafe fn store(&mut self, j: usize, args: Self::Args) {
+                // SAFETY: forwarded contract.
+                $( unsafe { self.$i.store(j, args.$i) }; )*
+            }
+            #[inline(always)]
+            unsafe fn run(&mut self, len: usize) {
+                // SAFETY: forwarded contract.
+                $( unsafe { self.$i.run(len) }; )*
+            }
+            #[inline(always)]
+            unsafe fn load(&self, j: usize) -> Self::Values {
+                // SAFETY: forwarded contract.
+                ($( unsafe { self.$i.load(j) }, )*)
+            }
+        }
+    )*};
+}
+
+tuples! {
+    (A FA 0)
+    (A FA 0, B FB 1)
+    (A FA 0, B FB 1, C FC 2)
+    (A FA 0, B FB 1, C FC 2, D FD 3)
+    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4)
+    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5)
+}
