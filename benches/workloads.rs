@@ -79,6 +79,17 @@ pub fn standardize(x: &[f64]) -> Vec<f64> {
     (x - x.mean()) / x.std()
 }
 
+#[kernel]
+pub fn softmax(x: &[f64]) -> Vec<f64> {
+    let e = (x - x.max()).exp();
+    e / e.sum()
+}
+
+#[kernel]
+pub fn sigmoid(x: &[f64]) -> Vec<f64> {
+    1.0 / (1.0 + (-x).exp())
+}
+
 // ---------------------------------------------------------------------------------------
 // Eager ndarray: one temporary per operation.
 
@@ -142,6 +153,16 @@ mod eager {
         };
         let d = x - m;
         &d / std
+    }
+
+    pub fn softmax(x: &Array1<f64>) -> Array1<f64> {
+        let m = x.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+        let e = (x - m).mapv(f64::exp);
+        &e / e.sum()
+    }
+
+    pub fn sigmoid(x: &Array1<f64>) -> Array1<f64> {
+        x.mapv(|v| 1.0 / (1.0 + (-v).exp()))
     }
 }
 
@@ -300,6 +321,27 @@ mod hand {
             let std = var.sqrt();
             fill(n, |i| (x[i] - mean) / std)
         }
+
+        // `exp` is loopfuse's scalar-written one, inlined and auto-vectorized here.
+        fn softmax(x: &[f64]) -> Vec<f64> {
+            let mut lanes = [f64::NEG_INFINITY; LANES];
+            for c in x.chunks(LANES) {
+                for (l, &v) in lanes.iter_mut().zip(c) {
+                    *l = l.max(v);
+                }
+            }
+            let m = lanes.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+            let mut e = fill(x.len(), |i| loopfuse::math::exp(x[i] - m));
+            let s = lanes_sum(&e, |v| v);
+            for v in &mut e {
+                *v /= s;
+            }
+            e
+        }
+
+        fn sigmoid(x: &[f64]) -> Vec<f64> {
+            fill(x.len(), |i| 1.0 / (1.0 + loopfuse::math::exp(-x[i])))
+        }
     }
 }
 
@@ -383,6 +425,8 @@ fn workloads(c: &mut Criterion) {
         array_workload!(leaky_relu, (x), (&xa));
         scalar_workload!(dot, (x, y), (&xa, &ya));
         array_workload!(standardize, (x), (&xa));
+        array_workload!(softmax, (x), (&xa));
+        array_workload!(sigmoid, (x), (&xa));
     }
 }
 
@@ -473,6 +517,8 @@ fn interleaved(spec: &str) {
     ab!(leaky_relu, (x), (&xa));
     ab!(dot, (x, y), (&xa, &ya));
     ab!(standardize, (x), (&xa));
+    ab!(softmax, (x), (&xa));
+    ab!(sigmoid, (x), (&xa));
 }
 
 criterion_group!(benches, workloads, dispatch);

@@ -98,6 +98,12 @@ pub fn softmax(x: &[f64]) -> Vec<f64> {
     e / e.sum()
 }
 
+/// The logistic function: one pass, `exp` evaluated by the level's vector kernel.
+#[kernel]
+pub fn sigmoid(x: &[f64]) -> Vec<f64> {
+    1.0 / (1.0 + (-x).exp())
+}
+
 #[kernel]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     (a * b).sum()
@@ -166,6 +172,10 @@ mod eager {
         let m = x.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
         let e = (x - m).mapv(f64::exp);
         &e / e.sum()
+    }
+
+    pub fn sigmoid(x: &Array1<f64>) -> Array1<f64> {
+        x.mapv(|v| 1.0 / (1.0 + (-v).exp()))
     }
 
     pub fn dot(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
@@ -259,6 +269,7 @@ fn main() {
         array!(leaky_relu, (x), (&xa));
         array!(standardize, (x), (&xa));
         array!(softmax, (x), (&xa));
+        array!(sigmoid, (x), (&xa));
         scalar!(dot, (x, y), (&xa, &ya));
     }
     println!("all kernels matched their eager ndarray results");
