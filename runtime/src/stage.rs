@@ -14,13 +14,15 @@ use std::mem::MaybeUninit;
 
 /// Elements per chunk: a multiple of the pass's lane count, and small enough that a few
 /// stages' buffers stay in L1 (4 KiB per f64 stage).
-pub const CHUNK: usize = 256;
+pub const CHUNK: usize = 32;
 
 /// One staged call: its slice function and the chunk's arguments and results.
 pub struct Stage<T, F> {
     f: F,
     args: [MaybeUninit<T>; CHUNK],
     values: [MaybeUninit<T>; CHUNK],
+    /// `values[..init]` are initialized (a slice of them can be handed to `f`).
+    init: usize,
 }
 
 /// A stage computing `f` (a slice helper such as `math::exp_slice`) a chunk at a time.
@@ -33,7 +35,7 @@ pub struct Stage<T, F> {
 /// ```
 #[inline(always)]
 pub fn stage<T: Copy, F: FnMut(&[T], &mut [T])>(f: F) -> Stage<T, F> {
-    Stage { f, args: [const { MaybeUninit::uninit() }; CHUNK], values: [const { MaybeUninit::uninit() }; CHUNK] }
+    Stage { f, args: [const { MaybeUninit::uninit() }; CHUNK], values: [const { MaybeUninit::uninit() }; CHUNK], init: 0 }
 }
 
 impl<T: Copy, F: FnMut(&[T], &mut [T])> Stage<T, F> {
@@ -49,12 +51,16 @@ impl<T: Copy, F: FnMut(&[T], &mut [T])> Stage<T, F> {
     /// `len <= CHUNK` and `args[..len]` were stored since the chunk began.
     #[inline(always)]
     unsafe fn run(&mut self, len: usize) {
-        // SAFETY: args[..len] are initialized (caller), and values[..len] become initialized
-        // by the copy before a slice of them is made; len <= CHUNK keeps both in bounds.
+        // SAFETY: args[..len] are initialized (caller); values[..len] are, once the copy
+        // below has initialized the part no earlier chunk did (only the first chunk and a
+        // longer tail copy anything); len <= CHUNK keeps both in bounds.
         let (args, values) = unsafe {
             let args = std::slice::from_raw_parts(self.args.as_ptr().cast::<T>(), len);
             let values = self.values.as_mut_ptr().cast::<T>();
-            std::ptr::copy_nonoverlapping(args.as_ptr(), values, len);
+            if len > self.init {
+                std::ptr::copy_nonoverlapping(args.as_ptr().add(self.init), values.add(self.init), len - self.init);
+                self.init = len;
+            }
             (args, std::slice::from_raw_parts_mut(values, len))
         };
         (self.f)(args, values);
