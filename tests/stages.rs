@@ -1,15 +1,15 @@
 //! Math stages (`runtime/src/stage.rs`): calls with a hand-vectorized kernel are evaluated a
 //! chunk at a time through the slice helpers. Each kernel here is compared bit for bit with
 //! the naive scalar reading (SPEC §1) using `loopfuse::math`'s scalar functions, at every
-//! level, on data with NaN, ±inf, -0.0 and subnormals, at lengths around the lane width and
-//! the chunk (256) and block (2048) sizes, on contiguous and strided inputs.
+//! level, on data with NaN, ±inf, -0.0 and subnormals, at lengths around the lane width (and
+//! stage chunk, 32) and the block size (2048), on contiguous and strided inputs.
 
 mod common;
 use common::*;
 use loopfuse::{kernel, math};
 use ndarray::{Array1, ArrayView1};
 
-/// Lengths around the lane width, the stage chunk and the block.
+/// Lengths around the lane width (= the stage chunk) and the block.
 const STAGE_LENGTHS: &[usize] = &[0, 1, 15, 16, 17, 31, 32, 33, 255, 256, 257, 1023, 2047, 2048, 2049, 4097];
 
 #[kernel]

@@ -12,8 +12,9 @@
 
 use std::mem::MaybeUninit;
 
-/// Elements per chunk: a multiple of the pass's lane count, and small enough that a few
-/// stages' buffers stay in L1 (4 KiB per f64 stage).
+/// Elements per chunk: a multiple of the pass's lane count. Small, so that the out-of-order
+/// core overlaps one chunk's math with the previous chunk's other work (a division, say):
+/// sigmoid took 0.91 ns/elem with 32, 1.01 with 64 and 1.21 with 256 (AVX-512, 1e5).
 pub const CHUNK: usize = 32;
 
 /// One staged call: its slice function and the chunk's arguments and results.
