@@ -60,13 +60,67 @@ fn exp8(x: __m512d) -> __m512d {
     _mm512_scalef_pd(s, _mm512_mul_pd(kf, splat(0.0625)))
 }
 
+/// Looks up 16-entry tables in registers: lane l gets `t[idx[l] & 15]`.
+#[inline(always)]
+unsafe fn lookup16(t: &[f64; 16], idx: __m512i) -> __m512d {
+    // SAFETY: two 8-lane loads from a 16-entry array; the caller has AVX-512F.
+    unsafe {
+        let t0 = _mm512_loadu_pd(t.as_ptr());
+        let t1 = _mm512_loadu_pd(t.as_ptr().add(8));
+        _mm512_permutex2var_pd(t0, idx, t1)
+    }
+}
+
+#[inline(always)]
+fn splat_i(v: u64) -> __m512i {
+    // SAFETY: no memory access; only called from functions with AVX-512F enabled.
+    unsafe { _mm512_set1_epi64(v as i64) }
+}
+
+/// Eight lanes of `f64m::ln_f64`.
+#[target_feature(enable = "avx512f,avx512dq")]
+#[inline]
+fn ln8(x: __m512d) -> __m512d {
+    let sub = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, splat(f64::MIN_POSITIVE));
+    let xs = _mm512_mask_mul_pd(x, sub, x, splat(18014398509481984.0));
+    let bits = _mm512_castpd_si512(xs);
+    let tmp = _mm512_sub_epi64(bits, splat_i(LN_OFF));
+    // the permutes read the low 4 bits of each index lane: (tmp >> 48) & 15
+    let idx = _mm512_srli_epi64::<48>(tmp);
+    let e = _mm512_srai_epi64::<52>(tmp);
+    let e = _mm512_mask_sub_epi64(e, sub, e, splat_i(54));
+    // exact, as the portable SHIFT trick
+    let ef = _mm512_cvtepi64_pd(e);
+    let z = _mm512_sub_epi64(bits, _mm512_and_si512(tmp, splat_i(0xfff << 52)));
+    let z = _mm512_castsi512_pd(z);
+    // SAFETY: AVX-512F is enabled here.
+    let (invc, lch, lcl) = unsafe { (lookup16(&LN_INVC, idx), lookup16(&LN_LOGC_HI, idx), lookup16(&LN_LOGC_LO, idx)) };
+    let ph = _mm512_mul_pd(z, invc);
+    let pl = _mm512_fmsub_pd(z, invc, ph);
+    let r = _mm512_sub_pd(ph, splat(1.0));
+    // SAFETY: AVX-512F is enabled here.
+    let q = unsafe { horner8(r, &LN_P) };
+    let tail = _mm512_mul_pd(_mm512_mul_pd(r, r), _mm512_fmadd_pd(r, q, splat(-0.5)));
+    let w = _mm512_fmadd_pd(ef, splat(LN2_HI42), lch);
+    let hi = _mm512_add_pd(w, r);
+    let he = _mm512_sub_pd(r, _mm512_sub_pd(hi, w));
+    let l1 = _mm512_add_pd(he, _mm512_fnmadd_pd(r, pl, pl));
+    let l2 = _mm512_add_pd(_mm512_fmadd_pd(ef, splat(LN2_LO42), lcl), tail);
+    let y = _mm512_add_pd(hi, _mm512_add_pd(l1, l2));
+    // `log_special` by the class of x: +0/-0 -> -inf, +inf -> +inf, NaN, -inf and
+    // negative -> NaN, positive (normal, subnormal, 1) -> y. One nibble per class, from
+    // QNaN (low) to positive: 3 = QNaN, 4 = -inf, 5 = +inf, 0 = keep y.
+    let table = splat_i(0x0353_0433);
+    _mm512_fixupimm_pd::<0>(y, x, table)
+}
+
 macro_rules! slice_fns {
     ($($name:ident => $f:ident),* $(,)?) => {$(
         /// `out[i] = f(x[i])` eight lanes at a time; the tail with masked loads and stores.
         ///
         /// # Safety
-        /// The CPU must support AVX-512F. `x.len() == out.len()`.
-        #[target_feature(enable = "avx512f")]
+        /// The CPU must support AVX-512F and DQ. `x.len() == out.len()`.
+        #[target_feature(enable = "avx512f,avx512dq")]
         pub(crate) unsafe fn $name(x: &[f64], out: &mut [f64]) {
             debug_assert_eq!(x.len(), out.len());
             let n = x.len().min(out.len());
@@ -89,4 +143,4 @@ macro_rules! slice_fns {
     )*};
 }
 
-slice_fns!(exp_slice => exp8);
+slice_fns!(exp_slice => exp8, ln_slice => ln8);

@@ -7,8 +7,8 @@ use super::common::*;
 pub(crate) const LN2: f64 = std::f64::consts::LN_2;
 pub(crate) const LN2_LO: f64 = 2.3190468138462996e-17;
 /// ln 2 with 42 significant bits: `e * LN2_HI42` is exact for |e| < 2^11.
-const LN2_HI42: f64 = 0.6931471805598903;
-const LN2_LO42: f64 = 5.497923018708371e-14;
+pub(crate) const LN2_HI42: f64 = 0.6931471805598903;
+pub(crate) const LN2_LO42: f64 = 5.497923018708371e-14;
 pub(crate) const LOG2E: f64 = std::f64::consts::LOG2_E;
 const LOG2E_LO: f64 = 2.0355273740931033e-17;
 const INV_LN10: f64 = std::f64::consts::LOG10_E;
@@ -318,13 +318,103 @@ fn log_special(x: f64, r: f64) -> f64 {
     sel(special, sv, r)
 }
 
+/// Bits of 0.703125: `ln_f64` splits x = 2^e z with z in [0.703125, 1.40625), the 16
+/// subintervals being the 16 values of the top 4 mantissa bits of `bits(x) - LN_OFF`.
+pub(crate) const LN_OFF: u64 = 0x3fe6_8000_0000_0000;
+/// 1/c for each subinterval's centre c (rounded; c = 1 exactly for the one holding 1).
+pub(crate) const LN_INVC: [f64; 16] = [
+    1.3913043478260871,
+    1.3333333333333335,
+    1.28,
+    1.2307692307692308,
+    1.1851851851851853,
+    1.142857142857143,
+    1.103448275862069,
+    1.0666666666666667,
+    1.032258064516129,
+    1.0,
+    0.9411764705882354,
+    0.888888888888889,
+    0.8421052631578948,
+    0.8,
+    0.761904761904762,
+    0.7272727272727273,
+];
+/// -ln(LN_INVC[i]) = LN_LOGC_HI[i] + LN_LOGC_LO[i] (to ~2^-96), the high part a multiple
+/// of 2^-42 so that `e * LN2_HI42 + LN_LOGC_HI[i]` is exact.
+pub(crate) const LN_LOGC_HI: [f64; 16] = [
+    -0.33024168687052224,
+    -0.28768207245184385,
+    -0.2468600779316148,
+    -0.20763936477828793,
+    -0.16989903679541385,
+    -0.13353139262449076,
+    -0.09844007281321865,
+    -0.0645385211375924,
+    -0.03174869831468641,
+    0.0,
+    0.06062462181648698,
+    0.11778303565643,
+    0.17185025692674571,
+    0.22314355131425145,
+    0.2719337154835557,
+    0.31845373111855224,
+];
+pub(crate) const LN_LOGC_LO: [f64; 16] = [
+    -5.474398347409445e-14,
+    6.281255158761943e-14,
+    8.897769688389272e-14,
+    4.3369911444011306e-14,
+    1.6244437429923266e-14,
+    -3.199851422715648e-14,
+    -3.38573632414336e-14,
+    2.1239485832617812e-14,
+    1.061342829278565e-13,
+    0.0,
+    -5.224028979992365e-14,
+    -4.661668641502352e-14,
+    -8.656872390506369e-14,
+    -4.175347699650321e-14,
+    8.595286210733653e-14,
+    -1.765318688778829e-14,
+];
+/// ln(1 + r) = r - r^2/2 + r^3 P(r) for r in [-0.0295, 0.03125]; |r^3 (P - P*)| < 2^-65.
+pub(crate) const LN_P: [f64; 8] = [
+    -0.09948623899053899,
+    0.11127616428184195,
+    -0.12500082790632888,
+    0.1428570489412796,
+    -0.16666666633304955,
+    0.2000000000171599,
+    -0.25000000000003164,
+    0.3333333333333328,
+];
+
+/// ln x = e ln2 + ln c + ln(1 + r), x = 2^e z, r = z/c - 1 with |r| <= 2^-5: a table of
+/// 16 (1/c, ln c), no division. `z/c = z * (1/c) = ph + pl` is error-free and `ph - 1`
+/// exact (Sterbenz); `pl` (< 2^-53) enters as `pl / (1 + r)`. `e ln2 + ln c` is exact in
+/// its high part and `+ r` is error-free, so the error is the final rounding plus ~0.03
+/// ULP. The AVX-512 version (`avx512::ln8`) performs exactly these operations (table
+/// lookups as register permutes, the special values as one `vfixupimmpd`), so it gives
+/// the same bits.
 #[inline(always)]
 pub(crate) fn ln_f64(x: f64) -> f64 {
-    let (e, f) = log_reduce(x);
-    let (v, lo) = log1p_core(f);
-    let (a, ae) = fast_two_sum(e * LN2_HI42, v); // |e ln2| > |v| or e = 0
-    let r = a + (ae + fma(e, LN2_LO42, lo));
-    log_special(x, r)
+    let sub = x < f64::MIN_POSITIVE;
+    let xs = sel(sub, x * 18014398509481984.0, x); // 2^54
+    let bits = xs.to_bits();
+    let tmp = bits.wrapping_sub(LN_OFF);
+    let i = ((tmp >> 48) & 15) as usize;
+    let e = ((tmp as i64) >> 52).wrapping_sub(if sub { 54 } else { 0 });
+    // i64 -> f64 by the SHIFT trick (no vcvtqq2pd on AVX2), |e| < 2^11
+    let ef = f64::from_bits((e.wrapping_add(SHIFT.to_bits() as i64)) as u64) - SHIFT;
+    let z = f64::from_bits(bits.wrapping_sub(tmp & (0xfff << 52)));
+    let (ph, pl) = two_prod(z, LN_INVC[i]); // ph in [0.97, 1.04]
+    let r = ph - 1.0; // exact
+    let tail = (r * r) * fma(r, horner(r, &LN_P), -0.5); // ln(1 + r) - r
+    let w = fma(ef, LN2_HI42, LN_LOGC_HI[i]); // exact: multiples of 2^-42 below 2^10
+    let (hi, he) = fast_two_sum(w, r); // |w| > |r| or w = 0
+    let lo = (he + fma(-r, pl, pl)) + (fma(ef, LN2_LO42, LN_LOGC_LO[i]) + tail);
+    log_special(x, hi + lo)
 }
 
 #[inline(always)]
