@@ -12,6 +12,7 @@ use loopfuse_runtime::math;
 use math_util::dd::{self, d, DD};
 use math_util::Dist::{Any, L, U};
 use math_util::*;
+use std::f64::consts::FRAC_PI_2;
 
 level_wrappers!(
     exp_slice,
@@ -76,6 +77,11 @@ const TRIG_EDGES: &[f64] = &[
     std::f64::consts::FRAC_PI_4,
     1.4901161193847656e-8,
     1048576.0,
+    // the largest double below the fast reduction's bound, the double nearest a multiple
+    // of pi/2 below it (2^-60.5 away), and one near an odd multiple of pi/4 close to it
+    1048575.9999999999,
+    45.553093477052,
+    667544.5 * std::f64::consts::FRAC_PI_2,
     1.5707963267948966e10,
     355.0,
     103993.0,
@@ -576,7 +582,7 @@ fn cross_level_bit_identity() {
         let mut reference = vec![0.0; x.len()];
         (levels[0].1)(&x, &mut reference);
         for &(lvl, f) in &levels[1..] {
-            for len in [x.len(), 1, 7, 33] {
+            for len in [x.len(), 0, 1, 7, 8, 9, 15, 16, 17, 33] {
                 let mut out = vec![0.0; len];
                 f(&x[..len], &mut out);
                 for i in 0..len {
@@ -596,6 +602,50 @@ fn cross_level_bit_identity() {
             assert!(same64((c.scalar)(x[i]), reference[i]), "{} scalar", c.name);
         }
         println!("{}: levels {:?} bit-identical", c.name, levels.iter().map(|l| l.0).collect::<Vec<_>>());
+    }
+}
+
+/// sin/cos/tan at level v4 take the fast (Cody-Waite) or the full (Payne-Hanek) formula per
+/// block of 8 lanes: blocks mixing small and large |x| (including the bound 2^20, inf and
+/// NaN), every tail length and misaligned starts give the same bits at every level and as
+/// the scalar function.
+#[test]
+fn trig_mixed_blocks() {
+    let small = [0.5, -3.0, 1048575.9999999999, -45.553093477052, 0.0, -0.0, 1e-300, 667544.5 * FRAC_PI_2];
+    let large = [1048576.0, -1e22, 1e300, f64::INFINITY, f64::NAN, -2e6, 8.98846567431158e307, f64::NEG_INFINITY];
+    let mut rng = Rng(7);
+    let mut x = Vec::new();
+    // runs of small-only and large-only blocks, alternating lanes, then random mixes
+    x.extend((0..24).map(|i| small[i % 8] * (1.0 + i as f64)));
+    x.extend((0..16).map(|i| large[i % 8]));
+    x.extend((0..16).map(|i| if i % 2 == 0 { small[i % 8] } else { large[i % 8] }));
+    for _ in 0..4000 {
+        let r = rng.next_u64();
+        let v = if r & 7 == 0 { large[(r >> 8) as usize % 8] } else { small[(r >> 8) as usize % 8] };
+        x.push(v * (1.0 + rng.unit()));
+    }
+    for name in ["sin", "cos", "tan"] {
+        let c = case(name);
+        let levels = (c.levels)();
+        for off in [0, 3] {
+            for len in [0, 1, 7, 8, 9, 15, 16, 17, 64, x.len() - off] {
+                let xs = &x[off..off + len];
+                for &(lvl, f) in &levels {
+                    let mut out = vec![0.0; len];
+                    f(xs, &mut out);
+                    for i in 0..len {
+                        let want = (c.scalar)(xs[i]);
+                        assert!(
+                            same64(out[i], want),
+                            "{name} level {lvl}, len {len}, offset {off}: x = {:e}: {:e} vs scalar {:e}",
+                            xs[i],
+                            out[i],
+                            want
+                        );
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -144,3 +144,95 @@ macro_rules! slice_fns {
 }
 
 slice_fns!(exp_slice => exp8, ln_slice => ln8);
+
+/// Whether every lane of `x[i..i + 8]` is in `rem_pio2_fast`'s range: `|x| < TRIG_FAST_MAX`
+/// (NaN: no).
+///
+/// # Safety
+/// AVX-512F; `i + 8 <= x.len()`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn all_fast(x: &[f64], i: usize) -> bool {
+    debug_assert!(i + 8 <= x.len());
+    // SAFETY: in bounds by the contract.
+    let v = unsafe { _mm512_loadu_pd(x.as_ptr().add(i)) };
+    let a = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(v), splat_i(!(1 << 63))));
+    _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, splat(TRIG_FAST_MAX)) == 0xff
+}
+
+/// From the start of `x`, the run of whole blocks of 8 whose lanes are all (`fast`) or not
+/// all (`!fast`) in the fast range: its length, a multiple of 8.
+///
+/// # Safety
+/// AVX-512F.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn run_len(x: &[f64], fast: bool) -> usize {
+    let mut len = 0;
+    // SAFETY: len + 8 <= x.len().
+    while len + 8 <= x.len() && unsafe { all_fast(x, len) } == fast {
+        len += 8;
+    }
+    len
+}
+
+/// `out[i] = f(x[i])` with the portable formula `f`, auto-vectorized. A function of its
+/// own (not inlined) per formula: inlined side by side into one loop, LLVM merges the
+/// fast and the full branch into one computing both reductions, and a loop over a fixed
+/// 8 is not always vectorized.
+///
+/// # Safety
+/// The CPU must support AVX-512F, BW, DQ, VL and FMA.
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+#[inline(never)]
+unsafe fn map(f: impl Fn(f64) -> f64, x: &[f64], out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = f(v);
+    }
+}
+
+/// sin/cos/tan: no intrinsics. The portable formulas, auto-vectorized, on runs of blocks
+/// of 8: where every |x| of a block is below `TRIG_FAST_MAX`, the Cody-Waite-only formula
+/// (`*_fast_f64`: the full one with its reduction's select resolved, so the same
+/// operations on those lanes, the same bits); elsewhere the full formula.
+macro_rules! trig_slice_fns {
+    ($($name:ident => $fast:path, $full:path),* $(,)?) => {$(
+        /// `out[i] = f(x[i])`: runs of blocks of 8, fast or not; the tail through a
+        /// zero-padded block.
+        ///
+        /// # Safety
+        /// The CPU must support AVX-512F, BW, DQ, VL and FMA. `x.len() == out.len()`.
+        #[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")]
+        pub(crate) unsafe fn $name(x: &[f64], out: &mut [f64]) {
+            debug_assert_eq!(x.len(), out.len());
+            let n = x.len().min(out.len());
+            let mut i = 0;
+            // SAFETY (each call): the caller has the features.
+            while i + 8 <= n {
+                let len = unsafe { run_len(&x[i..n], true) };
+                unsafe { map($fast, &x[i..i + len], &mut out[i..i + len]) };
+                i += len;
+                let len = unsafe { run_len(&x[i..n], false) };
+                unsafe { map($full, &x[i..i + len], &mut out[i..i + len]) };
+                i += len;
+            }
+            if i < n {
+                let mut xb = [0.0; 8];
+                let mut ob = [0.0; 8];
+                xb[..n - i].copy_from_slice(&x[i..n]);
+                if unsafe { all_fast(&xb, 0) } {
+                    unsafe { map($fast, &xb, &mut ob) };
+                } else {
+                    unsafe { map($full, &xb, &mut ob) };
+                }
+                out[i..n].copy_from_slice(&ob[..n - i]);
+            }
+        }
+    )*};
+}
+
+trig_slice_fns!(
+    sin_slice => sin_fast_f64, sin_f64,
+    cos_slice => cos_fast_f64, cos_f64,
+    tan_slice => tan_fast_f64, tan_f64,
+);

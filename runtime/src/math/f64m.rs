@@ -565,6 +565,46 @@ fn rem_pio2(a: f64) -> (u64, f64, f64) {
     ((n + SHIFT).to_bits() & 3, rh, rl)
 }
 
+/// Third part of pi/2: PIO2_HI + PIO2_LO + PIO2_LO2 is pi/2 to 2^-163.
+const PIO2_LO2: f64 = -1.4973849048591698e-33;
+/// |x| below which `rem_pio2_sel` uses `rem_pio2_fast`.
+pub(crate) const TRIG_FAST_MAX: f64 = 1048576.0; // 2^20
+
+/// Cody-Waite reduction of a = |x| < 2^20, with pi/2 in three parts: returns
+/// (n mod 4, rh, rl) with a = n pi/2 + rh + rl, |rh| <= pi/4 + 2^-32.
+///
+/// `n` is the integer nearest a 2/pi (or, within 2^-33 of a half-integer, its
+/// neighbour), n < 2^20. `a - n PIO2_HI` is exact: both are multiples of 2^-53
+/// (a < 1, n <= 1) or of 2^-52, and the difference is below 1. `n PIO2_LO` is
+/// split exactly and subtracted error-free, so the only errors are the roundings
+/// in `tail` (< 2^-106 |s| + 2^-139) and the truncation of pi/2 (n 2^-163). The
+/// double nearest a multiple of pi/2 below 2^20 is 45.553093477052 (29 pi/2), at
+/// 2^-60.49 from it (found by enumerating every n), so the relative error of
+/// rh + rl is below 2^-77 and |s| > |tail| for the final fast two-sum.
+#[inline(always)]
+fn rem_pio2_fast(a: f64) -> (u64, f64, f64) {
+    let t = fma(a, std::f64::consts::FRAC_2_PI, SHIFT);
+    let n = t - SHIFT;
+    let r1 = fma(-n, PIO2_HI, a); // exact
+    let (p, pe) = two_prod(n, PIO2_LO);
+    let (s, se) = two_sum(r1, -p);
+    let tail = (se - pe) - n * PIO2_LO2;
+    let (rh, rl) = fast_two_sum(s, tail);
+    (t.to_bits() & 3, rh, rl)
+}
+
+/// The reduction used by sin/cos/tan: `rem_pio2_fast` below 2^20, Payne-Hanek above
+/// (and for inf/NaN). Branch-free: both are computed and selected. The AVX-512 slice
+/// kernels skip the Payne-Hanek part for blocks where every lane is below 2^20 (same
+/// bits: what they compute there is the selected value).
+#[inline(always)]
+fn rem_pio2_sel(a: f64) -> (u64, f64, f64) {
+    let (nf, hf, lf) = rem_pio2_fast(a);
+    let (ns, hs, ls) = rem_pio2(a);
+    let fast = a < TRIG_FAST_MAX;
+    (if fast { nf } else { ns }, sel(fast, hf, hs), sel(fast, lf, ls))
+}
+
 /// `rem_pio2` for a = |x| of an f32 x (24-bit significand, |x| < 2^128):
 /// only 3 chunks of 2/pi, picked by a select (no gather), and a shorter sum:
 /// absolute error ~2^-80 on the fraction, ample for an f32 result (the
@@ -658,17 +698,36 @@ fn tan_core(x: f64, (n, rh, rl): (u64, f64, f64)) -> f64 {
 
 #[inline(always)]
 pub(crate) fn sin_f64(x: f64) -> f64 {
-    sin_core(x, rem_pio2(x.abs()))
+    sin_core(x, rem_pio2_sel(x.abs()))
 }
 
 #[inline(always)]
 pub(crate) fn cos_f64(x: f64) -> f64 {
-    cos_core(rem_pio2(x.abs()))
+    cos_core(rem_pio2_sel(x.abs()))
 }
 
 #[inline(always)]
 pub(crate) fn tan_f64(x: f64) -> f64 {
-    tan_core(x, rem_pio2(x.abs()))
+    tan_core(x, rem_pio2_sel(x.abs()))
+}
+
+/// `sin_f64` for |x| < TRIG_FAST_MAX only: the same operations with the reduction's
+/// select resolved (the AVX-512 slice kernels use it on blocks where it applies).
+#[inline(always)]
+pub(crate) fn sin_fast_f64(x: f64) -> f64 {
+    sin_core(x, rem_pio2_fast(x.abs()))
+}
+
+/// `cos_f64` for |x| < TRIG_FAST_MAX only (see `sin_fast_f64`).
+#[inline(always)]
+pub(crate) fn cos_fast_f64(x: f64) -> f64 {
+    cos_core(rem_pio2_fast(x.abs()))
+}
+
+/// `tan_f64` for |x| < TRIG_FAST_MAX only (see `sin_fast_f64`).
+#[inline(always)]
+pub(crate) fn tan_fast_f64(x: f64) -> f64 {
+    tan_core(x, rem_pio2_fast(x.abs()))
 }
 
 /// sin of an f32 (evaluated in f64 with the cheaper f32 reduction).

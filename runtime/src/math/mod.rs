@@ -168,6 +168,9 @@ pub type SliceKernel<T> = fn(&[T], &mut [T]);
 pub enum Func {
     Exp,
     Ln,
+    Sin,
+    Cos,
+    Tan,
     Other,
 }
 
@@ -176,12 +179,15 @@ pub enum Func {
 fn f64_vector_kernel(f: Func) -> Option<SliceKernel<f64>> {
     #[cfg(target_arch = "x86_64")]
     if crate::target::level() == crate::Target::V4 {
-        // SAFETY (each closure): level V4 is only ever selected on a CPU with AVX-512F and DQ (it
-        // is detected, and `LOOPFUSE_TARGET` / `with_target` refuse unsupported levels);
-        // the caller checked the lengths.
+        // SAFETY (each closure): level V4 is only ever selected on a CPU with AVX-512F, BW,
+        // DQ, VL, AVX2 and FMA (it is detected, and `LOOPFUSE_TARGET` / `with_target` refuse
+        // unsupported levels); the caller checked the lengths.
         return match f {
             Func::Exp => Some(|x, o| unsafe { avx512::exp_slice(x, o) }),
             Func::Ln => Some(|x, o| unsafe { avx512::ln_slice(x, o) }),
+            Func::Sin => Some(|x, o| unsafe { avx512::sin_slice(x, o) }),
+            Func::Cos => Some(|x, o| unsafe { avx512::cos_slice(x, o) }),
+            Func::Tan => Some(|x, o| unsafe { avx512::tan_slice(x, o) }),
             Func::Other => None,
         };
     }
@@ -426,7 +432,7 @@ unary! {
     /// assert!((math::sin(std::f64::consts::FRAC_PI_6) - 0.5).abs() <= f64::EPSILON);
     /// assert!(math::sin(f32::INFINITY).is_nan());
     /// ```
-    fn sin / sin_slice;
+    fn sin / sin_slice => Sin;
     /// Cosine (radians). Max error ≤ 1 ULP over the whole range (see [`sin`]).
     ///
     /// ```
@@ -435,7 +441,7 @@ unary! {
     /// assert!((math::cos(std::f64::consts::FRAC_PI_3) - 0.5).abs() <= f64::EPSILON);
     /// assert_eq!(math::cos(0.0f32), 1.0);
     /// ```
-    fn cos / cos_slice;
+    fn cos / cos_slice => Cos;
     /// Tangent (radians). Max error ≤ 1 ULP over the whole range (see
     /// [`sin`]); sign of zero kept.
     ///
@@ -445,7 +451,7 @@ unary! {
     /// assert!((math::tan(std::f64::consts::FRAC_PI_4) - 1.0).abs() <= f64::EPSILON);
     /// assert!(math::tan(-0.0f32).is_sign_negative());
     /// ```
-    fn tan / tan_slice;
+    fn tan / tan_slice => Tan;
     /// Arctangent, in [-π/2, π/2]. Max error ≤ 1 ULP; sign of zero kept.
     ///
     /// ```
