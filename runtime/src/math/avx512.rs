@@ -77,10 +77,10 @@ fn splat_i(v: u64) -> __m512i {
     unsafe { _mm512_set1_epi64(v as i64) }
 }
 
-/// Eight lanes of `f64m::ln_f64`.
+/// Eight lanes of `f64m::ln_parts`.
 #[target_feature(enable = "avx512f,avx512dq")]
 #[inline]
-fn ln8(x: __m512d) -> __m512d {
+fn ln_parts8(x: __m512d) -> (__m512d, __m512d) {
     let sub = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, splat(f64::MIN_POSITIVE));
     let xs = _mm512_mask_mul_pd(x, sub, x, splat(18014398509481984.0));
     let bits = _mm512_castpd_si512(xs);
@@ -106,12 +106,51 @@ fn ln8(x: __m512d) -> __m512d {
     let he = _mm512_sub_pd(r, _mm512_sub_pd(hi, w));
     let l1 = _mm512_add_pd(he, _mm512_fnmadd_pd(r, pl, pl));
     let l2 = _mm512_add_pd(_mm512_fmadd_pd(ef, splat(LN2_LO42), lcl), tail);
-    let y = _mm512_add_pd(hi, _mm512_add_pd(l1, l2));
+    (hi, _mm512_add_pd(l1, l2))
+}
+
+/// `f64m::log_special(x, y)`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn log_special8(x: __m512d, y: __m512d) -> __m512d {
     // `log_special` by the class of x: +0/-0 -> -inf, +inf -> +inf, NaN, -inf and
     // negative -> NaN, positive (normal, subnormal, 1) -> y. One nibble per class, from
     // QNaN (low) to positive: 3 = QNaN, 4 = -inf, 5 = +inf, 0 = keep y.
     let table = splat_i(0x0353_0433);
     _mm512_fixupimm_pd::<0>(y, x, table)
+}
+
+/// Eight lanes of `f64m::ln_f64`.
+#[target_feature(enable = "avx512f,avx512dq")]
+#[inline]
+fn ln8(x: __m512d) -> __m512d {
+    let (hi, lo) = ln_parts8(x);
+    log_special8(x, _mm512_add_pd(hi, lo))
+}
+
+/// `f64m::ln_scaled`.
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn ln_scaled8(hi: __m512d, lo: __m512d, c: f64, c_lo: f64) -> __m512d {
+    let p = _mm512_mul_pd(hi, splat(c));
+    let pe = _mm512_fmsub_pd(hi, splat(c), p);
+    _mm512_add_pd(p, _mm512_fmadd_pd(lo, splat(c), _mm512_fmadd_pd(hi, splat(c_lo), pe)))
+}
+
+/// Eight lanes of `f64m::log2_f64`.
+#[target_feature(enable = "avx512f,avx512dq")]
+#[inline]
+fn log2_8(x: __m512d) -> __m512d {
+    let (hi, lo) = ln_parts8(x);
+    log_special8(x, ln_scaled8(hi, lo, LOG2E, LOG2E_LO))
+}
+
+/// Eight lanes of `f64m::log10_f64`.
+#[target_feature(enable = "avx512f,avx512dq")]
+#[inline]
+fn log10_8(x: __m512d) -> __m512d {
+    let (hi, lo) = ln_parts8(x);
+    log_special8(x, ln_scaled8(hi, lo, INV_LN10, INV_LN10_LO))
 }
 
 macro_rules! slice_fns {
@@ -143,7 +182,7 @@ macro_rules! slice_fns {
     )*};
 }
 
-slice_fns!(exp_slice => exp8, ln_slice => ln8);
+slice_fns!(exp_slice => exp8, ln_slice => ln8, log2_slice => log2_8, log10_slice => log10_8);
 
 /// Whether every lane of `x[i..i + 8]` is in `rem_pio2_fast`'s range: `|x| < TRIG_FAST_MAX`
 /// (NaN: no).

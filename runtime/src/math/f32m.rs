@@ -16,8 +16,8 @@ macro_rules! via_f64 {
 via_f64!(
     exp2_f32 => f64m::exp2_f64,
     exp_m1_f32 => f64m::exp_m1_f64,
-    log2_f32 => f64m::log2_f64,
-    log10_f32 => f64m::log10_f64,
+    log2_f32 => f64m::log2_div_f64,
+    log10_f32 => f64m::log10_div_f64,
     ln_1p_f32 => f64m::ln_1p_f64,
     tanh_f32 => f64m::tanh_f64,
     sinh_f32 => f64m::sinh_f64,
