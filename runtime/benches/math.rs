@@ -1,12 +1,16 @@
 //! loopfuse math vs std, 1e5 elements, f64 and f32.
 //!
-//! "loopfuse": the slice helper inlined into an AVX-512 `#[target_feature]`
-//! wrapper (what a v4 clone of a `#[kernel]` does); "loopfuse_v3": the same in
-//! an AVX2+FMA wrapper; "std": `x.iter().map(|v| v.exp())` in a plain build.
+//! "loopfuse_v4": the slice helper inlined into an AVX-512 `#[target_feature]`
+//! wrapper at level v4 (what a v4 clone of a `#[kernel]` does: exp, ln, log2, log10,
+//! sin, cos and tan then run their AVX-512 slice kernels); "loopfuse_v3": the same in
+//! an AVX2+FMA wrapper at level v3 (the portable formulas, auto-vectorized); "std":
+//! `x.iter().map(|v| v.exp())` in a plain build.
 //! Run: `taskset -c 1 cargo bench -p loopfuse-runtime --bench math`.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use loopfuse_runtime::math::{self, Math};
+#[cfg(target_arch = "x86_64")]
+use loopfuse_runtime::{with_target, Target};
 use std::time::Duration;
 
 const N: usize = 100_000;
@@ -22,7 +26,7 @@ macro_rules! wrappers {
             /// # Safety
             /// The CPU must support AVX-512F/BW/DQ/VL, AVX2 and FMA.
             pub unsafe fn v4<T: Math>(x: &[T], out: &mut [T]) {
-                math::$name(x, out)
+                with_target(Target::V4, || math::$name(x, out))
             }
             #[cfg(target_arch = "x86_64")]
             #[target_feature(enable = "avx2,fma")]
@@ -30,7 +34,7 @@ macro_rules! wrappers {
             /// # Safety
             /// The CPU must support AVX2 and FMA.
             pub unsafe fn v3<T: Math>(x: &[T], out: &mut [T]) {
-                math::$name(x, out)
+                with_target(Target::V3, || math::$name(x, out))
             }
         }
     )*};

@@ -93,6 +93,8 @@ mod avx512;
 mod common;
 mod f32m;
 mod f64m;
+#[cfg(target_arch = "x86_64")]
+mod trig_runs;
 
 /// Vectorizable math on `f32` and `f64`; see the module documentation. Every
 /// method is ≤ 1 ULP (the free function of the same name documents details).
@@ -176,24 +178,39 @@ pub enum Func {
     Other,
 }
 
-/// f64 kernels of the running level: AVX-512 ones in `avx512.rs` for `v4`.
+/// f64 kernels of the running level: AVX-512 ones in `avx512.rs` for `v4`; sin/cos/tan
+/// for `v3` and `v4` in `trig_runs.rs`.
 #[inline(always)]
 fn f64_vector_kernel(f: Func) -> Option<SliceKernel<f64>> {
     #[cfg(target_arch = "x86_64")]
-    if crate::target::level() == crate::Target::V4 {
-        // SAFETY (each closure): level V4 is only ever selected on a CPU with AVX-512F, BW,
-        // DQ, VL, AVX2 and FMA (it is detected, and `LOOPFUSE_TARGET` / `with_target` refuse
-        // unsupported levels); the caller checked the lengths.
-        return match f {
-            Func::Exp => Some(|x, o| unsafe { avx512::exp_slice(x, o) }),
-            Func::Ln => Some(|x, o| unsafe { avx512::ln_slice(x, o) }),
-            Func::Log2 => Some(|x, o| unsafe { avx512::log2_slice(x, o) }),
-            Func::Log10 => Some(|x, o| unsafe { avx512::log10_slice(x, o) }),
-            Func::Sin => Some(|x, o| unsafe { avx512::sin_slice(x, o) }),
-            Func::Cos => Some(|x, o| unsafe { avx512::cos_slice(x, o) }),
-            Func::Tan => Some(|x, o| unsafe { avx512::tan_slice(x, o) }),
-            Func::Other => None,
-        };
+    {
+        use crate::Target;
+        let level = crate::target::level();
+        if level == Target::V4 {
+            // SAFETY (each closure): level V4 is only ever selected on a CPU with AVX-512F, BW,
+            // DQ, VL, AVX2 and FMA (it is detected, and `LOOPFUSE_TARGET` / `with_target` refuse
+            // unsupported levels); the caller checked the lengths.
+            return match f {
+                Func::Exp => Some(|x, o| unsafe { avx512::exp_slice(x, o) }),
+                Func::Ln => Some(|x, o| unsafe { avx512::ln_slice(x, o) }),
+                Func::Log2 => Some(|x, o| unsafe { avx512::log2_slice(x, o) }),
+                Func::Log10 => Some(|x, o| unsafe { avx512::log10_slice(x, o) }),
+                Func::Sin => Some(|x, o| unsafe { trig_runs::sin_v4(x, o) }),
+                Func::Cos => Some(|x, o| unsafe { trig_runs::cos_v4(x, o) }),
+                Func::Tan => Some(|x, o| unsafe { trig_runs::tan_v4(x, o) }),
+                Func::Other => None,
+            };
+        }
+        if level == Target::V3 {
+            // SAFETY (each closure): level V3 is only ever selected on a CPU with AVX2 and FMA
+            // (as above); the caller checked the lengths.
+            return match f {
+                Func::Sin => Some(|x, o| unsafe { trig_runs::sin_v3(x, o) }),
+                Func::Cos => Some(|x, o| unsafe { trig_runs::cos_v3(x, o) }),
+                Func::Tan => Some(|x, o| unsafe { trig_runs::tan_v3(x, o) }),
+                _ => None,
+            };
+        }
     }
     let _ = f;
     None
