@@ -1,12 +1,16 @@
-//! AVX-512 versions of the hottest kernels, used by the slice helpers (and so by the math
-//! stages of `#[kernel]` loops) when the running level is `v4`.
+//! AVX-512 versions of the hottest kernels (exp, ln, log2, log10), used by the slice helpers
+//! (and so by the math stages of `#[kernel]` loops) when the running level is `v4`.
 //!
 //! Each one performs the operations of its portable formula in `f64m.rs`, one for one and
 //! in the same order, so it returns the same bits (the cross-level tests check it). What it
 //! adds is what LLVM cannot derive from scalar code: small tables held in registers and
 //! looked up with `vpermi2pd` (the portable code's table load vectorizes to a gather, several
-//! times slower), and `vscalefpd` for the final `* 2^k` (the portable `scale2` is two
-//! multiplications by powers of two built with integer arithmetic: same single rounding).
+//! times slower), `vscalefpd` for exp's final `* 2^k` (the portable `scale2` is two
+//! multiplications by powers of two built with integer arithmetic: same single rounding),
+//! `vcvtqq2pd` for the logarithms' exponent (exact, as the portable SHIFT trick) and one
+//! `vfixupimmpd` for their special values (the portable `log_special`'s selects).
+//!
+//! sin/cos/tan need no intrinsics for their math: see `trig_runs.rs`.
 
 use super::common::SHIFT;
 use super::f64m::*;

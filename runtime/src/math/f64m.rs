@@ -610,7 +610,7 @@ pub(crate) const TRIG_FAST_MAX: f64 = 1048576.0; // 2^20
 /// neighbour), n < 2^20. `a - n PIO2_HI` is exact: both are multiples of 2^-53
 /// (a < 1, n <= 1) or of 2^-52, and the difference is below 1. `n PIO2_LO` is
 /// split exactly and subtracted error-free, so the only errors are the roundings
-/// in `tail` (< 2^-106 |s| + 2^-139) and the truncation of pi/2 (n 2^-163). The
+/// in `tail` (< 2^-106 |s| + 2^-140) and the truncation of pi/2 (n 2^-163). The
 /// double nearest a multiple of pi/2 below 2^20 is 45.553093477052 (29 pi/2), at
 /// 2^-60.49 from it (found by enumerating every n), so the relative error of
 /// rh + rl is below 2^-77 and |s| > |tail| for the final fast two-sum.
@@ -621,7 +621,7 @@ fn rem_pio2_fast(a: f64) -> (u64, f64, f64) {
     let r1 = fma(-n, PIO2_HI, a); // exact
     let (p, pe) = two_prod(n, PIO2_LO);
     let (s, se) = two_sum(r1, -p);
-    let tail = (se - pe) - n * PIO2_LO2;
+    let tail = fma(-n, PIO2_LO2, se - pe);
     let (rh, rl) = fast_two_sum(s, tail);
     (t.to_bits() & 3, rh, rl)
 }
@@ -692,15 +692,16 @@ fn flip_sign(v: f64, neg: bool) -> f64 {
     f64::from_bits(v.to_bits() ^ ((neg as u64) << 63))
 }
 
+/// sin x from the reduction of |x|. No tiny-|x| case: below 2^-26 `rem_pio2_fast` returns
+/// (0, |x|, 0) and `sin_dd` then |x| (the r^3 term is below half an ulp); `rem_pio2_f32`
+/// does not, so `sin_of_f32` selects x there itself.
 #[inline(always)]
 fn sin_core(x: f64, (n, rh, rl): (u64, f64, f64)) -> f64 {
-    let a = x.abs();
     let z = rh * rh;
     let (s, _) = sin_dd(rh, rl, z);
     let (c, _) = cos_dd(rh, rl, z);
     let v = sel(n & 1 == 1, c, s);
     let v = flip_sign(v, n & 2 == 2);
-    let v = sel(a < TRIG_TINY, a, v);
     flip_sign(v, x.is_sign_negative())
 }
 
@@ -767,7 +768,8 @@ pub(crate) fn tan_fast_f64(x: f64) -> f64 {
 #[inline(always)]
 pub(crate) fn sin_of_f32(x: f32) -> f32 {
     let x = x as f64;
-    sin_core(x, rem_pio2_f32(x.abs())) as f32
+    let v = sin_core(x, rem_pio2_f32(x.abs()));
+    sel(x.abs() < TRIG_TINY, x, v) as f32
 }
 
 #[inline(always)]
