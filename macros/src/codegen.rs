@@ -29,7 +29,7 @@ const MATH: &[&str] = &[
 /// Math methods with hand-vectorized slice kernels in the runtime: a pass evaluates them a
 /// chunk at a time through the slice helper (`runtime/src/stage.rs`) instead of inlining the
 /// scalar formula. Same bits either way.
-const STAGED: &[&str] = &["exp"];
+const STAGED: &[&str] = &["exp", "ln", "log2", "log10", "sin", "cos", "tan"];
 
 pub struct Options<'a> {
     /// The kernel's name, for messages.

@@ -414,22 +414,30 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     check_lengths(n, &sources, &sinks);
     // Without stages the whole range is one chunk, and the loops below are the plain ones.
     let chunk = if M::NONE { usize::MAX } else { CHUNK };
-    // Evaluates the stages of elements lo..hi, hi - lo <= chunk.
-    let mut fill = |stages: &mut M, lo: usize, hi: usize| {
+    // Evaluates the stages of elements lo..hi, hi - lo <= chunk, hi <= n. (A function, not a
+    // closure: a closure was left out of line, without the clone's target features.)
+    #[inline(always)]
+    fn fill<Src: Sources, M: Stages>(
+        stages: &mut M,
+        sources: &Src,
+        args: &mut impl FnMut(Src::Items) -> M::Args,
+        lo: usize,
+        hi: usize,
+    ) {
         if !M::NONE && lo < hi {
             for i in lo..hi {
-                // SAFETY: i < hi <= n <= sources.min_len() (checked above); i - lo < CHUNK.
+                // SAFETY: i < hi <= n <= sources.min_len() (checked by the caller); i - lo < CHUNK.
                 unsafe { stages.store(i - lo, args(sources.get(i))) };
             }
             // SAFETY: hi - lo <= CHUNK, and 0..hi - lo were just stored.
             unsafe { stages.run(hi - lo) };
         }
-    };
+    }
     if R::NONE {
         let mut lo = 0;
         while lo < n {
             let hi = lo + (n - lo).min(chunk);
-            fill(&mut stages, lo, hi);
+            fill(&mut stages, &sources, &mut args, lo, hi);
             for i in lo..hi {
                 // SAFETY: i < n <= min_len of sources and sinks (checked above); i - lo is
                 // below the length of the chunk's run.
@@ -460,7 +468,7 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
         let mut lo = start;
         while lo < end {
             let hi = lo + (end - lo).min(chunk);
-            fill(&mut stages, lo, hi);
+            fill(&mut stages, &sources, &mut args, lo, hi);
             let mut i = lo;
             while i < hi {
                 for (j, lane) in lanes.iter_mut().enumerate() {
@@ -486,7 +494,7 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
         combine_lanes(&reducers, &cascade.finish([reducers.identity(); LANES], merge_lanes))
     };
     // The tail, under LANES <= CHUNK elements: one chunk.
-    fill(&mut stages, groups_end, n);
+    fill(&mut stages, &sources, &mut args, groups_end, n);
     for i in groups_end..n {
         // SAFETY: i < n <= min_len of sources and sinks; i - groups_end < n - groups_end, the
         // length of the tail's run.

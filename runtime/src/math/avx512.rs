@@ -164,6 +164,7 @@ macro_rules! slice_fns {
         /// # Safety
         /// The CPU must support AVX-512F and DQ. `x.len() == out.len()`.
         #[target_feature(enable = "avx512f,avx512dq")]
+        #[inline]
         pub(crate) unsafe fn $name(x: &[f64], out: &mut [f64]) {
             debug_assert_eq!(x.len(), out.len());
             let n = x.len().min(out.len());

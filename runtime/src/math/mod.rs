@@ -170,21 +170,18 @@ pub trait Math: Copy {
     fn atan2(self, x: Self) -> Self;
     /// `self` raised to the power `y`. See [`powf`].
     fn powf(self, y: Self) -> Self;
-    /// The running level's vector kernel for `f` on slices of this type, if it has one
-    /// (`out.len() == x.len()` is the caller's to check). Called by the slice helpers.
+    /// Runs the running level's vector kernel for `f` on a slice of this type and returns
+    /// true, or returns false if there is none (`out.len() == x.len()` is the caller's to
+    /// check). Called by the slice helpers.
     #[doc(hidden)]
     #[inline(always)]
-    fn vector_kernel(f: Func) -> Option<SliceKernel<Self>> {
-        let _ = f;
-        None
+    fn vector_slice(f: Func, x: &[Self], out: &mut [Self]) -> bool {
+        let _ = (f, x, out);
+        false
     }
 }
 
-/// `out[i] = f(x[i])` over a slice.
-#[doc(hidden)]
-pub type SliceKernel<T> = fn(&[T], &mut [T]);
-
-/// The functions that have hand-vectorized kernels (see `vector_kernel`).
+/// The functions that have hand-vectorized kernels (see `vector_slice`).
 #[doc(hidden)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Func {
@@ -198,42 +195,49 @@ pub enum Func {
     Other,
 }
 
-/// f64 kernels of the running level: AVX-512 ones in `avx512.rs` for `v4`; sin/cos/tan
-/// for `v3` and `v4` in `trig_runs.rs`.
+/// Runs the f64 kernel of the running level for `f`, if there is one: AVX-512 ones
+/// (`avx512.rs`, `trig_runs.rs`) for `v4`, AVX2 trig kernels for `v3`. Direct calls, so that
+/// inside a kernel's `v4` clone the AVX-512 loop is inlined (no call, no register spills).
 #[inline(always)]
-fn f64_vector_kernel(f: Func) -> Option<SliceKernel<f64>> {
+fn f64_vector_slice(f: Func, x: &[f64], out: &mut [f64]) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         use crate::Target;
         let level = crate::target::level();
         if level == Target::V4 {
-            // SAFETY (each closure): level V4 is only ever selected on a CPU with AVX-512F, BW,
-            // DQ, VL, AVX2 and FMA (it is detected, and `LOOPFUSE_TARGET` / `with_target` refuse
+            // SAFETY: level V4 is only ever selected on a CPU with AVX-512F, BW, DQ, VL, AVX2
+            // and FMA (it is detected, and `LOOPFUSE_TARGET` / `with_target` refuse
             // unsupported levels); the caller checked the lengths.
-            return match f {
-                Func::Exp => Some(|x, o| unsafe { avx512::exp_slice(x, o) }),
-                Func::Ln => Some(|x, o| unsafe { avx512::ln_slice(x, o) }),
-                Func::Log2 => Some(|x, o| unsafe { avx512::log2_slice(x, o) }),
-                Func::Log10 => Some(|x, o| unsafe { avx512::log10_slice(x, o) }),
-                Func::Sin => Some(|x, o| unsafe { trig_runs::sin_v4(x, o) }),
-                Func::Cos => Some(|x, o| unsafe { trig_runs::cos_v4(x, o) }),
-                Func::Tan => Some(|x, o| unsafe { trig_runs::tan_v4(x, o) }),
-                Func::Other => None,
-            };
+            unsafe {
+                match f {
+                    Func::Exp => avx512::exp_slice(x, out),
+                    Func::Ln => avx512::ln_slice(x, out),
+                    Func::Log2 => avx512::log2_slice(x, out),
+                    Func::Log10 => avx512::log10_slice(x, out),
+                    Func::Sin => trig_runs::sin_v4(x, out),
+                    Func::Cos => trig_runs::cos_v4(x, out),
+                    Func::Tan => trig_runs::tan_v4(x, out),
+                    Func::Other => return false,
+                }
+            }
+            return true;
         }
         if level == Target::V3 {
-            // SAFETY (each closure): level V3 is only ever selected on a CPU with AVX2 and FMA
-            // (as above); the caller checked the lengths.
-            return match f {
-                Func::Sin => Some(|x, o| unsafe { trig_runs::sin_v3(x, o) }),
-                Func::Cos => Some(|x, o| unsafe { trig_runs::cos_v3(x, o) }),
-                Func::Tan => Some(|x, o| unsafe { trig_runs::tan_v3(x, o) }),
-                _ => None,
-            };
+            // SAFETY: level V3 is only ever selected on a CPU with AVX2 and FMA (as above);
+            // the caller checked the lengths.
+            unsafe {
+                match f {
+                    Func::Sin => trig_runs::sin_v3(x, out),
+                    Func::Cos => trig_runs::cos_v3(x, out),
+                    Func::Tan => trig_runs::tan_v3(x, out),
+                    _ => return false,
+                }
+            }
+            return true;
         }
     }
-    let _ = f;
-    None
+    let _ = (f, x, out);
+    false
 }
 
 macro_rules! impl_math {
@@ -241,8 +245,8 @@ macro_rules! impl_math {
         impl Math for $t {
             $(
                 #[inline(always)]
-                fn vector_kernel(f: Func) -> Option<SliceKernel<Self>> {
-                    $v(f)
+                fn vector_slice(f: Func, x: &[Self], out: &mut [Self]) -> bool {
+                    $v(f, x, out)
                 }
             )?
             $(
@@ -282,7 +286,7 @@ impl_math!(f64,
     ;
     atan2 => f64m::atan2_f64,
     powf => f64m::powf_f64,
-    ; vector: f64_vector_kernel
+    ; vector: f64_vector_slice
 );
 
 impl_math!(f32,
@@ -353,12 +357,9 @@ macro_rules! unary {
                 concat!("loopfuse_runtime::math::", stringify!($slice),
                     ": input and output lengths differ")
             );
-            match T::vector_kernel(func_of!($($func)?)) {
-                Some(kernel) => kernel(x, out),
-                None => {
-                    for (o, &v) in out.iter_mut().zip(x) {
-                        *o = v.$name();
-                    }
+            if !T::vector_slice(func_of!($($func)?), x, out) {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = v.$name();
                 }
             }
         }
