@@ -149,3 +149,30 @@ fn every_staged_function_matches_the_scalar_reading() {
         assert_same("every_staged_function", n, &at_every_level(|_| every_staged_function(&x)), &want);
     }
 }
+
+#[kernel]
+fn more_calls_than_stages(x: &[f64]) -> Vec<f64> {
+    // ten calls: eight are staged, the rest computed inline, same bits
+    x.exp()
+        + (x * 2.0).exp()
+        + (x * 3.0).exp()
+        + (x * 4.0).exp()
+        + (x * 5.0).exp()
+        + (x * 6.0).exp()
+        + (x * 7.0).exp()
+        + (x * 8.0).exp()
+        + (x * 9.0).exp()
+        + (x * 10.0).exp()
+}
+
+#[test]
+fn calls_beyond_the_stage_limit_are_inlined() {
+    for &n in STAGE_LENGTHS {
+        let x = gen_f64(n, seed(n, 10));
+        let want: Vec<f64> = x
+            .iter()
+            .map(|&x| (1..=10).fold(0.0, |acc, k| if k == 1 { math::exp(x) } else { acc + math::exp(x * k as f64) }))
+            .collect();
+        assert_same("more_calls_than_stages", n, &at_every_level(|_| more_calls_than_stages(&x)), &want);
+    }
+}

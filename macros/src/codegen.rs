@@ -138,8 +138,11 @@ fn staged_arg(k: &Kernel, n: NodeId) -> Option<NodeId> {
     }
 }
 
+/// Stages per pass at most (the runtime's `Stages` tuples); further calls are inlined.
+const MAX_STAGES: usize = 8;
+
 /// The pass's staged calls: those whose argument needs no other staged call (a call nested
-/// in another is computed inline).
+/// in another is computed inline), at most `MAX_STAGES`.
 fn staged_nodes(k: &Kernel, needed: &BTreeSet<NodeId>) -> BTreeSet<NodeId> {
     let calls: BTreeSet<NodeId> = needed.iter().copied().filter(|&n| staged_arg(k, n).is_some()).collect();
     calls
@@ -150,6 +153,7 @@ fn staged_nodes(k: &Kernel, needed: &BTreeSet<NodeId>) -> BTreeSet<NodeId> {
             collect_nodes(k, staged_arg(k, n).unwrap(), &mut deps);
             deps.is_disjoint(&calls)
         })
+        .take(MAX_STAGES)
         .collect()
 }
 

@@ -36,7 +36,12 @@ pub struct Stage<T, F> {
 /// ```
 #[inline(always)]
 pub fn stage<T: Copy, F: FnMut(&[T], &mut [T])>(f: F) -> Stage<T, F> {
-    Stage { f, args: [const { MaybeUninit::uninit() }; CHUNK], values: [const { MaybeUninit::uninit() }; CHUNK], init: 0 }
+    Stage {
+        f,
+        args: [const { MaybeUninit::uninit() }; CHUNK],
+        values: [const { MaybeUninit::uninit() }; CHUNK],
+        init: 0,
+    }
 }
 
 impl<T: Copy, F: FnMut(&[T], &mut [T])> Stage<T, F> {
@@ -145,4 +150,6 @@ tuples! {
     (A FA 0, B FB 1, C FC 2, D FD 3)
     (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4)
     (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5)
+    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5, H FH 6)
+    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5, H FH 6, I FI 7)
 }
