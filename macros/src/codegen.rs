@@ -128,11 +128,11 @@ fn collect_nodes_until(k: &Kernel, n: NodeId, stop: &BTreeSet<NodeId>, into: &mu
     }
 }
 
-/// The argument of a call to a staged math method.
-fn staged_arg(k: &Kernel, n: NodeId) -> Option<NodeId> {
+/// The method and argument of a call to a staged math method.
+fn staged_call(k: &Kernel, n: NodeId) -> Option<(&syn::Ident, NodeId)> {
     match &k.nodes[n].op {
         Op::Method(m, Operand::Array(a), args) if args.is_empty() && STAGED.contains(&m.to_string().as_str()) => {
-            Some(*a)
+            Some((m, *a))
         }
         _ => None,
     }
@@ -141,17 +141,17 @@ fn staged_arg(k: &Kernel, n: NodeId) -> Option<NodeId> {
 /// Stages per pass at most (the runtime's `Stages` tuples); further calls are inlined.
 const MAX_STAGES: usize = 8;
 
-/// The pass's staged calls: those whose argument needs no other staged call (a call nested
-/// in another is computed inline), at most `MAX_STAGES`.
-fn staged_nodes(k: &Kernel, needed: &BTreeSet<NodeId>) -> BTreeSet<NodeId> {
-    let calls: BTreeSet<NodeId> = needed.iter().copied().filter(|&n| staged_arg(k, n).is_some()).collect();
+/// The pass's staged calls (node, method, argument): those whose argument needs no other
+/// staged call (a call nested in another is computed inline), at most `MAX_STAGES`.
+fn staged_calls<'k>(k: &'k Kernel, needed: &BTreeSet<NodeId>) -> Vec<(NodeId, &'k syn::Ident, NodeId)> {
+    let calls: BTreeSet<NodeId> = needed.iter().copied().filter(|&n| staged_call(k, n).is_some()).collect();
     calls
         .iter()
-        .copied()
-        .filter(|&n| {
+        .filter_map(|&n| {
+            let (m, arg) = staged_call(k, n)?;
             let mut deps = BTreeSet::new();
-            collect_nodes(k, staged_arg(k, n).unwrap(), &mut deps);
-            deps.is_disjoint(&calls)
+            collect_nodes(k, arg, &mut deps);
+            deps.is_disjoint(&calls).then_some((n, m, arg))
         })
         .take(MAX_STAGES)
         .collect()
@@ -188,15 +188,16 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     for &r in &roots {
         collect_nodes(k, r, &mut needed);
     }
-    let staged = if opts.strict { BTreeSet::new() } else { staged_nodes(k, &needed) };
+    let calls = if opts.strict { Vec::new() } else { staged_calls(k, &needed) };
+    let staged: BTreeSet<NodeId> = calls.iter().map(|c| c.0).collect();
     // The body reads staged calls' results; their arguments are computed by the stage closure.
     let mut in_body = BTreeSet::new();
     for &r in &roots {
         collect_nodes_until(k, r, &staged, &mut in_body);
     }
     let mut in_args = BTreeSet::new();
-    for &s in &staged {
-        collect_nodes(k, staged_arg(k, s).unwrap(), &mut in_args);
+    for &(_, _, arg) in &calls {
+        collect_nodes(k, arg, &mut in_args);
     }
     let lets = |nodes: &BTreeSet<NodeId>| -> Vec<TokenStream> {
         nodes
@@ -297,15 +298,12 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             })
         }
     } else {
-        let stages = staged.iter().map(|&s| match &k.nodes[s].op {
-            Op::Method(m, ..) => {
-                let f = format_ident!("{}_slice", m);
-                quote!(__lf::stage(__lf::math::#f))
-            }
-            _ => unreachable!("staged nodes are method calls"),
+        let stages = calls.iter().map(|&(_, m, _)| {
+            let f = format_ident!("{}_slice", m);
+            quote!(__lf::stage(__lf::math::#f))
         });
-        let args = staged.iter().map(|&s| elem(k, staged_arg(k, s).unwrap()));
-        let results = staged.iter().map(|&s| node_ident(s));
+        let args = calls.iter().map(|&(_, _, arg)| elem(k, arg));
+        let results = calls.iter().map(|&(s, _, _)| node_ident(s));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
             __lf::pass_staged(#n, (#(#sources,)*), (#(#stages,)*), (#(#reducers,)*), (#(#sinks,)*),

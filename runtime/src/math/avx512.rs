@@ -35,6 +35,17 @@ unsafe fn horner8<const N: usize>(x: __m512d, c: &[f64; N]) -> __m512d {
     acc
 }
 
+/// Looks up 16-entry tables in registers: lane l gets `t[idx[l] & 15]`.
+#[inline(always)]
+unsafe fn lookup16(t: &[f64; 16], idx: __m512i) -> __m512d {
+    // SAFETY: two 8-lane loads from a 16-entry array; the caller has AVX-512F.
+    unsafe {
+        let t0 = _mm512_loadu_pd(t.as_ptr());
+        let t1 = _mm512_loadu_pd(t.as_ptr().add(8));
+        _mm512_permutex2var_pd(t0, idx, t1)
+    }
+}
+
 /// Eight lanes of `f64m::exp_f64`.
 #[target_feature(enable = "avx512f")]
 #[inline]
@@ -48,31 +59,14 @@ fn exp8(x: __m512d) -> __m512d {
     let r = _mm512_fnmadd_pd(kf, splat(EXP_LN2_16_LO), r);
     // The permutes read the low 4 bits of each index lane: j = bits(t) & 15.
     let j = _mm512_castpd_si512(t);
-    // SAFETY: the tables are 16 f64 each; unaligned loads.
-    let (hi, lo) = unsafe {
-        let h0 = _mm512_loadu_pd(EXP_T_HI.as_ptr());
-        let h1 = _mm512_loadu_pd(EXP_T_HI.as_ptr().add(8));
-        let l0 = _mm512_loadu_pd(EXP_T_LO.as_ptr());
-        let l1 = _mm512_loadu_pd(EXP_T_LO.as_ptr().add(8));
-        (_mm512_permutex2var_pd(h0, j, h1), _mm512_permutex2var_pd(l0, j, l1))
-    };
+    // SAFETY: AVX-512F is enabled here.
+    let (hi, lo) = unsafe { (lookup16(&EXP_T_HI, j), lookup16(&EXP_T_LO, j)) };
     // SAFETY: AVX-512F is enabled here.
     let q = unsafe { horner8(r, &EXP_Q16) };
     let p = _mm512_fmadd_pd(_mm512_mul_pd(r, r), q, r);
     let s = _mm512_add_pd(hi, _mm512_fmadd_pd(hi, p, lo));
     // kf / 16 = k + j/16: vscalefpd uses its floor, k.
     _mm512_scalef_pd(s, _mm512_mul_pd(kf, splat(0.0625)))
-}
-
-/// Looks up 16-entry tables in registers: lane l gets `t[idx[l] & 15]`.
-#[inline(always)]
-unsafe fn lookup16(t: &[f64; 16], idx: __m512i) -> __m512d {
-    // SAFETY: two 8-lane loads from a 16-entry array; the caller has AVX-512F.
-    unsafe {
-        let t0 = _mm512_loadu_pd(t.as_ptr());
-        let t1 = _mm512_loadu_pd(t.as_ptr().add(8));
-        _mm512_permutex2var_pd(t0, idx, t1)
-    }
 }
 
 #[inline(always)]
