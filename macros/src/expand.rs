@@ -1,0 +1,93 @@
+//! Assembly of a kernel: runs the stages (options → lowering → plan → codegen → dispatch)
+//! and puts the user's function back together around the generated loops.
+
+use crate::{codegen, ctxt, dispatch, ir, options, parse, plan};
+use quote::quote;
+
+/// The user's function with its signature, attributes and docs, and a body that type-checks
+/// whatever the kernel body was: next to the errors it keeps IDEs and callers working,
+/// without rustc adding errors about array code that is not plain Rust.
+fn fallback(func: &syn::ItemFn, errors: syn::Error) -> proc_macro2::TokenStream {
+    let (attrs, vis, sig) = (&func.attrs, &func.vis, &func.sig);
+    let err = errors.to_compile_error();
+    quote! {
+        #(#attrs)*
+        #[allow(unused_variables, unreachable_code)]
+        #vis #sig {
+            ::core::unreachable!("this kernel did not compile")
+        }
+        #err
+    }
+}
+
+pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2::TokenStream {
+    // Bad options: expand with the defaults and report them (as tokio's macros do).
+    let mut option_errors = ctxt::Ctxt::default();
+    let opts = options::parse(args, &mut option_errors);
+    let option_errors = option_errors.check().err();
+
+    let mut ctxt = ctxt::Ctxt::default();
+    if let Some(a) = &func.sig.asyncness {
+        ctxt.error(a, "a kernel cannot be `async`: remove `async` (a kernel never awaits)");
+    }
+    let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let ret = parse::parse_ret(&func.sig.output, &generics, &mut ctxt);
+    let kernel = parse::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
+    if let Err(e) = ctxt.check() {
+        let errors = match option_errors {
+            Some(mut o) => {
+                o.combine(e);
+                o
+            }
+            None => e,
+        };
+        return fallback(func, errors);
+    }
+    let option_errors = option_errors.map(|e| e.to_compile_error());
+
+    let plan = plan::plan(&kernel);
+    let name = func.sig.ident.to_string();
+    let cg = codegen::Options { name: &name, strict: opts.strict, targets: opts.targets.as_deref() };
+    let body = codegen::body(&kernel, &plan, &cg);
+    let sig = codegen::signature(&kernel, func);
+    let checks = codegen::checks(&kernel, &name, ret.result);
+    let (impl_g, _, where_c) = func.sig.generics.split_for_impl();
+    let output = &func.sig.output;
+    let params = &sig.params;
+    let clones = dispatch::clones(cg.targets, &func.sig.generics, params, &sig.args_in_body, output);
+    let call = dispatch::call(cg.targets, &sig.args);
+    let (prelude, finish) = (&sig.prelude, &sig.finish);
+    let doc = plan::describe(&kernel, &plan);
+    let (attrs, vis) = (&func.attrs, &func.vis);
+    // `mut x: ArrayViewMut1<_>` is needed in plain Rust but not here (the array is rebound),
+    // so drop the `mut` rather than make the user's crate warn.
+    let mut user_sig = func.sig.clone();
+    let typed = user_sig.inputs.iter_mut().filter_map(|a| if let syn::FnArg::Typed(pt) = a { Some(pt) } else { None });
+    for (pt, p) in typed.zip(&kernel.params) {
+        if let (syn::Pat::Ident(pi), false) = (&mut *pt.pat, matches!(p.kind, ir::ParamKind::Scalar)) {
+            pi.mutability = None;
+        }
+    }
+    let track = (!ret.result).then(|| quote!(#[track_caller]));
+    quote! {
+        #option_errors
+        #(#attrs)*
+        #(#[doc = #doc])*
+        #track
+        #[allow(unsafe_code)]
+        #vis #user_sig {
+            use ::loopfuse::__private as __lf;
+            #prelude
+            #checks
+            #[inline(always)]
+            #[allow(unused_parens, clippy::all)]
+            fn __body #impl_g (#(#params),*) #output #where_c {
+                #body
+            }
+            #clones
+            let __ret = #call;
+            #finish
+            __ret
+        }
+    }
+}
