@@ -65,7 +65,8 @@
 //! - **Elementwise methods**, with Rust std names: `abs sqrt cbrt exp exp2 exp_m1 ln log2
 //!   log10 ln_1p powi powf sin cos tan tanh sinh cosh asin acos atan atan2 hypot floor ceil
 //!   round trunc fract signum recip min max clamp mul_add copysign is_nan is_finite
-//!   to_degrees to_radians`, and the integer `wrapping_*` / `saturating_*` methods.
+//!   is_infinite is_sign_negative is_sign_positive to_degrees to_radians rem_euclid
+//!   div_euclid pow abs_diff`, and the integer `wrapping_*` / `saturating_*` methods.
 //! - **Reductions**: `sum prod mean var std min max argmin argmax any all count dot len`.
 //!   `min`/`max` of an array propagate NaN (NumPy's `np.min`), unlike the elementwise
 //!   `a.min(b)` (Rust's `f64::min`). `argmin`/`argmax` give the first index of the extreme,
@@ -138,3 +139,6 @@ pub use loopfuse_runtime::{math, supported_targets, target, with_target, Float, 
 
 #[doc(hidden)]
 pub use loopfuse_runtime::__private;
+
+#[doc(hidden)]
+pub use loopfuse_macros::__vocab_check;

@@ -13,23 +13,23 @@
 //! ```
 
 use crate::ir::*;
+use crate::names;
 use crate::plan::Plan;
+use crate::vocab;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use std::collections::BTreeSet;
 use syn::spanned::Spanned;
 
-/// Elementwise methods computed by loopfuse's vectorizable math (`runtime/src/math`), not
-/// std's scalar libm calls, which would block vectorization of the whole loop.
-const MATH: &[&str] = &[
-    "exp", "exp2", "exp_m1", "ln", "log2", "log10", "ln_1p", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
-    "acos", "atan", "atan2", "cbrt", "powf",
-];
+/// Whether `m` is computed by loopfuse's math (see `vocab::Method::math`).
+fn is_math(m: &syn::Ident) -> bool {
+    vocab::method(&m.to_string()).is_some_and(|m| m.math)
+}
 
-/// Math methods with hand-vectorized slice kernels in the runtime: a pass evaluates them a
-/// chunk at a time through the slice helper (`runtime/src/stage.rs`) instead of inlining the
-/// scalar formula. Same bits either way.
-const STAGED: &[&str] = &["exp", "ln", "log2", "log10", "sin", "cos", "tan"];
+/// Whether `m` has a slice kernel a pass runs through a stage (see `vocab::Method::staged`).
+fn is_staged(m: &syn::Ident) -> bool {
+    vocab::method(&m.to_string()).is_some_and(|m| m.staged)
+}
 
 pub struct Options<'a> {
     /// The kernel's name, for messages.
@@ -38,20 +38,12 @@ pub struct Options<'a> {
     pub targets: Option<&'a [String]>,
 }
 
-fn node_ident(n: NodeId) -> syn::Ident {
-    format_ident!("__a{}", n)
-}
-
-fn n_ident(class: Class) -> syn::Ident {
-    format_ident!("__n{}", class)
-}
-
 /// The name of a node's element inside the loop body: a parameter's own name for its
 /// elements (the closure binds it), `__a{n}` for computed values.
 fn elem(k: &Kernel, n: NodeId) -> TokenStream {
     match k.nodes[n].op {
         Op::Input(p) | Op::Current(p) => k.params[p].ident.to_token_stream(),
-        _ => node_ident(n).into_token_stream(),
+        _ => names::node(n).into_token_stream(),
     }
 }
 
@@ -83,7 +75,7 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
         Op::Method(m, recv, args) => {
             let recv = operand(k, recv);
             let args = args.iter().map(|o| operand(k, o));
-            if MATH.contains(&m.to_string().as_str()) {
+            if is_math(m) {
                 quote!(__lf::math::#m(#recv #(, #args)*))
             } else {
                 quote!(#recv.#m(#(#args),*))
@@ -102,17 +94,6 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
     }
 }
 
-fn operands(op: &Op) -> Vec<&Operand> {
-    match op {
-        Op::Input(_) | Op::Current(_) | Op::Splat(_) | Op::Index | Op::Shifted(..) => Vec::new(),
-        Op::Unary(_, a) | Op::Cast(a, _) => vec![a],
-        Op::Binary(_, a, b) => vec![a, b],
-        Op::Method(_, r, args) => std::iter::once(r).chain(args).collect(),
-        Op::Call(_, args) => args.iter().collect(),
-        Op::Select(c, a, b) => vec![c, a, b],
-    }
-}
-
 fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
     collect_nodes_until(k, n, &BTreeSet::new(), into);
 }
@@ -120,7 +101,7 @@ fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
 /// `n` and the nodes it depends on, not looking behind the nodes in `stop`.
 fn collect_nodes_until(k: &Kernel, n: NodeId, stop: &BTreeSet<NodeId>, into: &mut BTreeSet<NodeId>) {
     if into.insert(n) && !stop.contains(&n) {
-        for o in operands(&k.nodes[n].op) {
+        for o in k.nodes[n].op.operands() {
             if let Operand::Array(m) = o {
                 collect_nodes_until(k, *m, stop, into);
             }
@@ -131,9 +112,7 @@ fn collect_nodes_until(k: &Kernel, n: NodeId, stop: &BTreeSet<NodeId>, into: &mu
 /// The method and argument of a call to a staged math method.
 fn staged_call(k: &Kernel, n: NodeId) -> Option<(&syn::Ident, NodeId)> {
     match &k.nodes[n].op {
-        Op::Method(m, Operand::Array(a), args) if args.is_empty() && STAGED.contains(&m.to_string().as_str()) => {
-            Some((m, *a))
-        }
+        Op::Method(m, Operand::Array(a), args) if args.is_empty() && is_staged(m) => Some((m, *a)),
         _ => None,
     }
 }
@@ -159,7 +138,7 @@ fn staged_calls<'k>(k: &'k Kernel, needed: &BTreeSet<NodeId>) -> Vec<(NodeId, &'
 
 fn reducer(k: &Kernel, r: RedId) -> TokenStream {
     let red = &k.reductions[r];
-    let mean = red.mean.map(|m| format_ident!("__r{}", m));
+    let mean = red.mean.map(names::reduction);
     match red.kind {
         RedKind::Sum => quote!(__lf::Sum::new()),
         RedKind::Prod => quote!(__lf::Prod::new()),
@@ -202,12 +181,9 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     let lets = |nodes: &BTreeSet<NodeId>| -> Vec<TokenStream> {
         nodes
             .iter()
-            .filter(|&&n| {
-                !staged.contains(&n)
-                    && !matches!(k.nodes[n].op, Op::Index | Op::Shifted(..) | Op::Input(_) | Op::Current(_))
-            })
+            .filter(|&&n| !staged.contains(&n) && !k.nodes[n].op.is_source())
             .map(|&n| {
-                let (id, e) = (node_ident(n), node_expr(k, n));
+                let (id, e) = (names::node(n), node_expr(k, n));
                 quote!(let #id = #e;)
             })
             .collect()
@@ -224,11 +200,11 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     });
     let name = opts.name;
     // The loop's first index and length: 0..len for arrays, lo..hi for `for i in lo..hi`.
-    let (mut prelude, lo) = match k.range(p.class) {
+    let (mut prelude, lo) = match k.range(p.space) {
         Some(range) => {
             let (lo, hi) = (&range.lo.tokens, &range.hi.tokens);
-            let lo_id = format_ident!("__lo{}", p.class);
-            let n = n_ident(p.class);
+            let lo_id = names::lo(p.space);
+            let n = names::len(p.space);
             (
                 quote!(let #lo_id: usize = #lo; let #n = { let __hi: usize = #hi; __hi.saturating_sub(#lo_id) };),
                 lo_id.into_token_stream(),
@@ -236,17 +212,17 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         }
         None => (TokenStream::new(), quote!(0)),
     };
-    let n = n_ident(p.class);
+    let n = names::len(p.space);
     let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
-    let window = |q: usize, offset: isize| {
+    let window = |q: ParamId, offset: isize| {
         let x = &k.params[q].ident;
         let xs = x.to_string();
         quote!(__lf::window(#name, #xs, #x, #lo, #lo + #n, #offset))
     };
     let sinks = p.sinks.iter().map(|&s| match k.sinks[s].target {
         SinkTarget::Fresh(o) => {
-            let o = format_ident!("__o{}", o);
+            let o = names::fresh(o);
             prelude.extend(quote!(let mut #o = __lf::OutBuf::new(#n);));
             quote!(&mut #o)
         }
@@ -254,7 +230,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
     });
     let sinks: Vec<_> = sinks.collect();
-    let results = p.reductions.iter().map(|&r| format_ident!("__r{}", r));
+    let results = p.reductions.iter().map(|&r| names::reduction(r));
     let driver = if opts.strict { quote!(pass_strict) } else { quote!(pass) };
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
@@ -270,11 +246,11 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
                 sources.push(quote!(__lf::Current(#y)));
             }
             Op::Index => {
-                names.push((node, node_ident(node)));
+                names.push((node, names::node(node)));
                 sources.push(quote!(__lf::Indices(#lo)));
             }
             Op::Shifted(q, offset) => {
-                names.push((node, node_ident(node)));
+                names.push((node, names::node(node)));
                 let w = window(q, offset);
                 sources.push(match k.params[q].kind {
                     ParamKind::Output { .. } | ParamKind::Local => quote!(__lf::Current(#w)),
@@ -303,7 +279,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             quote!(__lf::stage(__lf::math::#f))
         });
         let args = calls.iter().map(|&(_, _, arg)| elem(k, arg));
-        let results = calls.iter().map(|&(s, _, _)| node_ident(s));
+        let results = calls.iter().map(|&(s, _, _)| names::node(s));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
             __lf::pass_staged(#n, (#(#sources,)*), (#(#stages,)*), (#(#reducers,)*), (#(#sinks,)*),
@@ -327,34 +303,120 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
 /// The statements of `__body`: lengths, then stage by stage scalar lets and loops, then the result.
 pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     let mut out = TokenStream::new();
-    let used: BTreeSet<Class> = plan.passes.iter().map(|p| p.class).collect();
-    for (i, p) in k.params.iter().enumerate() {
-        if matches!(p.kind, ParamKind::Scalar) {
-            continue;
-        }
-        let root = k.class_of(i);
-        let (x, n) = (&p.ident, n_ident(root));
-        if root == i && used.contains(&root) {
+    let used: BTreeSet<SpaceId> = plan.passes.iter().map(|p| p.space).collect();
+    for &s in &used {
+        if let (None, Some(p)) = (k.range(s), k.space_param(s)) {
+            let (x, n) = (&k.params[p].ident, names::len(s));
             out.extend(quote!(let #n = #x.len();));
         }
     }
     for stage in 0..=plan.stages {
         for (l, s) in k.lets.iter().zip(&plan.let_stage) {
             if *s == stage {
-                let (name, value) = (&l.name, &l.value.tokens);
-                let mutable = l.mutable.then(|| quote!(mut));
-                out.extend(match &l.ty {
-                    Some(ty) => quote!(let #mutable #name: #ty = #value;),
-                    None => quote!(let #mutable #name = #value;),
-                });
+                out.extend(scalar_let(k, l));
             }
         }
         for p in plan.passes.iter().filter(|p| p.stage == stage) {
             out.extend(pass(k, p, opts));
         }
     }
-    out.extend(k.result.tokens.clone());
+    out.extend(result(k, &k.result));
     out
+}
+
+fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
+    let name = &l.name;
+    let mutable = l.mutable.then(|| quote!(mut));
+    let ty = l.ty.as_ref().map(|t| quote!(: #t));
+    let value = match &l.kind {
+        LetKind::Plain => l.value.tokens.clone(),
+        LetKind::LocalVec { init, len } => quote!(::std::vec![#init; #len]),
+        LetKind::LocalView { vec } => quote!(__lf::cells(&mut #vec)),
+        LetKind::InOrder { body, copies, outputs } => {
+            let names: BTreeSet<String> = outputs.iter().map(|&p| k.params[p].ident.to_string()).collect();
+            let mut body = (**body).clone();
+            syn::visit_mut::VisitMut::visit_expr_mut(&mut OutputAccess { outputs: &names }, &mut body);
+            let results = copies.iter().map(|(ident, _)| ident);
+            let copies = copies.iter().map(|(ident, init)| quote!(let mut #ident = #init;));
+            quote!({ #(#copies)* #body; (#(#results,)*) })
+        }
+    };
+    quote!(let #mutable #name #ty = #value;)
+}
+
+/// The kernel's result expression.
+fn result(k: &Kernel, r: &Ret) -> TokenStream {
+    match r {
+        Ret::Scalar(s) => s.tokens.clone(),
+        Ret::Fresh(o, kind) => {
+            let o = names::fresh(*o);
+            match kind {
+                FreshKind::Vec => quote!(#o.into_vec()),
+                FreshKind::Array1 => quote!(#o.into_array1()),
+            }
+        }
+        Ret::Local(p, kind) => {
+            let v = names::local_vec(&k.params[*p].ident);
+            match kind {
+                FreshKind::Vec => quote!(#v),
+                FreshKind::Array1 => quote!(__lf::array1(#v)),
+            }
+        }
+        Ret::Tuple(parts) if parts.is_empty() => quote!(()),
+        Ret::Tuple(parts) => {
+            let parts = parts.iter().map(|p| result(k, p));
+            quote!((#(#parts,)*))
+        }
+        Ret::Ok(inner) => {
+            let inner = result(k, inner);
+            quote!(::core::result::Result::Ok(#inner))
+        }
+        Ret::Unreachable => quote!(::core::unreachable!()),
+    }
+}
+
+/// Rewrites an in-order loop's output accesses for the runtime's cells: `out[i] = v` to
+/// `out[i].set(v)`, reads to `out[i].get()`.
+struct OutputAccess<'b> {
+    outputs: &'b BTreeSet<String>,
+}
+
+impl OutputAccess<'_> {
+    fn output_index(&self, e: &syn::Expr) -> bool {
+        matches!(e, syn::Expr::Index(ix) if matches!(&*ix.expr, syn::Expr::Path(p) if p.path.get_ident().is_some_and(|i| self.outputs.contains(&i.to_string()))))
+    }
+}
+
+impl syn::visit_mut::VisitMut for OutputAccess<'_> {
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        use syn::Expr;
+        match e {
+            Expr::Assign(a) if self.output_index(&a.left) => {
+                self.visit_expr_mut(&mut a.right);
+                if let Expr::Index(ix) = &mut *a.left {
+                    self.visit_expr_mut(&mut ix.index);
+                }
+                let (target, value) = (&a.left, &a.right);
+                *e = syn::parse_quote!(#target.set(#value));
+            }
+            Expr::Binary(b) if crate::lower::compound_base(&b.op).is_some() && self.output_index(&b.left) => {
+                self.visit_expr_mut(&mut b.right);
+                if let Expr::Index(ix) = &mut *b.left {
+                    self.visit_expr_mut(&mut ix.index);
+                }
+                let (target, value) = (&b.left, &b.right);
+                let op = crate::lower::compound_base(&b.op).expect("compound");
+                *e = syn::parse_quote!({ let __cell = &#target; __cell.set(__cell.get() #op #value) });
+            }
+            Expr::Index(_) if self.output_index(e) => {
+                if let Expr::Index(ix) = e {
+                    self.visit_expr_mut(&mut ix.index);
+                }
+                *e = syn::parse_quote!(#e.get());
+            }
+            _ => syn::visit_mut::visit_expr_mut(self, e),
+        }
+    }
 }
 
 /// The body's parameters, the arguments the dispatcher passes, and the conversions before it.
@@ -378,7 +440,7 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
         syn::FnArg::Typed(pt) => Some(&pt.ty),
         syn::FnArg::Receiver(_) => None,
     });
-    for (p, ty) in k.params.iter().zip(tys) {
+    for ((_, p), ty) in k.params.iter().zip(tys) {
         let x = &p.ident;
         match &p.kind {
             ParamKind::Scalar => {
@@ -418,8 +480,9 @@ pub fn checks(k: &Kernel, name: &str, result: bool) -> TokenStream {
         let (ls, rs) = (l.to_string(), r.to_string());
         out.extend(wrap(quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len()))));
     }
-    for red in k.reductions.iter().filter(|r| r.kind.needs_nonempty() && k.range(k.node_class(r.arg)).is_none()) {
-        let x = &k.params[k.node_class(red.arg)].ident;
+    for (_, red) in k.reductions.iter().filter(|(_, r)| r.kind.needs_nonempty()) {
+        let Some(p) = k.space_param(k.node_space(red.arg)) else { continue };
+        let x = &k.params[p].ident;
         let text = &red.text;
         out.extend(wrap(quote!(__lf::check_nonempty(#name, #text, #x.len()))));
     }

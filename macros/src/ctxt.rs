@@ -16,15 +16,6 @@ impl Ctxt {
         self.errors.push(e);
     }
 
-    /// How many errors so far (a loop lowering that is retried rolls back to this).
-    pub fn len(&self) -> usize {
-        self.errors.len()
-    }
-
-    pub fn truncate(&mut self, len: usize) {
-        self.errors.truncate(len);
-    }
-
     pub fn check(self) -> Result<(), syn::Error> {
         let mut it = self.errors.into_iter();
         match it.next() {

@@ -1,7 +1,7 @@
 //! Assembly of a kernel: runs the stages (options → lowering → plan → codegen → dispatch)
 //! and puts the user's function back together around the generated loops.
 
-use crate::{codegen, ctxt, dispatch, ir, options, parse, plan};
+use crate::{codegen, ctxt, dispatch, ir, lower, options, plan};
 use quote::quote;
 
 /// The user's function with its signature, attributes and docs, and a body that type-checks
@@ -31,8 +31,8 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
         ctxt.error(a, "a kernel cannot be `async`: remove `async` (a kernel never awaits)");
     }
     let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
-    let ret = parse::parse_ret(&func.sig.output, &generics, &mut ctxt);
-    let kernel = parse::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
+    let ret = lower::parse_ret(&func.sig.output, &generics, &mut ctxt);
+    let kernel = lower::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
     if let Err(e) = ctxt.check() {
         let errors = match option_errors {
             Some(mut o) => {
@@ -63,12 +63,13 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     // so drop the `mut` rather than make the user's crate warn.
     let mut user_sig = func.sig.clone();
     let typed = user_sig.inputs.iter_mut().filter_map(|a| if let syn::FnArg::Typed(pt) = a { Some(pt) } else { None });
-    for (pt, p) in typed.zip(&kernel.params) {
+    for (pt, (_, p)) in typed.zip(kernel.params.iter()) {
         if let (syn::Pat::Ident(pi), false) = (&mut *pt.pat, matches!(p.kind, ir::ParamKind::Scalar)) {
             pi.mutability = None;
         }
     }
     let track = (!ret.result).then(|| quote!(#[track_caller]));
+    let import = crate::names::runtime_import();
     quote! {
         #option_errors
         #(#attrs)*
@@ -76,7 +77,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
         #track
         #[allow(unsafe_code)]
         #vis #user_sig {
-            use ::loopfuse::__private as __lf;
+            #import
             #prelude
             #checks
             #[inline(always)]

@@ -1,8 +1,8 @@
 //! The `#[kernel]` attribute of loopfuse.
 //!
 //! The entry point only parses the item and hands it to [`expand`], which runs the stages,
-//! one file each: [`options`] (attribute arguments) → [`parse`] (syn AST → [`ir`]; explicit
-//! loops in `parse/loops.rs`) → [`plan`] (fusion: which loops compute what) → [`codegen`]
+//! one file each: [`options`] (attribute arguments) → [`lower`] (syn AST → [`ir`], method
+//! names looked up in [`vocab`]) → [`plan`] (fusion: which loops compute what) → [`codegen`]
 //! (the loops) → [`dispatch`] (per-CPU-level clones and the call through the runtime's
 //! level). Errors are collected in [`ctxt`] and reported all at once.
 
@@ -14,9 +14,11 @@ mod ctxt;
 mod dispatch;
 mod expand;
 mod ir;
+mod lower;
+mod names;
 mod options;
-mod parse;
 mod plan;
+mod vocab;
 
 /// Compiles a NumPy-style array function into fused loops, cloned per CPU level.
 ///
@@ -31,4 +33,14 @@ pub fn kernel(args: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#item2 #err).into()
         }
     }
+}
+
+/// The vocabulary checked against the runtime, for the facade's `tests/vocab.rs`: expands
+/// to functions that call every method of [`vocab::METHODS`] on a `loopfuse::Float` or an
+/// integer, and every math function with its slice helper, so a missing one fails to
+/// compile. Not a public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __vocab_check(_: TokenStream) -> TokenStream {
+    vocab::check().into()
 }

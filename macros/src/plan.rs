@@ -1,16 +1,20 @@
-//! Fusion planning: where every reduction, output and scalar is computed.
+//! Fusion planning: where fusion is decided, i.e. where every reduction, output and scalar
+//! is computed.
 //!
 //! A reduction's value is known only after its loop ends, so anything that uses it is a
-//! barrier: it goes in a later pass. Everything else fuses. Each reduction, output and scalar
-//! gets the earliest stage its dependencies allow (`stage = 1 + the latest stage of the
-//! reductions it uses`), which gives the minimum number of passes (the longest dependency
-//! chain). Work of one stage over arrays of the same length shares one loop.
+//! barrier: it goes in a later pass. So is anything that reads what an explicit loop wrote
+//! ([`Dep::Loop`]): it waits for every pass that loop's work landed in. Everything else
+//! fuses. Each reduction, output and scalar gets the earliest stage its dependencies allow
+//! (`stage = 1 + the latest stage of what it waits for`), which gives the minimum number of
+//! passes (the longest dependency chain). Work of one stage over one iteration space shares
+//! one loop.
 
 use crate::ir::*;
+use std::collections::HashMap;
 
 pub struct Pass {
     pub stage: usize,
-    pub class: Class,
+    pub space: SpaceId,
     pub reductions: Vec<RedId>,
     /// Indices into `Kernel::sinks`.
     pub sinks: Vec<usize>,
@@ -23,66 +27,110 @@ pub struct Plan {
     pub stages: usize,
 }
 
-fn stage_after(deps: &Deps, red_stage: &[usize]) -> usize {
-    deps.iter().map(|&d| red_stage[d] + 1).max().unwrap_or(0)
+/// The stage each reduction and loop is complete after.
+struct Stages<'k> {
+    k: &'k Kernel,
+    done: HashMap<Dep, usize>,
+}
+
+impl Stages<'_> {
+    /// The first stage at which everything in `deps` is known.
+    fn after(&mut self, deps: &Deps) -> usize {
+        deps.iter().map(|&d| self.of(d) + 1).max().unwrap_or(0)
+    }
+
+    /// A loop `for i in lo..hi` runs once `lo` and `hi` are known.
+    fn space(&mut self, s: SpaceId) -> usize {
+        let k = self.k;
+        match k.range(s) {
+            Some(r) => self.after(&r.lo.deps).max(self.after(&r.hi.deps)),
+            None => 0,
+        }
+    }
+
+    fn reduction(&mut self, r: RedId) -> usize {
+        let red = &self.k.reductions[r];
+        let space = self.k.node_space(red.arg);
+        self.after(&red.deps).max(self.space(space))
+    }
+
+    fn sink(&mut self, s: usize) -> usize {
+        let sink = &self.k.sinks[s];
+        let space = self.k.node_space(sink.node);
+        let deps: Deps = self.k.nodes[sink.node].deps.union(&sink.after).copied().collect();
+        self.after(&deps).max(self.space(space))
+    }
+
+    /// The stage whose pass computes `d` (for a loop: the last of its passes).
+    fn of(&mut self, d: Dep) -> usize {
+        if let Some(&s) = self.done.get(&d) {
+            return s;
+        }
+        // Deps only point to earlier reductions and loops, so this terminates.
+        let s = match d {
+            Dep::Red(r) => self.reduction(r),
+            Dep::Loop(l) => {
+                let lp = &self.k.loops[l];
+                let reds = lp.reductions.iter().map(|&r| self.reduction(r)).max();
+                let sinks = lp.sinks.iter().map(|&s| self.sink(s)).max();
+                reds.max(sinks).unwrap_or(0)
+            }
+        };
+        self.done.insert(d, s);
+        s
+    }
 }
 
 pub fn plan(k: &Kernel) -> Plan {
-    let mut red_stage = Vec::with_capacity(k.reductions.len());
-    // A loop `for i in lo..hi` runs once `lo` and `hi` are known.
-    let class_stage = |c: Class, red_stage: &[usize]| {
-        k.range(c).map_or(0, |r| stage_after(&r.lo.deps, red_stage).max(stage_after(&r.hi.deps, red_stage)))
-    };
-    for r in &k.reductions {
-        // A reduction's own id is never in its deps; earlier ids are already staged.
-        let s = stage_after(&r.deps, &red_stage).max(class_stage(k.node_class(r.arg), &red_stage));
-        red_stage.push(s);
-    }
-    let let_stage: Vec<usize> = k.lets.iter().map(|l| stage_after(&l.value.deps, &red_stage)).collect();
+    let mut st = Stages { k, done: HashMap::new() };
+    let let_stage: Vec<usize> = k.lets.iter().map(|l| st.after(&l.value.deps)).collect();
     let mut passes: Vec<Pass> = Vec::new();
-    let slot = |stage: usize, class: Class, passes: &mut Vec<Pass>| -> usize {
-        if let Some(i) = passes.iter().position(|p| p.stage == stage && p.class == class) {
+    let slot = |stage: usize, space: SpaceId, passes: &mut Vec<Pass>| -> usize {
+        if let Some(i) = passes.iter().position(|p| p.stage == stage && p.space == space) {
             return i;
         }
-        passes.push(Pass { stage, class, reductions: Vec::new(), sinks: Vec::new() });
+        passes.push(Pass { stage, space, reductions: Vec::new(), sinks: Vec::new() });
         passes.len() - 1
     };
-    for (r, red) in k.reductions.iter().enumerate() {
-        let i = slot(red_stage[r], k.node_class(red.arg), &mut passes);
+    for (r, red) in k.reductions.iter() {
+        let i = slot(st.of(Dep::Red(r)), k.node_space(red.arg), &mut passes);
         passes[i].reductions.push(r);
     }
     for (s, sink) in k.sinks.iter().enumerate() {
-        let class = k.node_class(sink.node);
-        let deps: Deps = k.nodes[sink.node].deps.union(&sink.after).copied().collect();
-        let stage = stage_after(&deps, &red_stage).max(class_stage(class, &red_stage));
-        let i = slot(stage, class, &mut passes);
+        let i = slot(st.sink(s), k.node_space(sink.node), &mut passes);
         passes[i].sinks.push(s);
     }
-    passes.sort_by_key(|p| (p.stage, p.class));
+    passes.sort_by_key(|p| (p.stage, p.space));
     let stages =
         passes.iter().map(|p| p.stage + 1).max().unwrap_or(0).max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
     Plan { passes, let_stage, stages }
 }
 
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The plan as rustdoc lines, appended to the kernel's docs.
 pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
+    let loops = plan.passes.len() + k.in_order_loops;
     let mut lines = vec![
         String::new(),
         "# Fusion plan".to_string(),
         String::new(),
         format!(
-            "Generated by `#[kernel]`: {} loop{}, {} array allocation{}, no temporaries.",
-            plan.passes.len(),
-            if plan.passes.len() == 1 { "" } else { "s" },
-            k.fresh.len(),
-            if k.fresh.len() == 1 { "" } else { "s" }
+            "Generated by `#[kernel]`: {}, {}, no temporaries.",
+            plural(loops, "loop"),
+            plural(k.fresh.len(), "array allocation")
         ),
         String::new(),
     ];
     for (i, p) in plan.passes.iter().enumerate() {
-        let over = match k.range(p.class) {
-            Some(r) => format!("i in {}..{}", crate::parse::tidy(&r.lo.tokens), crate::parse::tidy(&r.hi.tokens)),
-            None => k.params[p.class].ident.to_string(),
+        let over = match (k.range(p.space), k.space_param(p.space)) {
+            (Some(r), _) => {
+                format!("i in {}..{}", crate::lower::tidy(&r.lo.tokens), crate::lower::tidy(&r.hi.tokens))
+            }
+            (None, Some(q)) => k.params[q].ident.to_string(),
+            (None, None) => unreachable!("a space is a range or an array's"),
         };
         let mut what = Vec::new();
         if !p.reductions.is_empty() {
@@ -97,9 +145,19 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         }
         lines.push(format!("{}. over `{over}`: {}", i + 1, what.join("; ")));
     }
-    lines.push(String::new());
-    lines.push(
-        "Float reductions use 32 lane accumulators in a fixed order: the same bits on every CPU level.".to_string(),
-    );
+    if k.in_order_loops > 0 {
+        lines.push(format!(
+            "{}. {}: run in order, as written (a running value, a `break` or a recurrence).",
+            plan.passes.len() + 1,
+            plural(k.in_order_loops, "explicit loop")
+        ));
+    }
+    if k.reductions.iter().any(|(_, r)| r.kind.reassociates()) {
+        lines.push(String::new());
+        lines.push(
+            "Sums and products use 32 lane accumulators in a fixed order: the same bits on every CPU level."
+                .to_string(),
+        );
+    }
     lines
 }

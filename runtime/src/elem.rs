@@ -165,6 +165,24 @@ pub trait Float:
     fn is_nan(self) -> bool;
     /// std `is_finite`.
     fn is_finite(self) -> bool;
+    /// std `is_infinite`.
+    fn is_infinite(self) -> bool;
+    /// std `is_sign_negative`.
+    fn is_sign_negative(self) -> bool;
+    /// std `is_sign_positive`.
+    fn is_sign_positive(self) -> bool;
+    /// std `fract`.
+    fn fract(self) -> Self;
+    /// std `copysign`.
+    fn copysign(self, sign: Self) -> Self;
+    /// std `to_degrees`.
+    fn to_degrees(self) -> Self;
+    /// std `to_radians`.
+    fn to_radians(self) -> Self;
+    /// std `rem_euclid`.
+    fn rem_euclid(self, rhs: Self) -> Self;
+    /// std `div_euclid`.
+    fn div_euclid(self, rhs: Self) -> Self;
 }
 
 macro_rules! float_impl {
@@ -245,6 +263,42 @@ macro_rules! float_impl {
             #[inline(always)]
             fn is_finite(self) -> bool {
                 <$t>::is_finite(self)
+            }
+            #[inline(always)]
+            fn is_infinite(self) -> bool {
+                <$t>::is_infinite(self)
+            }
+            #[inline(always)]
+            fn is_sign_negative(self) -> bool {
+                <$t>::is_sign_negative(self)
+            }
+            #[inline(always)]
+            fn is_sign_positive(self) -> bool {
+                <$t>::is_sign_positive(self)
+            }
+            #[inline(always)]
+            fn fract(self) -> Self {
+                <$t>::fract(self)
+            }
+            #[inline(always)]
+            fn copysign(self, sign: Self) -> Self {
+                <$t>::copysign(self, sign)
+            }
+            #[inline(always)]
+            fn to_degrees(self) -> Self {
+                <$t>::to_degrees(self)
+            }
+            #[inline(always)]
+            fn to_radians(self) -> Self {
+                <$t>::to_radians(self)
+            }
+            #[inline(always)]
+            fn rem_euclid(self, rhs: Self) -> Self {
+                <$t>::rem_euclid(self, rhs)
+            }
+            #[inline(always)]
+            fn div_euclid(self, rhs: Self) -> Self {
+                <$t>::div_euclid(self, rhs)
             }
         }
     };

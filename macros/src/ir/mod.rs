@@ -1,0 +1,263 @@
+//! The kernel IR: what the body computes, with every array value in SSA form.
+//!
+//! Arrays are never materialized: an array value is a [`Node`], an elementwise expression
+//! over other nodes, input elements and scalars, over one iteration [`Space`]. Scalars are
+//! Rust expressions kept as tokens, with the set of [`Dep`]s (reductions, loops) they must
+//! wait for. Reductions and outputs ([`Sink`]s) are what loops compute.
+//!
+//! Built by `lower` through the interning [`build`] methods; read by `plan` and `codegen`.
+//! Generated names that scalar tokens refer to (`__r3` for reduction 3) come from
+//! `crate::names`, the one place both sides take them from.
+
+pub mod build;
+pub mod id;
+pub mod shape;
+
+pub use crate::vocab::RedKind;
+pub use id::{Arena, Id};
+pub use shape::{LoopRange, Space};
+
+use proc_macro2::{Span, TokenStream};
+use std::collections::BTreeSet;
+use std::hash::{Hash, Hasher};
+
+pub type NodeId = Id<Node>;
+pub type RedId = Id<Reduction>;
+pub type ParamId = Id<Param>;
+pub type SpaceId = Id<Space>;
+pub type LoopId = Id<Loop>;
+
+/// What a value must wait for: a reduction's result, or every write of a loop.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Dep {
+    Red(RedId),
+    Loop(LoopId),
+}
+
+/// The reductions and loops a value depends on.
+pub type Deps = BTreeSet<Dep>;
+
+/// A scalar: Rust tokens and what they wait for.
+///
+/// Two scalars are equal when their tokens are: names in a kernel are unique (shadowing
+/// renames, `crate::names::renamed`), so equal text means the same value.
+#[derive(Clone)]
+pub struct Scalar {
+    pub tokens: TokenStream,
+    pub deps: Deps,
+}
+
+impl Scalar {
+    pub fn new(tokens: TokenStream) -> Self {
+        Scalar { tokens, deps: Deps::new() }
+    }
+}
+
+impl PartialEq for Scalar {
+    fn eq(&self, o: &Self) -> bool {
+        self.deps == o.deps && self.tokens.to_string() == o.tokens.to_string()
+    }
+}
+impl Eq for Scalar {}
+impl Hash for Scalar {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.tokens.to_string().hash(h);
+        self.deps.hash(h);
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub enum Operand {
+    Array(NodeId),
+    Scalar(Scalar),
+}
+
+/// One elementwise operation. `Hash + Eq` ignore spans (syn's `extra-traits`): the builder
+/// interns equal ops over the same space into one node.
+#[derive(PartialEq, Eq, Hash)]
+pub enum Op {
+    /// Element `i` of an input parameter.
+    Input(ParamId),
+    /// The current element `i` of an output parameter (`y += e` reads it).
+    Current(ParamId),
+    /// A scalar broadcast to every element (`out[..] = 0.0`).
+    Splat(Scalar),
+    Unary(syn::UnOp, Operand),
+    Binary(syn::BinOp, Operand, Operand),
+    Cast(Operand, Box<syn::Type>),
+    /// `recv.method(args)` on elements; the method is in `crate::vocab::METHODS`.
+    Method(syn::Ident, Operand, Vec<Operand>),
+    /// `path(args)`: a user scalar fn applied elementwise.
+    Call(Box<syn::Expr>, Vec<Operand>),
+    /// `if mask { a } else { b }`.
+    Select(Operand, Operand, Operand),
+    /// The index of an explicit loop (`for i in lo..hi`, `.enumerate()`).
+    Index,
+    /// `x[i + k]` in an explicit loop over `i`.
+    Shifted(ParamId, isize),
+}
+
+impl Op {
+    pub fn operands(&self) -> Vec<&Operand> {
+        match self {
+            Op::Input(_) | Op::Current(_) | Op::Splat(_) | Op::Index | Op::Shifted(..) => Vec::new(),
+            Op::Unary(_, a) | Op::Cast(a, _) => vec![a],
+            Op::Binary(_, a, b) => vec![a, b],
+            Op::Method(_, r, args) => std::iter::once(r).chain(args).collect(),
+            Op::Call(_, args) => args.iter().collect(),
+            Op::Select(c, a, b) => vec![c, a, b],
+        }
+    }
+
+    /// Read by the pass driver from a source (the loop body receives the element).
+    pub fn is_source(&self) -> bool {
+        matches!(self, Op::Input(_) | Op::Current(_) | Op::Index | Op::Shifted(..))
+    }
+}
+
+pub struct Node {
+    pub op: Op,
+    pub space: SpaceId,
+    pub deps: Deps,
+    /// The user's tokens that made this node: for messages about it (shape errors of the
+    /// N-d checks will point here).
+    #[allow(dead_code)]
+    pub span: Span,
+}
+
+pub struct Reduction {
+    pub kind: RedKind,
+    pub arg: NodeId,
+    /// For `SumWhere`: the mask.
+    pub mask: Option<NodeId>,
+    /// For `var`/`std`: the reduction computing the mean (an earlier pass).
+    pub mean: Option<RedId>,
+    pub deps: Deps,
+    /// As written, for messages and the plan (`arr.min()`).
+    pub text: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SinkTarget {
+    /// A fresh output (the `k`-th returned array).
+    Fresh(usize),
+    /// An `&mut` parameter or a local output.
+    Param(ParamId),
+}
+
+pub struct Sink {
+    pub target: SinkTarget,
+    pub node: NodeId,
+    /// Written by an explicit loop: only the loop's index range, checked before the loop.
+    pub window: bool,
+    /// What this write must come after (earlier loops writing the same output).
+    pub after: Deps,
+}
+
+/// An explicit loop lowered into the IR: its reductions and writes, which may land in
+/// several passes. Code that reads what the loop wrote depends on [`Dep::Loop`], and so
+/// runs after every one of them.
+pub struct Loop {
+    pub reductions: Vec<RedId>,
+    pub sinks: Vec<usize>,
+}
+
+/// How a fresh output is handed back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FreshKind {
+    Vec,
+    Array1,
+}
+
+pub enum ParamKind {
+    Scalar,
+    Input {
+        elem: syn::Type,
+    },
+    Output {
+        elem: syn::Type,
+    },
+    /// A local output, `let mut out = vec![init; n];`: created in the body, written by index
+    /// in loops, returned by move.
+    Local,
+}
+
+pub struct Param {
+    pub ident: syn::Ident,
+    pub kind: ParamKind,
+    /// The iteration space of an array parameter's elements.
+    pub space: Option<SpaceId>,
+}
+
+/// What a `let` of the generated body binds.
+pub enum LetKind {
+    /// `let name = value;`
+    Plain,
+    /// The storage of a local output: `let mut name = vec![init; len];`.
+    LocalVec { init: TokenStream, len: TokenStream },
+    /// The view of a local output that passes and loops write (of the `LocalVec` `vec`).
+    LocalView { vec: syn::Ident },
+    /// A loop that runs in order: `let name = { copies; loop; (results,) };`, with the
+    /// outputs it reads or writes by index (their accesses are rewritten for the runtime).
+    InOrder { body: Box<syn::Expr>, copies: Vec<(syn::Ident, TokenStream)>, outputs: Vec<ParamId> },
+}
+
+/// A scalar `let`, hoisted to the first point where its dependencies are computed.
+pub struct ScalarLet {
+    pub name: syn::Ident,
+    pub mutable: bool,
+    pub ty: Option<syn::Type>,
+    pub value: Scalar,
+    pub kind: LetKind,
+}
+
+/// Two parameters whose lengths must agree.
+pub struct LenCheck {
+    pub left: ParamId,
+    pub right: ParamId,
+}
+
+/// The kernel's result, built by codegen from these parts.
+pub enum Ret {
+    Scalar(Scalar),
+    /// The `k`-th fresh output.
+    Fresh(usize, FreshKind),
+    /// A local output, returned by move.
+    Local(ParamId, FreshKind),
+    Tuple(Vec<Ret>),
+    Ok(Box<Ret>),
+    /// The body did not lower (errors were reported).
+    Unreachable,
+}
+
+pub struct Kernel {
+    pub params: Arena<Param>,
+    pub spaces: shape::Spaces,
+    pub nodes: Arena<Node>,
+    pub reductions: Arena<Reduction>,
+    pub loops: Arena<Loop>,
+    pub lets: Vec<ScalarLet>,
+    pub sinks: Vec<Sink>,
+    pub fresh: Vec<FreshKind>,
+    pub checks: Vec<LenCheck>,
+    /// Loops that run in order (emitted as plain Rust), for the plan.
+    pub in_order_loops: usize,
+    pub result: Ret,
+}
+
+impl Kernel {
+    /// The space of a node, after unification.
+    pub fn node_space(&self, n: NodeId) -> SpaceId {
+        self.spaces.root(self.nodes[n].space)
+    }
+
+    /// The loop range of a space, if it is one.
+    pub fn range(&self, s: SpaceId) -> Option<&LoopRange> {
+        self.spaces.range(s)
+    }
+
+    /// The parameter whose length is the length of space `s`, if it is an array's.
+    pub fn space_param(&self, s: SpaceId) -> Option<ParamId> {
+        self.spaces.param(s)
+    }
+}

@@ -1,0 +1,305 @@
+//! Expressions: arrays become nodes, scalars stay tokens. Method names are looked up in
+//! [`crate::vocab`].
+
+use super::*;
+use crate::vocab::{self, RedKind};
+use quote::quote;
+use syn::BinOp;
+
+impl Lower<'_> {
+    pub(super) fn expr(&mut self, e: &Expr) -> Value {
+        match e {
+            Expr::Lit(_) => scalar(e.to_token_stream()),
+            Expr::Path(p) => self.path(p),
+            Expr::Paren(p) => map_scalar(self.expr(&p.expr), |t| quote!((#t))),
+            Expr::Group(g) => self.expr(&g.expr),
+            Expr::Reference(r) if r.mutability.is_none() => map_scalar(self.expr(&r.expr), |t| quote!(&#t)),
+            Expr::Unary(u) => self.unary(u),
+            Expr::Binary(b) => {
+                if compound_base(&b.op).is_some() {
+                    self.ctxt.error(e, "compound assignment is a statement; end it with `;`");
+                    return Value::Error;
+                }
+                let l = self.expr(&b.left);
+                let r = self.expr(&b.right);
+                self.binary_values(l, b.op, r, e)
+            }
+            Expr::Cast(c) => {
+                let v = self.expr(&c.expr);
+                let ty = c.ty.clone();
+                let cast = |ops: Vec<Operand>| Op::Cast(ops.into_iter().next().expect("one"), ty);
+                if let Some(v) = self.elementwise(vec![v.clone()], e, cast) {
+                    return v;
+                }
+                let ty = &c.ty;
+                map_scalar(v, |t| quote!(#t as #ty))
+            }
+            Expr::MethodCall(m) => self.method(m),
+            Expr::Call(c) => self.call(c),
+            Expr::If(i) => self.if_expr(i),
+            Expr::Block(b) if b.label.is_none() => self.block_value(&b.block),
+            Expr::Tuple(t) => Value::Tuple(t.elems.iter().map(|e| self.expr(e)).collect()),
+            Expr::Field(f) => match self.expr(&f.base) {
+                Value::Scalar(s) => {
+                    let (t, m) = (s.tokens, &f.member);
+                    Value::Scalar(Scalar { tokens: quote!(#t.#m), deps: s.deps })
+                }
+                Value::Error => Value::Error,
+                _ => self.unsupported(e, "field access is only supported on scalars"),
+            },
+            Expr::Closure(_) => self.unsupported(e, "closures are not supported in a kernel; move the body into a scalar `fn` and call it on the array (`f(x)`)"),
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.unsupported(e, "a loop is a statement in a kernel: end it with `;` or put it on its own line, and bind its results to `let mut` scalars declared before it"),
+            Expr::Index(ix) if self.in_loop.is_some() => self.loop_index(ix),
+            Expr::Index(_) => self.unsupported(e, "indexing is only supported inside a `for` loop over an index (`for i in 0..n { x[i] }`); outside loops use whole-array expressions, or `out[..] = expr` to fill an output"),
+            Expr::Macro(_) => self.unsupported(e, "macros are not supported inside a kernel; compute with expressions, and print or assert outside the kernel"),
+            Expr::Return(_) => self.unsupported(e, "`return` is only supported as the last statement of a kernel"),
+            Expr::Assign(_) => self.unsupported(e, "assignment is a statement; end it with `;`"),
+            _ => self.unsupported(e, "unsupported expression in a kernel; supported: arithmetic and comparison operators, `as` casts, method calls, calls of scalar `fn`s, `if`/`else`, blocks"),
+        }
+    }
+
+    pub(super) fn unsupported(&mut self, at: &dyn ToTokens, msg: &str) -> Value {
+        self.ctxt.error(at, msg);
+        Value::Error
+    }
+
+    fn path(&mut self, p: &syn::ExprPath) -> Value {
+        if let (Some(ident), None) = (p.path.get_ident(), &p.qself) {
+            if self.reads_accumulator(&ident.to_string()) {
+                return self.not_vectorizable(p);
+            }
+            match self.lookup(&ident.to_string()) {
+                Some(Binding::Array(n)) => return Value::Array(n),
+                Some(Binding::Scalar(s)) => return Value::Scalar(s),
+                Some(Binding::Input(q)) => return Value::Array(self.input_node(q, ident.span())),
+                Some(Binding::Output(q)) if self.is_local(q) => return Value::Local(q),
+                Some(Binding::Output(q)) => return Value::Array(self.output_value(q, ident.span())),
+                Some(Binding::Poison) => return Value::Error,
+                None => {}
+            }
+        }
+        // Constants and other names from outside the kernel are scalars.
+        scalar(p.to_token_stream())
+    }
+
+    fn unary(&mut self, u: &syn::ExprUnary) -> Value {
+        let v = self.expr(&u.expr);
+        if let syn::UnOp::Deref(_) = u.op {
+            return match v {
+                Value::Scalar(s) => {
+                    let t = s.tokens;
+                    Value::Scalar(Scalar { tokens: quote!(*#t), deps: s.deps })
+                }
+                Value::Error => Value::Error,
+                // `*x` on the element of a loop over `a.iter()`.
+                v if self.in_loop.is_some() => v,
+                _ => self.unsupported(u, "an array cannot be dereferenced; drop the `*`"),
+            };
+        }
+        let op = u.op;
+        if let Some(v) = self.elementwise(vec![v.clone()], u, |ops| Op::Unary(op, ops.into_iter().next().expect("one")))
+        {
+            return v;
+        }
+        map_scalar(v, |t| quote!(#op #t))
+    }
+
+    pub(super) fn binary_values(&mut self, l: Value, op: BinOp, r: Value, at: &dyn ToTokens) -> Value {
+        // On masks, `&&`/`||` evaluate both sides (they are pure), which vectorizes.
+        let elem_op = match op {
+            BinOp::And(t) => BinOp::BitAnd(syn::Token![&](t.spans[0])),
+            BinOp::Or(t) => BinOp::BitOr(syn::Token![|](t.spans[0])),
+            other => other,
+        };
+        if let Some(v) = self.elementwise(vec![l.clone(), r.clone()], at, |ops| {
+            let mut it = ops.into_iter();
+            Op::Binary(elem_op, it.next().expect("two"), it.next().expect("two"))
+        }) {
+            return v;
+        }
+        match (l, r) {
+            (Value::Scalar(a), Value::Scalar(b)) => {
+                let (ta, tb) = (a.tokens, b.tokens);
+                let mut deps = a.deps;
+                deps.extend(b.deps);
+                Value::Scalar(Scalar { tokens: quote!(#ta #op #tb), deps })
+            }
+            _ => Value::Error,
+        }
+    }
+
+    fn method(&mut self, m: &syn::ExprMethodCall) -> Value {
+        let name = m.method.to_string();
+        let recv = self.expr(&m.receiver);
+        let text = tidy(&m.to_token_stream());
+        match recv {
+            Value::Error => Value::Error,
+            Value::Array(node) => self.array_method(m, node, text),
+            Value::Scalar(s) => {
+                let args: Vec<Value> = m.args.iter().map(|a| self.expr(a)).collect();
+                if args.iter().any(|a| matches!(a, Value::Array(_))) {
+                    if vocab::method(&name).is_none() {
+                        let msg = format!("`{name}` cannot take an array argument; elementwise methods are Rust's float and integer methods");
+                        return self.unsupported(&m.method, &msg);
+                    }
+                    return self.elementwise_method(m, Value::Scalar(s), args);
+                }
+                if m.args.is_empty() && RedKind::from_method(&name).is_some() {
+                    return self
+                        .unsupported(&m.receiver, &format!("`{name}()` reduces an array, but this is a scalar"));
+                }
+                let mut deps = s.deps;
+                let mut toks = Vec::new();
+                for a in args {
+                    match a {
+                        Value::Scalar(a) => {
+                            deps.extend(a.deps);
+                            toks.push(a.tokens);
+                        }
+                        Value::Error => return Value::Error,
+                        _ => return self.unsupported(m, "tuples are only supported as the kernel's result"),
+                    }
+                }
+                let (r, method, turbo) = (s.tokens, &m.method, &m.turbofish);
+                Value::Scalar(Scalar { tokens: quote!(#r.#method #turbo(#(#toks),*)), deps })
+            }
+            _ => self.unsupported(&m.receiver, "tuples and `Ok(..)` are only supported as the kernel's result"),
+        }
+    }
+
+    /// `x.method(..)` on an array: a reduction, `len`, `dot`, or an elementwise method.
+    fn array_method(&mut self, m: &syn::ExprMethodCall, node: NodeId, text: String) -> Value {
+        let name = m.method.to_string();
+        if m.args.is_empty() {
+            if name == vocab::LEN {
+                let space = self.k().nodes[node].space;
+                let Some(p) = self.k().space_param(space) else {
+                    let msg =
+                        "`len()` of a loop index: the index is one number; use the range's bounds (`hi - lo`) instead";
+                    return self.unsupported(&m.method, msg);
+                };
+                let p = self.param_name(p).clone();
+                return scalar(quote!(#p.len()));
+            }
+            if let Some(kind) = RedKind::from_method(&name) {
+                return self.reduction(kind, node, text);
+            }
+        }
+        if name == vocab::DOT && m.args.len() == 1 {
+            let other = self.expr(&m.args[0]);
+            if !matches!(other, Value::Array(_) | Value::Error) {
+                return self
+                    .unsupported(&m.args[0], "`dot` takes an array; for a scalar factor multiply instead (`x * s`)");
+            }
+            let star = BinOp::Mul(syn::Token![*](m.method.span()));
+            return match self.binary_values(Value::Array(node), star, other, m) {
+                Value::Array(p) => self.reduction(RedKind::Sum, p, text),
+                other => other,
+            };
+        }
+        if vocab::method(&name).is_some() {
+            let args = m.args.iter().map(|a| self.expr(a)).collect();
+            return self.elementwise_method(m, Value::Array(node), args);
+        }
+        if RedKind::from_method(&name).is_some() || name == vocab::LEN {
+            return self.unsupported(&m.method, &format!("the reduction `{name}()` takes no arguments"));
+        }
+        let msg = format!(
+            "unsupported method `{name}` on an array; elementwise methods are Rust's float and integer methods ({}, ...), reductions are {}",
+            vocab::methods_hint(),
+            vocab::reductions_hint()
+        );
+        self.unsupported(&m.method, &msg)
+    }
+
+    /// `recv.method(args)` applied to elements; the receiver or an argument is an array.
+    fn elementwise_method(&mut self, m: &syn::ExprMethodCall, recv: Value, args: Vec<Value>) -> Value {
+        let mut parts = vec![recv];
+        parts.extend(args);
+        let method = m.method.clone();
+        self.elementwise(parts, m, |ops| {
+            let mut it = ops.into_iter();
+            let recv = it.next().expect("receiver");
+            Op::Method(method, recv, it.collect())
+        })
+        .expect("an operand is an array")
+    }
+
+    fn call(&mut self, c: &syn::ExprCall) -> Value {
+        let Expr::Path(callee) = &*c.func else {
+            return self.unsupported(&c.func, "only calls of named functions are supported in a kernel");
+        };
+        if callee.path.segments.last().is_some_and(|s| s.ident == "Ok") && c.args.len() == 1 {
+            return Value::Ok(Box::new(self.expr(&c.args[0])));
+        }
+        let args: Vec<Value> = c.args.iter().map(|a| self.expr(a)).collect();
+        let f = c.func.clone();
+        if let Some(v) = self.elementwise(args.clone(), c, |ops| Op::Call(f, ops)) {
+            return v;
+        }
+        let mut deps = Deps::new();
+        let mut toks = Vec::new();
+        for a in args {
+            match a {
+                Value::Scalar(a) => {
+                    deps.extend(a.deps);
+                    toks.push(a.tokens);
+                }
+                _ => return Value::Error,
+            }
+        }
+        let f = &c.func;
+        Value::Scalar(Scalar { tokens: quote!(#f(#(#toks),*)), deps })
+    }
+
+    fn if_expr(&mut self, i: &syn::ExprIf) -> Value {
+        let Some((_, else_branch)) = &i.else_branch else {
+            return self.unsupported(
+                i,
+                "an `if` in a kernel needs an `else`: it is a value (an elementwise select on a mask)",
+            );
+        };
+        let cond = self.expr(&i.cond);
+        let then_v = self.block_value(&i.then_branch);
+        let else_v = self.expr(else_branch);
+        let parts = vec![cond.clone(), then_v.clone(), else_v.clone()];
+        if let Some(v) = self.elementwise(parts, i, |ops| {
+            let mut it = ops.into_iter();
+            Op::Select(it.next().expect("c"), it.next().expect("a"), it.next().expect("b"))
+        }) {
+            return v;
+        }
+        match (cond, then_v, else_v) {
+            (Value::Scalar(c), Value::Scalar(a), Value::Scalar(b)) => {
+                let (tc, ta, tb) = (c.tokens, a.tokens, b.tokens);
+                let mut deps = c.deps;
+                deps.extend(a.deps);
+                deps.extend(b.deps);
+                Value::Scalar(Scalar { tokens: quote!((if #tc { #ta } else { #tb })), deps })
+            }
+            _ => Value::Error,
+        }
+    }
+
+    pub(super) fn block_value(&mut self, block: &syn::Block) -> Value {
+        self.scopes.push(HashMap::new());
+        let n = block.stmts.len();
+        let mut value = None;
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            match stmt {
+                Stmt::Expr(e, None) if i + 1 == n => value = Some(self.expr(e)),
+                _ => self.stmt(stmt),
+            }
+        }
+        self.scopes.pop();
+        value.unwrap_or_else(|| self.unsupported(block, "this block must end in a value"))
+    }
+}
+
+/// A scalar's tokens wrapped by `f`; arrays and errors as they are.
+fn map_scalar(v: Value, f: impl FnOnce(TokenStream) -> TokenStream) -> Value {
+    match v {
+        Value::Scalar(s) => Value::Scalar(Scalar { tokens: f(s.tokens), deps: s.deps }),
+        other => other,
+    }
+}

@@ -1,0 +1,484 @@
+//! Lowering: the user's function (syn AST) -> kernel IR ([`crate::ir`]).
+//!
+//! Array values become SSA nodes (never materialized), scalars stay Rust tokens. Every
+//! unsupported construct is reported on its own tokens and lowering goes on, so one compile
+//! shows every error of the kernel. By topic:
+//! - [`signature`]: parameter and return types;
+//! - this file: the lowering state, scopes, and the IR-building helpers;
+//! - `stmt.rs` / `expr.rs`: statements and expressions;
+//! - `classify.rs`: whether an explicit loop vectorizes (decided before it is lowered);
+//! - `vector_loop.rs`: loops lowered into the IR; `in_order.rs`: loops kept as plain Rust.
+
+use crate::ctxt::Ctxt;
+use crate::ir::build::Builder;
+use crate::ir::*;
+use crate::names;
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use std::collections::{BTreeSet, HashMap};
+use syn::{Expr, Pat, Stmt, Type};
+
+mod classify;
+mod expr;
+mod in_order;
+pub mod signature;
+mod stmt;
+mod vector_loop;
+
+pub use signature::{parse_ret, RetType, Shape};
+
+#[derive(Clone)]
+pub(crate) enum Binding {
+    Array(NodeId),
+    Scalar(Scalar),
+    /// An array input parameter.
+    Input(ParamId),
+    /// A `&mut` output parameter or a local output.
+    Output(ParamId),
+    /// A binding whose value had an error: uses of it report nothing more.
+    Poison,
+}
+
+#[derive(Clone)]
+pub(crate) enum Value {
+    Array(NodeId),
+    /// A local output (`let mut out = vec![init; n];`): indexed in loops or returned.
+    Local(ParamId),
+    Scalar(Scalar),
+    Tuple(Vec<Value>),
+    Ok(Box<Value>),
+    Error,
+}
+
+fn scalar(tokens: TokenStream) -> Value {
+    Value::Scalar(Scalar::new(tokens))
+}
+
+/// `vec![init; n]` -> `(init, n)`.
+fn vec_repeat(e: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Macro(m) = e else { return None };
+    if !m.mac.path.is_ident("vec") {
+        return None;
+    }
+    let parse = |input: syn::parse::ParseStream| -> syn::Result<(Expr, Expr)> {
+        let init: Expr = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let n: Expr = input.parse()?;
+        Ok((init, n))
+    };
+    m.mac.parse_body_with(parse).ok()
+}
+
+/// `let mut name = vec![init; n];` (optionally typed) at the top level of a kernel body.
+fn local_output(stmt: &Stmt) -> Option<(&syn::Local, syn::Ident)> {
+    let Stmt::Local(l) = stmt else { return None };
+    let pat = match &l.pat {
+        Pat::Type(pt) => &*pt.pat,
+        p => p,
+    };
+    let Pat::Ident(pi) = pat else { return None };
+    pi.mutability?;
+    vec_repeat(&l.init.as_ref()?.expr)?;
+    Some((l, pi.ident.clone()))
+}
+
+/// Compact display of tokens: `(diff * diff).sum()` rather than `(diff * diff) . sum ()`.
+pub fn tidy(tokens: &TokenStream) -> String {
+    let s = tokens.to_string();
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = if i > 0 { chars[i - 1] } else { ' ' };
+            let next = chars.get(i + 1).copied().unwrap_or(' ');
+            if matches!(next, '.' | '(' | ')' | ',' | '[' | ']' | ';')
+                || matches!(prev, '.' | '(' | '[' | '&' | '!')
+                || (prev == '-' && i >= 2 && matches!(chars[i - 2], '(' | ' ' | ','))
+            {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub struct Lower<'a> {
+    ctxt: &'a mut Ctxt,
+    b: Builder,
+    scopes: Vec<HashMap<String, Binding>>,
+    /// The current value of each output written or read by array expressions.
+    out_current: HashMap<ParamId, NodeId>,
+    /// `let mut out = vec![..]` statements (by address) -> their parameter.
+    local_outputs: HashMap<usize, ParamId>,
+    /// What a later use of an output waits for: its creation (local outputs) and the loops
+    /// that wrote it.
+    loop_written: HashMap<ParamId, Deps>,
+    name_counts: HashMap<String, usize>,
+    hoisted: usize,
+    /// The vectorizable loop being lowered, if any.
+    in_loop: Option<vector_loop::LoopCtx>,
+    /// Outputs written by loops that run in order.
+    seq_outputs: BTreeSet<ParamId>,
+}
+
+impl<'a> Lower<'a> {
+    pub fn new(func: &syn::ItemFn, generics: &[String], ctxt: &'a mut Ctxt) -> Self {
+        let mut params = Arena::default();
+        let mut spaces = shape::Spaces::default();
+        let mut scope = HashMap::new();
+        let mut add = |params: &mut Arena<Param>, ident: syn::Ident, kind: ParamKind| {
+            let array = !matches!(kind, ParamKind::Scalar);
+            let p = params.push(Param { ident, kind, space: None });
+            if array {
+                params[p].space = Some(spaces.add(Space::Param(p)));
+            }
+            p
+        };
+        for input in &func.sig.inputs {
+            match input {
+                syn::FnArg::Receiver(r) => ctxt.error(r, "a kernel cannot take `self`; write a free function"),
+                syn::FnArg::Typed(pt) => {
+                    let Pat::Ident(pi) = &*pt.pat else {
+                        ctxt.error(&pt.pat, "kernel parameters must be plain names (`x: &[f64]`)");
+                        continue;
+                    };
+                    let Some(kind) = signature::param_kind(&pi.ident, &pt.ty, generics, ctxt) else {
+                        // Reported; later uses of the name report nothing more.
+                        scope.insert(pi.ident.to_string(), Binding::Poison);
+                        add(&mut params, pi.ident.clone(), ParamKind::Scalar);
+                        continue;
+                    };
+                    let is = (matches!(kind, ParamKind::Scalar), matches!(kind, ParamKind::Input { .. }));
+                    let p = add(&mut params, pi.ident.clone(), kind);
+                    let binding = match is {
+                        (true, _) => Binding::Scalar(Scalar::new(pi.ident.to_token_stream())),
+                        (_, true) => Binding::Input(p),
+                        _ => Binding::Output(p),
+                    };
+                    scope.insert(pi.ident.to_string(), binding);
+                }
+            }
+        }
+        // Local outputs are parameters the body creates, after the real ones.
+        let mut local_outputs = HashMap::new();
+        for stmt in &func.block.stmts {
+            if let Some((l, name)) = local_output(stmt) {
+                local_outputs.insert(l as *const syn::Local as usize, add(&mut params, name, ParamKind::Local));
+            }
+        }
+        // A `let` that shadows a parameter gets a new name: lets are hoisted, and the
+        // parameter's earlier uses must keep meaning the parameter.
+        let name_counts = params.iter().map(|(_, p)| (p.ident.to_string(), 1)).collect();
+        Lower {
+            ctxt,
+            b: Builder::new(params, spaces),
+            scopes: vec![scope],
+            out_current: HashMap::new(),
+            local_outputs,
+            loop_written: HashMap::new(),
+            name_counts,
+            hoisted: 0,
+            in_loop: None,
+            seq_outputs: BTreeSet::new(),
+        }
+    }
+
+    fn k(&self) -> &Kernel {
+        &self.b.k
+    }
+
+    fn param_name(&self, p: ParamId) -> &syn::Ident {
+        &self.b.k.params[p].ident
+    }
+
+    /// Lowers the body and the result; returns the kernel IR.
+    pub fn lower(mut self, block: &syn::Block, ret: &RetType) -> Kernel {
+        let mut tail = None;
+        let n = block.stmts.len();
+        for (i, stmt) in block.stmts.iter().enumerate() {
+            let last = i + 1 == n;
+            match stmt {
+                Stmt::Expr(e @ (Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_)), None) => self.effect(e),
+                Stmt::Expr(e, None) if last => tail = Some((self.expr(e), e.to_token_stream())),
+                Stmt::Expr(Expr::Return(r), _) if last => match &r.expr {
+                    Some(e) => tail = Some((self.expr(e), e.to_token_stream())),
+                    None => tail = Some((Value::Tuple(Vec::new()), r.to_token_stream())),
+                },
+                _ => self.stmt(stmt),
+            }
+        }
+        let (value, tokens) = tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
+        self.b.k.result = self.result(value, ret, &tokens).unwrap_or(Ret::Unreachable);
+        for &p in &self.seq_outputs {
+            if self.out_current.contains_key(&p) {
+                let name = self.param_name(p).clone();
+                self.ctxt.error(&name, format!("`{name}` is written by a loop that runs in order and also used by array expressions; use it in one way (the order between the two is not defined)"));
+            }
+        }
+        let mut outs: Vec<_> = self.out_current.iter().map(|(&p, &n)| (p, n)).collect();
+        outs.sort();
+        for (p, node) in outs {
+            if matches!(self.k().nodes[node].op, Op::Current(_)) {
+                continue; // read, never written: nothing to write back
+            }
+            let after = self.loop_written.get(&p).cloned().unwrap_or_default();
+            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false, after });
+        }
+        self.b.k
+    }
+
+    fn result(&mut self, value: Value, ret: &RetType, tokens: &TokenStream) -> Option<Ret> {
+        if ret.result {
+            return match value {
+                Value::Ok(inner) => Some(Ret::Ok(Box::new(self.shaped(*inner, &ret.shape, tokens)?))),
+                Value::Error => None,
+                _ => {
+                    self.ctxt.error(tokens, "a kernel returning `Result` must end in `Ok(..)`");
+                    None
+                }
+            };
+        }
+        self.shaped(value, &ret.shape, tokens)
+    }
+
+    fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Ret> {
+        match (value, shape) {
+            (Value::Error, _) | (_, Shape::Poison) => None,
+            (Value::Local(p), Shape::Array(kind)) => Some(Ret::Local(p, *kind)),
+            (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Ret::Tuple(Vec::new())),
+            (Value::Scalar(s), Shape::Scalar) => Some(Ret::Scalar(s)),
+            (Value::Array(n), Shape::Array(kind)) => {
+                let k = self.k().fresh.len();
+                self.b.k.fresh.push(*kind);
+                self.b.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n, window: false, after: Deps::new() });
+                Some(Ret::Fresh(k, *kind))
+            }
+            (Value::Tuple(vs), Shape::Tuple(shapes)) if vs.len() == shapes.len() => {
+                let parts = vs.into_iter().zip(shapes).map(|(v, s)| self.shaped(v, s, tokens));
+                Some(Ret::Tuple(parts.collect::<Option<Vec<_>>>()?))
+            }
+            (Value::Array(_), Shape::Scalar) => {
+                self.ctxt.error(tokens, "this is an array, but the signature returns a scalar: reduce it (`.sum()`, `.mean()`, `.max()`, ...) or return `Vec<_>`");
+                None
+            }
+            (Value::Scalar(_), Shape::Array(_)) => {
+                self.ctxt.error(tokens, "this is a scalar, but the signature returns an array (`Vec<_>`/`Array1<_>`)");
+                None
+            }
+            (_, Shape::Unit) => {
+                self.ctxt.error(tokens, "the kernel returns `()`, but this is a value; write results to a `&mut` output or add a return type");
+                None
+            }
+            (_, _) => {
+                self.ctxt.error(tokens, "this value does not match the kernel's return type");
+                None
+            }
+        }
+    }
+
+    // ---- scopes -------------------------------------------------------------------------
+
+    fn lookup(&self, name: &str) -> Option<Binding> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).cloned())
+    }
+
+    fn bind(&mut self, name: String, b: Binding) {
+        self.scopes.last_mut().expect("scope").insert(name, b);
+    }
+
+    /// Rebinds an existing name in the scope that defines it (`x += 1.0` inside a block
+    /// updates the outer `x`).
+    fn rebind(&mut self, name: &str, b: Binding) {
+        for s in self.scopes.iter_mut().rev() {
+            if let Some(slot) = s.get_mut(name) {
+                *slot = b;
+                return;
+            }
+        }
+    }
+
+    // ---- IR building --------------------------------------------------------------------
+
+    fn input_node(&mut self, p: ParamId, span: Span) -> NodeId {
+        let space = self.k().params[p].space.expect("an array parameter");
+        self.b.node(Op::Input(p), space, Deps::new(), span)
+    }
+
+    fn output_value(&mut self, p: ParamId, span: Span) -> NodeId {
+        if let Some(&n) = self.out_current.get(&p) {
+            return n;
+        }
+        // After a loop wrote `p`, its current value is known only once that loop has run.
+        let after = self.loop_written.get(&p).cloned().unwrap_or_default();
+        let space = self.k().params[p].space.expect("an array parameter");
+        let n = self.b.node(Op::Current(p), space, after, span);
+        self.out_current.insert(p, n);
+        n
+    }
+
+    fn is_local(&self, p: ParamId) -> bool {
+        matches!(self.k().params[p].kind, ParamKind::Local)
+    }
+
+    /// `let mut out = vec![init; n];`: the Vec, then the view the passes write. Later uses
+    /// of `out` wait for both (they may depend on reductions).
+    fn create_local(&mut self, p: ParamId, ident: &syn::Ident, ty: Option<Type>, l: &syn::Local) {
+        let init = l.init.as_ref().map(|i| &*i.expr);
+        let (value, n) = init.and_then(vec_repeat).expect("pre-scanned as vec![init; n]");
+        let (Value::Scalar(value), Value::Scalar(n)) = (self.expr(&value), self.expr(&n)) else {
+            self.ctxt.error(l, "`vec![init; n]` takes a scalar `init` and length `n`");
+            self.bind(ident.to_string(), Binding::Poison);
+            return;
+        };
+        let deps: Deps = value.deps.union(&n.deps).copied().collect();
+        let vec = names::local_vec(ident);
+        let kind = LetKind::LocalVec { init: value.tokens, len: n.tokens };
+        let at = Scalar { tokens: TokenStream::new(), deps: deps.clone() };
+        self.b.k.lets.push(ScalarLet { name: vec.clone(), mutable: true, ty, value: at.clone(), kind });
+        let view = LetKind::LocalView { vec };
+        self.b.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty: None, value: at, kind: view });
+        self.loop_written.insert(p, deps);
+        self.bind(ident.to_string(), Binding::Output(p));
+    }
+
+    /// A scalar let with a fresh name based on the user's (`mean`, then `__mean_1`, ...).
+    fn new_let(&mut self, name: &syn::Ident, ty: Option<Type>, value: Scalar) -> Scalar {
+        let ident = self.fresh_name(name);
+        let deps = value.deps.clone();
+        self.b.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty, value, kind: LetKind::Plain });
+        Scalar { tokens: ident.into_token_stream(), deps }
+    }
+
+    /// The user's name the first time, then `__name_1`, `__name_2`, ...
+    fn fresh_name(&mut self, name: &syn::Ident) -> syn::Ident {
+        let count = self.name_counts.entry(name.to_string()).or_insert(0);
+        let ident = if *count == 0 { name.clone() } else { names::renamed(name, *count) };
+        *count += 1;
+        ident
+    }
+
+    /// Keeps a literal or a name as it is; binds anything else to a `let` computed once
+    /// before the loop.
+    fn hoist(&mut self, s: Scalar) -> Scalar {
+        let mut it = s.tokens.clone().into_iter();
+        let simple = matches!((it.next(), it.next()), (Some(TokenTree::Ident(_) | TokenTree::Literal(_)), None));
+        if simple {
+            return s;
+        }
+        let ident = names::hoisted(self.hoisted);
+        self.hoisted += 1;
+        let deps = s.deps.clone();
+        self.b.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty: None, value: s, kind: LetKind::Plain });
+        Scalar { tokens: ident.into_token_stream(), deps }
+    }
+
+    /// Builds an elementwise node if any part is an array; `None` if all are scalars.
+    fn elementwise(
+        &mut self,
+        parts: Vec<Value>,
+        at: &dyn ToTokens,
+        build: impl FnOnce(Vec<Operand>) -> Op,
+    ) -> Option<Value> {
+        if parts.iter().any(|p| matches!(p, Value::Error)) {
+            return Some(Value::Error);
+        }
+        if let Some(Value::Local(p)) = parts.iter().find(|p| matches!(p, Value::Local(_))) {
+            let name = self.param_name(*p);
+            let msg = format!("`{name}` is a local output (`vec![..]`): write and read it by index in loops (`{name}[i]`) and return it; for a whole-array value use `let`");
+            self.ctxt.error(at, msg);
+            return Some(Value::Error);
+        }
+        if parts.iter().any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_))) {
+            self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
+            return Some(Value::Error);
+        }
+        let arrays: Vec<NodeId> =
+            parts.iter().filter_map(|p| if let Value::Array(n) = p { Some(*n) } else { None }).collect();
+        let first = *arrays.first()?;
+        let space = self.k().nodes[first].space;
+        let mut deps = Deps::new();
+        for &a in &arrays {
+            let s = self.k().nodes[a].space;
+            if !self.b.unify(space, s) {
+                // Only inside a loop over an index range, which `classify` keeps in order.
+                return Some(self.not_vectorizable(at));
+            }
+            deps.extend(self.k().nodes[a].deps.iter().copied());
+        }
+        let mut ops = Vec::new();
+        for p in parts {
+            ops.push(match p {
+                Value::Array(n) => Operand::Array(n),
+                Value::Scalar(s) => {
+                    deps.extend(s.deps.iter().copied());
+                    Operand::Scalar(self.hoist(s))
+                }
+                _ => unreachable!("filtered above"),
+            });
+        }
+        let span = syn::spanned::Spanned::span(&at.to_token_stream());
+        Some(Value::Array(self.b.node(build(ops), space, deps, span)))
+    }
+
+    fn reduction(&mut self, kind: RedKind, arg: NodeId, text: String) -> Value {
+        let mut deps = self.k().nodes[arg].deps.clone();
+        let mean = if matches!(kind, RedKind::Var | RedKind::Std) {
+            let m = self.b.reduction(Reduction {
+                kind: RedKind::Mean,
+                arg,
+                mask: None,
+                mean: None,
+                deps: deps.clone(),
+                text: format!("{text} (its mean)"),
+            });
+            deps.insert(Dep::Red(m));
+            Some(m)
+        } else {
+            None
+        };
+        let r = self.b.reduction(Reduction { kind, arg, mask: None, mean, deps: deps.clone(), text });
+        deps.insert(Dep::Red(r));
+        Value::Scalar(Scalar { tokens: names::reduction(r).into_token_stream(), deps })
+    }
+
+    /// A construct `classify` should have kept out of a vectorized loop. Never reached by
+    /// any test; reported rather than a panic of the macro.
+    fn not_vectorizable(&mut self, at: &dyn ToTokens) -> Value {
+        self.ctxt.error(
+            at,
+            "loopfuse internal error: this loop was judged vectorizable but cannot be lowered; please report it (a workaround: compute this value before the loop)",
+        );
+        Value::Error
+    }
+}
+
+/// `x`, `x[..]` or `*x` as an assignment target -> `x`.
+fn target_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Path(p) => p.path.get_ident().map(|i| i.to_string()),
+        Expr::Index(ix) if is_full_range(&ix.index) => target_name(&ix.expr),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => target_name(&u.expr),
+        Expr::Paren(p) => target_name(&p.expr),
+        _ => None,
+    }
+}
+
+fn is_full_range(e: &Expr) -> bool {
+    matches!(e, Expr::Range(r) if r.start.is_none() && r.end.is_none())
+}
+
+pub(crate) fn compound_base(op: &syn::BinOp) -> Option<syn::BinOp> {
+    use syn::BinOp;
+    Some(match op {
+        BinOp::AddAssign(t) => BinOp::Add(syn::Token![+](t.spans[0])),
+        BinOp::SubAssign(t) => BinOp::Sub(syn::Token![-](t.spans[0])),
+        BinOp::MulAssign(t) => BinOp::Mul(syn::Token![*](t.spans[0])),
+        BinOp::DivAssign(t) => BinOp::Div(syn::Token![/](t.spans[0])),
+        BinOp::RemAssign(t) => BinOp::Rem(syn::Token![%](t.spans[0])),
+        BinOp::BitAndAssign(t) => BinOp::BitAnd(syn::Token![&](t.spans[0])),
+        BinOp::BitOrAssign(t) => BinOp::BitOr(syn::Token![|](t.spans[0])),
+        BinOp::BitXorAssign(t) => BinOp::BitXor(syn::Token![^](t.spans[0])),
+        _ => return None,
+    })
+}

@@ -1,0 +1,208 @@
+//! Statements: `let`, compound assignment, `out[..] = e`, loops.
+
+use super::*;
+use syn::spanned::Spanned;
+
+impl Lower<'_> {
+    pub(super) fn stmt(&mut self, stmt: &Stmt) {
+        match stmt {
+            Stmt::Local(l) => self.local(l),
+            Stmt::Expr(e, Some(_)) => self.effect(e),
+            Stmt::Expr(e, None) => {
+                if !matches!(e, Expr::If(_) | Expr::Block(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_)) {
+                    self.ctxt.error(e, "only the last expression of the kernel can be its result");
+                } else {
+                    self.effect(e);
+                }
+            }
+            Stmt::Item(i) => {
+                self.ctxt.error(i, "items inside a kernel are not supported; define them next to the kernel")
+            }
+            Stmt::Macro(m) => self.ctxt.error(m, "macros are not supported inside a kernel; compute with expressions, and print or assert outside the kernel"),
+        }
+    }
+
+    /// `let name = e;` / `let name: T = e;`.
+    pub(super) fn local(&mut self, l: &syn::Local) {
+        let Some((ident, ty)) = let_name(&l.pat) else {
+            let pat = match &l.pat {
+                Pat::Type(pt) => &*pt.pat,
+                p => p,
+            };
+            self.ctxt.error(pat, "only `let name = ...` bindings are supported in a kernel");
+            return;
+        };
+        let name = ident.to_string();
+        if let Some(&p) = self.local_outputs.get(&(l as *const syn::Local as usize)) {
+            self.create_local(p, &ident, ty, l);
+            return;
+        }
+        let Some(init) = &l.init else {
+            self.ctxt.error(l, "a `let` without a value is not supported in a kernel");
+            self.bind(name, Binding::Poison);
+            return;
+        };
+        if let Some((_, diverge)) = &init.diverge {
+            self.ctxt.error(diverge, "`let ... else` is not supported in a kernel");
+        }
+        let binding = match self.expr(&init.expr) {
+            Value::Array(n) => Binding::Array(n),
+            Value::Scalar(s) => Binding::Scalar(self.new_let(&ident, ty, s)),
+            Value::Error => Binding::Poison,
+            // `let b = out;` of a local output: another name for it.
+            Value::Local(p) => Binding::Output(p),
+            Value::Tuple(_) | Value::Ok(_) => {
+                self.ctxt.error(&init.expr, "tuples and `Ok(..)` are only supported as the kernel's result");
+                Binding::Poison
+            }
+        };
+        self.bind(name, binding);
+    }
+
+    /// A statement for its effect: compound assignment, assignment, output writes, loops.
+    pub(super) fn effect(&mut self, e: &Expr) {
+        match e {
+            Expr::Binary(b) if compound_base(&b.op).is_some() => self.compound(e, b),
+            Expr::Assign(a) => self.assign(a),
+            Expr::If(_) | Expr::Block(_) => {
+                self.ctxt.error(
+                    e,
+                    "an `if` or block used as a statement has no effect in a kernel; bind its value with `let`",
+                );
+            }
+            Expr::Return(r) => self.ctxt.error(r, "`return` is only supported as the last statement of a kernel"),
+            Expr::ForLoop(f) => self.for_loop(f),
+            Expr::While(_) => self.in_order_loop(e),
+            Expr::Loop(l) => self.ctxt.error(l.loop_token, "`loop` is not supported in a kernel; use `for` or `while`"),
+            _ => {
+                self.ctxt.error(e, "this statement has no effect in a kernel; bind it with `let`, return it, or write it to an output (`out[..] = ...`)");
+            }
+        }
+    }
+
+    /// `y += e`, `y[..] -= e`, `s *= 2.0` outside loops.
+    fn compound(&mut self, e: &Expr, b: &syn::ExprBinary) {
+        let op = compound_base(&b.op).expect("checked");
+        let Some(name) = target_name(&b.left) else {
+            self.ctxt.error(&b.left, "compound assignment needs a local name or an output (`y += x`, `y[..] += x`)");
+            return;
+        };
+        let rhs = self.expr(&b.right);
+        let binding = self.lookup(&name);
+        let current = match &binding {
+            Some(Binding::Array(n)) => Value::Array(*n),
+            Some(Binding::Scalar(s)) => Value::Scalar(s.clone()),
+            Some(Binding::Output(p)) if self.is_local(*p) => Value::Local(*p),
+            Some(Binding::Output(p)) => Value::Array(self.output_value(*p, b.left.span())),
+            Some(Binding::Input(_)) => {
+                let msg =
+                    format!("`{name}` is an input; only `&mut` outputs and local `let mut` bindings can be updated");
+                self.ctxt.error(&b.left, msg);
+                return;
+            }
+            Some(Binding::Poison) => return,
+            None => {
+                self.ctxt.error(&b.left, format!("`{name}` is not a local binding or an output of this kernel"));
+                return;
+            }
+        };
+        let value = self.binary_values(current, op, rhs, e);
+        match (binding, value) {
+            (Some(Binding::Output(p)), Value::Array(n)) => {
+                self.out_current.insert(p, n);
+            }
+            (_, Value::Array(n)) => self.rebind(&name, Binding::Array(n)),
+            (_, Value::Scalar(s)) => {
+                let ident = syn::Ident::new(&name, b.left.span());
+                let s = self.new_let(&ident, None, s);
+                self.rebind(&name, Binding::Scalar(s));
+            }
+            _ => self.rebind(&name, Binding::Poison),
+        }
+    }
+
+    fn assign(&mut self, a: &syn::ExprAssign) {
+        match &*a.left {
+            Expr::Index(ix) if is_full_range(&ix.index) => self.fill(ix, &a.right),
+            Expr::Path(_) => {
+                let name = target_name(&a.left).unwrap_or_default();
+                let value = self.expr(&a.right);
+                match (self.lookup(&name), value) {
+                    (_, Value::Error) => {}
+                    (Some(Binding::Output(_)), _) => {
+                        self.ctxt.error(&a.left, format!("write `{name}[..] = ...` to fill an output"))
+                    }
+                    (Some(Binding::Input(_)), _) => self.ctxt.error(
+                        &a.left,
+                        format!("`{name}` is an input; only `&mut` outputs and local bindings can be assigned"),
+                    ),
+                    (Some(Binding::Array(_) | Binding::Scalar(_) | Binding::Poison), Value::Array(n)) => {
+                        self.rebind(&name, Binding::Array(n))
+                    }
+                    (Some(Binding::Array(_) | Binding::Scalar(_) | Binding::Poison), Value::Scalar(s)) => {
+                        let ident = syn::Ident::new(&name, a.left.span());
+                        let s = self.new_let(&ident, None, s);
+                        self.rebind(&name, Binding::Scalar(s));
+                    }
+                    (None, _) => self.ctxt.error(&a.left, format!("`{name}` is not a local binding of this kernel")),
+                    (_, _) => {
+                        self.ctxt.error(&a.right, "tuples and `Ok(..)` are only supported as the kernel's result")
+                    }
+                }
+            }
+            other => self
+                .ctxt
+                .error(other, "unsupported assignment target; assign a local name or a whole output (`out[..] = ...`)"),
+        }
+    }
+
+    /// `out[..] = e`: every element of an output.
+    fn fill(&mut self, ix: &syn::ExprIndex, rhs: &Expr) {
+        let name = target_name(&ix.expr);
+        let binding = name.as_deref().and_then(|n| self.lookup(n));
+        if let Some(Binding::Poison) = binding {
+            return;
+        }
+        let Some(Binding::Output(p)) = binding else {
+            let name = name.unwrap_or_default();
+            self.ctxt.error(
+                &ix.expr,
+                format!("`{name}[..] = ...` fills a `&mut` output parameter, and `{name}` is not one"),
+            );
+            return;
+        };
+        let space = self.k().params[p].space.expect("an array parameter");
+        match self.expr(rhs) {
+            Value::Array(n) => {
+                let s = self.k().nodes[n].space;
+                if !self.b.unify(space, s) {
+                    self.not_vectorizable(rhs);
+                    return;
+                }
+                self.out_current.insert(p, n);
+            }
+            Value::Scalar(s) => {
+                let deps = s.deps.clone();
+                let s = self.hoist(s);
+                let n = self.b.node(Op::Splat(s), space, deps, rhs.span());
+                self.out_current.insert(p, n);
+            }
+            Value::Error => {}
+            _ => self.ctxt.error(rhs, "tuples and `Ok(..)` are only supported as the kernel's result"),
+        }
+    }
+}
+
+/// The name and type of `let name` / `let name: T` (not `ref`, not `name @ pat`).
+pub(super) fn let_name(pat: &Pat) -> Option<(syn::Ident, Option<Type>)> {
+    match pat {
+        Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => Some((pi.ident.clone(), None)),
+        Pat::Type(pt) => match &*pt.pat {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                Some((pi.ident.clone(), Some((*pt.ty).clone())))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}

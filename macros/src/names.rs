@@ -1,0 +1,65 @@
+//! Every name the generated code introduces, and the path it reaches the runtime by.
+//!
+//! Scalar values are kept as Rust tokens through lowering, so a scalar that uses a
+//! reduction's result refers to it by name (`__r3`); codegen binds that name. Both sides
+//! take the names from here, and nowhere else spells them. All start with `__` so they
+//! cannot collide with the user's names (which lowering renames on shadowing, see
+//! [`renamed`]).
+
+use crate::ir::{NodeId, RedId, SpaceId};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::Ident;
+
+/// The one path generated code calls the runtime through: every kernel starts with this
+/// `use`, and codegen writes runtime calls as `__lf::name`.
+pub fn runtime_import() -> TokenStream {
+    quote!(
+        use ::loopfuse::__private as __lf;
+    )
+}
+
+/// The result of reduction `r`.
+pub fn reduction(r: RedId) -> Ident {
+    format_ident!("__r{}", r.index())
+}
+
+/// The `k`-th fresh output buffer.
+pub fn fresh(k: usize) -> Ident {
+    format_ident!("__o{}", k)
+}
+
+/// A computed element inside a loop body.
+pub fn node(n: NodeId) -> Ident {
+    format_ident!("__a{}", n.index())
+}
+
+/// The length of an iteration space.
+pub fn len(s: SpaceId) -> Ident {
+    format_ident!("__n{}", s.index())
+}
+
+/// The first index of a loop range.
+pub fn lo(s: SpaceId) -> Ident {
+    format_ident!("__lo{}", s.index())
+}
+
+/// The `k`-th scalar hoisted out of a loop body.
+pub fn hoisted(k: usize) -> Ident {
+    format_ident!("__c{}", k)
+}
+
+/// The results of the `k`-th loop that runs in order.
+pub fn in_order(k: usize) -> Ident {
+    format_ident!("__seq{}", k)
+}
+
+/// The storage of local output `name` (`let mut name = vec![..]`).
+pub fn local_vec(name: &Ident) -> Ident {
+    format_ident!("__v_{}", name)
+}
+
+/// The `count`-th rebinding of the user's `name` (`x` is rebound by `x += 1.0`).
+pub fn renamed(name: &Ident, count: usize) -> Ident {
+    format_ident!("__{}_{}", name, count)
+}
