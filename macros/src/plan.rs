@@ -161,3 +161,50 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{ctxt::Ctxt, lower};
+
+    /// The fusion plan of a kernel written as source text.
+    fn plan_of(src: &str) -> String {
+        let func: syn::ItemFn = syn::parse_str(src).expect("a function");
+        let mut ctxt = Ctxt::default();
+        let ret = lower::parse_ret(&func.sig.output, &[], &mut ctxt);
+        let k = lower::Lower::new(&func, &[], &mut ctxt).lower(&func.block, &ret);
+        assert!(ctxt.check().is_ok());
+        super::describe(&k, &super::plan(&k)).join("\n")
+    }
+
+    #[test]
+    fn three_passes_and_the_lane_sentence() {
+        let p = plan_of("fn f(x: &[f64]) -> Vec<f64> { (x - x.mean()) / x.std() }");
+        assert!(p.contains("3 loops, 1 array allocation"), "{p}");
+        assert!(p.contains("2. over `x`: reduces `x.std()`"), "{p}");
+        assert!(p.contains("Sums and products use 32 lane accumulators"), "{p}");
+    }
+
+    #[test]
+    fn no_lane_sentence_without_a_sum() {
+        let p = plan_of("fn f(x: &[f64]) -> f64 { x.max() }");
+        assert!(p.contains("1 loop, 0 array allocations"), "{p}");
+        assert!(!p.contains("lane accumulators"), "{p}");
+    }
+
+    #[test]
+    fn in_order_loops_are_counted() {
+        let p = plan_of(
+            "fn cumsum(x: &[f64], out: &mut [f64]) { let mut acc = 0.0; for i in 0..x.len() { acc += x[i]; out[i] = acc; } }",
+        );
+        assert!(p.contains("1 loop, 0 array allocations"), "{p}");
+        assert!(p.contains("1. 1 explicit loop: run in order"), "{p}");
+    }
+
+    #[test]
+    fn a_loop_write_is_no_reduction_in_the_plan() {
+        let p = plan_of("fn f(x: &[f64], o: &mut [f64]) -> f64 { for i in 0..x.len() { o[i] = x[i] * 2.0; } o.sum() }");
+        assert!(p.contains("1. over `i in 0..x.len()`: writes `o`"), "{p}");
+        assert!(p.contains("2. over `o`: reduces `o.sum()`"), "{p}");
+        assert!(!p.contains("barrier"), "{p}");
+    }
+}
