@@ -21,6 +21,7 @@
 //! NaN payloads are not part of the contract: when two NaNs meet, which payload survives can
 //! differ between clones (the hardware returns the first operand's, and LLVM may commute).
 
+use crate::align::Aligned;
 use crate::reduce::Reducer;
 use crate::stage::{Stages, CHUNK};
 use std::mem::MaybeUninit;
@@ -296,9 +297,10 @@ impl Sinks for () {
 
 /// Pairwise combination of block results by a binary counter over the block index: level
 /// `k` holds the result of `2^k` consecutive blocks, and bit `k` of `blocks` says whether
-/// level `k` is occupied.
+/// level `k` is occupied. Each level is 64-byte aligned: it holds a block's lane
+/// accumulators, loaded and stored a vector at a time.
 pub struct Cascade<A> {
-    levels: [MaybeUninit<A>; LEVELS],
+    levels: [Aligned<MaybeUninit<A>>; LEVELS],
     blocks: usize,
 }
 
@@ -309,7 +311,7 @@ impl<A: Copy> Cascade<A> {
     /// No blocks yet.
     #[inline(always)]
     pub fn new() -> Self {
-        Cascade { levels: [const { MaybeUninit::uninit() }; LEVELS], blocks: 0 }
+        Cascade { levels: [const { Aligned(MaybeUninit::uninit()) }; LEVELS], blocks: 0 }
     }
 
     /// Adds the next block's result.
@@ -358,7 +360,7 @@ impl<A: Copy> Default for Cascade<A> {
 /// them in full-width registers. It runs once per pass.
 #[inline(never)]
 fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs {
-    let mut lanes = *lanes;
+    let mut lanes = Aligned(*lanes);
     let mut width = LANES / 2;
     while width > 0 {
         for j in 0..width {
@@ -463,7 +465,9 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     let mut start = 0;
     while start < groups_end {
         let end = start + (groups_end - start).min(BLOCK);
-        let mut lanes = [reducers.identity(); LANES];
+        // Aligned: when LLVM keeps the lanes in memory (many reductions), they are loaded
+        // and stored a vector at a time.
+        let mut lanes = Aligned([reducers.identity(); LANES]);
         // Chunks are whole lane groups: end - start and CHUNK are multiples of LANES.
         let mut lo = start;
         while lo < end {
@@ -483,7 +487,7 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
             }
             lo = hi;
         }
-        cascade.push(lanes, merge_lanes);
+        cascade.push(lanes.0, merge_lanes);
         start = end;
     }
     // Under one lane group every lane is the identity, and so is their tree: skip both
@@ -536,4 +540,17 @@ pub fn pass_strict<Src: Sources, R: Reducers, S: Sinks>(
     }
     sinks.done();
     reducers.finish(acc, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cascade_levels_are_cache_line_aligned() {
+        let c = std::hint::black_box(Cascade::<[f64; LANES]>::new());
+        for level in &c.levels {
+            assert_eq!(level.as_ptr() as usize % 64, 0);
+        }
+    }
 }
