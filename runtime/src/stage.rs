@@ -123,12 +123,35 @@ impl Stages for () {
     unsafe fn load(&self, _: usize) {}
 }
 
+/// One stage is a group of one (nesting, [`crate::pass`] module docs).
+impl<T: Copy, F: FnMut(&[T], &mut [T])> Stages for Stage<T, F> {
+    const NONE: bool = false;
+    type Args = T;
+    type Values = T;
+    #[inline(always)]
+    unsafe fn store(&mut self, j: usize, arg: T) {
+        // SAFETY: forwarded contract.
+        unsafe { Stage::store(self, j, arg) }
+    }
+    #[inline(always)]
+    unsafe fn run(&mut self, len: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { Stage::run(self, len) }
+    }
+    #[inline(always)]
+    unsafe fn load(&self, j: usize) -> T {
+        // SAFETY: forwarded contract.
+        unsafe { Stage::load(self, j) }
+    }
+}
+
 macro_rules! tuples {
-    ($( ($($T:ident $F:ident $i:tt),*) )*) => {$(
-        impl<$($T: Copy, $F: FnMut(&[$T], &mut [$T])),*> Stages for ($(Stage<$T, $F>,)*) {
-            const NONE: bool = false;
-            type Args = ($($T,)*);
-            type Values = ($($T,)*);
+    ($( ($($T:ident $i:tt),*) )*) => {$(
+        // A tuple of stages, or of groups of stages.
+        impl<$($T: Stages),*> Stages for ($($T,)*) {
+            const NONE: bool = $($T::NONE &&)* true;
+            type Args = ($($T::Args,)*);
+            type Values = ($($T::Values,)*);
             #[inline(always)]
             unsafe fn store(&mut self, j: usize, args: Self::Args) {
                 // SAFETY: forwarded contract.
@@ -149,14 +172,14 @@ macro_rules! tuples {
 }
 
 tuples! {
-    (A FA 0)
-    (A FA 0, B FB 1)
-    (A FA 0, B FB 1, C FC 2)
-    (A FA 0, B FB 1, C FC 2, D FD 3)
-    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4)
-    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5)
-    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5, H FH 6)
-    (A FA 0, B FB 1, C FC 2, D FD 3, E FE 4, G FG 5, H FH 6, I FI 7)
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
 }
 
 #[cfg(test)]
