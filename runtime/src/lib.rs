@@ -15,6 +15,7 @@ pub mod input;
 pub mod math;
 pub mod output;
 pub mod pass;
+mod private;
 pub mod reduce;
 pub mod stage;
 pub mod target;
