@@ -1,5 +1,6 @@
 //! Array inputs: anything 1-D the user holds, seen by the kernel as a contiguous slice.
 
+use crate::private::Sealed;
 use std::borrow::Cow;
 
 /// A value a kernel accepts as a 1-D array input.
@@ -13,17 +14,30 @@ use std::borrow::Cow;
 /// let v = vec![1.0, 2.0];
 /// assert_eq!(&*(&v).contiguous(), &[1.0, 2.0]);
 /// ```
+///
+/// The trait is sealed: the pass driver trusts what an input's view says about its memory,
+/// so only this crate implements it.
+///
+/// ```compile_fail
+/// struct Mine;
+/// impl loopfuse_runtime::KernelInput for Mine {
+///     type Elem = f64;
+///     fn contiguous(&self) -> std::borrow::Cow<'_, [f64]> { unimplemented!() }
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a loopfuse array input",
     label = "not a 1-D array input",
     note = "a kernel parameter is a scalar (f32, f64, i8..i64, u8..u64, isize, usize, bool) or an array: `&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`, `&Array1<T>`; outputs are `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`"
 )]
-pub trait KernelInput {
+pub trait KernelInput: Sealed {
     /// The element type.
     type Elem: Copy;
     /// The elements in order, borrowed when they are contiguous.
     fn contiguous(&self) -> Cow<'_, [Self::Elem]>;
 }
+
+impl<T: Copy> Sealed for &[T] {}
 
 impl<T: Copy> KernelInput for &[T] {
     type Elem = T;
@@ -33,6 +47,8 @@ impl<T: Copy> KernelInput for &[T] {
     }
 }
 
+impl<T: Copy> Sealed for &Vec<T> {}
+
 impl<T: Copy> KernelInput for &Vec<T> {
     type Elem = T;
     #[inline]
@@ -40,6 +56,8 @@ impl<T: Copy> KernelInput for &Vec<T> {
         Cow::Borrowed(self.as_slice())
     }
 }
+
+impl<T: Copy, const N: usize> Sealed for &[T; N] {}
 
 impl<T: Copy, const N: usize> KernelInput for &[T; N] {
     type Elem = T;
@@ -61,6 +79,8 @@ mod nd {
         }
     }
 
+    impl<T: Copy> Sealed for ArrayView1<'_, T> {}
+
     impl<T: Copy> KernelInput for ArrayView1<'_, T> {
         type Elem = T;
         #[inline]
@@ -69,6 +89,8 @@ mod nd {
         }
     }
 
+    impl<T: Copy> Sealed for &ArrayView1<'_, T> {}
+
     impl<T: Copy> KernelInput for &ArrayView1<'_, T> {
         type Elem = T;
         #[inline]
@@ -76,6 +98,8 @@ mod nd {
             view_contiguous(&self.view())
         }
     }
+
+    impl<T: Copy> Sealed for &Array1<T> {}
 
     impl<T: Copy> KernelInput for &Array1<T> {
         type Elem = T;

@@ -8,12 +8,14 @@
 //!
 //! Users reach all of this through the `loopfuse` facade crate.
 
+pub mod align;
 pub mod elem;
 pub mod error;
 pub mod input;
 pub mod math;
 pub mod output;
 pub mod pass;
+mod private;
 pub mod reduce;
 pub mod stage;
 pub mod target;

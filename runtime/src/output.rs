@@ -1,6 +1,7 @@
 //! Outputs: fresh arrays written once (uninitialized, huge pages when large) and `&mut`
 //! parameters written in place.
 
+use crate::private::Sealed;
 use std::cell::Cell;
 
 /// Outputs at least this large get transparent huge pages on Linux.
@@ -149,18 +150,21 @@ impl<T: Copy> OutView<'_, T> {
 /// out.finish();
 /// assert_eq!(y, [5.0, 2.0]);
 /// ```
+///
+/// Sealed, as [`crate::KernelInput`] is.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a loopfuse output",
     label = "not a 1-D output",
     note = "outputs are `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`"
 )]
-pub trait KernelOutput<'a> {
+pub trait KernelOutput<'a>: Sealed {
     /// The element type.
     type Elem: Copy;
     /// The output as a contiguous view.
     fn out_view(self) -> OutView<'a, Self::Elem>;
 }
 
+impl<T: Copy> Sealed for &mut [T] {}
 impl<'a, T: Copy> KernelOutput<'a> for &'a mut [T] {
     type Elem = T;
     fn out_view(self) -> OutView<'a, T> {
@@ -168,6 +172,7 @@ impl<'a, T: Copy> KernelOutput<'a> for &'a mut [T] {
     }
 }
 
+impl<T: Copy> Sealed for &mut Vec<T> {}
 impl<'a, T: Copy> KernelOutput<'a> for &'a mut Vec<T> {
     type Elem = T;
     fn out_view(self) -> OutView<'a, T> {
@@ -175,6 +180,8 @@ impl<'a, T: Copy> KernelOutput<'a> for &'a mut Vec<T> {
     }
 }
 
+#[cfg(feature = "ndarray")]
+impl<T: Copy> Sealed for ndarray::ArrayViewMut1<'_, T> {}
 #[cfg(feature = "ndarray")]
 impl<'a, T: Copy> KernelOutput<'a> for ndarray::ArrayViewMut1<'a, T> {
     type Elem = T;
@@ -188,6 +195,8 @@ impl<'a, T: Copy> KernelOutput<'a> for ndarray::ArrayViewMut1<'a, T> {
     }
 }
 
+#[cfg(feature = "ndarray")]
+impl<T: Copy> Sealed for &mut ndarray::Array1<T> {}
 #[cfg(feature = "ndarray")]
 impl<'a, T: Copy> KernelOutput<'a> for &'a mut ndarray::Array1<T> {
     type Elem = T;

@@ -20,7 +20,28 @@
 //!
 //! NaN payloads are not part of the contract: when two NaNs meet, which payload survives can
 //! differ between clones (the hardware returns the first operand's, and LLVM may commute).
+//!
+//! # More than 12 reductions, sources or sinks: nest them
+//! [`Reducers`], [`Sources`] and [`Sinks`] are implemented for tuples of up to 12 elements,
+//! and a tuple of up to 12 [`Reducer`]s is itself a [`Reducer`] (likewise a tuple of
+//! [`Source`]s is a [`Source`], of [`Sink`]s a [`Sink`]; a tuple of [`Stages`] is a
+//! [`Stages`]). So the code generator cuts a longer list into groups of at most 12, in
+//! order, and passes the tuple of groups: 14 reductions are `((r0, .., r11), (r12, r13))`,
+//! 200 would be two levels deep. The items, values and results nest exactly the same way:
+//! the body returns `((i0, .., i11), (i12, i13))` and the pass returns
+//! `((v0, .., v11), (v12, v13))`; the sources' elements arrive as `((x0, .., x11), (x12,))`.
+//! A nested reduction computes the same bits as the flat one: each reducer sees the same
+//! elements in the same order, nesting only groups the accumulators.
+//!
+//! ```
+//! use loopfuse_runtime::pass::pass;
+//! use loopfuse_runtime::reduce::{Max, Sum};
+//! let x: &[f64] = &[1.0, -4.0, 2.5];
+//! let ((s, m), (t,)) = pass(3, ((x,), (x,)), ((Sum::new(), Max::new()), (Sum::new(),)), (), |((a,), (b,))| (((a, a), (b,)), ()));
+//! assert_eq!((s, m, t), (-0.5, 2.5, -0.5));
+//! ```
 
+use crate::align::Aligned;
 use crate::reduce::Reducer;
 use crate::stage::{Stages, CHUNK};
 use std::mem::MaybeUninit;
@@ -191,6 +212,57 @@ pub trait Sinks {
 
 macro_rules! tuples {
     ($( ($($T:ident $i:tt),*) )*) => {$(
+        // A group of reducers is one reducer (module docs: nesting past 12).
+        impl<$($T: Reducer),*> Reducer for ($($T,)*) {
+            type Item = ($($T::Item,)*);
+            type Acc = ($($T::Acc,)*);
+            type Output = ($($T::Output,)*);
+            #[inline(always)]
+            fn identity(&self) -> Self::Acc { ($(self.$i.identity(),)*) }
+            #[inline(always)]
+            fn update(&self, acc: Self::Acc, item: Self::Item, index: usize) -> Self::Acc {
+                ($(self.$i.update(acc.$i, item.$i, index),)*)
+            }
+            #[inline(always)]
+            fn merge(&self, l: Self::Acc, r: Self::Acc) -> Self::Acc {
+                ($(self.$i.merge(l.$i, r.$i),)*)
+            }
+            #[inline(always)]
+            fn finish(&self, acc: Self::Acc, n: usize) -> Self::Output {
+                ($(self.$i.finish(acc.$i, n),)*)
+            }
+        }
+        // A group of sinks is one sink.
+        impl<$($T: Sink),*> Sink for ($($T,)*) {
+            type Item = ($($T::Item,)*);
+            #[inline(always)]
+            fn len(&self) -> usize {
+                let mut m = usize::MAX;
+                $( m = m.min(self.$i.len()); )*
+                m
+            }
+            #[inline(always)]
+            unsafe fn put(&mut self, i: usize, values: Self::Item) {
+                // SAFETY: forwarded contract, i < len <= each sink's len.
+                $( unsafe { self.$i.put(i, values.$i) }; )*
+            }
+            fn done(&mut self) { $( self.$i.done(); )* }
+        }
+        // A group of sources is one source.
+        impl<$($T: Source),*> Source for ($($T,)*) {
+            type Item = ($($T::Item,)*);
+            #[inline(always)]
+            fn len(&self) -> usize {
+                let mut m = usize::MAX;
+                $( m = m.min(self.$i.len()); )*
+                m
+            }
+            #[inline(always)]
+            unsafe fn get(&self, i: usize) -> Self::Item {
+                // SAFETY: forwarded contract, i < len <= each source's len.
+                ($( unsafe { self.$i.get(i) }, )*)
+            }
+        }
         impl<$($T: Reducer),*> Reducers for ($($T,)*) {
             const NONE: bool = false;
             type Items = ($($T::Item,)*);
@@ -296,9 +368,10 @@ impl Sinks for () {
 
 /// Pairwise combination of block results by a binary counter over the block index: level
 /// `k` holds the result of `2^k` consecutive blocks, and bit `k` of `blocks` says whether
-/// level `k` is occupied.
+/// level `k` is occupied. Each level is 64-byte aligned: it holds a block's lane
+/// accumulators, loaded and stored a vector at a time.
 pub struct Cascade<A> {
-    levels: [MaybeUninit<A>; LEVELS],
+    levels: [Aligned<MaybeUninit<A>>; LEVELS],
     blocks: usize,
 }
 
@@ -309,7 +382,7 @@ impl<A: Copy> Cascade<A> {
     /// No blocks yet.
     #[inline(always)]
     pub fn new() -> Self {
-        Cascade { levels: [const { MaybeUninit::uninit() }; LEVELS], blocks: 0 }
+        Cascade { levels: [const { Aligned(MaybeUninit::uninit()) }; LEVELS], blocks: 0 }
     }
 
     /// Adds the next block's result.
@@ -358,7 +431,7 @@ impl<A: Copy> Default for Cascade<A> {
 /// them in full-width registers. It runs once per pass.
 #[inline(never)]
 fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs {
-    let mut lanes = *lanes;
+    let mut lanes = Aligned(*lanes);
     let mut width = LANES / 2;
     while width > 0 {
         for j in 0..width {
@@ -463,7 +536,9 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     let mut start = 0;
     while start < groups_end {
         let end = start + (groups_end - start).min(BLOCK);
-        let mut lanes = [reducers.identity(); LANES];
+        // Aligned: when LLVM keeps the lanes in memory (many reductions), they are loaded
+        // and stored a vector at a time.
+        let mut lanes = Aligned([reducers.identity(); LANES]);
         // Chunks are whole lane groups: end - start and CHUNK are multiples of LANES.
         let mut lo = start;
         while lo < end {
@@ -483,7 +558,7 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
             }
             lo = hi;
         }
-        cascade.push(lanes, merge_lanes);
+        cascade.push(lanes.0, merge_lanes);
         start = end;
     }
     // Under one lane group every lane is the identity, and so is their tree: skip both
@@ -536,4 +611,342 @@ pub fn pass_strict<Src: Sources, R: Reducers, S: Sinks>(
     }
     sinks.done();
     reducers.finish(acc, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::OutBuf;
+    use crate::reduce::*;
+
+    /// Data with blocks, a partial block and a tail, values of both signs and a NaN-free spread.
+    fn data(n: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0
+            })
+            .collect()
+    }
+
+    /// One reducer alone in its pass: the flat reference of a nested group.
+    fn alone<R: Reducer>(x: &[f64], r: R, item: impl Fn(f64) -> R::Item) -> R::Output {
+        pass(x.len(), (x,), (r,), (), |(x,)| ((item(x),), ())).0
+    }
+
+    #[test]
+    fn thirteen_nested_reducers_equal_each_alone() {
+        for n in [0, 1, 31, 32, 33, 2048, 5000] {
+            let x = &data(n, 1)[..];
+            let ((r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11), (r12,)) = pass(
+                n,
+                (x,),
+                (
+                    (
+                        Sum::new(),
+                        Prod::new(),
+                        Min::new(),
+                        Max::new(),
+                        ArgMin::new(),
+                        ArgMax::new(),
+                        Mean::new(),
+                        Var::new(0.25),
+                        MinNum::new(),
+                        MaxNum::new(),
+                        Count,
+                        Any,
+                    ),
+                    (All,),
+                ),
+                (),
+                |(x,)| (((x, x * 1e-3 + 1.0, x, x, x, x, x, x, x, x, x > 0.0, x > 3.0), (x > -10.0,)), ()),
+            );
+            assert_eq!(r0.to_bits(), alone(x, Sum::new(), |x| x).to_bits());
+            assert_eq!(r1.to_bits(), alone(x, Prod::new(), |x| x * 1e-3 + 1.0).to_bits());
+            if n > 0 {
+                assert_eq!(r2.to_bits(), alone(x, Min::new(), |x| x).to_bits());
+                assert_eq!(r3.to_bits(), alone(x, Max::new(), |x| x).to_bits());
+                assert_eq!(r4, alone(x, ArgMin::new(), |x| x));
+                assert_eq!(r5, alone(x, ArgMax::new(), |x| x));
+            }
+            assert_eq!(r6.to_bits(), alone(x, Mean::new(), |x| x).to_bits());
+            assert_eq!(r7.to_bits(), alone(x, Var::new(0.25), |x| x).to_bits());
+            assert_eq!(r8.to_bits(), alone(x, MinNum::new(), |x| x).to_bits());
+            assert_eq!(r9.to_bits(), alone(x, MaxNum::new(), |x| x).to_bits());
+            assert_eq!(r10, alone(x, Count, |x| x > 0.0));
+            assert_eq!(r11, alone(x, Any, |x| x > 3.0));
+            assert_eq!(r12, alone(x, All, |x| x > -10.0));
+        }
+    }
+
+    #[test]
+    fn thirty_nested_sources_and_reducers_equal_each_alone() {
+        for n in [0, 1, 33, 5000] {
+            let xs: Vec<Vec<f64>> = (0..30).map(|k| data(n, k + 2)).collect();
+            let (
+                (s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11),
+                (s12, s13, s14, s15, s16, s17, s18, s19, s20, s21, s22, s23),
+                (s24, s25, s26, s27, s28, s29),
+            ) = pass(
+                n,
+                (
+                    (
+                        &xs[0][..],
+                        &xs[1][..],
+                        &xs[2][..],
+                        &xs[3][..],
+                        &xs[4][..],
+                        &xs[5][..],
+                        &xs[6][..],
+                        &xs[7][..],
+                        &xs[8][..],
+                        &xs[9][..],
+                        &xs[10][..],
+                        &xs[11][..],
+                    ),
+                    (
+                        &xs[12][..],
+                        &xs[13][..],
+                        &xs[14][..],
+                        &xs[15][..],
+                        &xs[16][..],
+                        &xs[17][..],
+                        &xs[18][..],
+                        &xs[19][..],
+                        &xs[20][..],
+                        &xs[21][..],
+                        &xs[22][..],
+                        &xs[23][..],
+                    ),
+                    (&xs[24][..], &xs[25][..], &xs[26][..], &xs[27][..], &xs[28][..], &xs[29][..]),
+                ),
+                (
+                    (
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                    ),
+                    (
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                    ),
+                    (Sum::new(), Sum::new(), Sum::new(), Sum::new(), Sum::new(), Sum::new()),
+                ),
+                (),
+                |(
+                    (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11),
+                    (x12, x13, x14, x15, x16, x17, x18, x19, x20, x21, x22, x23),
+                    (x24, x25, x26, x27, x28, x29),
+                )| {
+                    (
+                        (
+                            (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11),
+                            (x12, x13, x14, x15, x16, x17, x18, x19, x20, x21, x22, x23),
+                            (x24, x25, x26, x27, x28, x29),
+                        ),
+                        (),
+                    )
+                },
+            );
+            let nested = [
+                s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15, s16, s17, s18, s19, s20, s21,
+                s22, s23, s24, s25, s26, s27, s28, s29,
+            ];
+            for (k, s) in nested.iter().enumerate() {
+                assert_eq!(s.to_bits(), alone(&xs[k], Sum::new(), |x| x).to_bits(), "reduction {k}, n = {n}");
+            }
+            let strict = pass_strict(
+                n,
+                (
+                    (
+                        &xs[0][..],
+                        &xs[1][..],
+                        &xs[2][..],
+                        &xs[3][..],
+                        &xs[4][..],
+                        &xs[5][..],
+                        &xs[6][..],
+                        &xs[7][..],
+                        &xs[8][..],
+                        &xs[9][..],
+                        &xs[10][..],
+                        &xs[11][..],
+                    ),
+                    (
+                        &xs[12][..],
+                        &xs[13][..],
+                        &xs[14][..],
+                        &xs[15][..],
+                        &xs[16][..],
+                        &xs[17][..],
+                        &xs[18][..],
+                        &xs[19][..],
+                        &xs[20][..],
+                        &xs[21][..],
+                        &xs[22][..],
+                        &xs[23][..],
+                    ),
+                    (&xs[24][..], &xs[25][..], &xs[26][..], &xs[27][..], &xs[28][..], &xs[29][..]),
+                ),
+                (
+                    (
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                    ),
+                    (
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                        Sum::new(),
+                    ),
+                    (Sum::new(), Sum::new(), Sum::new(), Sum::new(), Sum::new(), Sum::new()),
+                ),
+                (),
+                |(
+                    (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11),
+                    (x12, x13, x14, x15, x16, x17, x18, x19, x20, x21, x22, x23),
+                    (x24, x25, x26, x27, x28, x29),
+                )| {
+                    (
+                        (
+                            (x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, x10, x11),
+                            (x12, x13, x14, x15, x16, x17, x18, x19, x20, x21, x22, x23),
+                            (x24, x25, x26, x27, x28, x29),
+                        ),
+                        (),
+                    )
+                },
+            );
+            assert_eq!(
+                strict.2 .5.to_bits(),
+                pass_strict(n, (&xs[29][..],), (Sum::new(),), (), |(x,)| ((x,), ())).0.to_bits()
+            );
+        }
+    }
+
+    #[test]
+    fn thirteen_nested_sinks() {
+        for n in [0, 1, 33, 5000] {
+            let x = &data(n, 3)[..];
+            let mut o: Vec<OutBuf<f64>> = (0..13).map(|_| OutBuf::new(n)).collect();
+            {
+                let [o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12] = &mut o[..] else { unreachable!() };
+                pass(n, (x,), (), ((o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11), (o12,)), |(x,)| {
+                    (
+                        (),
+                        (
+                            (
+                                x * 0.0,
+                                x * 1.0,
+                                x * 2.0,
+                                x * 3.0,
+                                x * 4.0,
+                                x * 5.0,
+                                x * 6.0,
+                                x * 7.0,
+                                x * 8.0,
+                                x * 9.0,
+                                x * 10.0,
+                                x * 11.0,
+                            ),
+                            (x * 12.0,),
+                        ),
+                    )
+                });
+            }
+            for (k, o) in o.into_iter().enumerate() {
+                let want: Vec<f64> = x.iter().map(|x| x * k as f64).collect();
+                assert_eq!(o.into_vec(), want);
+            }
+        }
+    }
+
+    #[test]
+    fn nested_stages_equal_flat() {
+        use crate::math;
+        use crate::stage::stage;
+        let x = &data(100, 4)[..];
+        let flat: Vec<(f64, f64)> = {
+            let mut v = Vec::new();
+            pass_staged(
+                100,
+                (x,),
+                (stage(math::exp_slice), stage(math::ln_slice)),
+                (),
+                (),
+                |(x,)| (x, x.abs()),
+                |_, (e, l)| {
+                    v.push((e, l));
+                    ((), ())
+                },
+            );
+            v
+        };
+        let mut nested = Vec::new();
+        pass_staged(
+            100,
+            ((x,),),
+            ((stage(math::exp_slice),), stage(math::ln_slice)),
+            (),
+            (),
+            |((x,),)| ((x,), x.abs()),
+            |_, ((e,), l)| {
+                nested.push((e, l));
+                ((), ())
+            },
+        );
+        assert_eq!(flat.len(), 100);
+        assert!(flat
+            .iter()
+            .zip(&nested)
+            .all(|(a, b)| a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits()));
+    }
+
+    #[test]
+    fn cascade_levels_are_cache_line_aligned() {
+        let c = std::hint::black_box(Cascade::<[f64; LANES]>::new());
+        for level in &c.levels {
+            assert_eq!(level.as_ptr() as usize % 64, 0);
+        }
+    }
 }
