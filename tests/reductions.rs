@@ -1214,3 +1214,85 @@ proptest::proptest! {
         }
     }
 }
+
+/// 13 reductions over 13 inputs in one pass: past the runtime's 12-tuples, codegen nests
+/// them (`((r0, .., r11), (r12,))`), with the same bits as each reduction alone.
+#[loopfuse::kernel]
+#[allow(clippy::too_many_arguments)]
+fn thirteen(
+    a: &[f64],
+    b: &[f64],
+    c: &[f64],
+    d: &[f64],
+    e: &[f64],
+    f: &[f64],
+    g: &[f64],
+    h: &[f64],
+    i: &[f64],
+    j: &[f64],
+    k: &[f64],
+    l: &[f64],
+    m: &[f64],
+) -> f64 {
+    a.sum()
+        + b.sum()
+        + c.sum()
+        + d.sum()
+        + e.sum()
+        + f.sum()
+        + g.sum()
+        + h.sum()
+        + i.sum()
+        + j.sum()
+        + k.sum()
+        + l.sum()
+        + m.max()
+}
+
+#[loopfuse::kernel]
+fn total(x: &[f64]) -> f64 {
+    x.sum()
+}
+
+#[loopfuse::kernel]
+fn thirteen_of_one(x: &[f64]) -> (f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64) {
+    (
+        x.sum(),
+        x.prod(),
+        x.mean(),
+        x.var(),
+        x.std(),
+        x.min(),
+        x.max(),
+        (x * 2.0).sum(),
+        (x * 3.0).sum(),
+        (x + 1.0).sum(),
+        (x - 1.0).sum(),
+        x.abs().sum(),
+        (x * x).sum(),
+    )
+}
+
+#[test]
+fn thirteen_reductions_and_inputs_in_one_pass() {
+    for n in [1usize, 33, 2049, 5000] {
+        let xs: Vec<Vec<f64>> = (0..13).map(|s| common::gen_finite_f64(n, s)).collect();
+        // The kernel's scalar expression adds the sums left to right.
+        let mut acc = total(&xs[0]);
+        for x in &xs[1..12] {
+            acc += total(x);
+        }
+        let want = acc + xs[12].iter().copied().fold(f64::MIN, f64::max);
+        common::at_every_level(|_| {
+            let got = thirteen(
+                &xs[0], &xs[1], &xs[2], &xs[3], &xs[4], &xs[5], &xs[6], &xs[7], &xs[8], &xs[9], &xs[10], &xs[11],
+                &xs[12],
+            );
+            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}");
+            let t = thirteen_of_one(&xs[0]);
+            assert_eq!(t.0.to_bits(), total(&xs[0]).to_bits());
+            assert_eq!(t.7.to_bits(), total(&xs[0].iter().map(|v| v * 2.0).collect::<Vec<_>>()).to_bits());
+            assert_eq!(t.12.to_bits(), total(&xs[0].iter().map(|v| v * v).collect::<Vec<_>>()).to_bits());
+        });
+    }
+}

@@ -158,6 +158,20 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
     }
 }
 
+/// The runtime's tuples (of sources, reducers, sinks, and their items) hold at most this
+/// many elements; longer lists nest (`runtime/src/pass.rs`, "nest them").
+const TUPLE: usize = 12;
+
+/// `(a, b, c,)`, or past [`TUPLE`] elements groups of them: `((a, .., l), (m, n))`. Used the
+/// same way for a pass's sources, reducers, sinks, their items and the patterns over them.
+fn tuple(parts: impl IntoIterator<Item = TokenStream>) -> TokenStream {
+    let mut parts: Vec<TokenStream> = parts.into_iter().collect();
+    while parts.len() > TUPLE {
+        parts = parts.chunks(TUPLE).map(|g| quote!((#(#g,)*))).collect();
+    }
+    quote!((#(#parts,)*))
+}
+
 /// One fused loop.
 fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     let mut roots: Vec<NodeId> =
@@ -263,14 +277,16 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     // The closures' pattern over the sources: `_` for those a closure does not read.
     let pattern = |nodes: &BTreeSet<NodeId>| {
         let names = names.iter().map(|(node, name)| if nodes.contains(node) { quote!(#name) } else { quote!(_) });
-        quote!((#(#names,)*))
+        tuple(names)
     };
     let (body_pattern, body_lets) = (pattern(&in_body), lets(&in_body));
+    let (sources, reducers, sinks) = (tuple(sources), tuple(reducers), tuple(sinks));
+    let (items, values) = (tuple(items), tuple(values));
     let call = if staged.is_empty() {
         quote! {
-            __lf::#driver(#n, (#(#sources,)*), (#(#reducers,)*), (#(#sinks,)*), |#body_pattern| {
+            __lf::#driver(#n, #sources, #reducers, #sinks, |#body_pattern| {
                 #(#body_lets)*
-                ((#(#items,)*), (#(#values,)*))
+                (#items, #values)
             })
         }
     } else {
@@ -282,21 +298,22 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         let results = calls.iter().map(|&(s, _, _)| names::node(s));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
-            __lf::pass_staged(#n, (#(#sources,)*), (#(#stages,)*), (#(#reducers,)*), (#(#sinks,)*),
+            __lf::pass_staged(#n, #sources, (#(#stages,)*), #reducers, #sinks,
                 |#args_pattern| {
                     #(#args_lets)*
                     (#(#args,)*)
                 },
                 |#body_pattern, (#(#results,)*)| {
                     #(#body_lets)*
-                    ((#(#items,)*), (#(#values,)*))
+                    (#items, #values)
                 })
         }
     };
     if p.reductions.is_empty() {
         quote!(#prelude #call;)
     } else {
-        quote!(#prelude let (#(#results,)*) = #call;)
+        let results = tuple(results.map(|r| r.into_token_stream()));
+        quote!(#prelude let #results = #call;)
     }
 }
 
