@@ -1255,6 +1255,7 @@ fn total(x: &[f64]) -> f64 {
 }
 
 #[loopfuse::kernel]
+#[allow(clippy::type_complexity)]
 fn thirteen_of_one(x: &[f64]) -> (f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64, f64) {
     (
         x.sum(),
