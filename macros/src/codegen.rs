@@ -158,6 +158,53 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
     }
 }
 
+/// `x[i + offset]` for `i` over space `s` as a slice, checked (`__lf::window`).
+fn window(k: &Kernel, opts: &Options, s: SpaceId, q: ParamId, offset: isize) -> TokenStream {
+    let (name, x) = (opts.name, &k.params[q].ident);
+    let xs = x.to_string();
+    let lo = match k.range(s) {
+        Some(_) => names::lo(s).into_token_stream(),
+        None => quote!(0),
+    };
+    let n = names::len(s);
+    quote!(__lf::window(#name, #xs, #x, #lo, #lo + #n, #offset))
+}
+
+/// The bounds of an explicit loop `for i in lo..hi` and the check of every index it reads or
+/// writes (`x[i + k]`), before the first of its passes: the parts of one loop may land in
+/// several passes, and none may run if an access is out of bounds (a plain loop would panic
+/// at it), nor loop over a range that panics.
+fn range_checks(k: &Kernel, opts: &Options, s: SpaceId) -> TokenStream {
+    let Some(range) = k.range(s) else { return TokenStream::new() };
+    let (lo, hi) = (&range.lo.tokens, &range.hi.tokens);
+    let (lo_id, n) = (names::lo(s), names::len(s));
+    // In source order (the order the plain loop would panic in): reads as lowered, then the
+    // writes (an assignment evaluates its value first).
+    let mut windows: Vec<(ParamId, isize)> = Vec::new();
+    let reads = k.nodes.iter().filter_map(|(id, node)| match node.op {
+        Op::Shifted(q, offset) if k.node_space(id) == s => Some((q, offset)),
+        _ => None,
+    });
+    let writes = k.sinks.iter().filter_map(|sink| match sink.target {
+        SinkTarget::Param(q) if sink.window && k.node_space(sink.node) == s => Some((q, 0)),
+        _ => None,
+    });
+    for w in reads.chain(writes) {
+        if !windows.contains(&w) {
+            windows.push(w);
+        }
+    }
+    let checks = windows.into_iter().map(|(q, offset)| {
+        let w = window(k, opts, s, q, offset);
+        quote!(#w;)
+    });
+    quote! {
+        let #lo_id: usize = #lo;
+        let #n = { let __hi: usize = #hi; __hi.saturating_sub(#lo_id) };
+        #(#checks)*
+    }
+}
+
 /// The runtime's tuples (of sources, reducers, sinks, and their items) hold at most this
 /// many elements; longer lists nest (`runtime/src/pass.rs`, "nest them").
 const TUPLE: usize = 12;
@@ -212,28 +259,16 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             None => arg,
         }
     });
-    let name = opts.name;
-    // The loop's first index and length: 0..len for arrays, lo..hi for `for i in lo..hi`.
-    let (mut prelude, lo) = match k.range(p.space) {
-        Some(range) => {
-            let (lo, hi) = (&range.lo.tokens, &range.hi.tokens);
-            let lo_id = names::lo(p.space);
-            let n = names::len(p.space);
-            (
-                quote!(let #lo_id: usize = #lo; let #n = { let __hi: usize = #hi; __hi.saturating_sub(#lo_id) };),
-                lo_id.into_token_stream(),
-            )
-        }
-        None => (TokenStream::new(), quote!(0)),
+    // The loop's first index: 0 for arrays, `lo` of `for i in lo..hi` (bound by `range_checks`).
+    let mut prelude = TokenStream::new();
+    let lo = match k.range(p.space) {
+        Some(_) => names::lo(p.space).into_token_stream(),
+        None => quote!(0),
     };
     let n = names::len(p.space);
     let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
-    let window = |q: ParamId, offset: isize| {
-        let x = &k.params[q].ident;
-        let xs = x.to_string();
-        quote!(__lf::window(#name, #xs, #x, #lo, #lo + #n, #offset))
-    };
+    let window = |q: ParamId, offset: isize| window(k, opts, p.space, q, offset);
     let sinks = p.sinks.iter().map(|&s| match k.sinks[s].target {
         SinkTarget::Fresh(o) => {
             let o = names::fresh(o);
@@ -334,6 +369,11 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
             }
         }
         for p in plan.passes.iter().filter(|p| p.stage == stage) {
+            if plan.passes.iter().find(|q| q.space == p.space).is_some_and(|first| std::ptr::eq(first, p)) {
+                out.extend(range_checks(k, opts, p.space));
+            }
+        }
+        for p in plan.passes.iter().filter(|p| p.stage == stage) {
             out.extend(pass(k, p, opts));
         }
     }
@@ -350,12 +390,12 @@ fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
         LetKind::LocalVec { init, len } => quote!(::std::vec![#init; #len]),
         LetKind::LocalView { vec } => quote!(__lf::cells(&mut #vec)),
         LetKind::InOrder { body, copies, outputs } => {
-            let names: BTreeSet<String> = outputs.iter().map(|&p| k.params[p].ident.to_string()).collect();
+            let names: BTreeSet<String> = outputs.iter().map(|(p, _)| k.params[*p].ident.to_string()).collect();
             let mut body = (**body).clone();
             syn::visit_mut::VisitMut::visit_expr_mut(&mut OutputAccess { outputs: &names }, &mut body);
             let results = copies.iter().map(|(ident, _)| ident);
             let copies = copies.iter().map(|(ident, init)| quote!(let mut #ident = #init;));
-            quote!({ #(#copies)* #body; (#(#results,)*) })
+            quote!({ use __lf::MathArg as _; #(#copies)* #body; (#(#results,)*) })
         }
     };
     quote!(let #mutable #name #ty = #value;)
@@ -392,8 +432,9 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
     }
 }
 
-/// Rewrites an in-order loop's output accesses for the runtime's cells: `out[i] = v` to
-/// `out[i].set(v)`, reads to `out[i].get()`.
+/// Rewrites an in-order loop for the runtime: output accesses for its cells (`out[i] = v` to
+/// `out[i].set(v)`, reads to `out[i].get()`), and math methods to loopfuse's math
+/// (`v.exp()` to `__lf::math::exp(v.math_arg())`), as everywhere else in a kernel.
 struct OutputAccess<'b> {
     outputs: &'b BTreeSet<String>,
 }
@@ -424,6 +465,12 @@ impl syn::visit_mut::VisitMut for OutputAccess<'_> {
                 let (target, value) = (&b.left, &b.right);
                 let op = crate::lower::compound_base(&b.op).expect("compound");
                 *e = syn::parse_quote!({ let __cell = &#target; __cell.set(__cell.get() #op #value) });
+            }
+            Expr::MethodCall(m) if is_math(&m.method) => {
+                syn::visit_mut::visit_expr_method_call_mut(self, m);
+                let (f, recv, args) = (&m.method, &m.receiver, &m.args);
+                let args = args.iter();
+                *e = syn::parse_quote!(__lf::math::#f((#recv).math_arg() #(, #args)*));
             }
             Expr::Index(_) if self.output_index(e) => {
                 if let Expr::Index(ix) = e {

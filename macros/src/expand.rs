@@ -32,7 +32,9 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     }
     let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
     let ret = lower::parse_ret(&func.sig.output, &generics, &mut ctxt);
-    let kernel = lower::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
+    let mut lower = lower::Lower::new(func, &generics, &mut ctxt);
+    lower.strict = opts.strict;
+    let kernel = lower.lower(&func.block, &ret);
     if let Err(e) = ctxt.check() {
         let errors = match option_errors {
             Some(mut o) => {
@@ -45,7 +47,10 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     }
     let option_errors = option_errors.map(|e| e.to_compile_error());
 
-    let plan = plan::plan(&kernel);
+    let plan = match plan::plan(&kernel) {
+        Ok(plan) => plan,
+        Err(msg) => return fallback(func, syn::Error::new_spanned(&func.sig.ident, msg)),
+    };
     let name = func.sig.ident.to_string();
     let cg = codegen::Options { name: &name, strict: opts.strict, targets: opts.targets.as_deref() };
     let body = codegen::body(&kernel, &plan, &cg);

@@ -27,13 +27,79 @@ pub struct Plan {
     pub stages: usize,
 }
 
-/// The stage each reduction and loop is complete after.
+/// What reads an output: a reduction or another output's write.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Red(RedId),
+    Sink(usize),
+}
+
+/// A read of output `param` as it was after `version` (the deps of the `Current`/`Shifted`
+/// node: the loops that had written it). `aligned`: element `i` of the pass reads element
+/// `i` (not `x[i + k]`), in `space`.
+struct Read {
+    reader: Reader,
+    param: ParamId,
+    version: Deps,
+    aligned: bool,
+    space: SpaceId,
+}
+
+/// The stage each reduction, loop and write is complete after.
+///
+/// Reads and writes of an output are ordered effects: a read waits for the writes before it
+/// (its node depends on their [`Dep::Loop`]), and a write waits for the reads of the value it
+/// overwrites: it runs in a later pass, or in the same pass when the reader is in the same
+/// iteration space and reads the same element (the pass reads element `i` before it writes
+/// it).
 struct Stages<'k> {
     k: &'k Kernel,
     done: HashMap<Dep, usize>,
+    sinks: HashMap<usize, usize>,
+    reads: Vec<Read>,
+    /// Writes being staged: a write that must come both before and after another.
+    visiting: Vec<usize>,
+    cycle: bool,
 }
 
-impl Stages<'_> {
+/// The reads of outputs in the trees of `roots`.
+fn reads_of(k: &Kernel, reader: Reader, roots: &[NodeId], space: SpaceId, into: &mut Vec<Read>) {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack: Vec<NodeId> = roots.to_vec();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n) {
+            continue;
+        }
+        let node = &k.nodes[n];
+        let (param, aligned) = match node.op {
+            Op::Current(p) => (Some(p), true),
+            Op::Shifted(p, off) => (Some(p), off == 0),
+            _ => (None, false),
+        };
+        if let Some(param) = param {
+            into.push(Read { reader, param, version: node.deps.clone(), aligned, space });
+        }
+        for o in node.op.operands() {
+            if let Operand::Array(m) = o {
+                stack.push(*m);
+            }
+        }
+    }
+}
+
+impl<'k> Stages<'k> {
+    fn new(k: &'k Kernel) -> Self {
+        let mut reads = Vec::new();
+        for (r, red) in k.reductions.iter() {
+            let roots: Vec<NodeId> = [Some(red.arg), red.mask].into_iter().flatten().collect();
+            reads_of(k, Reader::Red(r), &roots, k.node_space(red.arg), &mut reads);
+        }
+        for (s, sink) in k.sinks.iter().enumerate() {
+            reads_of(k, Reader::Sink(s), &[sink.node], k.node_space(sink.node), &mut reads);
+        }
+        Stages { k, done: HashMap::new(), sinks: HashMap::new(), reads, visiting: Vec::new(), cycle: false }
+    }
+
     /// The first stage at which everything in `deps` is known.
     fn after(&mut self, deps: &Deps) -> usize {
         deps.iter().map(|&d| self.of(d) + 1).max().unwrap_or(0)
@@ -54,11 +120,58 @@ impl Stages<'_> {
         self.after(&red.deps).max(self.space(space))
     }
 
+    /// The first stage a write of `param` over `space` may run at, given the reads of the
+    /// value it overwrites (`version`); `me` is the write itself.
+    fn after_reads(&mut self, param: ParamId, version: &Deps, space: Option<SpaceId>, me: Option<Reader>) -> usize {
+        let mut stage = 0;
+        let readers: Vec<(Reader, bool)> = self
+            .reads
+            .iter()
+            .filter(|r| r.param == param && &r.version == version && Some(r.reader) != me)
+            .map(|r| (r.reader, r.aligned && Some(r.space) == space))
+            .collect();
+        for (reader, same_element) in readers {
+            let s = match reader {
+                Reader::Red(r) => self.of(Dep::Red(r)),
+                Reader::Sink(s) => self.sink(s),
+            };
+            stage = stage.max(if same_element { s } else { s + 1 });
+        }
+        stage
+    }
+
     fn sink(&mut self, s: usize) -> usize {
+        if let Some(&st) = self.sinks.get(&s) {
+            return st;
+        }
+        if self.visiting.contains(&s) {
+            self.cycle = true;
+            return 0;
+        }
+        self.visiting.push(s);
         let sink = &self.k.sinks[s];
         let space = self.k.node_space(sink.node);
         let deps: Deps = self.k.nodes[sink.node].deps.union(&sink.after).copied().collect();
-        self.after(&deps).max(self.space(space))
+        let mut st = self.after(&deps).max(self.space(space));
+        if let SinkTarget::Param(p) = sink.target {
+            st = st.max(self.after_reads(p, &sink.after, Some(space), Some(Reader::Sink(s))));
+        }
+        self.visiting.pop();
+        self.sinks.insert(s, st);
+        st
+    }
+
+    /// The stage of scalar let `i`; a loop that runs in order also waits for the reads of
+    /// the outputs it may write.
+    fn let_stage(&mut self, i: usize) -> usize {
+        let l = &self.k.lets[i];
+        let mut st = self.after(&l.value.deps);
+        if let LetKind::InOrder { outputs, .. } = &l.kind {
+            for (p, version) in outputs {
+                st = st.max(self.after_reads(*p, version, None, None));
+            }
+        }
+        st
     }
 
     /// The stage whose pass computes `d` (for a loop: the last of its passes).
@@ -75,15 +188,18 @@ impl Stages<'_> {
                 let sinks = lp.sinks.iter().map(|&s| self.sink(s)).max();
                 reds.max(sinks).unwrap_or(0)
             }
+            Dep::InOrder(i) => self.let_stage(i),
         };
         self.done.insert(d, s);
         s
     }
 }
 
-pub fn plan(k: &Kernel) -> Plan {
-    let mut st = Stages { k, done: HashMap::new() };
-    let let_stage: Vec<usize> = k.lets.iter().map(|l| st.after(&l.value.deps)).collect();
+/// The plan, or a message when two writes each must come before the other (only a
+/// temporary copy could order them).
+pub fn plan(k: &Kernel) -> Result<Plan, &'static str> {
+    let mut st = Stages::new(k);
+    let let_stage: Vec<usize> = (0..k.lets.len()).map(|i| st.let_stage(i)).collect();
     let mut passes: Vec<Pass> = Vec::new();
     let slot = |stage: usize, space: SpaceId, passes: &mut Vec<Pass>| -> usize {
         if let Some(i) = passes.iter().position(|p| p.stage == stage && p.space == space) {
@@ -103,7 +219,10 @@ pub fn plan(k: &Kernel) -> Plan {
     passes.sort_by_key(|p| (p.stage, p.space));
     let stages =
         passes.iter().map(|p| p.stage + 1).max().unwrap_or(0).max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
-    Plan { passes, let_stage, stages }
+    if st.cycle {
+        return Err("these outputs each read what the other overwrites (`a[i + 1]` read before `a[i]` is written, and the same for `b`): write one of them in a later loop, or compute into a local output first");
+    }
+    Ok(Plan { passes, let_stage, stages })
 }
 
 fn plural(n: usize, what: &str) -> String {
@@ -173,7 +292,7 @@ mod tests {
         let ret = lower::parse_ret(&func.sig.output, &[], &mut ctxt);
         let k = lower::Lower::new(&func, &[], &mut ctxt).lower(&func.block, &ret);
         assert!(ctxt.check().is_ok());
-        super::describe(&k, &super::plan(&k)).join("\n")
+        super::describe(&k, &super::plan(&k).expect("a plan")).join("\n")
     }
 
     #[test]

@@ -305,3 +305,25 @@ macro_rules! float_impl {
 }
 float_impl!(f32);
 float_impl!(f64);
+
+/// The argument of a math function called in a loop that runs in order: `v.exp()` there is
+/// `loopfuse::math::exp(v.math_arg())` (one meaning for every call in a kernel); as a method,
+/// `math_arg` auto-dereferences `v` (`for v in x` gives `&f64`) as `v.exp()` would.
+///
+/// ```
+/// use loopfuse_runtime::elem::MathArg;
+/// let v = 2.0f64;
+/// let r = &&v;
+/// assert_eq!(r.math_arg(), 2.0);
+/// ```
+pub trait MathArg: crate::math::Math {
+    /// The value.
+    fn math_arg(&self) -> Self;
+}
+
+impl<T: crate::math::Math> MathArg for T {
+    #[inline(always)]
+    fn math_arg(&self) -> T {
+        *self
+    }
+}

@@ -27,11 +27,13 @@ pub type ParamId = Id<Param>;
 pub type SpaceId = Id<Space>;
 pub type LoopId = Id<Loop>;
 
-/// What a value must wait for: a reduction's result, or every write of a loop.
+/// What a value must wait for: a reduction's result, every write of a loop, or a loop that
+/// runs in order (the index of its `let` in `Kernel::lets`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Dep {
     Red(RedId),
     Loop(LoopId),
+    InOrder(usize),
 }
 
 /// The reductions and loops a value depends on.
@@ -198,8 +200,9 @@ pub enum LetKind {
     /// The view of a local output that passes and loops write (of the `LocalVec` `vec`).
     LocalView { vec: syn::Ident },
     /// A loop that runs in order: `let name = { copies; loop; (results,) };`, with the
-    /// outputs it reads or writes by index (their accesses are rewritten for the runtime).
-    InOrder { body: Box<syn::Expr>, copies: Vec<(syn::Ident, TokenStream)>, outputs: Vec<ParamId> },
+    /// outputs it reads or writes by index (their accesses are rewritten for the runtime),
+    /// each with the version it finds (the deps of the writes before it).
+    InOrder { body: Box<syn::Expr>, copies: Vec<(syn::Ident, TokenStream)>, outputs: Vec<(ParamId, Deps)> },
 }
 
 /// A scalar `let`, hoisted to the first point where its dependencies are computed.

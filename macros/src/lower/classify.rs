@@ -89,6 +89,9 @@ impl Lower<'_> {
             Ok(())
         })();
         match ok {
+            // `strict` promises the naive loop's order: `((acc + x0) + x1) + ..` from the
+            // accumulator's initial value, which only the loop itself computes.
+            Ok(()) if self.strict && !c.accumulators.is_empty() => Kind::InOrder,
             Ok(()) => Kind::Vector(VectorLoop { accumulators: c.accumulators, writes: c.writes }),
             Err(_) => Kind::InOrder,
         }
@@ -254,7 +257,7 @@ impl Classifier<'_, '_> {
         let Some(Binding::Output(p)) = self.lower.lookup(&name).filter(|_| !self.locals.contains_key(&name)) else {
             return Err(Bad("a write to something that is not an output"));
         };
-        if self.lower.out_current.contains_key(&p) || self.read_whole.contains(&p) {
+        if self.lower.written_whole(p) || self.read_whole.contains(&p) {
             return Err(Bad("an output also used as a whole array"));
         }
         let v = self.expr(rhs)?;
@@ -356,6 +359,14 @@ impl Classifier<'_, '_> {
     }
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Check<V> {
+        // `x.len()` of a parameter: a length, not a use of its elements (`Lower::param_len`).
+        if let (true, Expr::Path(p)) = (m.method == crate::vocab::LEN && m.args.is_empty(), &*m.receiver) {
+            let name = p.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
+            let param = matches!(self.lower.lookup(&name), Some(Binding::Input(_) | Binding::Output(_)));
+            if param && !self.locals.contains_key(&name) {
+                return Ok(V::Scalar);
+            }
+        }
         let recv = self.expr(&m.receiver)?;
         let name = m.method.to_string();
         match recv {
@@ -402,7 +413,7 @@ impl Classifier<'_, '_> {
         match self.lower.lookup(&name) {
             Some(Binding::Input(_)) => Ok(V::Loop),
             Some(Binding::Output(p)) => {
-                if self.lower.out_current.contains_key(&p) || self.read_whole.contains(&p) {
+                if self.lower.written_whole(p) || self.read_whole.contains(&p) {
                     return Err(Bad("an output also used as a whole array"));
                 }
                 if offset != 0 && self.writes.contains(&name) {

@@ -130,6 +130,9 @@ impl Lower<'_> {
 
     fn method(&mut self, m: &syn::ExprMethodCall) -> Value {
         let name = m.method.to_string();
+        if let Some(len) = self.param_len(m) {
+            return len;
+        }
         let recv = self.expr(&m.receiver);
         let text = tidy(&m.to_token_stream());
         match recv {
@@ -164,6 +167,20 @@ impl Lower<'_> {
                 Value::Scalar(Scalar { tokens: quote!(#r.#method #turbo(#(#toks),*)), deps })
             }
             _ => self.unsupported(&m.receiver, "tuples and `Ok(..)` are only supported as the kernel's result"),
+        }
+    }
+
+    /// `x.len()` of an array parameter or local output: its length, not a use of its
+    /// elements (so a loop may still write it by index).
+    fn param_len(&mut self, m: &syn::ExprMethodCall) -> Option<Value> {
+        if m.method != vocab::LEN || !m.args.is_empty() {
+            return None;
+        }
+        let Expr::Path(p) = &*m.receiver else { return None };
+        let ident = p.path.get_ident()?;
+        match self.lookup(&ident.to_string())? {
+            Binding::Input(_) | Binding::Output(_) => Some(scalar(quote!(#ident.len()))),
+            _ => None,
         }
     }
 

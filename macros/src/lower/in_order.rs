@@ -40,9 +40,16 @@ impl Lower<'_> {
             }
         }
         self.seq_outputs.extend(outputs.iter().copied());
-        // After the outputs' creation (local outputs) and the loops that wrote them before.
-        for p in &outputs {
-            deps.extend(self.loop_written.get(p).into_iter().flatten().copied());
+        // After the outputs' creation (local outputs) and the loops that wrote them before;
+        // later uses of them wait for this loop.
+        let outputs: Vec<(ParamId, Deps)> =
+            outputs.into_iter().map(|p| (p, self.loop_written.get(&p).cloned().unwrap_or_default())).collect();
+        for (_, version) in &outputs {
+            deps.extend(version.iter().copied());
+        }
+        let me = Dep::InOrder(self.k().lets.len());
+        for (p, _) in &outputs {
+            self.loop_written.insert(*p, [me].into_iter().collect());
         }
         let mut body_expr = e.clone();
         Free { subst: Some(&subst), ..Free::default() }.visit_expr_mut(&mut body_expr);

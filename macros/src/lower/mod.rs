@@ -120,6 +120,8 @@ pub struct Lower<'a> {
     in_loop: Option<vector_loop::LoopCtx>,
     /// Outputs written by loops that run in order.
     seq_outputs: BTreeSet<ParamId>,
+    /// `#[kernel(strict)]`: loops with accumulators run in order.
+    pub strict: bool,
 }
 
 impl<'a> Lower<'a> {
@@ -181,6 +183,7 @@ impl<'a> Lower<'a> {
             hoisted: 0,
             in_loop: None,
             seq_outputs: BTreeSet::new(),
+            strict: false,
         }
     }
 
@@ -219,8 +222,8 @@ impl<'a> Lower<'a> {
         let mut outs: Vec<_> = self.out_current.iter().map(|(&p, &n)| (p, n)).collect();
         outs.sort();
         for (p, node) in outs {
-            if matches!(self.k().nodes[node].op, Op::Current(_)) {
-                continue; // read, never written: nothing to write back
+            if self.k().nodes[node].op == Op::Current(p) {
+                continue; // its own value: nothing to write
             }
             let after = self.loop_written.get(&p).cloned().unwrap_or_default();
             self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false, after });
@@ -315,6 +318,13 @@ impl<'a> Lower<'a> {
         let n = self.b.node(Op::Current(p), space, after, span);
         self.out_current.insert(p, n);
         n
+    }
+
+    /// Whether array expressions assigned output `p` a new value (`p[..] = e`, `p += e`):
+    /// a loop cannot also write it by index. Only reading its elements (`p.sum()`) is fine:
+    /// the loop's writes come after those reads.
+    fn written_whole(&self, p: ParamId) -> bool {
+        self.out_current.get(&p).is_some_and(|&n| self.k().nodes[n].op != Op::Current(p))
     }
 
     fn is_local(&self, p: ParamId) -> bool {

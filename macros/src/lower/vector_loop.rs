@@ -71,6 +71,8 @@ impl Lower<'_> {
         let l = self.b.k.loops.push(Loop { reductions: ctx.reductions, sinks });
         for (p, _) in written {
             self.loop_written.insert(p, [Dep::Loop(l)].into_iter().collect());
+            // Reads of `p` from here on see what the loop wrote.
+            self.out_current.remove(&p);
         }
     }
 
