@@ -87,7 +87,7 @@ pub fn window<'a, T>(kernel: &str, name: &str, x: &'a [T], lo: usize, hi: usize,
 
 #[cold]
 #[inline(never)]
-fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: isize) -> ! {
+pub(crate) fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: isize) -> ! {
     let access = match k {
         0 => format!("{name}[i]"),
         k if k > 0 => format!("{name}[i + {k}]"),
