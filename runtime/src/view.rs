@@ -324,6 +324,30 @@ impl<'a, T> ViewMut<'a, T> {
         self.ptr
     }
 
+    /// The elements as cells, when they are contiguous: what the contiguous clone body
+    /// takes (`&[Cell<T>]`, as the slice API), so that a kernel whose views are all
+    /// contiguous runs exactly today's loop.
+    ///
+    /// ```
+    /// use loopfuse_runtime::view::ViewMut;
+    /// let mut y = [1, 2];
+    /// let v = ViewMut::from(&mut y[..]);
+    /// v.as_cells().unwrap()[1].set(5);
+    /// assert_eq!(v.get(1), 5);
+    /// ```
+    #[inline(always)]
+    pub fn as_cells(&self) -> Option<&[std::cell::Cell<T>]> {
+        if self.is_contiguous() {
+            // SAFETY: contiguous: elements 0..len are consecutive from ptr, valid for reads
+            // and writes through this view (invariant); Cell<T> has T's layout, and cells
+            // may alias each other and the view's raw-pointer accesses (all are interior
+            // mutability, and neither is Sync). ptr is non-null and aligned for len 0 too.
+            Some(unsafe { std::slice::from_raw_parts(self.ptr.cast::<std::cell::Cell<T>>(), self.len) })
+        } else {
+            None
+        }
+    }
+
     /// Reads element `i`.
     ///
     /// # Panics

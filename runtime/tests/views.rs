@@ -304,3 +304,23 @@ fn views_are_send_and_sync_as_documented() {
     sync::<View<f64>>();
     send::<ViewMut<f64>>();
 }
+
+#[test]
+fn as_cells_only_when_contiguous() {
+    let mut y = Array1::from(vec![0, 0, 0, 0]);
+    {
+        let v = y.slice_mut(s![..;2]).into_view_mut();
+        assert!(v.as_cells().is_none());
+        let (a, _) = v.split_at(1);
+        a.as_cells().unwrap()[0].set(3);
+    }
+    {
+        let v = y.slice_mut(s![1..]).into_view_mut();
+        let cells = v.as_cells().unwrap();
+        cells[2].set(cells[0].get() + 1);
+        assert_eq!(v.get(2), 1);
+        let empty = y.slice_mut(s![4..;-1]).into_view_mut();
+        assert_eq!(empty.as_cells().map(|c| c.len()), Some(0));
+    }
+    assert_eq!(y.to_vec(), [3, 0, 0, 1]);
+}
