@@ -44,7 +44,7 @@
 use crate::align::Aligned;
 use crate::reduce::Reducer;
 use crate::stage::{Stages, CHUNK};
-use crate::view::{View, ViewMut};
+use crate::view::{Shifted, View, ViewMut};
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
@@ -373,6 +373,35 @@ impl<'v, T: Copy> Source for Current<&'v ViewMut<'_, T>> {
         // SAFETY: i < len (forwarded contract); a read through the view's raw pointer, no
         // reference to the element (crate::view module docs).
         unsafe { self.0.at(i).read() }
+    }
+}
+
+impl<'v, T: Copy> Source for Current<Shifted<'v, '_, T>> {
+    type Item = T;
+    type Flat = UnitMut<'v, T>;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.0.view.is_contiguous()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> UnitMut<'v, T> {
+        let ptr = if self.0.len == 0 {
+            self.0.view.ptr()
+        } else {
+            // SAFETY: first < first + len <= the view's len (Shifted's invariant).
+            unsafe { self.0.view.at(self.0.first) }
+        };
+        UnitMut { ptr, len: self.0.len, life: PhantomData }
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: i < len (forwarded contract), so first + i < the view's len; a read through
+        // the view's raw pointer, no reference to the element (crate::view module docs).
+        unsafe { self.0.view.at(self.0.first + i).read() }
     }
 }
 

@@ -432,6 +432,61 @@ impl<'a, T> ViewMut<'a, T> {
     }
 }
 
+impl<'a, T> ViewMut<'a, T> {
+    /// The elements a pass reads as `y[i + k]` for `i in lo..hi` while it may also write `y`
+    /// (element `j` is `y[lo + k + j]`): a shared borrow of the view, read through its raw
+    /// pointer, for [`crate::pass::Current`]. Same checks and panic text as
+    /// [`View::window`]. (A `View` or a `ViewMut` of it would be `Send` while the parent
+    /// still writes: this is neither.)
+    ///
+    /// ```
+    /// use loopfuse_runtime::pass::{pass, Current};
+    /// use loopfuse_runtime::view::ViewMut;
+    /// let mut y = [1.0, 2.0, 3.0, 4.0];
+    /// let v = ViewMut::from(&mut y[..]);
+    /// // for i in 0..3 { z[i] = y[i + 1] }, and y[i] = 0 in the same pass
+    /// let mut z = [0.0; 3];
+    /// let zv = ViewMut::from(&mut z[..]);
+    /// pass(3, (Current(v.shifted("k", "y", 0, 3, 1)),), (), (&zv, &v), |(next,)| ((), (next, 0.0)));
+    /// assert_eq!((z, y), ([2.0, 3.0, 4.0], [0.0, 0.0, 0.0, 4.0]));
+    /// ```
+    ///
+    /// # Panics
+    /// With the index range and the length, if the loop would index out of bounds.
+    #[inline]
+    pub fn shifted(&self, kernel: &str, name: &str, lo: usize, hi: usize, k: isize) -> Shifted<'_, 'a, T> {
+        let (first, len) = match window_range(self.len, lo, hi, k) {
+            Ok(None) => (0, 0),
+            Ok(Some((first, last))) => (first, last - first + 1),
+            Err(()) => window_fail(kernel, name, self.len, lo, hi, k),
+        };
+        Shifted { view: self, first, len }
+    }
+}
+
+/// Elements `first..first + len` of a [`ViewMut`], read by a pass that may also write the
+/// view ([`ViewMut::shifted`]).
+pub struct Shifted<'v, 'a, T> {
+    pub(crate) view: &'v ViewMut<'a, T>,
+    /// In bounds: `first + len <= view.len()`.
+    pub(crate) first: usize,
+    pub(crate) len: usize,
+}
+
+impl<T> Shifted<'_, '_, T> {
+    /// The number of elements.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `true` when there is no element.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 impl<T: Copy + std::fmt::Debug> std::fmt::Debug for ViewMut<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries((0..self.len).map(|i| self.get(i))).finish()

@@ -324,3 +324,44 @@ fn as_cells_only_when_contiguous() {
     }
     assert_eq!(y.to_vec(), [3, 0, 0, 1]);
 }
+
+#[test]
+fn shifted_reads_of_an_output_at_both_ends() {
+    // A strided output read shifted by -1 and +1 in the pass that writes it.
+    let mut y = Array1::from((0..12).map(|i| i as f64).collect::<Vec<_>>());
+    let mut want = y.clone();
+    {
+        let mut w = want.slice_mut(s![..;-2]);
+        let old = w.to_vec();
+        for i in 1..5 {
+            w[i] = old[i - 1] + old[i + 1];
+        }
+    }
+    {
+        let v = y.slice_mut(s![..;-2]).into_view_mut();
+        let (before, after) = (v.shifted("k", "y", 1, 5, -1), v.shifted("k", "y", 1, 5, 1));
+        assert_eq!((before.len(), after.len()), (4, 4));
+        // Into a scratch output first: written in place, y[i] would read the new y[i - 1].
+        let mut out = vec![0.0; 4];
+        let o = (&mut out).into_view_mut();
+        pass(4, (Current(before), Current(after)), (), (&o,), |(a, b)| ((), (a + b,)));
+        let mut target = v;
+        let t = target.window("k", "y", 1, 5, 0);
+        for (j, x) in out.iter().enumerate() {
+            t.set(j, *x);
+        }
+    }
+    assert_eq!(y, want);
+    // An empty range reads nothing and never panics.
+    let mut z = [0.0; 3];
+    assert!(ViewMut::from(&mut z[..]).shifted("k", "z", 5, 5, 9).is_empty());
+}
+
+#[test]
+#[should_panic(
+    expected = "kernel `k`: index out of bounds: `z[i + 1]` for i in 0..3 accesses 1..=3 but `z` has 3 elements"
+)]
+fn shifted_past_the_end() {
+    let mut z = [0.0; 3];
+    ViewMut::from(&mut z[..]).shifted("k", "z", 0, 3, 1);
+}
