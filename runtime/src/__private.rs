@@ -9,6 +9,7 @@ pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var};
 pub use crate::stage::stage;
 pub use crate::target::{level, Target};
+pub use crate::view::{Shifted, View, ViewMut};
 pub use core::cell::Cell;
 
 /// A local output (`let mut out = vec![init; n];` in a kernel) as cells the passes write.
@@ -88,7 +89,7 @@ pub fn window<'a, T>(kernel: &str, name: &str, x: &'a [T], lo: usize, hi: usize,
 
 #[cold]
 #[inline(never)]
-fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: isize) -> ! {
+pub(crate) fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: usize, k: isize) -> ! {
     let access = match k {
         0 => format!("{name}[i]"),
         k if k > 0 => format!("{name}[i + {k}]"),

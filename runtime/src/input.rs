@@ -1,6 +1,7 @@
 //! Array inputs: anything 1-D the user holds, seen by the kernel as a contiguous slice.
 
 use crate::private::Sealed;
+use crate::view::View;
 use std::borrow::Cow;
 
 /// A value a kernel accepts as a 1-D array input.
@@ -35,6 +36,18 @@ pub trait KernelInput: Sealed {
     type Elem: Copy;
     /// The elements in order, borrowed when they are contiguous.
     fn contiguous(&self) -> Cow<'_, [Self::Elem]>;
+    /// The elements where they lie, any stride, never copied ([`crate::view`]). The view
+    /// borrows `self`, the user's reference: bind it (`let x = KernelInput::as_view(&x);`
+    /// shadows the parameter and keeps it alive), do not call it on a temporary.
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelInput;
+    /// let x = [1, 2, 3];
+    /// let x = &x;
+    /// let v = x.as_view();
+    /// assert_eq!((v.len(), v[1], v.stride()), (3, 2, 1));
+    /// ```
+    fn as_view(&self) -> View<'_, Self::Elem>;
 }
 
 impl<T: Copy> Sealed for &[T] {}
@@ -44,6 +57,10 @@ impl<T: Copy> KernelInput for &[T] {
     #[inline]
     fn contiguous(&self) -> Cow<'_, [T]> {
         Cow::Borrowed(self)
+    }
+    #[inline(always)]
+    fn as_view(&self) -> View<'_, T> {
+        View::from(*self)
     }
 }
 
@@ -55,6 +72,10 @@ impl<T: Copy> KernelInput for &Vec<T> {
     fn contiguous(&self) -> Cow<'_, [T]> {
         Cow::Borrowed(self.as_slice())
     }
+    #[inline(always)]
+    fn as_view(&self) -> View<'_, T> {
+        View::from(self.as_slice())
+    }
 }
 
 impl<T: Copy, const N: usize> Sealed for &[T; N] {}
@@ -65,12 +86,16 @@ impl<T: Copy, const N: usize> KernelInput for &[T; N] {
     fn contiguous(&self) -> Cow<'_, [T]> {
         Cow::Borrowed(self.as_slice())
     }
+    #[inline(always)]
+    fn as_view(&self) -> View<'_, T> {
+        View::from(self.as_slice())
+    }
 }
 
 #[cfg(feature = "ndarray")]
 mod nd {
     use super::*;
-    use ndarray::{Array1, ArrayView1};
+    use ndarray::{Array1, ArrayBase, ArrayView1};
 
     fn view_contiguous<'a, T: Copy>(v: &ArrayView1<'a, T>) -> Cow<'a, [T]> {
         match v.to_slice() {
@@ -85,7 +110,11 @@ mod nd {
         type Elem = T;
         #[inline]
         fn contiguous(&self) -> Cow<'_, [T]> {
-            view_contiguous(&self.view())
+            view_contiguous(&ArrayBase::view(self))
+        }
+        #[inline(always)]
+        fn as_view(&self) -> View<'_, T> {
+            View::from(ArrayBase::view(self))
         }
     }
 
@@ -95,7 +124,11 @@ mod nd {
         type Elem = T;
         #[inline]
         fn contiguous(&self) -> Cow<'_, [T]> {
-            view_contiguous(&self.view())
+            view_contiguous(&ArrayBase::view(self))
+        }
+        #[inline(always)]
+        fn as_view(&self) -> View<'_, T> {
+            View::from(ArrayBase::view(*self))
         }
     }
 
@@ -105,7 +138,11 @@ mod nd {
         type Elem = T;
         #[inline]
         fn contiguous(&self) -> Cow<'_, [T]> {
-            view_contiguous(&self.view())
+            view_contiguous(&ArrayBase::view(self))
+        }
+        #[inline(always)]
+        fn as_view(&self) -> View<'_, T> {
+            View::from(ArrayBase::view(*self))
         }
     }
 }

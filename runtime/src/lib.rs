@@ -19,6 +19,7 @@ mod private;
 pub mod reduce;
 pub mod stage;
 pub mod target;
+pub mod view;
 
 #[doc(hidden)]
 pub mod __private;

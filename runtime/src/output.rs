@@ -2,6 +2,7 @@
 //! parameters written in place.
 
 use crate::private::Sealed;
+use crate::view::ViewMut;
 use std::cell::Cell;
 
 /// Outputs at least this large get transparent huge pages on Linux.
@@ -162,6 +163,16 @@ pub trait KernelOutput<'a>: Sealed {
     type Elem: Copy;
     /// The output as a contiguous view.
     fn out_view(self) -> OutView<'a, Self::Elem>;
+    /// The output where it lies, any stride, never staged ([`crate::view`]).
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelOutput;
+    /// let mut y = vec![1.0, 2.0];
+    /// let v = (&mut y).into_view_mut();
+    /// v.set(1, v.get(0) + 5.0);
+    /// assert_eq!(y, [1.0, 6.0]);
+    /// ```
+    fn into_view_mut(self) -> ViewMut<'a, Self::Elem>;
 }
 
 impl<T: Copy> Sealed for &mut [T] {}
@@ -170,6 +181,10 @@ impl<'a, T: Copy> KernelOutput<'a> for &'a mut [T] {
     fn out_view(self) -> OutView<'a, T> {
         OutView::Direct(self)
     }
+    #[inline(always)]
+    fn into_view_mut(self) -> ViewMut<'a, T> {
+        ViewMut::from(self)
+    }
 }
 
 impl<T: Copy> Sealed for &mut Vec<T> {}
@@ -177,6 +192,10 @@ impl<'a, T: Copy> KernelOutput<'a> for &'a mut Vec<T> {
     type Elem = T;
     fn out_view(self) -> OutView<'a, T> {
         OutView::Direct(self.as_mut_slice())
+    }
+    #[inline(always)]
+    fn into_view_mut(self) -> ViewMut<'a, T> {
+        ViewMut::from(self.as_mut_slice())
     }
 }
 
@@ -193,6 +212,10 @@ impl<'a, T: Copy> KernelOutput<'a> for ndarray::ArrayViewMut1<'a, T> {
             OutView::Staged(self, buf)
         }
     }
+    #[inline(always)]
+    fn into_view_mut(self) -> ViewMut<'a, T> {
+        ViewMut::from(self)
+    }
 }
 
 #[cfg(feature = "ndarray")]
@@ -202,5 +225,9 @@ impl<'a, T: Copy> KernelOutput<'a> for &'a mut ndarray::Array1<T> {
     type Elem = T;
     fn out_view(self) -> OutView<'a, T> {
         self.view_mut().out_view()
+    }
+    #[inline(always)]
+    fn into_view_mut(self) -> ViewMut<'a, T> {
+        ViewMut::from(ndarray::ArrayBase::view_mut(self))
     }
 }

@@ -44,6 +44,8 @@
 use crate::align::Aligned;
 use crate::reduce::Reducer;
 use crate::stage::{Stages, CHUNK};
+use crate::view::{Shifted, View, ViewMut};
+use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
 /// Elements per block.
@@ -75,12 +77,22 @@ pub trait Reducers {
 pub trait Sink {
     /// The element written.
     type Item;
+    /// The same sink as a unit-stride one ([`Sink::into_flat`]): what the contiguous loop
+    /// writes through. Itself for sinks that are always contiguous.
+    type Flat: Sink<Item = Self::Item>;
     /// How many elements the sink holds.
     fn len(&self) -> usize;
     /// `true` when the sink holds no element.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// `true` when element `i` is `i` elements past element 0 (checked once per pass).
+    fn is_unit_stride(&self) -> bool;
+    /// The unit-stride form.
+    ///
+    /// # Safety
+    /// `self.is_unit_stride()`.
+    unsafe fn into_flat(self) -> Self::Flat;
     /// Writes element `i`.
     ///
     /// # Safety
@@ -92,9 +104,18 @@ pub trait Sink {
 
 impl<T> Sink for &mut crate::output::OutBuf<T> {
     type Item = T;
+    type Flat = Self;
     #[inline(always)]
     fn len(&self) -> usize {
         crate::output::OutBuf::len(self)
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
     }
     #[inline(always)]
     unsafe fn put(&mut self, i: usize, value: T) {
@@ -108,9 +129,18 @@ impl<T> Sink for &mut crate::output::OutBuf<T> {
 
 impl<T: Copy> Sink for &[std::cell::Cell<T>] {
     type Item = T;
+    type Flat = Self;
     #[inline(always)]
     fn len(&self) -> usize {
         <[_]>::len(self)
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
     }
     #[inline(always)]
     unsafe fn put(&mut self, i: usize, value: T) {
@@ -119,16 +149,105 @@ impl<T: Copy> Sink for &[std::cell::Cell<T>] {
     }
 }
 
-/// One array read by a pass: element `i` of a slice, or the current value of an output cell.
+/// An output view written in place, any stride ([`crate::view`]).
+impl<'v, T: Copy> Sink for &'v ViewMut<'_, T> {
+    type Item = T;
+    type Flat = UnitMut<'v, T>;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        ViewMut::len(self)
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.is_contiguous()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> UnitMut<'v, T> {
+        UnitMut { ptr: self.ptr(), len: ViewMut::len(self), life: PhantomData }
+    }
+    #[inline(always)]
+    unsafe fn put(&mut self, i: usize, value: T) {
+        // SAFETY: i < len (forwarded contract): element i is valid for writes through the
+        // view's raw pointer, and no reference to it exists (crate::view module docs).
+        unsafe { self.at(i).write(value) }
+    }
+}
+
+/// A contiguous [`ViewMut`] as the unit-stride loop reads ([`Current`]) and writes it:
+/// element `i` at `ptr + i`. Made only by `into_flat` of a unit-stride view.
+pub struct UnitMut<'v, T> {
+    ptr: *mut T,
+    len: usize,
+    life: PhantomData<&'v ViewMut<'v, T>>,
+}
+
+impl<T: Copy> Sink for UnitMut<'_, T> {
+    type Item = T;
+    type Flat = Self;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    unsafe fn put(&mut self, i: usize, value: T) {
+        // SAFETY: i < len (forwarded contract) and the view is unit-stride (`into_flat`'s
+        // contract), so ptr + i is its element i, valid for writes through this pointer.
+        unsafe { self.ptr.add(i).write(value) }
+    }
+}
+
+impl<T: Copy> Source for UnitMut<'_, T> {
+    type Item = T;
+    type Flat = Self;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: as `put`: element i, read through the raw pointer.
+        unsafe { self.ptr.add(i).read() }
+    }
+}
+
+/// One array read by a pass: element `i` of a slice or a view, or the current value of an
+/// output.
 pub trait Source {
     /// The element.
     type Item;
+    /// The same source as a unit-stride one ([`Source::into_flat`]): what the contiguous
+    /// loop reads (a slice for a contiguous [`View`]). Itself for sources that are always
+    /// contiguous, so that a pass over slices compiles to one loop only.
+    type Flat: Source<Item = Self::Item>;
     /// How many elements there are.
     fn len(&self) -> usize;
     /// `true` when there is no element.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// `true` when element `i` is `i` elements past element 0 (checked once per pass).
+    fn is_unit_stride(&self) -> bool;
+    /// The unit-stride form.
+    ///
+    /// # Safety
+    /// `self.is_unit_stride()`.
+    unsafe fn into_flat(self) -> Self::Flat;
     /// Element `i`.
     ///
     /// # Safety
@@ -138,9 +257,43 @@ pub trait Source {
 
 impl<T: Copy> Source for &[T] {
     type Item = T;
+    type Flat = Self;
     #[inline(always)]
     fn len(&self) -> usize {
         <[T]>::len(self)
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: forwarded contract, i < len.
+        unsafe { *self.get_unchecked(i) }
+    }
+}
+
+/// An input view, any stride ([`crate::view`]).
+impl<'a, T: Copy> Source for View<'a, T> {
+    type Item = T;
+    type Flat = &'a [T];
+    #[inline(always)]
+    fn len(&self) -> usize {
+        View::len(self)
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.is_contiguous()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> &'a [T] {
+        // SAFETY: unit stride (caller), so as_slice is Some; unwrap_unchecked avoids a
+        // panic path in the pass.
+        unsafe { self.as_slice().unwrap_unchecked() }
     }
     #[inline(always)]
     unsafe fn get(&self, i: usize) -> T {
@@ -155,9 +308,18 @@ pub struct Indices(pub usize);
 
 impl Source for Indices {
     type Item = usize;
+    type Flat = Self;
     #[inline(always)]
     fn len(&self) -> usize {
         usize::MAX
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
     }
     #[inline(always)]
     unsafe fn get(&self, i: usize) -> usize {
@@ -165,14 +327,24 @@ impl Source for Indices {
     }
 }
 
-/// The current elements of an output (`y += x` reads `y`).
-pub struct Current<'a, T>(pub &'a [std::cell::Cell<T>]);
+/// The current elements of an output (`y += x` reads `y`): `Current(cells)` for the slice
+/// API, `Current(&view)` for a [`ViewMut`] that the same pass also writes as a sink.
+pub struct Current<C>(pub C);
 
-impl<T: Copy> Source for Current<'_, T> {
+impl<T: Copy> Source for Current<&[std::cell::Cell<T>]> {
     type Item = T;
+    type Flat = Self;
     #[inline(always)]
     fn len(&self) -> usize {
         self.0.len()
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
     }
     #[inline(always)]
     unsafe fn get(&self, i: usize) -> T {
@@ -181,13 +353,74 @@ impl<T: Copy> Source for Current<'_, T> {
     }
 }
 
+impl<'v, T: Copy> Source for Current<&'v ViewMut<'_, T>> {
+    type Item = T;
+    type Flat = UnitMut<'v, T>;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.0.is_contiguous()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> UnitMut<'v, T> {
+        UnitMut { ptr: self.0.ptr(), len: self.0.len(), life: PhantomData }
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: i < len (forwarded contract); a read through the view's raw pointer, no
+        // reference to the element (crate::view module docs).
+        unsafe { self.0.at(i).read() }
+    }
+}
+
+impl<'v, T: Copy> Source for Current<Shifted<'v, '_, T>> {
+    type Item = T;
+    type Flat = UnitMut<'v, T>;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.0.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.0.view.is_contiguous()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> UnitMut<'v, T> {
+        let ptr = if self.0.len == 0 {
+            self.0.view.ptr()
+        } else {
+            // SAFETY: first < first + len <= the view's len (Shifted's invariant).
+            unsafe { self.0.view.at(self.0.first) }
+        };
+        UnitMut { ptr, len: self.0.len, life: PhantomData }
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: i < len (forwarded contract), so first + i < the view's len; a read through
+        // the view's raw pointer, no reference to the element (crate::view module docs).
+        unsafe { self.0.view.at(self.0.first + i).read() }
+    }
+}
+
 /// The arrays a pass reads: a tuple of [`Source`]s (or `()`). The driver loads element `i`
 /// of each and hands the values to the loop body, so the body has no index to check.
 pub trait Sources {
     /// A tuple of each source's element.
     type Items;
+    /// A tuple of each source's [`Source::Flat`].
+    type Flat: Sources<Items = Self::Items>;
     /// The smallest source length (`usize::MAX` for none).
     fn min_len(&self) -> usize;
+    /// `true` when every source is unit-stride.
+    fn is_unit_stride(&self) -> bool;
+    /// Every source in its unit-stride form.
+    ///
+    /// # Safety
+    /// `self.is_unit_stride()`.
+    unsafe fn into_flat(self) -> Self::Flat;
     /// Element `i` of every source.
     ///
     /// # Safety
@@ -199,8 +432,17 @@ pub trait Sources {
 pub trait Sinks {
     /// A tuple of each sink's item.
     type Items;
+    /// A tuple of each sink's [`Sink::Flat`].
+    type Flat: Sinks<Items = Self::Items>;
     /// The smallest sink length (`usize::MAX` for none).
     fn min_len(&self) -> usize;
+    /// `true` when every sink is unit-stride.
+    fn is_unit_stride(&self) -> bool;
+    /// Every sink in its unit-stride form.
+    ///
+    /// # Safety
+    /// `self.is_unit_stride()`.
+    unsafe fn into_flat(self) -> Self::Flat;
     /// Writes element `i` of every sink.
     ///
     /// # Safety
@@ -235,11 +477,19 @@ macro_rules! tuples {
         // A group of sinks is one sink.
         impl<$($T: Sink),*> Sink for ($($T,)*) {
             type Item = ($($T::Item,)*);
+            type Flat = ($($T::Flat,)*);
             #[inline(always)]
             fn len(&self) -> usize {
                 let mut m = usize::MAX;
                 $( m = m.min(self.$i.len()); )*
                 m
+            }
+            #[inline(always)]
+            fn is_unit_stride(&self) -> bool { $( self.$i.is_unit_stride() && )* true }
+            #[inline(always)]
+            unsafe fn into_flat(self) -> Self::Flat {
+                // SAFETY: forwarded contract: every element is unit-stride.
+                ($( unsafe { self.$i.into_flat() }, )*)
             }
             #[inline(always)]
             unsafe fn put(&mut self, i: usize, values: Self::Item) {
@@ -251,11 +501,19 @@ macro_rules! tuples {
         // A group of sources is one source.
         impl<$($T: Source),*> Source for ($($T,)*) {
             type Item = ($($T::Item,)*);
+            type Flat = ($($T::Flat,)*);
             #[inline(always)]
             fn len(&self) -> usize {
                 let mut m = usize::MAX;
                 $( m = m.min(self.$i.len()); )*
                 m
+            }
+            #[inline(always)]
+            fn is_unit_stride(&self) -> bool { $( self.$i.is_unit_stride() && )* true }
+            #[inline(always)]
+            unsafe fn into_flat(self) -> Self::Flat {
+                // SAFETY: forwarded contract: every element is unit-stride.
+                ($( unsafe { self.$i.into_flat() }, )*)
             }
             #[inline(always)]
             unsafe fn get(&self, i: usize) -> Self::Item {
@@ -285,11 +543,19 @@ macro_rules! tuples {
         }
         impl<$($T: Sink),*> Sinks for ($($T,)*) {
             type Items = ($($T::Item,)*);
+            type Flat = ($($T::Flat,)*);
             #[inline(always)]
             fn min_len(&self) -> usize {
                 let mut m = usize::MAX;
                 $( m = m.min(self.$i.len()); )*
                 m
+            }
+            #[inline(always)]
+            fn is_unit_stride(&self) -> bool { $( self.$i.is_unit_stride() && )* true }
+            #[inline(always)]
+            unsafe fn into_flat(self) -> Self::Flat {
+                // SAFETY: forwarded contract: every sink is unit-stride.
+                ($( unsafe { self.$i.into_flat() }, )*)
             }
             #[inline(always)]
             unsafe fn put(&mut self, i: usize, values: Self::Items) {
@@ -300,11 +566,19 @@ macro_rules! tuples {
         }
         impl<$($T: Source),*> Sources for ($($T,)*) {
             type Items = ($($T::Item,)*);
+            type Flat = ($($T::Flat,)*);
             #[inline(always)]
             fn min_len(&self) -> usize {
                 let mut m = usize::MAX;
                 $( m = m.min(self.$i.len()); )*
                 m
+            }
+            #[inline(always)]
+            fn is_unit_stride(&self) -> bool { $( self.$i.is_unit_stride() && )* true }
+            #[inline(always)]
+            unsafe fn into_flat(self) -> Self::Flat {
+                // SAFETY: forwarded contract: every source is unit-stride.
+                ($( unsafe { self.$i.into_flat() }, )*)
             }
             #[inline(always)]
             unsafe fn get(&self, i: usize) -> Self::Items {
@@ -347,20 +621,34 @@ impl Reducers for () {
 
 impl Sources for () {
     type Items = ();
+    type Flat = ();
     #[inline(always)]
     fn min_len(&self) -> usize {
         usize::MAX
     }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) {}
     #[inline(always)]
     unsafe fn get(&self, _: usize) {}
 }
 
 impl Sinks for () {
     type Items = ();
+    type Flat = ();
     #[inline(always)]
     fn min_len(&self) -> usize {
         usize::MAX
     }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) {}
     #[inline(always)]
     unsafe fn put(&mut self, _: usize, _: ()) {}
     fn done(&mut self) {}
@@ -478,13 +766,35 @@ pub fn pass<Src: Sources, R: Reducers, S: Sinks>(
 pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     n: usize,
     sources: Src,
+    stages: M,
+    reducers: R,
+    sinks: S,
+    args: impl FnMut(Src::Items) -> M::Args,
+    body: impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
+) -> R::Outputs {
+    check_lengths(n, &sources, &sinks);
+    // The layout is looked at once: every operand unit-stride (always, for slices: their
+    // `Flat` is themselves, so this is one loop) runs the contiguous loop, else the strided one.
+    if sources.is_unit_stride() && sinks.is_unit_stride() {
+        // SAFETY: both are unit-stride, just checked.
+        let (sources, sinks) = unsafe { (sources.into_flat(), sinks.into_flat()) };
+        drive(n, sources, stages, reducers, sinks, args, body)
+    } else {
+        drive(n, sources, stages, reducers, sinks, args, body)
+    }
+}
+
+/// The loops of [`pass_staged`], lengths checked.
+#[inline(always)]
+fn drive<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
+    n: usize,
+    sources: Src,
     mut stages: M,
     reducers: R,
     mut sinks: S,
     mut args: impl FnMut(Src::Items) -> M::Args,
     mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
 ) -> R::Outputs {
-    check_lengths(n, &sources, &sinks);
     // Without stages the whole range is one chunk, and the loops below are the plain ones.
     let chunk = if M::NONE { usize::MAX } else { CHUNK };
     // Evaluates the stages of elements lo..hi, hi - lo <= chunk, hi <= n. (A function, not a
@@ -597,10 +907,28 @@ pub fn pass_strict<Src: Sources, R: Reducers, S: Sinks>(
     n: usize,
     sources: Src,
     reducers: R,
+    sinks: S,
+    body: impl FnMut(Src::Items) -> (R::Items, S::Items),
+) -> R::Outputs {
+    check_lengths(n, &sources, &sinks);
+    if sources.is_unit_stride() && sinks.is_unit_stride() {
+        // SAFETY: both are unit-stride, just checked.
+        let (sources, sinks) = unsafe { (sources.into_flat(), sinks.into_flat()) };
+        drive_strict(n, sources, reducers, sinks, body)
+    } else {
+        drive_strict(n, sources, reducers, sinks, body)
+    }
+}
+
+/// The loop of [`pass_strict`], lengths checked.
+#[inline(always)]
+fn drive_strict<Src: Sources, R: Reducers, S: Sinks>(
+    n: usize,
+    sources: Src,
+    reducers: R,
     mut sinks: S,
     mut body: impl FnMut(Src::Items) -> (R::Items, S::Items),
 ) -> R::Outputs {
-    check_lengths(n, &sources, &sinks);
     let mut acc = reducers.identity();
     for i in 0..n {
         // SAFETY: i < n <= min_len of sources and sinks (checked above).
