@@ -8,6 +8,7 @@ pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var};
 pub use crate::stage::stage;
 pub use crate::target::{level, Target};
+pub use crate::{__lf_clones as clones, level::Level};
 pub use core::cell::Cell;
 
 /// A local output (`let mut out = vec![init; n];` in a kernel) as cells the passes write.
