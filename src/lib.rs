@@ -135,7 +135,9 @@
 //! level that calls it, and a `match` on the runtime's cached level.
 
 pub use loopfuse_macros::kernel;
-pub use loopfuse_runtime::{math, supported_targets, target, with_target, Float, KernelError, Target};
+pub use loopfuse_runtime::{
+    level, math, static_baseline, supported_targets, target, with_target, Float, KernelError, Level, Target,
+};
 
 #[doc(hidden)]
 pub use loopfuse_runtime::__private;

@@ -6,9 +6,11 @@
 //!     use ::loopfuse::__private as __lf;
 //!     let x = __lf::KernelInput::contiguous(&x);      // inputs as slices
 //!     __lf::expect(__lf::check_len(..));              // shapes, before any work
-//!     fn __body(x: &[f64], ..) -> R { .. }           // the fused loops, once
-//!     fn __v4(..) -> R { __body(..) }                // #[target_feature] clones
-//!     match __lf::level() { .. }                      // dispatch
+//!     __lf::clones! {                                 // runtime/src/level.rs:
+//!         __level; [v4 v3 v2 neon];                   // a #[target_feature] fn per level
+//!         fn [(x: &[f64], ..) -> R] { .. }            // with the fused loops in each,
+//!         (&x, ..)                                    // and the call of the best one
+//!     }
 //! }
 //! ```
 
@@ -325,9 +327,10 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             })
         }
     } else {
+        let level = crate::dispatch::level_ident();
         let stages = calls.iter().map(|&(_, m, _)| {
-            let f = format_ident!("{}_slice", m);
-            quote!(__lf::stage(__lf::math::#f))
+            let f = format_ident!("{}_slice_at", m);
+            quote!(__lf::stage(|__x, __o| __lf::math::#f(#level, __x, __o)))
         });
         let args = calls.iter().map(|&(_, _, arg)| elem(k, arg));
         let results = calls.iter().map(|&(s, _, _)| names::node(s));

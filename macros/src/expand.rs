@@ -56,11 +56,8 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     let body = codegen::body(&kernel, &plan, &cg);
     let sig = codegen::signature(&kernel, func);
     let checks = codegen::checks(&kernel, &name, ret.result);
-    let (impl_g, _, where_c) = func.sig.generics.split_for_impl();
-    let output = &func.sig.output;
-    let params = &sig.params;
-    let clones = dispatch::clones(cg.targets, &func.sig.generics, params, &sig.args_in_body, output);
-    let call = dispatch::call(cg.targets, &sig.args);
+    let call =
+        dispatch::clones_and_call(cg.targets, &func.sig.generics, &sig.params, &func.sig.output, body, &sig.args);
     let (prelude, finish) = (&sig.prelude, &sig.finish);
     let doc = plan::describe(&kernel, &plan);
     let (attrs, vis) = (&func.attrs, &func.vis);
@@ -85,12 +82,6 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
             #import
             #prelude
             #checks
-            #[inline(always)]
-            #[allow(unused_parens, clippy::all)]
-            fn __body #impl_g (#(#params),*) #output #where_c {
-                #body
-            }
-            #clones
             let __ret = #call;
             #finish
             __ret

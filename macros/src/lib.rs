@@ -44,3 +44,12 @@ pub fn kernel(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn __vocab_check(_: TokenStream) -> TokenStream {
     vocab::check().into()
 }
+
+/// The level names `targets(..)` accepts, as an array of string literals: for the test that
+/// they are the runtime's `Target::ALL` names (`tests/levels.rs`). Not a public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __level_names(_: TokenStream) -> TokenStream {
+    let names = options::LEVELS;
+    quote!([#(#names),*]).into()
+}

@@ -7,7 +7,10 @@ pub const STRICT: &str = "strict";
 pub const TARGETS: &str = "targets";
 const ALL: &str = "`parallel`, `strict`, `targets(..)`";
 
-/// The clone levels, as named in `targets(..)` and `LOOPFUSE_TARGET`.
+/// The clone levels, as named in `targets(..)` and `LOOPFUSE_TARGET`, in the runtime's
+/// `Target::ALL` order (lowest first within each architecture): the runtime's table of
+/// levels (`runtime/src/level.rs`) has a row for each name, and `tests/levels.rs` checks
+/// that these are exactly `Target::ALL`'s names.
 pub const LEVELS: [&str; 5] = ["generic", "v2", "v3", "v4", "neon"];
 
 pub struct Options {

@@ -10,6 +10,7 @@ pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min,
 pub use crate::stage::stage;
 pub use crate::target::{level, Target};
 pub use crate::view::{Shifted, View, ViewMut};
+pub use crate::{__lf_clones as clones, level::Level};
 pub use core::cell::Cell;
 
 /// A local output (`let mut out = vec![init; n];` in a kernel) as cells the passes write.

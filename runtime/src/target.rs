@@ -49,25 +49,14 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// Whether this CPU can run the clone for this level.
+    /// Whether this CPU can run the clone for this level (its features are detected; the
+    /// feature lists are the table in [`crate::level`]).
     pub fn is_supported(self) -> bool {
-        match self {
-            Target::Generic => true,
-            #[cfg(target_arch = "x86_64")]
-            Target::V2 => x86::v2(),
-            #[cfg(target_arch = "x86_64")]
-            Target::V3 => x86::v2() && x86::v3(),
-            #[cfg(target_arch = "x86_64")]
-            Target::V4 => x86::v2() && x86::v3() && x86::v4(),
-            #[cfg(target_arch = "aarch64")]
-            Target::Neon => std::arch::is_aarch64_feature_detected!("neon"),
-            #[allow(unreachable_patterns)]
-            _ => false,
-        }
+        crate::level::detected(self)
     }
 
     /// Position in the order of levels of one architecture (higher is faster).
-    fn rank(self) -> u8 {
+    const fn rank(self) -> u8 {
         match self {
             Target::Generic => 0,
             Target::V2 => 1,
@@ -75,6 +64,28 @@ impl Target {
             Target::V4 => 3,
             Target::Neon => 1,
         }
+    }
+
+    /// 0 for `generic` (every architecture), else an id per architecture.
+    const fn arch(self) -> u8 {
+        match self {
+            Target::Generic => 0,
+            Target::V2 | Target::V3 | Target::V4 => 1,
+            Target::Neon => 2,
+        }
+    }
+
+    /// Whether code for level `other` runs at this level: `other` is `generic`, or a level
+    /// of the same architecture at or below this one.
+    ///
+    /// ```
+    /// use loopfuse_runtime::Target;
+    /// assert!(Target::V4.reaches(Target::V3) && Target::Neon.reaches(Target::Generic));
+    /// assert!(!Target::V3.reaches(Target::V4) && !Target::Neon.reaches(Target::V2));
+    /// ```
+    #[inline(always)]
+    pub const fn reaches(self, other: Target) -> bool {
+        other.arch() == 0 || (self.arch() == other.arch() && self.rank() >= other.rank())
     }
 
     fn from_u8(v: u8) -> Target {
@@ -85,28 +96,6 @@ impl Target {
             5 => Target::Neon,
             _ => Target::Generic,
         }
-    }
-}
-
-// The feature lists must match the `#[target_feature]` strings in `macros/src/dispatch.rs`.
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use std::arch::is_x86_feature_detected as has;
-    pub fn v2() -> bool {
-        has!("sse3") && has!("ssse3") && has!("sse4.1") && has!("sse4.2") && has!("popcnt")
-    }
-    pub fn v3() -> bool {
-        has!("avx")
-            && has!("avx2")
-            && has!("bmi1")
-            && has!("bmi2")
-            && has!("fma")
-            && has!("lzcnt")
-            && has!("movbe")
-            && has!("f16c")
-    }
-    pub fn v4() -> bool {
-        has!("avx512f") && has!("avx512bw") && has!("avx512cd") && has!("avx512dq") && has!("avx512vl")
     }
 }
 
@@ -145,6 +134,44 @@ pub fn target() -> Target {
     level()
 }
 
+/// The level the build itself requires: the best one whose features are all enabled at
+/// compile time (`-C target-cpu=native`, `-C target-feature=..`), `generic` in a default
+/// build. Code below it cannot run: every clone, the generic one included, is compiled
+/// with at least these features. So it is the lowest level of [`supported_targets`],
+/// `LOOPFUSE_TARGET` and [`with_target`] refuse levels below it, and kernels whose best
+/// clone it covers call that clone directly, with no check.
+///
+/// ```
+/// let b = loopfuse_runtime::target::static_baseline();
+/// assert_eq!(loopfuse_runtime::supported_targets()[0], b);
+/// ```
+pub fn static_baseline() -> Target {
+    let mut best = Target::Generic;
+    for t in Target::ALL {
+        if crate::level::is_static(t) && t.rank() > best.rank() {
+            best = t;
+        }
+    }
+    best
+}
+
+/// The clone a kernel calls with no level check: among `clones` (each level with whether
+/// the kernel's crate was compiled with its features, best first within an architecture),
+/// the first of this architecture, if the build covers it. Called in a `const` by the
+/// expansion of `#[kernel]`.
+#[doc(hidden)]
+pub const fn static_best(clones: &[(Target, bool)]) -> Option<Target> {
+    let mut i = 0;
+    while i < clones.len() {
+        let (t, covered) = clones[i];
+        if crate::level::on_this_arch(t) {
+            return if covered { Some(t) } else { None };
+        }
+        i += 1;
+    }
+    None
+}
+
 fn best_detected() -> Target {
     let mut best = Target::Generic;
     for t in Target::ALL {
@@ -159,6 +186,7 @@ fn best_detected() -> Target {
 #[inline(never)]
 fn resolve() -> Target {
     let best = best_detected();
+    let baseline = static_baseline();
     let chosen = match std::env::var("LOOPFUSE_TARGET") {
         Err(std::env::VarError::NotPresent) => best,
         Err(std::env::VarError::NotUnicode(v)) => {
@@ -172,6 +200,10 @@ fn resolve() -> Target {
                 "LOOPFUSE_TARGET=`{name}`: this CPU does not support `{name}` (best supported: `{}`)",
                 best.name()
             ),
+            Some(t) if !t.reaches(baseline) => panic!(
+                "LOOPFUSE_TARGET=`{name}`: this build requires `{}` (compiled with its target features), so `{name}` cannot run",
+                baseline.name()
+            ),
             Some(t) => t,
         },
     };
@@ -180,6 +212,7 @@ fn resolve() -> Target {
 }
 
 /// The levels kernels may run at in this process, lowest first: those this CPU supports,
+/// from the build's [`static_baseline`] (`generic` unless compiled with target features)
 /// up to the `LOOPFUSE_TARGET` cap.
 ///
 /// ```
@@ -192,11 +225,8 @@ pub fn supported_targets() -> Vec<Target> {
         0 => resolve(),
         v => Target::from_u8(v),
     };
-    let arch_of = |t: Target| matches!(t, Target::Neon);
-    Target::ALL
-        .into_iter()
-        .filter(|&t| t.is_supported() && (t == Target::Generic || arch_of(t) == arch_of(cap)) && t.rank() <= cap.rank())
-        .collect()
+    let baseline = static_baseline();
+    Target::ALL.into_iter().filter(|&t| t.is_supported() && cap.reaches(t) && t.reaches(baseline)).collect()
 }
 
 /// Runs `f` with every kernel call on this thread dispatched to the clone for `target`.

@@ -112,6 +112,8 @@
 //! Call sites should use the free functions (`math::exp(x)`): on a concrete
 //! `f64`, `x.exp()` is std's inherent method, not [`Math::exp`].
 
+use crate::level::{Level, WithLevel};
+
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod common;
@@ -174,13 +176,13 @@ pub trait Math: Copy {
     fn atan2(self, x: Self) -> Self;
     /// `self` raised to the power `y`. See [`powf`].
     fn powf(self, y: Self) -> Self;
-    /// Runs the running level's vector kernel for `f` on a slice of this type and returns
-    /// true, or returns false if there is none (`out.len() == x.len()` is the caller's to
-    /// check). Called by the slice helpers.
+    /// Runs level `L`'s vector kernel for `f` on a slice of this type and returns true, or
+    /// returns false if there is none (`out.len() == x.len()` is the caller's to check).
+    /// Called by the slice helpers; the choice is made at compile time from `L`.
     #[doc(hidden)]
     #[inline(always)]
-    fn vector_slice(f: Func, x: &[Self], out: &mut [Self]) -> bool {
-        let _ = (f, x, out);
+    fn vector_slice<L: Level>(level: L, f: Func, x: &[Self], out: &mut [Self]) -> bool {
+        let _ = (level, f, x, out);
         false
     }
 }
@@ -199,19 +201,19 @@ pub enum Func {
     Other,
 }
 
-/// Runs the f64 kernel of the running level for `f`, if there is one: AVX-512 ones
-/// (`avx512.rs`, `trig_runs.rs`) for `v4`, AVX2 trig kernels for `v3`. Direct calls, so that
-/// inside a kernel's `v4` clone the AVX-512 loop is inlined (no call, no register spills).
+/// Runs level `L`'s f64 kernel for `f`, if there is one: AVX-512 ones (`avx512.rs`,
+/// `trig_runs.rs`) for `v4`, AVX2 trig kernels for `v3`. Chosen at compile time from the
+/// token's type, and direct calls, so that inside a kernel's `v4` clone the AVX-512 loop is
+/// inlined (no call, no register spills, no level check).
 #[inline(always)]
-fn f64_vector_slice(f: Func, x: &[f64], out: &mut [f64]) -> bool {
+fn f64_vector_slice<L: Level>(level: L, f: Func, x: &[f64], out: &mut [f64]) -> bool {
+    let _ = level;
     #[cfg(target_arch = "x86_64")]
     {
         use crate::Target;
-        let level = crate::target::level();
-        if level == Target::V4 {
-            // SAFETY: level V4 is only ever selected on a CPU with AVX-512F, BW, DQ, VL, AVX2
-            // and FMA (it is detected, and `LOOPFUSE_TARGET` / `with_target` refuse
-            // unsupported levels); the caller checked the lengths.
+        if L::TARGET == Target::V4 {
+            // SAFETY: a `V4` token exists only on a CPU with every v4 feature (AVX-512F, BW,
+            // DQ, VL, AVX2, FMA among them: `level.rs`); the caller checked the lengths.
             unsafe {
                 match f {
                     Func::Exp => avx512::exp_slice(x, out),
@@ -226,9 +228,9 @@ fn f64_vector_slice(f: Func, x: &[f64], out: &mut [f64]) -> bool {
             }
             return true;
         }
-        if level == Target::V3 {
-            // SAFETY: level V3 is only ever selected on a CPU with AVX2 and FMA (as above);
-            // the caller checked the lengths.
+        if L::TARGET == Target::V3 {
+            // SAFETY: a `V3` token exists only on a CPU with AVX2 and FMA (as above); the
+            // caller checked the lengths.
             unsafe {
                 match f {
                     Func::Sin => trig_runs::sin_v3(x, out),
@@ -244,13 +246,28 @@ fn f64_vector_slice(f: Func, x: &[f64], out: &mut [f64]) -> bool {
     false
 }
 
+/// [`Math::vector_slice`] at the level kernels run at on this thread ([`crate::target::level`]).
+#[inline(always)]
+fn vector_slice_here<T: Math>(f: Func, x: &[T], out: &mut [T]) -> bool {
+    struct Run<'a, T>(Func, &'a [T], &'a mut [T]);
+    impl<T: Math> WithLevel for Run<'_, T> {
+        type Output = bool;
+        #[inline(always)]
+        fn run<L: Level>(self, level: L) -> bool {
+            T::vector_slice(level, self.0, self.1, self.2)
+        }
+    }
+    // SAFETY: `level()` only reports levels this CPU supports.
+    unsafe { crate::level::dispatch(crate::target::level(), Run(f, x, out)) }
+}
+
 macro_rules! impl_math {
     ($t:ty, $($name:ident => $f:path),* $(,)? ; $($name2:ident => $f2:path),* $(,)? $(; vector: $v:path)?) => {
         impl Math for $t {
             $(
                 #[inline(always)]
-                fn vector_slice(f: Func, x: &[Self], out: &mut [Self]) -> bool {
-                    $v(f, x, out)
+                fn vector_slice<L: Level>(level: L, f: Func, x: &[Self], out: &mut [Self]) -> bool {
+                    $v(level, f, x, out)
                 }
             )?
             $(
@@ -328,7 +345,7 @@ macro_rules! func_of {
 macro_rules! unary {
     ($(
         $(#[$doc:meta])*
-        fn $name:ident / $slice:ident $(=> $func:ident)?;
+        fn $name:ident / $slice:ident / $slice_at:ident $(=> $func:ident)?;
     )*) => {$(
         $(#[$doc])*
         #[inline(always)]
@@ -340,7 +357,9 @@ macro_rules! unary {
             stringify!($name), "(x[i])`.")]
         ///
         /// Same accuracy and bits as the scalar function; the loop vectorizes
-        /// when this is inlined into a `#[target_feature]` function.
+        /// when this is inlined into a `#[target_feature]` function. Runs the hand-vectorized
+        /// kernel of the level kernels run at on this thread, if there is one (see
+        #[doc = concat!("[`", stringify!($slice_at), "`] for a level chosen at compile time).")]
         ///
         /// # Panics
         ///
@@ -361,7 +380,37 @@ macro_rules! unary {
                 concat!("loopfuse_runtime::math::", stringify!($slice),
                     ": input and output lengths differ")
             );
-            if !T::vector_slice(func_of!($($func)?), x, out) {
+            if !vector_slice_here(func_of!($($func)?), x, out) {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = v.$name();
+                }
+            }
+        }
+
+        #[doc = concat!("[`", stringify!($slice), "`] at level `L`, chosen at compile time: ",
+            "inside a kernel's clone, the clone's level (no run-time check).")]
+        ///
+        /// # Panics
+        ///
+        /// If `x.len() != out.len()`.
+        ///
+        /// ```
+        /// use loopfuse_runtime::level::{Generic, Level};
+        #[doc = concat!("let x = [0.25f64, 0.5, 0.75];")]
+        #[doc = concat!("let mut out = [0.0f64; 3];")]
+        #[doc = concat!("loopfuse_runtime::math::", stringify!($slice_at), "(Generic::try_new().unwrap(), &x, &mut out);")]
+        #[doc = concat!("for i in 0..3 { assert_eq!(out[i].to_bits(), loopfuse_runtime::math::",
+            stringify!($name), "(x[i]).to_bits()); }")]
+        /// ```
+        #[inline(always)]
+        pub fn $slice_at<L: Level, T: Math>(level: L, x: &[T], out: &mut [T]) {
+            assert_eq!(
+                x.len(),
+                out.len(),
+                concat!("loopfuse_runtime::math::", stringify!($slice_at),
+                    ": input and output lengths differ")
+            );
+            if !T::vector_slice(level, func_of!($($func)?), x, out) {
                 for (o, &v) in out.iter_mut().zip(x) {
                     *o = v.$name();
                 }
@@ -382,7 +431,7 @@ unary! {
     /// assert_eq!(math::exp(f64::NEG_INFINITY), 0.0);
     /// assert_eq!(math::exp(1000.0f32), f32::INFINITY);
     /// ```
-    fn exp / exp_slice => Exp;
+    fn exp / exp_slice / exp_slice_at => Exp;
     /// 2^x. Max error ≤ 1 ULP; exact for integer `x` in range.
     ///
     /// ```
@@ -391,7 +440,7 @@ unary! {
     /// assert_eq!(math::exp2(-1074.0f64), f64::from_bits(1));
     /// assert_eq!(math::exp2(0.5f32), std::f32::consts::SQRT_2);
     /// ```
-    fn exp2 / exp2_slice;
+    fn exp2 / exp2_slice / exp2_slice_at;
     /// e^x - 1, accurate near 0. Max error ≤ 1 ULP; `exp_m1(-0.0)` is `-0.0`.
     ///
     /// ```
@@ -400,7 +449,7 @@ unary! {
     /// assert_eq!(math::exp_m1(f64::NEG_INFINITY), -1.0);
     /// assert!(math::exp_m1(-0.0f32).is_sign_negative());
     /// ```
-    fn exp_m1 / exp_m1_slice;
+    fn exp_m1 / exp_m1_slice / exp_m1_slice_at;
     /// Natural logarithm. Max error ≤ 1 ULP. `ln(0) = -inf`, `ln(x < 0) = NaN`.
     ///
     /// ```
@@ -409,7 +458,7 @@ unary! {
     /// assert_eq!(math::ln(0.0f64), f64::NEG_INFINITY);
     /// assert!(math::ln(-1.0f32).is_nan());
     /// ```
-    fn ln / ln_slice => Ln;
+    fn ln / ln_slice / ln_slice_at => Ln;
     /// Base-2 logarithm. Max error ≤ 1 ULP; exact for powers of two.
     ///
     /// ```
@@ -418,7 +467,7 @@ unary! {
     /// assert_eq!(math::log2(f64::from_bits(1)), -1074.0);
     /// assert_eq!(math::log2(0.25f32), -2.0);
     /// ```
-    fn log2 / log2_slice => Log2;
+    fn log2 / log2_slice / log2_slice_at => Log2;
     /// Base-10 logarithm. Max error ≤ 1 ULP.
     ///
     /// ```
@@ -427,7 +476,7 @@ unary! {
     /// assert!((math::log10(1000.0f64) - 3.0).abs() <= 4.0 * f64::EPSILON);
     /// assert_eq!(math::log10(0.0f32), f32::NEG_INFINITY);
     /// ```
-    fn log10 / log10_slice => Log10;
+    fn log10 / log10_slice / log10_slice_at => Log10;
     /// ln(1 + x), accurate near 0. Max error ≤ 1 ULP. `ln_1p(-1) = -inf`,
     /// `ln_1p(x < -1) = NaN`, `ln_1p(-0.0) = -0.0`.
     ///
@@ -437,7 +486,7 @@ unary! {
     /// assert_eq!(math::ln_1p(-1.0f64), f64::NEG_INFINITY);
     /// assert!(math::ln_1p(-0.0f32).is_sign_negative());
     /// ```
-    fn ln_1p / ln_1p_slice;
+    fn ln_1p / ln_1p_slice / ln_1p_slice_at;
     /// Hyperbolic tangent. Max error ≤ 1 ULP; odd, `tanh(±inf) = ±1`,
     /// sign of zero kept.
     ///
@@ -447,7 +496,7 @@ unary! {
     /// assert_eq!(math::tanh(30.0f64), 1.0);
     /// assert_eq!(math::tanh(f32::NEG_INFINITY), -1.0);
     /// ```
-    fn tanh / tanh_slice;
+    fn tanh / tanh_slice / tanh_slice_at;
     /// Hyperbolic sine. Max error ≤ 1 ULP; odd, overflows to ±inf above
     /// ~710.48 (f32: ~89.42), sign of zero kept.
     ///
@@ -457,7 +506,7 @@ unary! {
     /// assert!((math::sinh(1.0f64) - 1.1752011936438014).abs() <= 2.0 * f64::EPSILON);
     /// assert_eq!(math::sinh(f32::NEG_INFINITY), f32::NEG_INFINITY);
     /// ```
-    fn sinh / sinh_slice;
+    fn sinh / sinh_slice / sinh_slice_at;
     /// Hyperbolic cosine. Max error ≤ 1 ULP; even, overflows to inf above
     /// ~710.48 (f32: ~89.42).
     ///
@@ -467,7 +516,7 @@ unary! {
     /// assert_eq!(math::cosh(-1000.0f64), f64::INFINITY);
     /// assert_eq!(math::cosh(0.0f32), 1.0);
     /// ```
-    fn cosh / cosh_slice;
+    fn cosh / cosh_slice / cosh_slice_at;
     /// Sine (radians). Max error ≤ 1 ULP over the whole range: the argument
     /// reduction is exact-ish for every finite input (Cody-Waite below 2^20,
     /// Payne-Hanek with 2/π to 1272 bits above). `sin(±inf) = NaN`, sign of
@@ -479,7 +528,7 @@ unary! {
     /// assert!((math::sin(std::f64::consts::FRAC_PI_6) - 0.5).abs() <= f64::EPSILON);
     /// assert!(math::sin(f32::INFINITY).is_nan());
     /// ```
-    fn sin / sin_slice => Sin;
+    fn sin / sin_slice / sin_slice_at => Sin;
     /// Cosine (radians). Max error ≤ 1 ULP over the whole range (see [`sin`]).
     ///
     /// ```
@@ -488,7 +537,7 @@ unary! {
     /// assert!((math::cos(std::f64::consts::FRAC_PI_3) - 0.5).abs() <= f64::EPSILON);
     /// assert_eq!(math::cos(0.0f32), 1.0);
     /// ```
-    fn cos / cos_slice => Cos;
+    fn cos / cos_slice / cos_slice_at => Cos;
     /// Tangent (radians). Max error ≤ 1 ULP over the whole range (see
     /// [`sin`]); sign of zero kept.
     ///
@@ -498,7 +547,7 @@ unary! {
     /// assert!((math::tan(std::f64::consts::FRAC_PI_4) - 1.0).abs() <= f64::EPSILON);
     /// assert!(math::tan(-0.0f32).is_sign_negative());
     /// ```
-    fn tan / tan_slice => Tan;
+    fn tan / tan_slice / tan_slice_at => Tan;
     /// Arctangent, in [-π/2, π/2]. Max error ≤ 1 ULP; sign of zero kept.
     ///
     /// ```
@@ -507,7 +556,7 @@ unary! {
     /// assert_eq!(math::atan(1.0f64), std::f64::consts::FRAC_PI_4);
     /// assert_eq!(math::atan(f32::INFINITY), std::f32::consts::FRAC_PI_2);
     /// ```
-    fn atan / atan_slice;
+    fn atan / atan_slice / atan_slice_at;
     /// Arcsine, in [-π/2, π/2]. Max error ≤ 1 ULP; NaN outside [-1, 1].
     ///
     /// ```
@@ -516,7 +565,7 @@ unary! {
     /// assert!(math::asin(-0.0f64).is_sign_negative());
     /// assert!(math::asin(1.5f32).is_nan());
     /// ```
-    fn asin / asin_slice;
+    fn asin / asin_slice / asin_slice_at;
     /// Arccosine, in [0, π]. Max error ≤ 1 ULP; NaN outside [-1, 1].
     ///
     /// ```
@@ -525,7 +574,7 @@ unary! {
     /// assert_eq!(math::acos(-1.0f64), std::f64::consts::PI);
     /// assert_eq!(math::acos(0.0f32), std::f32::consts::FRAC_PI_2);
     /// ```
-    fn acos / acos_slice;
+    fn acos / acos_slice / acos_slice_at;
     /// Cube root. Max error ≤ 1 ULP; odd, exact for perfect cubes in practice.
     ///
     /// ```
@@ -534,7 +583,7 @@ unary! {
     /// assert_eq!(math::cbrt(-8.0f64), -2.0);
     /// assert_eq!(math::cbrt(f32::NEG_INFINITY), f32::NEG_INFINITY);
     /// ```
-    fn cbrt / cbrt_slice;
+    fn cbrt / cbrt_slice / cbrt_slice_at;
 }
 
 /// Four-quadrant arctangent of `y / x`, in [-π, π], with std's special
