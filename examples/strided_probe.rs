@@ -17,7 +17,11 @@ use std::time::Instant;
 
 #[inline(never)]
 fn old(x: ArrayView1<f64>, out: &mut [f64]) -> f64 {
-    let x = KernelInput::contiguous(&x);
+    // What `KernelInput::contiguous` did before views: gather a strided input whole.
+    let x: Vec<f64> = match x.as_slice() {
+        Some(s) => s.to_vec(),
+        None => x.iter().copied().collect(),
+    };
     let cells = Cell::from_mut(out).as_slice_of_cells();
     pass(x.len(), (&x[..],), (Sum::new(),), (cells,), |(x,)| ((x,), (x * 1.5,))).0
 }

@@ -4,15 +4,17 @@
 //! ```text
 //! fn kernel(x: &[f64], ..) -> R {
 //!     use ::loopfuse::__private as __lf;
-//!     let x = __lf::KernelInput::contiguous(&x);      // inputs as slices
+//!     let x = __lf::KernelInput::as_view(&x);         // views: no copy, any stride
 //!     __lf::expect(__lf::check_len(..));              // shapes, before any work
 //!     __lf::clones! {                                 // runtime/src/level.rs:
 //!         __level; [v4 v3 v2 neon];                   // a #[target_feature] fn per level
 //!         fn [(x: &[f64], ..) -> R] { .. }            // with the fused loops in each,
-//!         (&x, ..)                                    // and the call of the best one
+//!         (__lf::slice(x), ..)                        // and the call of the best one
 //!     }
 //! }
 //! ```
+//! With ndarray parameters: `if x.is_contiguous() && .. { clones!{ slices } } else {
+//! clones!{ views } }` (see [`Signature`]).
 
 use crate::ir::*;
 use crate::names;
@@ -435,8 +437,9 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
     }
 }
 
-/// Rewrites an in-order loop for the runtime: output accesses for its cells (`out[i] = v` to
-/// `out[i].set(v)`, reads to `out[i].get()`), and math methods to loopfuse's math
+/// Rewrites an in-order loop for the runtime: output accesses (`out[i] = v` to
+/// `__lf::Elements::set(out, i, v)`, reads to `__lf::Elements::get(out, i)`: cells or a
+/// view), and math methods to loopfuse's math
 /// (`v.exp()` to `__lf::math::exp(v.math_arg())`), as everywhere else in a kernel.
 struct OutputAccess<'b> {
     outputs: &'b BTreeSet<String>,
@@ -457,17 +460,22 @@ impl syn::visit_mut::VisitMut for OutputAccess<'_> {
                 if let Expr::Index(ix) = &mut *a.left {
                     self.visit_expr_mut(&mut ix.index);
                 }
-                let (target, value) = (&a.left, &a.right);
-                *e = syn::parse_quote!(#target.set(#value));
+                let Expr::Index(ix) = &*a.left else { unreachable!("an output index") };
+                let (out, index, value) = (&ix.expr, &ix.index, &a.right);
+                *e = syn::parse_quote!(__lf::Elements::set(#out, #index, #value));
             }
             Expr::Binary(b) if crate::lower::compound_base(&b.op).is_some() && self.output_index(&b.left) => {
                 self.visit_expr_mut(&mut b.right);
                 if let Expr::Index(ix) = &mut *b.left {
                     self.visit_expr_mut(&mut ix.index);
                 }
-                let (target, value) = (&b.left, &b.right);
+                let Expr::Index(ix) = &*b.left else { unreachable!("an output index") };
+                let (out, index, value) = (&ix.expr, &ix.index, &b.right);
                 let op = crate::lower::compound_base(&b.op).expect("compound");
-                *e = syn::parse_quote!({ let __cell = &#target; __cell.set(__cell.get() #op #value) });
+                *e = syn::parse_quote!({
+                    let __i = #index;
+                    __lf::Elements::set(#out, __i, __lf::Elements::get(#out, __i) #op #value)
+                });
             }
             Expr::MethodCall(m) if is_math(&m.method) => {
                 syn::visit_mut::visit_expr_method_call_mut(self, m);
@@ -476,33 +484,47 @@ impl syn::visit_mut::VisitMut for OutputAccess<'_> {
                 *e = syn::parse_quote!(__lf::math::#f((#recv).math_arg() #(, #args)*));
             }
             Expr::Index(_) if self.output_index(e) => {
-                if let Expr::Index(ix) = e {
-                    self.visit_expr_mut(&mut ix.index);
-                }
-                *e = syn::parse_quote!(#e.get());
+                let Expr::Index(ix) = e else { unreachable!("matched") };
+                self.visit_expr_mut(&mut ix.index);
+                let (out, index) = (&ix.expr, &ix.index);
+                *e = syn::parse_quote!(__lf::Elements::get(#out, #index));
             }
             _ => syn::visit_mut::visit_expr_mut(self, e),
         }
     }
 }
 
-/// The body's parameters, the arguments the dispatcher passes, and the conversions before it.
+/// How the body is called: the conversions before it, and one or two bodies.
+///
+/// Every array parameter becomes a view (`__lf::View`, `__lf::ViewMut`: no copy, any
+/// stride). When all are contiguous (always, for slices and `Vec`s) the body takes slices and
+/// cells, which tell LLVM that outputs cannot alias inputs: today's fastest loop. Kernels
+/// with ndarray parameters get a second, strided body taking the views themselves, called
+/// when some view is not contiguous (ndarray's Zip does the same). The body's tokens are the
+/// same for both: the runtime helpers they call (`window`, `Elements`, the pass's sources
+/// and sinks) take either form.
 pub struct Signature {
+    pub prelude: TokenStream,
+    pub contiguous: Body,
+    /// The strided body and the condition for the contiguous one.
+    pub strided: Option<(TokenStream, Body)>,
+}
+
+/// One body's parameters and the arguments it is called with.
+#[derive(Default)]
+pub struct Body {
     pub params: Vec<TokenStream>,
     pub args: Vec<TokenStream>,
-    pub args_in_body: Vec<TokenStream>,
-    pub prelude: TokenStream,
-    pub finish: TokenStream,
+}
+
+/// Whether an array parameter type is an ndarray view or array (it may be strided).
+fn may_be_strided(ty: &syn::Type) -> bool {
+    ty.to_token_stream().to_string().contains("Array")
 }
 
 pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
-    let mut s = Signature {
-        params: Vec::new(),
-        args: Vec::new(),
-        args_in_body: Vec::new(),
-        prelude: TokenStream::new(),
-        finish: TokenStream::new(),
-    };
+    let (mut prelude, mut contiguous, mut strided) = (TokenStream::new(), Body::default(), Body::default());
+    let mut layout = Vec::new();
     let tys = func.sig.inputs.iter().filter_map(|a| match a {
         syn::FnArg::Typed(pt) => Some(&pt.ty),
         syn::FnArg::Receiver(_) => None,
@@ -511,25 +533,34 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
         let x = &p.ident;
         match &p.kind {
             ParamKind::Scalar => {
-                s.params.push(quote!(#x: #ty));
-                s.args.push(quote!(#x));
+                for b in [&mut contiguous, &mut strided] {
+                    b.params.push(quote!(#x: #ty));
+                    b.args.push(quote!(#x));
+                }
+                continue;
             }
             ParamKind::Input { elem } => {
-                s.prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::contiguous(&#x);));
-                s.params.push(quote!(#x: &[#elem]));
-                s.args.push(quote!(&#x));
+                prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::as_view(&#x);));
+                contiguous.params.push(quote!(#x: &[#elem]));
+                contiguous.args.push(quote!(__lf::slice(#x)));
+                strided.params.push(quote!(#x: __lf::View<'_, #elem>));
+                strided.args.push(quote!(#x));
             }
             ParamKind::Output { elem } => {
-                s.prelude.extend(quote_spanned!(ty.span()=> let mut #x = __lf::KernelOutput::out_view(#x);));
-                s.params.push(quote!(#x: &[__lf::Cell<#elem>]));
-                s.args.push(quote!(#x.cells()));
-                s.finish.extend(quote!(#x.finish();));
+                prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelOutput::into_view_mut(#x);));
+                contiguous.params.push(quote!(#x: &[__lf::Cell<#elem>]));
+                contiguous.args.push(quote!(__lf::out_cells(&#x)));
+                strided.params.push(quote!(#x: &__lf::ViewMut<'_, #elem>));
+                strided.args.push(quote!(&#x));
             }
             ParamKind::Local => continue,
         }
-        s.args_in_body.push(x.to_token_stream());
+        if may_be_strided(ty) {
+            layout.push(quote!(#x.is_contiguous()));
+        }
     }
-    s
+    let strided = (!layout.is_empty()).then(|| (quote!(#(#layout)&&*), strided));
+    Signature { prelude, contiguous, strided }
 }
 
 /// Length and emptiness checks, run before dispatch so a bad call does no work.

@@ -56,9 +56,17 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     let body = codegen::body(&kernel, &plan, &cg);
     let sig = codegen::signature(&kernel, func);
     let checks = codegen::checks(&kernel, &name, ret.result);
-    let call =
-        dispatch::clones_and_call(cg.targets, &func.sig.generics, &sig.params, &func.sig.output, body, &sig.args);
-    let (prelude, finish) = (&sig.prelude, &sig.finish);
+    let clones = |b: &codegen::Body, body: proc_macro2::TokenStream| {
+        dispatch::clones_and_call(cg.targets, &func.sig.generics, &b.params, &func.sig.output, body, &b.args)
+    };
+    let call = match &sig.strided {
+        None => clones(&sig.contiguous, body),
+        Some((all_contiguous, strided)) => {
+            let (c, s) = (clones(&sig.contiguous, body.clone()), clones(strided, body));
+            quote!(if #all_contiguous { #c } else { #s })
+        }
+    };
+    let prelude = &sig.prelude;
     let doc = plan::describe(&kernel, &plan);
     let (attrs, vis) = (&func.attrs, &func.vis);
     // `mut x: ArrayViewMut1<_>` is needed in plain Rust but not here (the array is rebound),
@@ -82,9 +90,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
             #import
             #prelude
             #checks
-            let __ret = #call;
-            #finish
-            __ret
+            #call
         }
     }
 }

@@ -4,7 +4,7 @@ pub use crate::elem::MathArg;
 pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
-pub use crate::output::{KernelOutput, OutBuf, OutView};
+pub use crate::output::{KernelOutput, OutBuf};
 pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var};
 pub use crate::stage::stage;
@@ -12,6 +12,18 @@ pub use crate::target::{level, Target};
 pub use crate::view::{Shifted, View, ViewMut};
 pub use crate::{__lf_clones as clones, level::Level};
 pub use core::cell::Cell;
+
+/// A contiguous input view as the contiguous body takes it.
+#[inline(always)]
+pub fn slice<'a, T>(x: View<'a, T>) -> &'a [T] {
+    x.as_slice().expect("loopfuse: the contiguous body is called with contiguous views")
+}
+
+/// A contiguous output view as the contiguous body takes it.
+#[inline(always)]
+pub fn out_cells<'v, T>(y: &'v ViewMut<'_, T>) -> &'v [Cell<T>] {
+    y.as_cells().expect("loopfuse: the contiguous body is called with contiguous views")
+}
 
 /// A local output (`let mut out = vec![init; n];` in a kernel) as cells the passes write.
 #[inline]
@@ -68,24 +80,94 @@ fn fail(e: KernelError) -> ! {
     panic!("{e}")
 }
 
-/// `&x[lo + k .. hi + k]`: the elements an explicit loop `for i in lo..hi` reads as
-/// `x[i + k]`, checked once before the loop. An empty range reads nothing and never panics,
-/// as the plain loop would not.
+/// The elements an explicit loop `for i in lo..hi` reads or writes as `x[i + k]`, checked
+/// once before the loop (`x` is a slice or cells in the contiguous body, a [`View`] or
+/// `&`[`ViewMut`] in the strided one). An empty range reads nothing and never panics, as the
+/// plain loop would not.
 ///
 /// # Panics
 /// With the index range and the length, if the loop would index out of bounds.
 #[inline]
-pub fn window<'a, T>(kernel: &str, name: &str, x: &'a [T], lo: usize, hi: usize, k: isize) -> &'a [T] {
-    if hi <= lo {
-        return &x[..0];
+pub fn window<W: Window>(kernel: &str, name: &str, x: W, lo: usize, hi: usize, k: isize) -> W::Out {
+    x.window(kernel, name, lo, hi, k)
+}
+
+/// What [`window`] cuts.
+pub trait Window {
+    /// The elements of the window.
+    type Out;
+    /// See [`window`].
+    fn window(self, kernel: &str, name: &str, lo: usize, hi: usize, k: isize) -> Self::Out;
+}
+
+impl<'a, T> Window for &'a [T] {
+    type Out = &'a [T];
+    #[inline]
+    fn window(self, kernel: &str, name: &str, lo: usize, hi: usize, k: isize) -> &'a [T] {
+        if hi <= lo {
+            return &self[..0];
+        }
+        // In i128: no index range or offset near the ends of usize can wrap.
+        let first = lo as i128 + k as i128;
+        let last = hi as i128 - 1 + k as i128;
+        if first < 0 || last >= self.len() as i128 {
+            window_fail(kernel, name, self.len(), lo, hi, k)
+        }
+        &self[first as usize..=last as usize]
     }
-    // In i128: no index range or offset near the ends of usize can wrap.
-    let first = lo as i128 + k as i128;
-    let last = hi as i128 - 1 + k as i128;
-    if first < 0 || last >= x.len() as i128 {
-        window_fail(kernel, name, x.len(), lo, hi, k)
+}
+
+impl<'a, T> Window for View<'a, T> {
+    type Out = View<'a, T>;
+    #[inline]
+    fn window(self, kernel: &str, name: &str, lo: usize, hi: usize, k: isize) -> View<'a, T> {
+        View::window(self, kernel, name, lo, hi, k)
     }
-    &x[first as usize..=last as usize]
+}
+
+/// An output's window, read and written by the same pass.
+impl<'v, 'a, T> Window for &'v ViewMut<'a, T> {
+    type Out = Shifted<'v, 'a, T>;
+    #[inline]
+    fn window(self, kernel: &str, name: &str, lo: usize, hi: usize, k: isize) -> Shifted<'v, 'a, T> {
+        self.shifted(kernel, name, lo, hi, k)
+    }
+}
+
+/// The elements of an output as a loop that runs in order reads and writes them
+/// (`out[i] = v` is `__lf::Elements::set(out, i, v)`): cells in the contiguous body, a
+/// [`ViewMut`] in the strided one. Checked, with a slice's panic.
+pub trait Elements<T> {
+    /// Element `i`.
+    fn get(&self, i: usize) -> T;
+    /// Sets element `i`.
+    fn set(&self, i: usize, value: T);
+}
+
+impl<T: Copy> Elements<T> for [Cell<T>] {
+    #[inline(always)]
+    #[track_caller]
+    fn get(&self, i: usize) -> T {
+        self[i].get()
+    }
+    #[inline(always)]
+    #[track_caller]
+    fn set(&self, i: usize, value: T) {
+        self[i].set(value)
+    }
+}
+
+impl<T: Copy> Elements<T> for ViewMut<'_, T> {
+    #[inline(always)]
+    #[track_caller]
+    fn get(&self, i: usize) -> T {
+        ViewMut::get(self, i)
+    }
+    #[inline(always)]
+    #[track_caller]
+    fn set(&self, i: usize, value: T) {
+        ViewMut::set(self, i, value)
+    }
 }
 
 #[cold]

@@ -1,19 +1,19 @@
-//! Array inputs: anything 1-D the user holds, seen by the kernel as a contiguous slice.
+//! Array inputs: anything 1-D the user holds, seen by the kernel as a [`View`] (any stride,
+//! never copied).
 
 use crate::private::Sealed;
 use crate::view::View;
-use std::borrow::Cow;
 
 /// A value a kernel accepts as a 1-D array input.
 ///
-/// Contiguous inputs are borrowed as they are. A strided or reversed ndarray view is
-/// gathered once into a contiguous buffer before the loop (one read of the input), so the
-/// fused loop always runs over slices and vectorizes.
+/// Every input is read where it lies: a contiguous one by the kernel's contiguous body (a
+/// slice loop), a strided or reversed ndarray view by its strided body, element by element
+/// through the view. Nothing is copied.
 ///
 /// ```
 /// use loopfuse_runtime::KernelInput;
 /// let v = vec![1.0, 2.0];
-/// assert_eq!(&*(&v).contiguous(), &[1.0, 2.0]);
+/// assert_eq!((&v).as_view().as_slice(), Some(&[1.0, 2.0][..]));
 /// ```
 ///
 /// The trait is sealed: the pass driver trusts what an input's view says about its memory,
@@ -23,7 +23,7 @@ use std::borrow::Cow;
 /// struct Mine;
 /// impl loopfuse_runtime::KernelInput for Mine {
 ///     type Elem = f64;
-///     fn contiguous(&self) -> std::borrow::Cow<'_, [f64]> { unimplemented!() }
+///     fn as_view(&self) -> loopfuse_runtime::view::View<'_, f64> { unimplemented!() }
 /// }
 /// ```
 #[diagnostic::on_unimplemented(
@@ -34,8 +34,6 @@ use std::borrow::Cow;
 pub trait KernelInput: Sealed {
     /// The element type.
     type Elem: Copy;
-    /// The elements in order, borrowed when they are contiguous.
-    fn contiguous(&self) -> Cow<'_, [Self::Elem]>;
     /// The elements where they lie, any stride, never copied ([`crate::view`]). The view
     /// borrows `self`, the user's reference: bind it (`let x = KernelInput::as_view(&x);`
     /// shadows the parameter and keeps it alive), do not call it on a temporary.
@@ -54,10 +52,6 @@ impl<T: Copy> Sealed for &[T] {}
 
 impl<T: Copy> KernelInput for &[T] {
     type Elem = T;
-    #[inline]
-    fn contiguous(&self) -> Cow<'_, [T]> {
-        Cow::Borrowed(self)
-    }
     #[inline(always)]
     fn as_view(&self) -> View<'_, T> {
         View::from(*self)
@@ -68,10 +62,6 @@ impl<T: Copy> Sealed for &Vec<T> {}
 
 impl<T: Copy> KernelInput for &Vec<T> {
     type Elem = T;
-    #[inline]
-    fn contiguous(&self) -> Cow<'_, [T]> {
-        Cow::Borrowed(self.as_slice())
-    }
     #[inline(always)]
     fn as_view(&self) -> View<'_, T> {
         View::from(self.as_slice())
@@ -82,10 +72,6 @@ impl<T: Copy, const N: usize> Sealed for &[T; N] {}
 
 impl<T: Copy, const N: usize> KernelInput for &[T; N] {
     type Elem = T;
-    #[inline]
-    fn contiguous(&self) -> Cow<'_, [T]> {
-        Cow::Borrowed(self.as_slice())
-    }
     #[inline(always)]
     fn as_view(&self) -> View<'_, T> {
         View::from(self.as_slice())
@@ -97,21 +83,10 @@ mod nd {
     use super::*;
     use ndarray::{Array1, ArrayBase, ArrayView1};
 
-    fn view_contiguous<'a, T: Copy>(v: &ArrayView1<'a, T>) -> Cow<'a, [T]> {
-        match v.to_slice() {
-            Some(s) => Cow::Borrowed(s),
-            None => Cow::Owned(v.iter().copied().collect()),
-        }
-    }
-
     impl<T: Copy> Sealed for ArrayView1<'_, T> {}
 
     impl<T: Copy> KernelInput for ArrayView1<'_, T> {
         type Elem = T;
-        #[inline]
-        fn contiguous(&self) -> Cow<'_, [T]> {
-            view_contiguous(&ArrayBase::view(self))
-        }
         #[inline(always)]
         fn as_view(&self) -> View<'_, T> {
             View::from(ArrayBase::view(self))
@@ -122,10 +97,6 @@ mod nd {
 
     impl<T: Copy> KernelInput for &ArrayView1<'_, T> {
         type Elem = T;
-        #[inline]
-        fn contiguous(&self) -> Cow<'_, [T]> {
-            view_contiguous(&ArrayBase::view(self))
-        }
         #[inline(always)]
         fn as_view(&self) -> View<'_, T> {
             View::from(ArrayBase::view(*self))
@@ -136,10 +107,6 @@ mod nd {
 
     impl<T: Copy> KernelInput for &Array1<T> {
         type Elem = T;
-        #[inline]
-        fn contiguous(&self) -> Cow<'_, [T]> {
-            view_contiguous(&ArrayBase::view(self))
-        }
         #[inline(always)]
         fn as_view(&self) -> View<'_, T> {
             View::from(ArrayBase::view(*self))

@@ -3,7 +3,6 @@
 
 use crate::private::Sealed;
 use crate::view::ViewMut;
-use std::cell::Cell;
 
 /// Outputs at least this large get transparent huge pages on Linux.
 pub const HUGE_PAGE_THRESHOLD: usize = 2 << 20;
@@ -91,64 +90,14 @@ fn advise_huge_pages(ptr: *const u8, bytes: usize) {
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_ptr: *const u8, _bytes: usize) {}
 
-/// A `&mut` parameter of a kernel, seen by the pass as cells it reads (for `y += e`) and
-/// writes.
-///
-/// Contiguous outputs are used in place; a strided `ArrayViewMut1` is staged in a
-/// contiguous buffer and written back by [`OutView::finish`].
-pub enum OutView<'a, T> {
-    /// Written in place.
-    Direct(&'a mut [T]),
-    /// Staged, written back on `finish`.
-    #[cfg(feature = "ndarray")]
-    Staged(ndarray::ArrayViewMut1<'a, T>, Vec<T>),
-}
-
-impl<T: Copy> OutView<'_, T> {
-    /// The elements as cells.
-    #[inline]
-    pub fn cells(&mut self) -> &[Cell<T>] {
-        let s: &mut [T] = match self {
-            OutView::Direct(s) => s,
-            #[cfg(feature = "ndarray")]
-            OutView::Staged(_, buf) => buf,
-        };
-        Cell::from_mut(s).as_slice_of_cells()
-    }
-
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        match self {
-            OutView::Direct(s) => s.len(),
-            #[cfg(feature = "ndarray")]
-            OutView::Staged(_, buf) => buf.len(),
-        }
-    }
-
-    /// `true` when there are no elements.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Writes a staged output back to its view.
-    pub fn finish(self) {
-        #[cfg(feature = "ndarray")]
-        if let OutView::Staged(mut view, buf) = self {
-            for (dst, src) in view.iter_mut().zip(buf) {
-                *dst = src;
-            }
-        }
-    }
-}
-
 /// A value a kernel accepts as a `&mut` output parameter.
+///
+/// Written in place, any stride, never staged: `into_view_mut` is what the kernel holds.
 ///
 /// ```
 /// use loopfuse_runtime::KernelOutput;
 /// let mut y = vec![1.0, 2.0];
-/// let mut out = (&mut y).out_view();
-/// out.cells()[0].set(5.0);
-/// out.finish();
+/// (&mut y).into_view_mut().set(0, 5.0);
 /// assert_eq!(y, [5.0, 2.0]);
 /// ```
 ///
@@ -161,8 +110,6 @@ impl<T: Copy> OutView<'_, T> {
 pub trait KernelOutput<'a>: Sealed {
     /// The element type.
     type Elem: Copy;
-    /// The output as a contiguous view.
-    fn out_view(self) -> OutView<'a, Self::Elem>;
     /// The output where it lies, any stride, never staged ([`crate::view`]).
     ///
     /// ```
@@ -178,9 +125,6 @@ pub trait KernelOutput<'a>: Sealed {
 impl<T: Copy> Sealed for &mut [T] {}
 impl<'a, T: Copy> KernelOutput<'a> for &'a mut [T] {
     type Elem = T;
-    fn out_view(self) -> OutView<'a, T> {
-        OutView::Direct(self)
-    }
     #[inline(always)]
     fn into_view_mut(self) -> ViewMut<'a, T> {
         ViewMut::from(self)
@@ -190,9 +134,6 @@ impl<'a, T: Copy> KernelOutput<'a> for &'a mut [T] {
 impl<T: Copy> Sealed for &mut Vec<T> {}
 impl<'a, T: Copy> KernelOutput<'a> for &'a mut Vec<T> {
     type Elem = T;
-    fn out_view(self) -> OutView<'a, T> {
-        OutView::Direct(self.as_mut_slice())
-    }
     #[inline(always)]
     fn into_view_mut(self) -> ViewMut<'a, T> {
         ViewMut::from(self.as_mut_slice())
@@ -204,14 +145,6 @@ impl<T: Copy> Sealed for ndarray::ArrayViewMut1<'_, T> {}
 #[cfg(feature = "ndarray")]
 impl<'a, T: Copy> KernelOutput<'a> for ndarray::ArrayViewMut1<'a, T> {
     type Elem = T;
-    fn out_view(self) -> OutView<'a, T> {
-        if self.as_slice().is_some() {
-            OutView::Direct(self.into_slice().expect("checked contiguous"))
-        } else {
-            let buf = self.iter().copied().collect();
-            OutView::Staged(self, buf)
-        }
-    }
     #[inline(always)]
     fn into_view_mut(self) -> ViewMut<'a, T> {
         ViewMut::from(self)
@@ -223,9 +156,6 @@ impl<T: Copy> Sealed for &mut ndarray::Array1<T> {}
 #[cfg(feature = "ndarray")]
 impl<'a, T: Copy> KernelOutput<'a> for &'a mut ndarray::Array1<T> {
     type Elem = T;
-    fn out_view(self) -> OutView<'a, T> {
-        self.view_mut().out_view()
-    }
     #[inline(always)]
     fn into_view_mut(self) -> ViewMut<'a, T> {
         ViewMut::from(ndarray::ArrayBase::view_mut(self))

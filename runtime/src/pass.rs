@@ -173,6 +173,33 @@ impl<'v, T: Copy> Sink for &'v ViewMut<'_, T> {
     }
 }
 
+/// Elements of an output an explicit loop writes as `out[i]` while the same pass may read
+/// them ([`ViewMut::shifted`]): written through the view's raw pointer, as `&ViewMut` is.
+impl<'v, T: Copy> Sink for Shifted<'v, '_, T> {
+    type Item = T;
+    type Flat = UnitMut<'v, T>;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.view.is_contiguous()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> UnitMut<'v, T> {
+        // SAFETY: forwarded contract (unit stride); first < first + len <= the view's len.
+        let ptr = if self.len == 0 { self.view.ptr() } else { unsafe { self.view.at(self.first) } };
+        UnitMut { ptr, len: self.len, life: PhantomData }
+    }
+    #[inline(always)]
+    unsafe fn put(&mut self, i: usize, value: T) {
+        // SAFETY: i < len (forwarded contract), so first + i < the view's len; a write through
+        // the view's raw pointer, no reference to the element (crate::view module docs).
+        unsafe { self.view.at(self.first + i).write(value) }
+    }
+}
+
 /// A contiguous [`ViewMut`] as the unit-stride loop reads ([`Current`]) and writes it:
 /// element `i` at `ptr + i`. Made only by `into_flat` of a unit-stride view.
 pub struct UnitMut<'v, T> {

@@ -51,8 +51,6 @@ fn strided_input_does_not_allocate() {
     let x = Array1::from(data(10_000));
     let strided = x.slice(s![..;3]);
     let reversed = x.slice(s![..;-2]);
-    // The old path gathers a copy; the view does not.
-    assert!(allocations(|| drop(std::hint::black_box(strided.contiguous()))) > 0);
     let mut sums = (0.0f64, 0.0f64);
     let n = allocations(|| {
         let (a, b) = (strided.as_view(), reversed.as_view());
