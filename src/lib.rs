@@ -51,8 +51,8 @@
 //!
 //! - **Parameters**: scalars (`f64`, `f32`, integers, `bool`, or a type parameter
 //!   `T: loopfuse::Float`) and 1-D arrays: `&[T]`, `&Vec<T>`, `&[T; N]`, ndarray
-//!   `ArrayView1<T>` and `&Array1<T>` of any stride (a strided or reversed view is gathered
-//!   once into a contiguous buffer). `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`,
+//!   `ArrayView1<T>` and `&Array1<T>` of any stride (a strided or reversed view is read
+//!   where it lies, never copied). `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`,
 //!   `&mut Array1<T>` are outputs written in place: `out[..] = expr;`, `y += a * x;`.
 //! - **Results**: a scalar, `Vec<T>`, `Array1<T>`, a tuple of these (all from one pass
 //!   where possible), `()`, or `Result<_, KernelError>` with the body ending in `Ok(..)`.
