@@ -58,6 +58,7 @@ impl Target {
     }
 
     /// Position in the order of levels of one architecture (higher is faster).
+    #[inline(always)]
     const fn rank(self) -> u8 {
         match self {
             Target::Generic => 0,
@@ -69,6 +70,7 @@ impl Target {
     }
 
     /// 0 for `generic` (every architecture), else an id per architecture.
+    #[inline(always)]
     const fn arch(self) -> u8 {
         match self {
             Target::Generic => 0,
