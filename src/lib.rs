@@ -121,18 +121,28 @@
 //! }
 //!
 //! let x: Vec<f64> = (0..1000).map(|i| 1.0 / (i as f64 + 1.0)).collect();
-//! let at_generic = with_target(loopfuse::Target::Generic, || total(&x));
+//! let lowest = supported_targets()[0]; // `generic`, unless built with `-C target-cpu=..`
+//! let at_lowest = with_target(lowest, || total(&x));
 //! for t in supported_targets() {
-//!     assert_eq!(with_target(t, || total(&x)).to_bits(), at_generic.to_bits());
+//!     assert_eq!(with_target(t, || total(&x)).to_bits(), at_lowest.to_bits());
 //! }
 //! ```
+//!
+//! A build with target features of its own (`RUSTFLAGS="-C target-cpu=native"`, or any
+//! `-C target-feature`) requires the level they cover, [`static_baseline`]: every clone is
+//! compiled with at least those features, so no lower level can really run. Then
+//! [`supported_targets`] starts at that level, `LOOPFUSE_TARGET` and [`with_target`] refuse
+//! levels below it (a clear panic, as for a level the CPU lacks), and a kernel whose best
+//! clone the build covers calls that clone directly, with no level check. The levels are
+//! also values: [`level`]'s zero-sized tokens, which a clone holds and passes on.
 //!
 //! ## What it compiles to
 //!
 //! Each kernel's rustdoc ends with its fusion plan (loops, allocations, which reductions
 //! each loop computes). `cargo expand` shows the code: the conversions and shape checks,
-//! one `#[inline(always)]` body with the fused loops, one `#[target_feature]` clone per
-//! level that calls it, and a `match` on the runtime's cached level.
+//! then one `__lf::clones! { .. }` with the fused loops, which the runtime writes into one
+//! `#[target_feature]` function per level (each binding its level token, so every closure
+//! is compiled with the level's features) followed by the call of the best clone.
 
 pub use loopfuse_macros::kernel;
 pub use loopfuse_runtime::{

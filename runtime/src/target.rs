@@ -2,7 +2,9 @@
 //!
 //! Every kernel is compiled once per level; [`level`] picks the clone to call. The level is
 //! resolved on first use and cached in an atomic, so a call costs a thread-local read and a
-//! relaxed load.
+//! relaxed load. When the build's own target features cover a kernel's best clone, the
+//! kernel calls it with no read at all ([`static_baseline`]). The feature lists are the
+//! table in [`crate::level`].
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -56,6 +58,7 @@ impl Target {
     }
 
     /// Position in the order of levels of one architecture (higher is faster).
+    #[inline(always)]
     const fn rank(self) -> u8 {
         match self {
             Target::Generic => 0,
@@ -67,6 +70,7 @@ impl Target {
     }
 
     /// 0 for `generic` (every architecture), else an id per architecture.
+    #[inline(always)]
     const fn arch(self) -> u8 {
         match self {
             Target::Generic => 0,
