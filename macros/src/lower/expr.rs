@@ -151,18 +151,8 @@ impl Lower<'_> {
                     return self
                         .unsupported(&m.receiver, &format!("`{name}()` reduces an array, but this is a scalar"));
                 }
-                let mut deps = s.deps;
-                let mut toks = Vec::new();
-                for a in args {
-                    match a {
-                        Value::Scalar(a) => {
-                            deps.extend(a.deps);
-                            toks.push(a.tokens);
-                        }
-                        Value::Error => return Value::Error,
-                        _ => return self.unsupported(m, "tuples are only supported as the kernel's result"),
-                    }
-                }
+                let Some((mut deps, toks)) = self.scalar_args(args, m) else { return Value::Error };
+                deps.extend(s.deps);
                 let (r, method, turbo) = (s.tokens, &m.method, &m.turbofish);
                 Value::Scalar(Scalar { tokens: quote!(#r.#method #turbo(#(#toks),*)), deps })
             }
@@ -254,6 +244,14 @@ impl Lower<'_> {
         if let Some(v) = self.elementwise(args.clone(), c, |ops| Op::Call(f, ops)) {
             return v;
         }
+        let Some((deps, toks)) = self.scalar_args(args, c) else { return Value::Error };
+        let f = &c.func;
+        Value::Scalar(Scalar { tokens: quote!(#f(#(#toks),*)), deps })
+    }
+
+    /// The tokens and deps of a scalar call's arguments; `None` after an error (a tuple
+    /// argument is reported here).
+    fn scalar_args(&mut self, args: Vec<Value>, at: &dyn ToTokens) -> Option<(Deps, Vec<TokenStream>)> {
         let mut deps = Deps::new();
         let mut toks = Vec::new();
         for a in args {
@@ -262,11 +260,14 @@ impl Lower<'_> {
                     deps.extend(a.deps);
                     toks.push(a.tokens);
                 }
-                _ => return Value::Error,
+                Value::Error => return None,
+                _ => {
+                    self.unsupported(at, "tuples are only supported as the kernel's result");
+                    return None;
+                }
             }
         }
-        let f = &c.func;
-        Value::Scalar(Scalar { tokens: quote!(#f(#(#toks),*)), deps })
+        Some((deps, toks))
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf) -> Value {
