@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const CI_SEED: u64 = 1;
-const CI_KERNELS: usize = 120;
+const CI_KERNELS: usize = 60;
 /// Kernels per generated crate.
 const CHUNK: usize = 150;
 

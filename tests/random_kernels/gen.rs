@@ -52,7 +52,15 @@ pub struct Grammar {
 
 impl Default for Grammar {
     fn default() -> Self {
-        Grammar { loops: true, recurrence: true, views: true, strict: true, math: true, mixed_outputs: false, literal_selects: false }
+        Grammar {
+            loops: true,
+            recurrence: true,
+            views: true,
+            strict: true,
+            math: true,
+            mixed_outputs: false,
+            literal_selects: false,
+        }
     }
 }
 
@@ -218,29 +226,29 @@ fn lit(c: f64) -> String {
 }
 
 impl E {
-    fn kind(&self, env: &Env) -> Kind {
+    fn kind(&self) -> Kind {
         match self {
             Arr(_) => Kind::Arr,
             MaskV(_) => Kind::Mask,
             Raw(_, k, _) => *k,
             Lit(_) | AsF64(_) | Dot(..) => Kind::Sca,
             Bin(_, a, b) | M2(_, a, b) | MulAdd(a, b, _) => {
-                if a.kind(env) == Kind::Arr || b.kind(env) == Kind::Arr {
+                if a.kind() == Kind::Arr || b.kind() == Kind::Arr {
                     Kind::Arr
                 } else {
                     Kind::Sca
                 }
             }
-            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) => a.kind(env),
+            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) => a.kind(),
             Select(c, a, b) => {
-                if c.kind(env) == Kind::Mask || a.kind(env) == Kind::Arr || b.kind(env) == Kind::Arr {
+                if c.kind() == Kind::Mask || a.kind() == Kind::Arr || b.kind() == Kind::Arr {
                     Kind::Arr
                 } else {
                     Kind::Sca
                 }
             }
             Cmp(_, a, b) | MBin(_, a, b) => {
-                let (ka, kb) = (a.kind(env), b.kind(env));
+                let (ka, kb) = (a.kind(), b.kind());
                 if matches!(ka, Kind::Arr | Kind::Mask) || matches!(kb, Kind::Arr | Kind::Mask) {
                     Kind::Mask
                 } else {
@@ -248,13 +256,13 @@ impl E {
                 }
             }
             Pred(_, a) => {
-                if a.kind(env) == Kind::Arr {
+                if a.kind() == Kind::Arr {
                     Kind::Mask
                 } else {
                     Kind::Bool
                 }
             }
-            Not(a) => a.kind(env),
+            Not(a) => a.kind(),
             Red(r, _) => match *r {
                 "argmin" | "argmax" | "count" | "len" => Kind::Usize,
                 "any" | "all" => Kind::Bool,
@@ -320,31 +328,31 @@ impl E {
     }
 
     /// The reading's text for element `i`; reductions are pushed to `hoist` as `let`s.
-    fn r(&self, env: &Env, hoist: &mut Vec<String>) -> String {
+    fn r(&self, hoist: &mut Vec<String>) -> String {
         match self {
             Arr(n) | MaskV(n) => format!("{n}[i]"),
             Raw(s, ..) => s.clone(),
             Lit(c) => format!("({c:?}_f64)"),
-            Bin(op, a, b) => format!("({} {op} {})", a.r(env, hoist), b.r(env, hoist)),
-            Neg(a) => format!("(-{})", a.r(env, hoist)),
-            M1(f @ ("exp" | "ln" | "sin"), a) => format!("loopfuse::math::{f}({})", a.r(env, hoist)),
-            M1(f, a) => format!("{}.{f}()", a.r(env, hoist)),
-            M2(f, a, b) => format!("{}.{f}({})", a.r(env, hoist), b.r(env, hoist)),
-            MulAdd(a, b, c) => format!("{}.mul_add({}, {})", a.r(env, hoist), b.r(env, hoist), c.r(env, hoist)),
-            Powi(a, p) => format!("{}.powi({p})", a.r(env, hoist)),
-            Cast(t, a) => format!("({} as {t} as f64)", a.r(env, hoist)),
+            Bin(op, a, b) => format!("({} {op} {})", a.r(hoist), b.r(hoist)),
+            Neg(a) => format!("(-{})", a.r(hoist)),
+            M1(f @ ("exp" | "ln" | "sin"), a) => format!("loopfuse::math::{f}({})", a.r(hoist)),
+            M1(f, a) => format!("{}.{f}()", a.r(hoist)),
+            M2(f, a, b) => format!("{}.{f}({})", a.r(hoist), b.r(hoist)),
+            MulAdd(a, b, c) => format!("{}.mul_add({}, {})", a.r(hoist), b.r(hoist), c.r(hoist)),
+            Powi(a, p) => format!("{}.powi({p})", a.r(hoist)),
+            Cast(t, a) => format!("({} as {t} as f64)", a.r(hoist)),
             Select(c, a, b) => {
-                format!("(if {} {{ {} }} else {{ {} }})", c.r(env, hoist), a.r(env, hoist), b.r(env, hoist))
+                format!("(if {} {{ {} }} else {{ {} }})", c.r(hoist), a.r(hoist), b.r(hoist))
             }
-            Cmp(op, a, b) | MBin(op, a, b) => format!("({} {op} {})", a.r(env, hoist), b.r(env, hoist)),
-            Pred(f, a) => format!("{}.{f}()", a.r(env, hoist)),
-            Not(a) => format!("(!{})", a.r(env, hoist)),
+            Cmp(op, a, b) | MBin(op, a, b) => format!("({} {op} {})", a.r(hoist), b.r(hoist)),
+            Pred(f, a) => format!("{}.{f}()", a.r(hoist)),
+            Not(a) => format!("(!{})", a.r(hoist)),
             Red(r, a) => {
                 let line = if *r == "len" {
                     format!("let h{} = n;", hoist.len())
                 } else {
-                    let ty = if a.kind(env) == Kind::Mask { "bool" } else { "f64" };
-                    let v = a.r(env, hoist);
+                    let ty = if a.kind() == Kind::Mask { "bool" } else { "f64" };
+                    let v = a.r(hoist);
                     format!("let h{} = rd_{r}(&(0..n).map(|i| {v}).collect::<Vec<{ty}>>());", hoist.len())
                 };
                 let h = format!("h{}", hoist.len());
@@ -352,14 +360,14 @@ impl E {
                 h
             }
             Dot(a, b) => {
-                let (va, vb) = (a.r(env, hoist), b.r(env, hoist));
+                let (va, vb) = (a.r(hoist), b.r(hoist));
                 let h = format!("h{}", hoist.len());
                 hoist.push(format!(
                     "let {h} = rd_dot(&(0..n).map(|i| {va}).collect::<Vec<f64>>(), &(0..n).map(|i| {vb}).collect::<Vec<f64>>());"
                 ));
                 h
             }
-            AsF64(a) => format!("({} as f64)", a.r(env, hoist)),
+            AsF64(a) => format!("({} as f64)", a.r(hoist)),
         }
     }
 
@@ -470,7 +478,10 @@ impl E {
                     }
                     "prod" => {
                         let unit = matches!(x.grid, Some((e, m)) if e >= 0 && m <= 1.0);
-                        Ab { grid: if unit { grid(0, 1.0) } else { None }, det: if strict || unit { det } else { Det::Levels } }
+                        Ab {
+                            grid: if unit { grid(0, 1.0) } else { None },
+                            det: if strict || unit { det } else { Det::Levels },
+                        }
                     }
                     "var" | "std" => {
                         let det = match (strict, x.grid, det) {
@@ -501,9 +512,7 @@ impl E {
             Lit(_) => false,
             Bin(_, a, b) | M2(_, a, b) | Cmp(_, a, b) | MBin(_, a, b) | Dot(a, b) => a.mentions(v) || b.mentions(v),
             MulAdd(a, b, c) | Select(a, b, c) => a.mentions(v) || b.mentions(v) || c.mentions(v),
-            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) | Pred(_, a) | Not(a) | Red(_, a) | AsF64(a) => {
-                a.mentions(v)
-            }
+            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) | Pred(_, a) | Not(a) | Red(_, a) | AsF64(a) => a.mentions(v),
         }
     }
 }
@@ -887,11 +896,8 @@ impl Gen<'_> {
                 let e = self.arr(3);
                 let arrs = self.of_kind(Kind::Arr);
                 let shadow: Vec<Bind> = arrs.iter().filter(|b| !b.output).cloned().collect();
-                let name = if !shadow.is_empty() && self.rng.pct(25) {
-                    self.rng.pick(&shadow).name
-                } else {
-                    self.name("t")
-                };
+                let name =
+                    if !shadow.is_empty() && self.rng.pct(25) { self.rng.pick(&shadow).name } else { self.name("t") };
                 let mutable = self.rng.pct(50);
                 self.bind(&name, Kind::Arr, mutable, false);
                 S::Let { name, mutable, e }
@@ -934,8 +940,7 @@ impl Gen<'_> {
 
     fn gen_loop(&mut self) -> Loop {
         let params = self.params();
-        let outputs: Vec<String> =
-            self.of_kind(Kind::Arr).into_iter().filter(|b| b.output).map(|b| b.name).collect();
+        let outputs: Vec<String> = self.of_kind(Kind::Arr).into_iter().filter(|b| b.output).map(|b| b.name).collect();
         let pnames: Vec<String> = params.iter().map(|b| b.name.clone()).collect();
         let a = self.rng.pick(&pnames);
         let header = match self.rng.below(9) {
@@ -987,11 +992,23 @@ impl Gen<'_> {
         // A stencil reads x[i + 1]: on an empty input plain Rust panics there.
         if let Header::Stencil(x) = &lp.header {
             if let Some(o) = outputs.first().filter(|_| self.rng.pct(70)) {
-                let e = Bin("-", bx(Bin("+", bx(Raw(format!("{x}[i - 1]"), Kind::Sca, x.clone())), bx(Raw(format!("{x}[i + 1]"), Kind::Sca, x.clone())))), bx(self.loop_sca(1, &lc)));
+                let e = Bin(
+                    "-",
+                    bx(Bin(
+                        "+",
+                        bx(Raw(format!("{x}[i - 1]"), Kind::Sca, x.clone())),
+                        bx(Raw(format!("{x}[i + 1]"), Kind::Sca, x.clone())),
+                    )),
+                    bx(self.loop_sca(1, &lc)),
+                );
                 lp.body.push(LS::Store(o.clone(), if self.rng.pct(50) { "=" } else { "+=" }, e));
             } else {
                 let acc = lp.accs[0].0.clone();
-                lp.body.push(LS::Acc(acc, "+=", Bin("*", bx(Raw(format!("{x}[i + 1]"), Kind::Sca, x.clone())), bx(self.loop_sca(1, &lc)))));
+                lp.body.push(LS::Acc(
+                    acc,
+                    "+=",
+                    Bin("*", bx(Raw(format!("{x}[i + 1]"), Kind::Sca, x.clone())), bx(self.loop_sca(1, &lc))),
+                ));
             }
         }
         if matches!(lp.header, Header::In(..) | Header::Range(_)) && self.rng.pct(10) {
@@ -1021,11 +1038,8 @@ impl Gen<'_> {
                 }
                 8 | 9 => {
                     // A loop-local `let`, shadowing an outer scalar name half the time (F5).
-                    let name = if !scalars.is_empty() && self.rng.pct(50) {
-                        self.rng.pick(&scalars)
-                    } else {
-                        self.name("l")
-                    };
+                    let name =
+                        if !scalars.is_empty() && self.rng.pct(50) { self.rng.pick(&scalars) } else { self.name("l") };
                     let e = self.loop_sca(2, &lc);
                     let bump = self.rng.pct(40);
                     lc.scalars.retain(|s| *s != name);
@@ -1139,7 +1153,7 @@ fn try_kernel(id: usize, rng: &mut Rng, g: Grammar) -> Kernel {
         };
         // `count` wants a mask.
         let e = match e {
-            Red("count", a) if !matches!(*a, Cmp(..) | Pred(..) | Not(_) | MBin(..)) => {
+            Red("count", a) if a.kind() != Kind::Mask => {
                 Red("count", bx(Cmp(">", a, bx(Lit(0.0)))))
             }
             e => e,
@@ -1193,11 +1207,6 @@ impl Kernel {
         g.mixed_outputs || !outs.iter().any(|o| in_array_exprs(o) && in_ordered_loops(o))
     }
 
-    fn kinds_env(&self) -> Env {
-        // Kinds only (abstract values are filled by `analyze`).
-        self.env(true)
-    }
-
     fn env(&self, exact: bool) -> Env {
         let mut env = Env { vals: HashMap::new(), strict: self.strict };
         for p in &self.params {
@@ -1227,8 +1236,7 @@ impl Kernel {
                 Param::P => "p: &mut [f64]",
             })
             .collect();
-        let env = self.kinds_env();
-        let rs: Vec<&str> = self.results.iter().map(|e| ty(e.kind(&env))).collect();
+        let rs: Vec<&str> = self.results.iter().map(|e| ty(e.kind())).collect();
         let ret = match rs.len() {
             0 => String::new(),
             1 => format!(" -> {}", rs[0]),
@@ -1242,7 +1250,6 @@ impl Kernel {
         let mut s = String::new();
         let attr = if self.strict { "#[kernel(strict)]" } else { "#[kernel]" };
         writeln!(s, "{attr}\nfn k{}{} {{", self.id, self.signature()).unwrap();
-        let env = self.kinds_env();
         for st in &self.stmts {
             match st {
                 S::Let { name, mutable, e } => {
@@ -1250,7 +1257,7 @@ impl Kernel {
                 }
                 S::Compound { target, op, e } => writeln!(s, "    {target} {op} {};", e.k()).unwrap(),
                 S::AssignAll { target, e } => writeln!(s, "    {target}[..] = {};", e.k()).unwrap(),
-                S::Loop(lp) => s.push_str(&lp.text(&env, true)),
+                S::Loop(lp) => s.push_str(&lp.text(true)),
             }
         }
         match self.results.len() {
@@ -1269,7 +1276,6 @@ impl Kernel {
     pub fn reading(&self) -> String {
         let mut s = String::new();
         writeln!(s, "fn r{}{} {{\n    let n = x.len();", self.id, self.signature()).unwrap();
-        let env = self.kinds_env();
         let hoisted = |s: &mut String, h: &[String]| {
             for l in h {
                 writeln!(s, "    {l}").unwrap();
@@ -1280,9 +1286,9 @@ impl Kernel {
             match st {
                 S::Let { name, mutable, e } => {
                     let m = if *mutable { "mut " } else { "" };
-                    let v = e.r(&env, &mut h);
+                    let v = e.r(&mut h);
                     hoisted(&mut s, &h);
-                    match e.kind(&env) {
+                    match e.kind() {
                         Kind::Arr => writeln!(s, "    let {m}{name}: Vec<f64> = (0..n).map(|i| {v}).collect();"),
                         Kind::Mask => writeln!(s, "    let {m}{name}: Vec<bool> = (0..n).map(|i| {v}).collect();"),
                         k => writeln!(s, "    let {m}{name}: {} = {v};", ty(k)),
@@ -1290,16 +1296,17 @@ impl Kernel {
                     .unwrap()
                 }
                 S::Compound { target, op, e } => {
-                    let v = e.r(&env, &mut h);
+                    let v = e.r(&mut h);
                     hoisted(&mut s, &h);
-                    writeln!(s, "    for i in 0..n {{\n        let v = {v};\n        {target}[i] {op} v;\n    }}").unwrap()
+                    writeln!(s, "    for i in 0..n {{\n        let v = {v};\n        {target}[i] {op} v;\n    }}")
+                        .unwrap()
                 }
                 S::AssignAll { target, e } => {
-                    let v = e.r(&env, &mut h);
+                    let v = e.r(&mut h);
                     hoisted(&mut s, &h);
                     writeln!(s, "    for i in 0..n {{\n        let v = {v};\n        {target}[i] = v;\n    }}").unwrap()
                 }
-                S::Loop(lp) => s.push_str(&lp.text(&env, false)),
+                S::Loop(lp) => s.push_str(&lp.text(false)),
             }
         }
         let mut h = Vec::new();
@@ -1307,8 +1314,8 @@ impl Kernel {
             .results
             .iter()
             .map(|e| {
-                let t = e.r(&env, &mut h);
-                if e.kind(&env) == Kind::Arr {
+                let t = e.r(&mut h);
+                if e.kind() == Kind::Arr {
                     format!("(0..n).map(|i| {t}).collect::<Vec<f64>>()")
                 } else {
                     t
@@ -1460,13 +1467,13 @@ impl Loop {
         })
     }
 
-    fn text(&self, env: &Env, kernel: bool) -> String {
+    fn text(&self, kernel: bool) -> String {
         let p = |e: &E| {
             if kernel {
                 e.typed()
             } else {
                 let mut h = Vec::new();
-                let t = e.r(env, &mut h);
+                let t = e.r(&mut h);
                 assert!(h.is_empty(), "a reduction in a loop body");
                 t
             }
