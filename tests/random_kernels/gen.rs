@@ -1153,9 +1153,7 @@ fn try_kernel(id: usize, rng: &mut Rng, g: Grammar) -> Kernel {
         };
         // `count` wants a mask.
         let e = match e {
-            Red("count", a) if a.kind() != Kind::Mask => {
-                Red("count", bx(Cmp(">", a, bx(Lit(0.0)))))
-            }
+            Red("count", a) if a.kind() != Kind::Mask => Red("count", bx(Cmp(">", a, bx(Lit(0.0))))),
             e => e,
         };
         results.push(e);
