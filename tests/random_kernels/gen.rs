@@ -48,6 +48,9 @@ pub struct Grammar {
     /// array: the expansion leaves the literal's float type ambiguous (E0689 on a later
     /// `.signum()`, `.recip()`, `.mul_add(..)`).
     pub literal_selects: bool,
+    /// Local outputs `let mut out = vec![init; x.len()];`, written by index in loops and
+    /// returned.
+    pub local_outputs: bool,
 }
 
 impl Default for Grammar {
@@ -60,6 +63,7 @@ impl Default for Grammar {
             math: true,
             mixed_outputs: false,
             literal_selects: false,
+            local_outputs: true,
         }
     }
 }
@@ -182,6 +186,8 @@ enum Kind {
     Bool,
     /// A usize scalar.
     Usize,
+    /// A local output (`vec![init; n]`): loops write it by index, the kernel returns it.
+    Out,
 }
 
 #[derive(Clone, Debug)]
@@ -573,6 +579,7 @@ enum S {
     Compound { target: String, op: &'static str, e: E },
     AssignAll { target: String, e: E },
     Loop(Loop),
+    LocalOut { name: String, init: f64 },
 }
 
 #[derive(Clone, Debug)]
@@ -735,7 +742,9 @@ impl Gen<'_> {
             }
             7 => {
                 let f = self.rng.pick(&["min", "max", "min", "max", "copysign", "hypot"]);
-                let b = if self.rng.pct(60) { self.arr(d) } else { self.lit() };
+                // The sign of a NaN that arithmetic makes is unspecified (Rust; LLVM swaps
+                // operands between clones), and `copysign` shows it: copy literal signs only.
+                let b = if self.rng.pct(60) && f != "copysign" { self.arr(d) } else { self.lit() };
                 M2(f, bx(self.arr(d)), bx(b))
             }
             8 => {
@@ -928,6 +937,11 @@ impl Gen<'_> {
                 let t = self.rng.pick(&outputs).name;
                 S::AssignAll { target: t, e: self.arr(3) }
             }
+            15 if self.g.local_outputs && self.g.loops && self.of_kind(Kind::Out).is_empty() => {
+                let name = self.name("out");
+                self.bind(&name, Kind::Out, true, true);
+                S::LocalOut { name, init: self.rng.pick(&[0.0, 1.0, -0.5]) }
+            }
             _ if self.g.loops && !self.params().is_empty() => S::Loop(self.gen_loop()),
             _ => {
                 let e = self.arr(2);
@@ -940,7 +954,13 @@ impl Gen<'_> {
 
     fn gen_loop(&mut self) -> Loop {
         let params = self.params();
-        let outputs: Vec<String> = self.of_kind(Kind::Arr).into_iter().filter(|b| b.output).map(|b| b.name).collect();
+        let outputs: Vec<String> = self
+            .of_kind(Kind::Arr)
+            .into_iter()
+            .filter(|b| b.output)
+            .chain(self.of_kind(Kind::Out))
+            .map(|b| b.name)
+            .collect();
         let pnames: Vec<String> = params.iter().map(|b| b.name.clone()).collect();
         let a = self.rng.pick(&pnames);
         let header = match self.rng.below(9) {
@@ -1123,7 +1143,12 @@ fn try_kernel(id: usize, rng: &mut Rng, g: Grammar) -> Kernel {
         // Prefer results that use what the body computed (accumulators, scalar and array lets).
         let scalars = gen.of_kind(Kind::Sca);
         let lets: Vec<Bind> = gen.of_kind(Kind::Arr).into_iter().filter(|b| !b.param).collect();
+        let outs = gen.of_kind(Kind::Out);
         let e = match gen.rng.below(8) {
+            _ if results.is_empty() && !outs.is_empty() && gen.rng.pct(70) => {
+                let n = outs[0].name.clone();
+                Raw(n.clone(), Kind::Out, n)
+            }
             0 | 1 => gen.arr(3),
             2 | 3 => gen.sca(2),
             6 if !scalars.is_empty() => {
@@ -1165,7 +1190,7 @@ fn try_kernel(id: usize, rng: &mut Rng, g: Grammar) -> Kernel {
 
 fn ty(k: Kind) -> &'static str {
     match k {
-        Kind::Arr => "Vec<f64>",
+        Kind::Arr | Kind::Out => "Vec<f64>",
         Kind::Sca => "f64",
         Kind::Usize => "usize",
         Kind::Bool => "bool",
@@ -1191,7 +1216,7 @@ impl Kernel {
                 || self.stmts.iter().any(|s| match s {
                     S::Let { e, .. } => e.mentions(o),
                     S::Compound { target, e, .. } | S::AssignAll { target, e } => target == o || e.mentions(o),
-                    S::Loop(_) => false,
+                    S::Loop(_) | S::LocalOut { .. } => false,
                 })
         };
         let in_ordered_loops = |o: &str| {
@@ -1202,7 +1227,20 @@ impl Kernel {
                 _ => false,
             })
         };
-        g.mixed_outputs || !outs.iter().any(|o| in_array_exprs(o) && in_ordered_loops(o))
+        // An output assigned by array statements (`o += e`, `o[..] = e`) and written by index
+        // in a loop: rejected the same way.
+        let assigned = |o: &str| {
+            self.stmts
+                .iter()
+                .any(|s| matches!(s, S::Compound { target, .. } | S::AssignAll { target, .. } if target == o))
+        };
+        let loop_written = |o: &str| {
+            self.stmts
+                .iter()
+                .any(|s| matches!(s, S::Loop(lp) if lp.body.iter().any(|l| matches!(l, LS::Store(t, ..) if t == o))))
+        };
+        g.mixed_outputs
+            || !outs.iter().any(|o| (in_array_exprs(o) && in_ordered_loops(o)) || (assigned(o) && loop_written(o)))
     }
 
     fn env(&self, exact: bool) -> Env {
@@ -1256,6 +1294,7 @@ impl Kernel {
                 S::Compound { target, op, e } => writeln!(s, "    {target} {op} {};", e.k()).unwrap(),
                 S::AssignAll { target, e } => writeln!(s, "    {target}[..] = {};", e.k()).unwrap(),
                 S::Loop(lp) => s.push_str(&lp.text(true)),
+                S::LocalOut { name, init } => writeln!(s, "    let mut {name} = vec![{init:?}_f64; x.len()];").unwrap(),
             }
         }
         match self.results.len() {
@@ -1305,6 +1344,7 @@ impl Kernel {
                     writeln!(s, "    for i in 0..n {{\n        let v = {v};\n        {target}[i] = v;\n    }}").unwrap()
                 }
                 S::Loop(lp) => s.push_str(&lp.text(false)),
+                S::LocalOut { name, init } => writeln!(s, "    let mut {name} = vec![{init:?}_f64; x.len()];").unwrap(),
             }
         }
         let mut h = Vec::new();
@@ -1348,6 +1388,7 @@ impl Kernel {
                     env.set(target, a)
                 }
                 S::Loop(lp) => lp.analyze(&mut env),
+                S::LocalOut { name, init } => env.set(name, Ab { grid: lit_grid(*init), det: Det::Exact }),
             }
         }
         let mut v: Vec<Det> = self.results.iter().map(|e| e.ab(&env).det).collect();
@@ -1521,7 +1562,8 @@ impl Loop {
         let ordered = self.in_order() || env.strict;
         let mut b = env.clone();
         b.set("#idx", Ab { grid: grid(0, NMAX), det: Det::Exact });
-        let outs: Vec<String> = env.vals.keys().filter(|k| *k == "o" || *k == "p").cloned().collect();
+        let outs: Vec<String> =
+            env.vals.keys().filter(|k| *k == "o" || *k == "p" || k.starts_with("out")).cloned().collect();
         for o in &outs {
             let a = env.get(o);
             b.set(&format!("#rec{o}"), Ab { grid: None, det: a.det });
