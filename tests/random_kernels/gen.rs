@@ -40,13 +40,42 @@ pub struct Grammar {
     pub strict: bool,
     /// Transcendentals (`exp`, `ln`, `sin`).
     pub math: bool,
-    /// An output used both by a loop that runs in order and by array expressions (the macro
-    /// rejects it: "`o` is written by a loop that runs in order and also used by array
-    /// expressions"; README does not list the restriction).
+    /// An output used both by a loop that runs in order and by array expressions, or assigned
+    /// by an array statement and written by index in a loop. The macro rejects both ("`o` is
+    /// written by a loop that runs in order and also used by array expressions; use it in one
+    /// way (the order between the two is not defined)"), which README does not list, and the
+    /// message says "written" and "in order" also for a loop that only reads `o`, or a plain
+    /// vectorizable one. Minimized:
+    ///
+    /// ```text
+    /// #[kernel]
+    /// fn read_in_order_then_array(x: &[f64], o: &mut [f64]) -> f64 {
+    ///     let mut acc = 0.0_f64;
+    ///     for i in 0..x.len() {
+    ///         acc = acc * 0.5 + o[i];
+    ///     }
+    ///     acc + o.sum()
+    /// }
+    ///
+    /// #[kernel]
+    /// fn assign_then_loop_write(x: &[f64], o: &mut [f64]) {
+    ///     o += x;
+    ///     for i in 0..x.len() {
+    ///         o[i] = x[i];
+    ///     }
+    /// }
+    /// ```
     pub mixed_outputs: bool,
     /// A select whose branches are both literals, `(if m { 2.0 } else { 0.0 })`, used as an
     /// array: the expansion leaves the literal's float type ambiguous (E0689 on a later
-    /// `.signum()`, `.recip()`, `.mul_add(..)`).
+    /// `.signum()`, `.recip()`, `.mul_add(..)`), a macro bug. Minimized:
+    ///
+    /// ```text
+    /// #[kernel]
+    /// fn literal_select(x: &[f64]) -> Vec<f64> {
+    ///     (if x > 0.0 { 2.0 } else { 0.0 }).signum() // error[E0689]: ambiguous numeric type `{float}`
+    /// }
+    /// ```
     pub literal_selects: bool,
     /// Local outputs `let mut out = vec![init; x.len()];`, written by index in loops and
     /// returned.
