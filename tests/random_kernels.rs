@@ -34,7 +34,7 @@
 //! A long run is one command:
 //!
 //! ```text
-//! LOOPFUSE_KERNELGEN=<seed>,<count> cargo test --release --test random_kernels -- --ignored --nocapture
+//! LOOPFUSE_KERNELGEN=<seed>,<count> cargo test --test random_kernels -- --ignored --nocapture
 //! ```
 //!
 //! which builds crates of [`CHUNK`] kernels each (`target/kernelgen/<seed>-<first>/`, one
