@@ -1251,8 +1251,12 @@ impl Kernel {
         let in_ordered_loops = |o: &str| {
             self.stmts.iter().any(|s| match s {
                 S::Loop(lp) if lp.in_order() || self.strict => lp.mentions(o),
-                // A loop that reads an output (`o[i] += e`, `.. o[i] ..`) runs in order too.
-                S::Loop(lp) => lp.reads(o),
+                // A loop that reads an output (`o[i] += e`, `.. o[i] ..`) or writes it twice
+                // per element runs in order too (seed 4, k378: `let t1 = o;` then a stencil
+                // loop with two `o[i] = ..`).
+                S::Loop(lp) => {
+                    lp.reads(o) || lp.body.iter().filter(|l| matches!(l, LS::Store(t, ..) if t == o)).count() > 1
+                }
                 _ => false,
             })
         };
