@@ -1,0 +1,347 @@
+// The fixed part of a generated crate (tests/random_kernels/gen.rs appends the kernels).
+// Random programs leave bindings unused or `mut` by design, and the readings are plain loops
+// written the way the kernels are: the allowed lints are exactly those.
+#![allow(unused_variables, unused_mut, unused_assignments, unused_parens, dead_code)]
+#![allow(clippy::all)]
+
+use loopfuse::{kernel, Target};
+use ndarray::{s, ArrayView1};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+// ---- readings of the reductions (README "Semantics"; sums left to right from 0.0) ----------
+
+fn rd_sum(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |a, b| a + b)
+}
+fn rd_prod(v: &[f64]) -> f64 {
+    v.iter().fold(1.0, |a, b| a * b)
+}
+fn rd_mean(v: &[f64]) -> f64 {
+    rd_sum(v) / v.len() as f64
+}
+fn rd_var(v: &[f64]) -> f64 {
+    let m = rd_mean(v);
+    v.iter().fold(0.0, |a, x| {
+        let d = x - m;
+        a + d * d
+    }) / v.len() as f64
+}
+fn rd_std(v: &[f64]) -> f64 {
+    rd_var(v).sqrt()
+}
+/// NaN if any element is NaN, else the largest, `+0.0` preferred over `-0.0`.
+fn rd_max(v: &[f64]) -> f64 {
+    assert!(!v.is_empty(), "max of an empty array");
+    if v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    v.iter().fold(f64::NEG_INFINITY, |a, &b| if b > a || (b == a && b.is_sign_positive()) { b } else { a })
+}
+/// NaN if any element is NaN, else the smallest, `-0.0` preferred over `+0.0`.
+fn rd_min(v: &[f64]) -> f64 {
+    assert!(!v.is_empty(), "min of an empty array");
+    if v.iter().any(|x| x.is_nan()) {
+        return f64::NAN;
+    }
+    v.iter().fold(f64::INFINITY, |a, &b| if b < a || (b == a && b.is_sign_negative()) { b } else { a })
+}
+/// The first NaN, else the first largest.
+fn rd_argmax(v: &[f64]) -> usize {
+    assert!(!v.is_empty(), "argmax of an empty array");
+    if let Some(i) = v.iter().position(|x| x.is_nan()) {
+        return i;
+    }
+    let mut best = 0;
+    for i in 1..v.len() {
+        if v[i] > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+fn rd_argmin(v: &[f64]) -> usize {
+    assert!(!v.is_empty(), "argmin of an empty array");
+    if let Some(i) = v.iter().position(|x| x.is_nan()) {
+        return i;
+    }
+    let mut best = 0;
+    for i in 1..v.len() {
+        if v[i] < v[best] {
+            best = i;
+        }
+    }
+    best
+}
+fn rd_any(v: &[bool]) -> bool {
+    v.iter().any(|&b| b)
+}
+fn rd_all(v: &[bool]) -> bool {
+    v.iter().all(|&b| b)
+}
+fn rd_count(v: &[bool]) -> usize {
+    v.iter().filter(|&&b| b).count()
+}
+fn rd_dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).fold(0.0, |s, (x, y)| s + x * y)
+}
+
+// ---- results as values -----------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum V {
+    F(f64),
+    U(usize),
+    B(bool),
+    A(Vec<f64>),
+}
+
+trait Vals {
+    fn vals(self, out: &mut Vec<V>);
+}
+impl Vals for f64 {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::F(self))
+    }
+}
+impl Vals for usize {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::U(self))
+    }
+}
+impl Vals for bool {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::B(self))
+    }
+}
+impl Vals for Vec<f64> {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::A(self))
+    }
+}
+impl Vals for () {
+    fn vals(self, _: &mut Vec<V>) {}
+}
+impl<A: Vals, B: Vals> Vals for (A, B) {
+    fn vals(self, out: &mut Vec<V>) {
+        self.0.vals(out);
+        self.1.vals(out);
+    }
+}
+impl<A: Vals, B: Vals, C: Vals> Vals for (A, B, C) {
+    fn vals(self, out: &mut Vec<V>) {
+        self.0.vals(out);
+        self.1.vals(out);
+        self.2.vals(out);
+    }
+}
+
+/// How a result must match the reading.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum M {
+    /// Bit for bit, any NaN equals any NaN.
+    Exact,
+    /// As `Exact`, and `+0.0` equals `-0.0` (a `f64::max`/`min` of zeros in lane order).
+    Zero,
+    /// Within this absolute distance (a variance of bounded terms in lane order).
+    Approx(f64),
+    /// Depends on a reduction in lane order over inexact terms: levels must agree only.
+    Levels,
+}
+
+fn same_f(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+fn matches_f(want: f64, got: f64, m: M) -> bool {
+    match m {
+        M::Exact => same_f(want, got),
+        M::Zero => same_f(want, got) || (want == 0.0 && got == 0.0),
+        M::Approx(tol) => same_f(want, got) || (want - got).abs() <= tol,
+        M::Levels => true,
+    }
+}
+
+/// `None` if `got` matches `want` under `m`, else what differs.
+fn diff(want: &V, got: &V, m: M) -> Option<String> {
+    match (want, got) {
+        (V::F(w), V::F(g)) => (!matches_f(*w, *g, m)).then(|| format!("want {w:?}, got {g:?}")),
+        (V::U(w), V::U(g)) => (m != M::Levels && w != g).then(|| format!("want {w}, got {g}")),
+        (V::B(w), V::B(g)) => (m != M::Levels && w != g).then(|| format!("want {w}, got {g}")),
+        (V::A(w), V::A(g)) => {
+            if w.len() != g.len() {
+                return Some(format!("want {} elements, got {}", w.len(), g.len()));
+            }
+            w.iter()
+                .zip(g)
+                .position(|(a, b)| !matches_f(*a, *b, m))
+                .map(|i| format!("element {i}: want {:?}, got {:?}", w[i], g[i]))
+        }
+        _ => Some(format!("want {want:?}, got {got:?}")),
+    }
+}
+
+/// Levels agree bit for bit (any NaN equals any NaN).
+fn same_v(a: &V, b: &V) -> bool {
+    match (a, b) {
+        (V::F(x), V::F(y)) => same_f(*x, *y),
+        (V::U(x), V::U(y)) => x == y,
+        (V::B(x), V::B(y)) => x == y,
+        (V::A(x), V::A(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_f(*a, *b)),
+        _ => false,
+    }
+}
+
+fn run<R>(f: impl FnOnce() -> R) -> Option<R> {
+    catch_unwind(AssertUnwindSafe(f)).ok()
+}
+
+fn levels<R>(mut f: impl FnMut() -> R) -> Vec<(Target, R)> {
+    loopfuse::supported_targets().into_iter().map(|t| (t, loopfuse::with_target(t, &mut f))).collect()
+}
+
+// ---- data ------------------------------------------------------------------------------------
+
+struct Rng(u64);
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x5851_f42d_4c95_7f2d)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+    }
+}
+
+const LENS: &[usize] = &[0, 1, 2, 31, 32, 33, 2047, 2049, 4097];
+
+/// Data sets: 0 and 1 "exact" (halves in -8..=8, one in eight a NaN, ±inf or ±0: every
+/// sum of bounded terms is exact in any order), 2 general (random magnitudes 2^-20..2^20,
+/// NaN, ±inf, -0.0, subnormals, extremes, random bits).
+const SETS: usize = 3;
+
+fn is_exact(set: usize) -> bool {
+    set < 2
+}
+
+fn data(set: usize, n: usize, seed: u64) -> Vec<f64> {
+    let mut r = Rng::new(seed.wrapping_mul(0x9e37_79b9) ^ ((n as u64) << 20) ^ ((set as u64) << 50));
+    let sp = [f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0];
+    let gsp = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+        f64::MIN_POSITIVE,
+        f64::from_bits(1),
+        -f64::from_bits(0x000f_ffff_ffff_ffff),
+        f64::MAX,
+        f64::MIN,
+        1e300,
+        -1e-300,
+        0.5,
+        -2.5,
+        4_503_599_627_370_497.0,
+    ];
+    (0..n)
+        .map(|_| {
+            if is_exact(set) {
+                match r.below(8) {
+                    0 => sp[r.below(sp.len() as u64) as usize],
+                    _ => (r.below(33) as f64 - 16.0) * 0.5,
+                }
+            } else {
+                match r.below(64) {
+                    0 => f64::from_bits(r.next_u64()),
+                    1..=8 => gsp[r.below(gsp.len() as u64) as usize],
+                    _ => {
+                        let m = 1.0 + (r.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+                        let e = r.below(41) as i32 - 20;
+                        let s = if r.below(2) == 0 { 1.0 } else { -1.0 };
+                        s * m * 2f64.powi(e)
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+fn scalar(set: usize, seed: u64) -> f64 {
+    let mut r = Rng::new(seed ^ ((set as u64) << 40));
+    if is_exact(set) {
+        (r.below(9) as f64 - 4.0) * 0.5
+    } else {
+        data(set, 1, seed)[0]
+    }
+}
+
+/// A strided (`s![..;2]`) or reversed (`s![..;-1]`) view of `n` elements of `back`
+/// (`2 * n` elements).
+fn view(back: &[f64], n: usize, set: usize) -> ArrayView1<'_, f64> {
+    let v = ArrayView1::from(back);
+    if set % 2 == 0 {
+        v.slice_move(s![..;2])
+    } else {
+        v.slice_move(s![..n;-1])
+    }
+}
+
+// ---- checking --------------------------------------------------------------------------------
+
+struct Ctx {
+    cases: usize,
+    failures: Vec<String>,
+}
+
+impl Ctx {
+    /// Compares one case: panics where the reading panics, results by `modes`, levels with
+    /// each other bit for bit. Returns false on the first mismatch.
+    fn check(
+        &mut self,
+        k: usize,
+        src: &str,
+        n: usize,
+        set: usize,
+        want: &Option<Vec<V>>,
+        got: &[(Target, Option<Vec<V>>)],
+        modes: &[M],
+    ) -> bool {
+        self.cases += 1;
+        let mut fail = |what: String| {
+            self.failures.push(format!("kernel k{k} (n = {n}, data set {set}): {what}\n{src}"));
+            false
+        };
+        for (t, g) in got {
+            match (want, g) {
+                (None, None) => {}
+                (None, Some(_)) => return fail(format!("at {t:?}: the reading panics, the kernel does not")),
+                (Some(_), None) => return fail(format!("at {t:?}: the kernel panics, the reading does not")),
+                (Some(w), Some(g)) => {
+                    assert_eq!(w.len(), modes.len());
+                    for (j, ((w, g), m)) in w.iter().zip(g).zip(modes).enumerate() {
+                        if let Some(d) = diff(w, g, *m) {
+                            return fail(format!("at {t:?}, result {j} ({m:?}): {d}"));
+                        }
+                    }
+                }
+            }
+        }
+        let (t0, g0) = &got[0];
+        for (t, g) in &got[1..] {
+            if let (Some(a), Some(b)) = (g0, g) {
+                for (j, (x, y)) in a.iter().zip(b).enumerate() {
+                    if !same_v(x, y) {
+                        return fail(format!("result {j}: {t0:?} gives {x:?} but {t:?} gives {y:?}"));
+                    }
+                }
+            }
+        }
+        true
+    }
+}
