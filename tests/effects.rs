@@ -325,3 +325,31 @@ fn math_in_a_loop_that_runs_in_order_is_loopfuse_math() {
         at_every_level(|t| assert!(same1(running_exp(&x), want), "{t:?} n = {n}"));
     }
 }
+
+// ---- a loop that runs in order over a strided view (found by tests/random_kernels.rs) ---------
+
+#[kernel]
+fn running_over_view(w: ndarray::ArrayView1<f64>) -> f64 {
+    let mut acc = 0.0;
+    for v in w.iter() {
+        acc = acc * 0.5 + v;
+    }
+    for (i, v) in w.iter().enumerate() {
+        acc += *v * i as f64;
+    }
+    acc
+}
+
+#[test]
+fn an_in_order_loop_iterates_a_strided_view() {
+    for &n in LENS {
+        let base = ndarray::Array1::from(gen_f64(2 * n, 13));
+        for w in [base.slice(ndarray::s![..;2]), base.slice(ndarray::s![..;-2])] {
+            let mut want = w.iter().fold(0.0, |a, v| a * 0.5 + v);
+            for (i, v) in w.iter().enumerate() {
+                want += *v * i as f64;
+            }
+            at_every_level(|t| assert!(same1(running_over_view(w), want), "{t:?} n = {n}"));
+        }
+    }
+}

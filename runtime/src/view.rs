@@ -137,6 +137,20 @@ impl<'a, T> View<'a, T> {
         }
     }
 
+    /// The elements in order, as `slice::iter` (a loop that runs in order iterates an input
+    /// this way in the strided body: `for v in x.iter()`, `for v in x`).
+    ///
+    /// ```
+    /// use loopfuse_runtime::view::View;
+    /// let x = [1, 2, 3, 4];
+    /// let v = View::from(&x[..]).split_at(1).1;
+    /// assert_eq!(v.iter().copied().collect::<Vec<_>>(), [2, 3, 4]);
+    /// ```
+    #[inline(always)]
+    pub fn iter(&self) -> Iter<'a, T> {
+        Iter { view: *self, next: 0 }
+    }
+
     /// Element `i`, unchecked.
     ///
     /// # Safety
@@ -196,6 +210,48 @@ impl<'a, T> View<'a, T> {
             Ok(Some((first, last))) => View { ptr: unsafe { self.at(first) }, len: last - first + 1, ..self },
             Err(()) => window_fail(kernel, name, self.len, lo, hi, k),
         }
+    }
+}
+
+/// The elements of a [`View`] in order ([`View::iter`]).
+pub struct Iter<'a, T> {
+    view: View<'a, T>,
+    /// Elements `..next` were returned; `next <= view.len`.
+    next: usize,
+}
+
+impl<'a, T> Iterator for Iter<'a, T> {
+    type Item = &'a T;
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'a T> {
+        let e = self.view.get(self.next)?;
+        self.next += 1;
+        Some(e)
+    }
+    #[inline(always)]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let rest = self.view.len - self.next;
+        (rest, Some(rest))
+    }
+}
+
+impl<T> ExactSizeIterator for Iter<'_, T> {}
+
+impl<'a, T> IntoIterator for View<'a, T> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T>;
+    #[inline(always)]
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &View<'a, T> {
+    type Item = &'a T;
+    type IntoIter = Iter<'a, T>;
+    #[inline(always)]
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
     }
 }
 
