@@ -2,7 +2,8 @@
 //!
 //! - [`target`]: CPU levels, detection once, the `LOOPFUSE_TARGET` cap and a scoped override.
 //! - [`level`]: the levels as zero-sized token types, and the one table of their features.
-//! - [`input`] / [`output`]: array inputs as contiguous slices, outputs written once.
+//! - [`input`] / [`output`] / [`view`]: inputs and outputs as views (any stride, never
+//!   copied), fresh outputs written once.
 //! - [`reduce`] / [`pass`]: deterministic reductions (32 lanes, fixed trees) and the loop driver.
 //! - [`math`]: vectorizable transcendental functions; [`stage`]: their chunked use in passes.
 //! - [`error`]: the `KernelError` type.
