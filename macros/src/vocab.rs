@@ -174,13 +174,18 @@ impl RedKind {
     }
 }
 
+/// Every reduction-like method name: the reductions, then `dot` and `len`.
+fn reduction_names() -> impl Iterator<Item = &'static str> {
+    REDUCTIONS.iter().map(|(n, _)| *n).chain([DOT, LEN])
+}
+
 fn backticked(names: impl Iterator<Item = &'static str>) -> String {
     names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// `` `sum`, `prod`, ... `dot`, `len` `` for messages.
 pub fn reductions_hint() -> String {
-    backticked(REDUCTIONS.iter().map(|(n, _)| *n).chain([DOT, LEN]))
+    backticked(reduction_names())
 }
 
 /// The first few elementwise methods, for messages.
@@ -228,7 +233,7 @@ mod tests {
 
     /// The reductions as the docs list them: `sum prod ... dot len`.
     pub fn doc_reductions() -> String {
-        REDUCTIONS.iter().map(|(n, _)| *n).chain([DOT, LEN]).collect::<Vec<_>>().join(" ")
+        reduction_names().collect::<Vec<_>>().join(" ")
     }
 
     /// `text` with the markdown line breaks and `//!` prefixes of the crate docs removed.
@@ -236,26 +241,25 @@ mod tests {
         text.lines().map(|l| l.trim_start().trim_start_matches("//!").trim()).collect::<Vec<_>>().join(" ")
     }
 
-    #[test]
-    fn readme_lists_every_method_and_reduction() {
-        let readme = flat(include_str!("../../README.md"));
+    /// `file` (its text `text`) lists exactly the table's methods and reductions.
+    fn assert_lists(file: &str, text: &str) {
+        let text = flat(text);
         assert!(
-            readme.contains(&format!("`{}`", doc_list())),
-            "README's method list differs from vocab.rs:\n{}",
+            text.contains(&format!("`{}`", doc_list())),
+            "{file}'s method list differs from vocab.rs:\n{}",
             doc_list()
         );
-        assert!(readme.contains(&format!("`{}`", doc_reductions())), "README's reduction list differs from vocab.rs");
+        assert!(text.contains(&format!("`{}`", doc_reductions())), "{file}'s reduction list differs from vocab.rs");
+    }
+
+    #[test]
+    fn readme_lists_every_method_and_reduction() {
+        assert_lists("README.md", include_str!("../../README.md"));
     }
 
     #[test]
     fn crate_docs_list_every_method_and_reduction() {
-        let docs = flat(include_str!("../../src/lib.rs"));
-        assert!(
-            docs.contains(&format!("`{}`", doc_list())),
-            "src/lib.rs's method list differs from vocab.rs:\n{}",
-            doc_list()
-        );
-        assert!(docs.contains(&format!("`{}`", doc_reductions())), "src/lib.rs's reduction list differs");
+        assert_lists("src/lib.rs", include_str!("../../src/lib.rs"));
     }
 
     #[test]
