@@ -54,8 +54,8 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     let name = func.sig.ident.to_string();
     let cg = codegen::Options { name: &name, strict: opts.strict, targets: opts.targets.as_deref() };
     let body = codegen::body(&kernel, &plan, &cg);
-    let sig = codegen::signature(&kernel, func);
-    let checks = codegen::checks(&kernel, &name, ret.result);
+    let (checks, shapes) = codegen::checks(&kernel, &plan, &name, ret.result);
+    let sig = codegen::signature(&kernel, &plan, &shapes, func);
     let clones = |b: &codegen::Body, body: proc_macro2::TokenStream| {
         dispatch::clones_and_call(cg.targets, &func.sig.generics, &b.params, &func.sig.output, body, &b.args)
     };

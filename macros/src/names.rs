@@ -63,3 +63,19 @@ pub fn local_vec(name: &Ident) -> Ident {
 pub fn renamed(name: &Ident, count: usize) -> Ident {
     format_ident!("__{}_{}", name, count)
 }
+
+/// The run-time shape of an N-d space.
+pub fn shape(s: SpaceId) -> Ident {
+    format_ident!("__sh{}", s.index())
+}
+
+/// The buffer an axis reduction writes.
+pub fn buffer(r: RedId) -> Ident {
+    format_ident!("__b{}", r.index())
+}
+
+/// The N-d view of a 1-D ndarray parameter that N-d values also read (`v` in `a * v`); an
+/// N-d parameter's view takes the parameter's own name.
+pub fn nd_view(name: &Ident) -> Ident {
+    format_ident!("__nd_{}", name)
+}

@@ -156,10 +156,25 @@ pub const REDUCTIONS: &[(&str, RedKind)] = &[
 pub const DOT: &str = "dot";
 pub const LEN: &str = "len";
 
+/// Axis reductions are the reductions' names with this suffix (`sum_axis(Axis(k))`,
+/// `var_axis(Axis(k), ddof)`: ndarray's names), giving an array of the other axes.
+pub const AXIS_SUFFIX: &str = "_axis";
+
+/// Views of an N-d array, never copies: `insert_axis(Axis(k))` a new axis of length 1,
+/// `t()`/`reversed_axes()` the axes reversed, `view()` the array itself.
+pub const INSERT_AXIS: &str = "insert_axis";
+pub const REVERSED: &[&str] = &["t", "reversed_axes"];
+pub const VIEW: &str = "view";
+
 impl RedKind {
     /// The reduction written as the method `name()`.
     pub fn from_method(name: &str) -> Option<RedKind> {
         REDUCTIONS.iter().find(|(n, _)| *n == name).map(|&(_, k)| k)
+    }
+
+    /// The axis reduction written as the method `name(Axis(k))`.
+    pub fn from_axis_method(name: &str) -> Option<RedKind> {
+        Self::from_method(name.strip_suffix(AXIS_SUFFIX)?)
     }
 
     /// Reductions with no value on empty input.

@@ -64,12 +64,13 @@ pub fn check_nonempty(kernel: &'static str, reduction: &'static str, n: usize) -
     }
 }
 
-/// Panics with the error's message at the kernel's caller.
+/// The value, or a panic with the error's message at the kernel's caller.
 #[track_caller]
 #[inline]
-pub fn expect(r: Result<(), KernelError>) {
-    if let Err(e) = r {
-        fail(e)
+pub fn expect<T>(r: Result<T, KernelError>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => fail(e),
     }
 }
 

@@ -32,6 +32,7 @@ impl Builder {
             sinks: Vec::new(),
             fresh: Vec::new(),
             checks: Vec::new(),
+            unwrapped: Vec::new(),
             in_order_loops: 0,
             result: Ret::Unreachable,
         };
@@ -53,7 +54,9 @@ impl Builder {
 
     /// A whole-array reduction, or the same one computed already.
     pub fn reduction(&mut self, r: Reduction) -> RedId {
-        let same = |o: &Reduction| o.kind == r.kind && o.arg == r.arg && o.mask == r.mask && o.mean == r.mean;
+        let same = |o: &Reduction| {
+            o.kind == r.kind && o.arg == r.arg && o.mask == r.mask && o.mean == r.mean && o.axis == r.axis && o.ddof == r.ddof
+        };
         if let Some(i) = self.k.reductions.position(same) {
             return i;
         }

@@ -15,7 +15,7 @@ pub mod shape;
 
 pub use crate::vocab::RedKind;
 pub use id::{Arena, Id};
-pub use shape::{LoopRange, Space};
+pub use shape::{Leaf, LeafSrc, LoopRange, Rank, Space, ViewOp};
 
 use proc_macro2::{Span, TokenStream};
 use std::collections::BTreeSet;
@@ -97,12 +97,15 @@ pub enum Op {
     Index,
     /// `x[i + k]` in an explicit loop over `i`.
     Shifted(ParamId, isize),
+    /// An N-d array read through views (`x.insert_axis(Axis(1))`, an axis reduction's
+    /// result); a parameter read as it is is `Input`.
+    Leaf(Leaf),
 }
 
 impl Op {
     pub fn operands(&self) -> Vec<&Operand> {
         match self {
-            Op::Input(_) | Op::Current(_) | Op::Splat(_) | Op::Index | Op::Shifted(..) => Vec::new(),
+            Op::Input(_) | Op::Current(_) | Op::Splat(_) | Op::Index | Op::Shifted(..) | Op::Leaf(_) => Vec::new(),
             Op::Unary(_, a) | Op::Cast(a, _) => vec![a],
             Op::Binary(_, a, b) => vec![a, b],
             Op::Method(_, r, args) => std::iter::once(r).chain(args).collect(),
@@ -113,7 +116,7 @@ impl Op {
 
     /// Read by the pass driver from a source (the loop body receives the element).
     pub fn is_source(&self) -> bool {
-        matches!(self, Op::Input(_) | Op::Current(_) | Op::Index | Op::Shifted(..))
+        matches!(self, Op::Input(_) | Op::Current(_) | Op::Index | Op::Shifted(..) | Op::Leaf(_))
     }
 }
 
@@ -130,7 +133,13 @@ pub struct Node {
 pub struct Reduction {
     pub kind: RedKind,
     pub arg: NodeId,
-    /// For `SumWhere`: the mask.
+    /// `x.sum_axis(Axis(k))`: reduces axis `k` of the arg's N-d space into a buffer of the
+    /// other axes; `None` for a whole reduction (a scalar).
+    pub axis: Option<usize>,
+    /// `var_axis(Axis(k), ddof)`: the `ddof`.
+    pub ddof: Option<Scalar>,
+    /// The second item: the mask of `SumWhere`; for `var_axis`/`std_axis`, the mean read
+    /// back along the axis.
     pub mask: Option<NodeId>,
     /// For `var`/`std`: the reduction computing the mean (an earlier pass).
     pub mean: Option<RedId>,
@@ -169,12 +178,17 @@ pub struct Loop {
 pub enum FreshKind {
     Vec,
     Array1,
+    /// `Array<T, D>` of any rank (`Array2<T>`, `ArrayD<T>`).
+    Nd,
 }
 
 pub enum ParamKind {
     Scalar,
     Input {
         elem: syn::Type,
+        /// An ndarray array or view (it may take part in N-d values), with its rank; `None`
+        /// for slices and `Vec`s.
+        nd: Option<Rank>,
     },
     Output {
         elem: syn::Type,
@@ -225,6 +239,8 @@ pub enum Ret {
     Scalar(Scalar),
     /// The `k`-th fresh output.
     Fresh(usize, FreshKind),
+    /// The buffer of an axis reduction, returned as it is.
+    Reduced(RedId),
     /// A local output, returned by move.
     Local(ParamId, FreshKind),
     Tuple(Vec<Ret>),
@@ -243,6 +259,8 @@ pub struct Kernel {
     pub sinks: Vec<Sink>,
     pub fresh: Vec<FreshKind>,
     pub checks: Vec<LenCheck>,
+    /// `mean_axis(..).unwrap()`: panics on an empty axis, as ndarray's `None` would.
+    pub unwrapped: Vec<RedId>,
     /// Loops that run in order (emitted as plain Rust), for the plan.
     pub in_order_loops: usize,
     pub result: Ret,
@@ -262,5 +280,36 @@ impl Kernel {
     /// The parameter whose length is the length of space `s`, if it is an array's.
     pub fn space_param(&self, s: SpaceId) -> Option<ParamId> {
         self.spaces.param(s)
+    }
+
+    /// The leaves of an N-d space; `None` for 1-D spaces.
+    pub fn leaves(&self, s: SpaceId) -> Option<&std::collections::BTreeSet<Leaf>> {
+        self.spaces.leaves(s)
+    }
+
+    /// The rank of what a leaf reads, before its views.
+    pub fn src_rank(&self, src: LeafSrc) -> Rank {
+        match src {
+            LeafSrc::Param(p) => match self.params[p].kind {
+                ParamKind::Input { nd: Some(r), .. } => r,
+                _ => Rank::Static(1),
+            },
+            LeafSrc::Reduced(r) => match self.space_rank(self.node_space(self.reductions[r].arg)) {
+                Rank::Static(n) => Rank::Static(n - 1),
+                Rank::Dyn => Rank::Dyn,
+            },
+        }
+    }
+
+    pub fn leaf_rank(&self, l: &Leaf) -> Rank {
+        l.rank(self.src_rank(l.src))
+    }
+
+    /// The rank of the values of a space.
+    pub fn space_rank(&self, s: SpaceId) -> Rank {
+        match self.leaves(s) {
+            Some(leaves) => leaves.iter().map(|l| self.leaf_rank(l)).fold(Rank::Static(0), Rank::max),
+            None => Rank::Static(1),
+        }
     }
 }

@@ -174,9 +174,13 @@ impl Lower<'_> {
         }
     }
 
-    /// `x.method(..)` on an array: a reduction, `len`, `dot`, or an elementwise method.
+    /// `x.method(..)` on an array: a reduction, `len`, `dot`, an N-d method, or an
+    /// elementwise method.
     fn array_method(&mut self, m: &syn::ExprMethodCall, node: NodeId, text: String) -> Value {
         let name = m.method.to_string();
+        if let Some(v) = self.nd_method(m, node, &text) {
+            return v;
+        }
         if m.args.is_empty() {
             if name == vocab::LEN {
                 let space = self.k().nodes[node].space;
@@ -189,19 +193,39 @@ impl Lower<'_> {
                 return scalar(quote!(#p.len()));
             }
             if let Some(kind) = RedKind::from_method(&name) {
+                let rank = self.k().space_rank(self.k().node_space(node));
+                if matches!(kind, RedKind::ArgMin | RedKind::ArgMax) && rank != Rank::Static(1) {
+                    let msg = format!("`{name}()` of an N-d array would be a flat index; write `{name}_axis(Axis(k))` for the index along axis `k`");
+                    return self.unsupported(&m.method, &msg);
+                }
                 return self.reduction(kind, node, text);
             }
         }
         if name == vocab::DOT && m.args.len() == 1 {
             let other = self.expr(&m.args[0]);
-            if !matches!(other, Value::Array(_) | Value::Error) {
+            let Value::Array(o) = other else {
+                if matches!(other, Value::Error) {
+                    return Value::Error;
+                }
                 return self
                     .unsupported(&m.args[0], "`dot` takes an array; for a scalar factor multiply instead (`x * s`)");
-            }
+            };
+            let rank = |n: NodeId| self.k().space_rank(self.k().node_space(n));
+            let axis = match (rank(node), rank(o)) {
+                (Rank::Static(1), Rank::Static(1)) => None,
+                (Rank::Static(2), Rank::Static(1)) => Some(1),
+                (Rank::Static(2), Rank::Static(2)) => {
+                    return self.unsupported(m, "`dot` of two matrices is a matrix product: call ndarray's `a.dot(&b)` outside the kernel (it uses a tuned GEMM); inside a kernel `dot` is a matrix-vector product (2-D by 1-D) or a dot product (1-D by 1-D)");
+                }
+                _ => {
+                    return self.unsupported(m, "`dot` in a kernel takes a 2-D array and a 1-D one (`a.dot(v)`, the product `(a * v).sum_axis(Axis(1))`) or two 1-D arrays");
+                }
+            };
             let star = BinOp::Mul(syn::Token![*](m.method.span()));
-            return match self.binary_values(Value::Array(node), star, other, m) {
-                Value::Array(p) => self.reduction(RedKind::Sum, p, text),
-                other => other,
+            return match (self.binary_values(Value::Array(node), star, other, m), axis) {
+                (Value::Array(p), None) => self.reduction(RedKind::Sum, p, text),
+                (Value::Array(p), Some(axis)) => self.axis_reduction_of(RedKind::Sum, p, axis, None, text),
+                (other, _) => other,
             };
         }
         if vocab::method(&name).is_some() {
@@ -217,6 +241,171 @@ impl Lower<'_> {
             vocab::reductions_hint()
         );
         self.unsupported(&m.method, &msg)
+    }
+
+    /// The N-d methods: axis reductions, views, `unwrap()` of `mean_axis`; `None` for any
+    /// other method. NumPy's spelling of an axis reduction (`x.sum(Axis(0))`) gets a hint.
+    fn nd_method(&mut self, m: &syn::ExprMethodCall, node: NodeId, text: &str) -> Option<Value> {
+        let name = m.method.to_string();
+        if let Some(kind) = RedKind::from_axis_method(&name) {
+            return Some(self.axis_reduction(m, kind, node, text));
+        }
+        if name == vocab::INSERT_AXIS || vocab::REVERSED.contains(&name.as_str()) || name == vocab::VIEW {
+            return Some(self.view_method(m, node));
+        }
+        if name == "unwrap" && m.args.is_empty() {
+            if let Op::Leaf(Leaf { src: LeafSrc::Reduced(r), views }) = &self.k().nodes[node].op {
+                if views.is_empty() && self.k().reductions[*r].kind == RedKind::Mean {
+                    // ndarray's `mean_axis` is an `Option`, `None` on an empty axis.
+                    let r = *r;
+                    self.b.k.unwrapped.push(r);
+                    return Some(Value::Array(node));
+                }
+            }
+            return Some(self.unsupported(&m.method, "`unwrap()` applies to `mean_axis(..)` (ndarray's `Option`) only; in a kernel `mean_axis` is the array itself"));
+        }
+        let axis_call = m.args.len() == 1 && is_axis_call(&m.args[0]);
+        if axis_call && (RedKind::from_method(&name).is_some() || name == "mean") {
+            let msg = format!("an axis reduction is written `{name}_axis(Axis(k))` in a kernel (ndarray's name)");
+            return Some(self.unsupported(&m.method, &msg));
+        }
+        None
+    }
+
+    /// `Axis(k)` with a literal `k`.
+    fn axis_arg(&mut self, e: &Expr) -> Option<usize> {
+        let k = match e {
+            Expr::Call(c) if is_axis_call(e) && c.args.len() == 1 => match &c.args[0] {
+                Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => n.base10_parse::<usize>().ok(),
+                _ => None,
+            },
+            _ => None,
+        };
+        if k.is_none() {
+            self.ctxt.error(e, "an axis is written `Axis(k)` with a literal `k` (`Axis(0)`, `Axis(1)`, ..)");
+        }
+        k
+    }
+
+    /// Checks `axis < rank` (or `<=` for `insert_axis`) when the rank is static.
+    fn check_axis(&mut self, at: &Expr, axis: usize, rank: Rank, insert: bool) -> bool {
+        match rank {
+            Rank::Static(r) if axis > r || (!insert && axis == r) => {
+                let msg = if insert {
+                    format!("axis {axis} is out of bounds: a {r}-D array gets a new axis at 0..={r}")
+                } else {
+                    format!("axis {axis} is out of bounds for a {r}-D array (its axes are 0..{r})")
+                };
+                self.ctxt.error(at, msg);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// `x.sum_axis(Axis(k))`, `x.var_axis(Axis(k), ddof)`, ...
+    fn axis_reduction(&mut self, m: &syn::ExprMethodCall, kind: RedKind, node: NodeId, text: &str) -> Value {
+        let name = m.method.to_string();
+        let var = matches!(kind, RedKind::Var | RedKind::Std);
+        let want = if var { 2 } else { 1 };
+        if m.args.len() != want {
+            let msg = if var { format!("`{name}` takes `(Axis(k), ddof)`") } else { format!("`{name}` takes `Axis(k)`") };
+            return self.unsupported(m, &msg);
+        }
+        let Some(axis) = self.axis_arg(&m.args[0]) else { return Value::Error };
+        let rank = self.k().space_rank(self.k().node_space(node));
+        if self.k().leaves(self.k().node_space(node)).is_none() {
+            let msg = format!("`{name}` of a 1-D array: write the whole reduction (`x.{}()`)", name.trim_end_matches(vocab::AXIS_SUFFIX));
+            return self.unsupported(m, &msg);
+        }
+        if !self.check_axis(&m.args[0], axis, rank, false) {
+            return Value::Error;
+        }
+        let ddof = if var {
+            match self.expr(&m.args[1]) {
+                Value::Scalar(s) => Some(s),
+                Value::Error => return Value::Error,
+                _ => return self.unsupported(&m.args[1], "`ddof` is a scalar (`0.0` for the population variance, `1.0` for the sample variance)"),
+            }
+        } else {
+            None
+        };
+        self.axis_reduction_of(kind, node, axis, ddof, text.to_string())
+    }
+
+    /// The buffer of an axis reduction of `arg`, as an array value.
+    fn axis_reduction_of(&mut self, kind: RedKind, arg: NodeId, axis: usize, ddof: Option<Scalar>, text: String) -> Value {
+        let mut deps = self.k().nodes[arg].deps.clone();
+        if let Some(d) = &ddof {
+            deps.extend(d.deps.iter().copied());
+        }
+        let span = self.k().nodes[arg].span;
+        let (mean, mask) = if matches!(kind, RedKind::Var | RedKind::Std) {
+            let m = self.b.reduction(Reduction {
+                kind: RedKind::Mean,
+                arg,
+                axis: Some(axis),
+                ddof: None,
+                mask: None,
+                mean: None,
+                deps: deps.clone(),
+                text: format!("{text} (its mean)"),
+            });
+            deps.insert(Dep::Red(m));
+            let leaf = Leaf { src: LeafSrc::Reduced(m), views: vec![ViewOp::Insert(axis)] };
+            let mut leaves = self.k().leaves(self.k().node_space(arg)).cloned().unwrap_or_default();
+            leaves.insert(leaf.clone());
+            let space = self.nd_space(leaves);
+            (Some(m), Some(self.b.node(Op::Leaf(leaf), space, deps.clone(), span)))
+        } else {
+            (None, None)
+        };
+        let r = self.b.reduction(Reduction { kind, arg, axis: Some(axis), ddof, mask, mean, deps: deps.clone(), text });
+        deps.insert(Dep::Red(r));
+        let leaf = Leaf { src: LeafSrc::Reduced(r), views: Vec::new() };
+        let space = self.nd_space([leaf.clone()].into());
+        Value::Array(self.b.node(Op::Leaf(leaf), space, deps, span))
+    }
+
+    /// `x.insert_axis(Axis(k))`, `x.t()`, `x.reversed_axes()`, `x.view()`: views of a
+    /// parameter or of an axis reduction's result.
+    fn view_method(&mut self, m: &syn::ExprMethodCall, node: NodeId) -> Value {
+        let name = m.method.to_string();
+        let insert = name == vocab::INSERT_AXIS;
+        if m.args.len() != usize::from(insert) {
+            let msg = if insert { "`insert_axis` takes `Axis(k)`" } else { "this view takes no arguments" };
+            return self.unsupported(m, msg);
+        }
+        if name == vocab::VIEW {
+            return Value::Array(node);
+        }
+        let n = &self.k().nodes[node];
+        let (leaf, deps, span) = match &n.op {
+            Op::Input(p) if matches!(self.k().params[*p].kind, ParamKind::Input { nd: Some(_), .. }) => {
+                (Leaf::param(*p), n.deps.clone(), n.span)
+            }
+            Op::Leaf(l) => (l.clone(), n.deps.clone(), n.span),
+            Op::Input(p) => {
+                let msg = format!("`{}` is a slice or `Vec`: take it as `ArrayView1<T>` to use `{name}`", self.param_name(*p));
+                return self.unsupported(&m.receiver, &msg);
+            }
+            _ => {
+                let msg = format!("`{name}` is a view of an array parameter or of an axis reduction's result, never a copy; apply it to the arrays an expression reads (`x.{name}(..) * 2.0`, not `(x * 2.0).{name}(..)`)");
+                return self.unsupported(&m.method, &msg);
+            }
+        };
+        let mut leaf = leaf;
+        if insert {
+            let Some(axis) = self.axis_arg(&m.args[0]) else { return Value::Error };
+            if !self.check_axis(&m.args[0], axis, self.k().leaf_rank(&leaf), true) {
+                return Value::Error;
+            }
+            leaf.views.push(ViewOp::Insert(axis));
+        } else {
+            leaf.views.push(ViewOp::Reverse);
+        }
+        let space = self.nd_space([leaf.clone()].into());
+        Value::Array(self.b.node(Op::Leaf(leaf), space, deps, span))
     }
 
     /// `recv.method(args)` applied to elements; the receiver or an argument is an array.
@@ -312,6 +501,11 @@ impl Lower<'_> {
         self.scopes.pop();
         value.unwrap_or_else(|| self.unsupported(block, "this block must end in a value"))
     }
+}
+
+/// `Axis(..)` or `ndarray::Axis(..)`.
+fn is_axis_call(e: &Expr) -> bool {
+    matches!(e, Expr::Call(c) if matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Axis")))
 }
 
 /// A scalar's tokens wrapped by `f`; arrays and errors as they are.

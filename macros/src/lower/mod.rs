@@ -122,6 +122,8 @@ pub struct Lower<'a> {
     seq_outputs: BTreeSet<ParamId>,
     /// `#[kernel(strict)]`: loops with accumulators run in order.
     pub strict: bool,
+    /// Axis reductions whose buffer is returned as it is.
+    returned: BTreeSet<RedId>,
 }
 
 impl<'a> Lower<'a> {
@@ -131,8 +133,11 @@ impl<'a> Lower<'a> {
         let mut scope = HashMap::new();
         let mut add = |params: &mut Arena<Param>, ident: syn::Ident, kind: ParamKind| {
             let array = !matches!(kind, ParamKind::Scalar);
+            let nd = matches!(kind, ParamKind::Input { nd: Some(r), .. } if r != Rank::Static(1));
             let p = params.push(Param { ident, kind, space: None });
-            if array {
+            if nd {
+                params[p].space = Some(spaces.nd([Leaf::param(p)].into()));
+            } else if array {
                 params[p].space = Some(spaces.add(Space::Param(p)));
             }
             p
@@ -184,6 +189,7 @@ impl<'a> Lower<'a> {
             in_loop: None,
             seq_outputs: BTreeSet::new(),
             strict: false,
+            returned: BTreeSet::new(),
         }
     }
 
@@ -248,10 +254,32 @@ impl<'a> Lower<'a> {
     fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Ret> {
         match (value, shape) {
             (Value::Error, _) | (_, Shape::Poison) => None,
-            (Value::Local(p), Shape::Array(kind)) => Some(Ret::Local(p, *kind)),
+            (Value::Local(p), Shape::Array(kind, _)) => Some(Ret::Local(p, *kind)),
             (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Ret::Tuple(Vec::new())),
             (Value::Scalar(s), Shape::Scalar) => Some(Ret::Scalar(s)),
-            (Value::Array(n), Shape::Array(kind)) => {
+            (Value::Array(n), Shape::Array(kind, rank)) => {
+                let space = self.k().node_space(n);
+                let have = self.k().space_rank(space);
+                if let (Rank::Static(have), Rank::Static(want)) = (have, *rank) {
+                    if have != want {
+                        let msg = format!("this is a {have}-D array, but the signature returns a {want}-D one");
+                        self.ctxt.error(tokens, msg);
+                        return None;
+                    }
+                }
+                let nd = self.k().leaves(space).is_some();
+                if nd && *kind == FreshKind::Vec {
+                    self.ctxt.error(tokens, "an N-d value is returned as an ndarray array: write `Array1<T>`, `Array2<T>`, .. or `ArrayD<T>` instead of `Vec<T>`");
+                    return None;
+                }
+                // An axis reduction's buffer is the result itself, when returned once.
+                if let Op::Leaf(Leaf { src: LeafSrc::Reduced(r), views }) = &self.k().nodes[n].op {
+                    let r = *r;
+                    if views.is_empty() && !self.returned.contains(&r) {
+                        self.returned.insert(r);
+                        return Some(Ret::Reduced(r));
+                    }
+                }
                 let k = self.k().fresh.len();
                 self.b.k.fresh.push(*kind);
                 self.b.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n, window: false, after: Deps::new() });
@@ -265,7 +293,7 @@ impl<'a> Lower<'a> {
                 self.ctxt.error(tokens, "this is an array, but the signature returns a scalar: reduce it (`.sum()`, `.mean()`, `.max()`, ...) or return `Vec<_>`");
                 None
             }
-            (Value::Scalar(_), Shape::Array(_)) => {
+            (Value::Scalar(_), Shape::Array(..)) => {
                 self.ctxt.error(tokens, "this is a scalar, but the signature returns an array (`Vec<_>`/`Array1<_>`)");
                 None
             }
@@ -406,11 +434,25 @@ impl<'a> Lower<'a> {
         let arrays: Vec<NodeId> =
             parts.iter().filter_map(|p| if let Value::Array(n) = p { Some(*n) } else { None }).collect();
         let first = *arrays.first()?;
-        let space = self.k().nodes[first].space;
+        let mut space = self.k().nodes[first].space;
         let mut deps = Deps::new();
+        let nd = arrays.iter().any(|&a| self.k().leaves(self.k().node_space(a)).is_some());
+        if nd {
+            let mut leaves = BTreeSet::new();
+            for &a in &arrays {
+                match self.nd_leaves(self.k().node_space(a)) {
+                    Ok(l) => leaves.extend(l),
+                    Err(msg) => {
+                        self.ctxt.error(at, msg);
+                        return Some(Value::Error);
+                    }
+                }
+            }
+            space = self.nd_space(leaves);
+        }
         for &a in &arrays {
             let s = self.k().nodes[a].space;
-            if !self.b.unify(space, s) {
+            if !nd && !self.b.unify(space, s) {
                 // Only inside a loop over an index range, which `classify` keeps in order.
                 return Some(self.not_vectorizable(at));
             }
@@ -431,12 +473,56 @@ impl<'a> Lower<'a> {
         Some(Value::Array(self.b.node(build(ops), space, deps, span)))
     }
 
+    /// The leaves of a value over `s` as an N-d value: an N-d space's own, or the ndarray
+    /// parameters of a 1-D one.
+    fn nd_leaves(&self, s: SpaceId) -> Result<BTreeSet<Leaf>, String> {
+        if let Some(l) = self.k().leaves(s) {
+            return Ok(l.clone());
+        }
+        if self.k().range(s).is_some() {
+            return Err("N-d arrays cannot be used in an explicit loop over an index yet; write the loop's work as array expressions".into());
+        }
+        let mut leaves = BTreeSet::new();
+        for p in self.k().spaces.members(s) {
+            match self.k().params[p].kind {
+                ParamKind::Input { nd: Some(_), .. } => leaves.insert(Leaf::param(p)),
+                _ => {
+                    let name = self.param_name(p);
+                    return Err(format!("`{name}` is a slice or `Vec` and cannot be broadcast with N-d arrays: take it as `ArrayView1<T>` (`ndarray::ArrayView1::from(&v[..])` at the call)"));
+                }
+            };
+        }
+        Ok(leaves)
+    }
+
+    /// The N-d space of a value reading `leaves`. A reduced array read back over arrays it
+    /// cannot outrank is derived (`ir::shape`): it fits their space, checked at run time,
+    /// and stays out of the key.
+    fn nd_space(&mut self, leaves: BTreeSet<Leaf>) -> SpaceId {
+        let k = self.k();
+        let base: BTreeSet<Leaf> = leaves.iter().filter(|l| matches!(l.src, LeafSrc::Param(_))).cloned().collect();
+        let base_rank = base.iter().map(|l| k.leaf_rank(l)).fold(Rank::Static(0), Rank::max);
+        let derived = |l: &Leaf| match (k.leaf_rank(l), base_rank) {
+            (Rank::Static(a), Rank::Static(b)) => a <= b,
+            (Rank::Dyn, Rank::Dyn) => true,
+            _ => false,
+        };
+        let key: BTreeSet<Leaf> = if base.is_empty() {
+            leaves
+        } else {
+            leaves.into_iter().filter(|l| matches!(l.src, LeafSrc::Param(_)) || !derived(l)).collect()
+        };
+        self.b.k.spaces.nd(key)
+    }
+
     fn reduction(&mut self, kind: RedKind, arg: NodeId, text: String) -> Value {
         let mut deps = self.k().nodes[arg].deps.clone();
         let mean = if matches!(kind, RedKind::Var | RedKind::Std) {
             let m = self.b.reduction(Reduction {
                 kind: RedKind::Mean,
                 arg,
+                axis: None,
+                ddof: None,
                 mask: None,
                 mean: None,
                 deps: deps.clone(),
@@ -447,7 +533,7 @@ impl<'a> Lower<'a> {
         } else {
             None
         };
-        let r = self.b.reduction(Reduction { kind, arg, mask: None, mean, deps: deps.clone(), text });
+        let r = self.b.reduction(Reduction { kind, arg, axis: None, ddof: None, mask: None, mean, deps: deps.clone(), text });
         deps.insert(Dep::Red(r));
         Value::Scalar(Scalar { tokens: names::reduction(r).into_token_stream(), deps })
     }

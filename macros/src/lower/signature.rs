@@ -2,14 +2,14 @@
 //! return type asks for. Decided from the types as written (a proc macro sees no types).
 
 use crate::ctxt::Ctxt;
-use crate::ir::{FreshKind, ParamKind};
+use crate::ir::{FreshKind, ParamKind, Rank};
 use quote::ToTokens;
 use syn::{ReturnType, Type};
 
 const PRIMITIVES: &[&str] =
     &["f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool"];
 
-const ACCEPTED: &str = "a kernel parameter is a scalar (`f32`, `f64`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `bool`) or an array (`&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`, `&Array1<T>`; outputs `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`)";
+const ACCEPTED: &str = "a kernel parameter is a scalar (`f32`, `f64`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `bool`) or an array (`&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`..`ArrayView6<T>`, `ArrayViewD<T>`, `ArrayView<T, D>`, `&Array1<T>`..`&Array6<T>`, `&ArrayD<T>`, `&Array<T, D>`; outputs `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`)";
 
 /// What the signature says the kernel returns.
 pub enum Shape {
@@ -17,7 +17,8 @@ pub enum Shape {
     Poison,
     Unit,
     Scalar,
-    Array(FreshKind),
+    /// An array of this kind and rank.
+    Array(FreshKind, Rank),
     Tuple(Vec<Shape>),
 }
 
@@ -61,6 +62,55 @@ fn elem_of(ty: &Type, wrappers: &[&str]) -> Option<Type> {
     }
 }
 
+/// The rank a dimension type names: `Ix2`, `IxDyn`, `Dim<[usize; 2]>`.
+fn rank_of_dim(ty: &Type) -> Option<Rank> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    let name = seg.ident.to_string();
+    match name.as_str() {
+        "IxDyn" => Some(Rank::Dyn),
+        "Dim" => {
+            let syn::PathArguments::AngleBracketed(a) = &seg.arguments else { return None };
+            match a.args.first()? {
+                syn::GenericArgument::Type(Type::Array(arr)) => match &arr.len {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => n.base10_parse().ok().map(Rank::Static),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => name.strip_prefix("Ix").and_then(|n| n.parse().ok()).filter(|n| (0..=6).contains(n)).map(Rank::Static),
+    }
+}
+
+/// `ArrayN<T>`/`ArrayD<T>`/`Array<T, D>` (with `prefix` "Array") or the same with
+/// "ArrayView": the element type and rank.
+pub fn nd_of(ty: &Type, prefix: &str) -> Option<(Type, Rank)> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let seg = p.path.segments.last()?;
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+    let types: Vec<&Type> = args
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    let name = seg.ident.to_string();
+    let rest = name.strip_prefix(prefix)?;
+    let rank = match (rest, types.len()) {
+        ("", 2) => rank_of_dim(types[1])?,
+        ("D", 1) => Rank::Dyn,
+        (n, 1) => Rank::Static(n.parse().ok().filter(|n| (1..=6).contains(n))?),
+        _ => return None,
+    };
+    Some((types[0].clone(), rank))
+}
+
 pub fn is_scalar_type(ty: &Type, generics: &[String]) -> bool {
     match ty {
         Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
@@ -80,12 +130,16 @@ pub fn param_kind(name: &syn::Ident, ty: &Type, generics: &[String], ctxt: &mut 
         return Some(ParamKind::Scalar);
     }
     let (inner, reference) = strip_ref(ty);
+    let nd = |(elem, rank): (Type, Rank)| ParamKind::Input { elem, nd: Some(rank) };
     let kind = match reference {
         Some(true) => elem_of(inner, &["Vec", "Array1"]).map(|elem| ParamKind::Output { elem }),
-        Some(false) => elem_of(inner, &["Vec", "Array1", "ArrayView1"]).map(|elem| ParamKind::Input { elem }),
+        Some(false) => elem_of(inner, &["Vec"])
+            .map(|elem| ParamKind::Input { elem, nd: None })
+            .or_else(|| nd_of(inner, "Array").map(nd))
+            .or_else(|| nd_of(inner, "ArrayView").map(nd)),
         None => elem_of(inner, &["ArrayViewMut1"])
             .map(|elem| ParamKind::Output { elem })
-            .or_else(|| elem_of(inner, &["ArrayView1"]).map(|elem| ParamKind::Input { elem })),
+            .or_else(|| nd_of(inner, "ArrayView").map(nd)),
     };
     if kind.is_none() {
         let shown = ty
@@ -130,8 +184,9 @@ fn shape_of(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Shape {
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last().expect("a path has a segment");
             match last.ident.to_string().as_str() {
-                "Vec" => Shape::Array(FreshKind::Vec),
-                "Array1" => Shape::Array(FreshKind::Array1),
+                "Vec" => Shape::Array(FreshKind::Vec, Rank::Static(1)),
+                "Array1" => Shape::Array(FreshKind::Array1, Rank::Static(1)),
+                _ if nd_of(ty, "Array").is_some() => Shape::Array(FreshKind::Nd, nd_of(ty, "Array").expect("checked").1),
                 // A type alias of a scalar (`type Real = f64`).
                 _ if p.path.segments.len() == 1 && last.arguments.is_empty() => Shape::Scalar,
                 _ => unsupported_return(ty, ctxt),
@@ -142,6 +197,6 @@ fn shape_of(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Shape {
 }
 
 fn unsupported_return(ty: &Type, ctxt: &mut Ctxt) -> Shape {
-    ctxt.error(ty, "unsupported return type; a kernel returns a scalar, `Vec<T>`, `Array1<T>`, a tuple of these, `()`, or `Result<_, KernelError>` of these");
+    ctxt.error(ty, "unsupported return type; a kernel returns a scalar, `Vec<T>`, `Array1<T>`..`Array6<T>`, `ArrayD<T>`, `Array<T, D>`, a tuple of these, `()`, or `Result<_, KernelError>` of these");
     Shape::Poison
 }

@@ -16,6 +16,10 @@
 //! With ndarray parameters: `if x.is_contiguous() && .. { clones!{ slices } } else {
 //! clones!{ views } }` (see [`Signature`]).
 
+mod nd;
+
+pub use nd::space_text;
+
 use crate::ir::*;
 use crate::names;
 use crate::plan::Plan;
@@ -94,7 +98,7 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
             quote!(if #c { #a } else { #b })
         }
         // Loaded by the pass driver: the closure binds `__a{n}` itself.
-        Op::Index | Op::Shifted(..) => unreachable!("sources are bound by the closure"),
+        Op::Index | Op::Shifted(..) | Op::Leaf(_) => unreachable!("sources are bound by the closure"),
     }
 }
 
@@ -143,6 +147,12 @@ fn staged_calls<'k>(k: &'k Kernel, needed: &BTreeSet<NodeId>) -> Vec<(NodeId, &'
 fn reducer(k: &Kernel, r: RedId) -> TokenStream {
     let red = &k.reductions[r];
     let mean = red.mean.map(names::reduction);
+    if let (Some(_), RedKind::Var | RedKind::Std) = (red.axis, red.kind) {
+        // The mean is read back per element (`Reduction::mask`).
+        let ddof = red.ddof.as_ref().map(|d| d.tokens.clone());
+        let f = if red.kind == RedKind::Std { quote!(std) } else { quote!(new) };
+        return quote!(__lf::VarAxis::#f(#ddof));
+    }
     match red.kind {
         RedKind::Sum => quote!(__lf::Sum::new()),
         RedKind::Prod => quote!(__lf::Prod::new()),
@@ -223,15 +233,29 @@ fn tuple(parts: impl IntoIterator<Item = TokenStream>) -> TokenStream {
     quote!((#(#parts,)*))
 }
 
-/// One fused loop.
-fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
+/// The values a pass reduces and writes.
+fn pass_roots(k: &Kernel, p: &crate::plan::Pass) -> Vec<NodeId> {
     let mut roots: Vec<NodeId> =
         p.reductions.iter().flat_map(|&r| [Some(k.reductions[r].arg), k.reductions[r].mask]).flatten().collect();
     roots.extend(p.sinks.iter().map(|&s| k.sinks[s].node));
+    roots
+}
+
+/// Every node a pass computes or reads.
+fn pass_nodes(k: &Kernel, p: &crate::plan::Pass) -> BTreeSet<NodeId> {
     let mut needed = BTreeSet::new();
-    for &r in &roots {
+    for r in pass_roots(k, p) {
         collect_nodes(k, r, &mut needed);
     }
+    needed
+}
+
+/// One fused loop.
+fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
+    let roots = pass_roots(k, p);
+    let needed = pass_nodes(k, p);
+    // An N-d pass runs over a shape (`__lf::nd`), an axis pass reduces one of its axes.
+    let nd = k.leaves(p.space).is_some();
     let calls = if opts.strict { Vec::new() } else { staged_calls(k, &needed) };
     let staged: BTreeSet<NodeId> = calls.iter().map(|c| c.0).collect();
     // The body reads staged calls' results; their arguments are computed by the stage closure.
@@ -254,8 +278,14 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             .collect()
     };
     let items = p.reductions.iter().map(|&r| {
-        let arg = elem(k, k.reductions[r].arg);
-        match k.reductions[r].mask {
+        let red = &k.reductions[r];
+        let arg = elem(k, red.arg);
+        match red.mask {
+            // `var_axis`: the element and its mean.
+            Some(m) if red.axis.is_some() => {
+                let m = elem(k, m);
+                quote!((#arg, #m))
+            }
             Some(m) => {
                 let m = elem(k, m);
                 quote!((#m, #arg))
@@ -269,11 +299,28 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         Some(_) => names::lo(p.space).into_token_stream(),
         None => quote!(0),
     };
-    let n = names::len(p.space);
+    let sh = names::shape(p.space);
+    // The driver's first arguments: a length, a shape, or a shape and the axis it reduces.
+    let n = if !nd {
+        names::len(p.space).into_token_stream()
+    } else if let Some(axis) = p.axis {
+        quote!(#sh, #axis)
+    } else {
+        sh.to_token_stream()
+    };
     let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
     let window = |q: ParamId, offset: isize| window(k, opts, p.space, q, offset);
     let sinks = p.sinks.iter().map(|&s| match k.sinks[s].target {
+        SinkTarget::Fresh(o) if nd => {
+            let o = names::fresh(o);
+            let like = needed.iter().filter_map(|&n| match &k.nodes[n].op {
+                Op::Input(q) => Some(nd::leaf_source(k, &Leaf::param(*q), p.space)),
+                _ => None,
+            });
+            prelude.extend(quote!(let mut #o = __lf::nd::NdOut::new(#sh, __lf::nd::prefers_f(&[#(#like.erase()),*]));));
+            quote!(&mut #o)
+        }
         SinkTarget::Fresh(o) => {
             let o = names::fresh(o);
             prelude.extend(quote!(let mut #o = __lf::OutBuf::new(#n);));
@@ -282,18 +329,44 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         SinkTarget::Param(q) if k.sinks[s].window => window(q, 0),
         SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
     });
-    let sinks: Vec<_> = sinks.collect();
+    let mut sinks: Vec<_> = sinks.collect();
+    if let Some(axis) = p.axis {
+        // An axis pass writes each reduction's buffer, of the shape without the axis.
+        for &r in &p.reductions {
+            let b = names::buffer(r);
+            prelude.extend(quote!(let mut #b = __lf::nd::NdOut::new(#sh.remove_axis(#axis), false);));
+            sinks.push(quote!(&mut #b));
+        }
+    }
     let results = p.reductions.iter().map(|&r| names::reduction(r));
-    let driver = if opts.strict { quote!(pass_strict) } else { quote!(pass) };
+    // `pass`, `nd::pass`, `nd::axis_pass`, with `_strict` or `_staged`.
+    let driver = |suffix: &str| {
+        let f = format_ident!("{}pass{}", if p.axis.is_some() { "axis_" } else { "" }, suffix);
+        if nd {
+            quote!(nd::#f)
+        } else {
+            quote!(#f)
+        }
+    };
+    let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
-        match k.nodes[node].op {
-            Op::Input(q) => {
+        match &k.nodes[node].op {
+            Op::Input(q) if nd => {
+                let x = &k.params[*q].ident;
+                names.push((node, x.clone()));
+                sources.push(nd::leaf_source(k, &Leaf::param(*q), p.space));
+            }
+            Op::Leaf(l) => {
+                names.push((node, names::node(node)));
+                sources.push(nd::leaf_source(k, l, p.space));
+            }
+            &Op::Input(q) => {
                 let x = &k.params[q].ident;
                 names.push((node, x.clone()));
                 sources.push(quote!(#x));
             }
-            Op::Current(q) => {
+            &Op::Current(q) => {
                 let y = &k.params[q].ident;
                 names.push((node, y.clone()));
                 sources.push(quote!(__lf::Current(#y)));
@@ -302,7 +375,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
                 names.push((node, names::node(node)));
                 sources.push(quote!(__lf::Indices(#lo)));
             }
-            Op::Shifted(q, offset) => {
+            &Op::Shifted(q, offset) => {
                 names.push((node, names::node(node)));
                 let w = window(q, offset);
                 sources.push(match k.params[q].kind {
@@ -338,7 +411,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         let results = calls.iter().map(|&(s, _, _)| names::node(s));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
-            __lf::pass_staged(#n, #sources, (#(#stages,)*), #reducers, #sinks,
+            __lf::#staged_driver(#n, #sources, (#(#stages,)*), #reducers, #sinks,
                 |#args_pattern| {
                     #(#args_lets)*
                     (#(#args,)*)
@@ -349,7 +422,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
                 })
         }
     };
-    if p.reductions.is_empty() {
+    if p.reductions.is_empty() || p.axis.is_some() {
         quote!(#prelude #call;)
     } else {
         let results = tuple(results.map(|r| r.into_token_stream()));
@@ -411,17 +484,23 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
     match r {
         Ret::Scalar(s) => s.tokens.clone(),
         Ret::Fresh(o, kind) => {
+            let nd = k.sinks.iter().any(|s| s.target == SinkTarget::Fresh(*o) && k.leaves(k.node_space(s.node)).is_some());
             let o = names::fresh(*o);
             match kind {
+                _ if nd => quote!(#o.into_array()),
                 FreshKind::Vec => quote!(#o.into_vec()),
-                FreshKind::Array1 => quote!(#o.into_array1()),
+                FreshKind::Array1 | FreshKind::Nd => quote!(#o.into_array1()),
             }
+        }
+        Ret::Reduced(r) => {
+            let b = names::buffer(*r);
+            quote!(#b.into_array())
         }
         Ret::Local(p, kind) => {
             let v = names::local_vec(&k.params[*p].ident);
             match kind {
                 FreshKind::Vec => quote!(#v),
-                FreshKind::Array1 => quote!(__lf::array1(#v)),
+                FreshKind::Array1 | FreshKind::Nd => quote!(__lf::array1(#v)),
             }
         }
         Ret::Tuple(parts) if parts.is_empty() => quote!(()),
@@ -522,16 +601,17 @@ fn may_be_strided(ty: &syn::Type) -> bool {
     ty.to_token_stream().to_string().contains("Array")
 }
 
-pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
+pub fn signature(k: &Kernel, plan: &Plan, shapes: &[SpaceId], func: &syn::ItemFn) -> Signature {
     let (mut prelude, mut contiguous, mut strided) = (TokenStream::new(), Body::default(), Body::default());
+    let nd_params = nd::nd_params(k, plan);
     let mut layout = Vec::new();
     let tys = func.sig.inputs.iter().filter_map(|a| match a {
         syn::FnArg::Typed(pt) => Some(&pt.ty),
         syn::FnArg::Receiver(_) => None,
     });
-    for ((_, p), ty) in k.params.iter().zip(tys) {
-        let x = &p.ident;
-        match &p.kind {
+    for ((p, param), ty) in k.params.iter().zip(tys) {
+        let x = &param.ident;
+        match &param.kind {
             ParamKind::Scalar => {
                 for b in [&mut contiguous, &mut strided] {
                     b.params.push(quote!(#x: #ty));
@@ -539,7 +619,25 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
                 }
                 continue;
             }
-            ParamKind::Input { elem } => {
+            ParamKind::Input { elem, .. } if nd::is_nd_param(k, p) => {
+                // N-d: one view for both bodies; the N-d passes pick loops by layout.
+                prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::nd::NdInput::as_nd(&#x);));
+                for b in [&mut contiguous, &mut strided] {
+                    b.params.push(quote!(#x: __lf::nd::NdView<'_, #elem>));
+                    b.args.push(quote!(#x));
+                }
+                continue;
+            }
+            ParamKind::Input { elem, .. } => {
+                if nd_params.contains(&p) {
+                    // Also read by N-d passes (`v` in `a * v`).
+                    let v = nd::view_name(k, p);
+                    prelude.extend(quote_spanned!(ty.span()=> let #v = __lf::nd::NdInput::as_nd(&#x);));
+                    for b in [&mut contiguous, &mut strided] {
+                        b.params.push(quote!(#v: __lf::nd::NdView<'_, #elem>));
+                        b.args.push(quote!(#v));
+                    }
+                }
                 prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::as_view(&#x);));
                 contiguous.params.push(quote!(#x: &[#elem]));
                 contiguous.args.push(quote!(__lf::slice(#x)));
@@ -559,18 +657,30 @@ pub fn signature(k: &Kernel, func: &syn::ItemFn) -> Signature {
             layout.push(quote!(#x.is_contiguous()));
         }
     }
+    for &s in shapes {
+        let sh = names::shape(s);
+        for b in [&mut contiguous, &mut strided] {
+            b.params.push(quote!(#sh: __lf::nd::Shape));
+            b.args.push(quote!(#sh));
+        }
+    }
     let strided = (!layout.is_empty()).then(|| (quote!(#(#layout)&&*), strided));
     Signature { prelude, contiguous, strided }
 }
 
-/// Length and emptiness checks, run before dispatch so a bad call does no work.
-pub fn checks(k: &Kernel, name: &str, result: bool) -> TokenStream {
-    let wrap = |call: TokenStream| {
+/// Length, shape and emptiness checks, run before dispatch so a bad call does no work; and
+/// the N-d shapes the bodies take.
+pub fn checks(k: &Kernel, plan: &Plan, name: &str, result: bool) -> (TokenStream, Vec<SpaceId>) {
+    let value = |call: TokenStream| {
         if result {
-            quote!(#call?;)
+            quote!(#call?)
         } else {
-            quote!(__lf::expect(#call);)
+            quote!(__lf::expect(#call))
         }
+    };
+    let wrap = |call: TokenStream| {
+        let v = value(call);
+        quote!(#v;)
     };
     let mut out = TokenStream::new();
     for c in &k.checks {
@@ -584,5 +694,7 @@ pub fn checks(k: &Kernel, name: &str, result: bool) -> TokenStream {
         let text = &red.text;
         out.extend(wrap(quote!(__lf::check_nonempty(#name, #text, #x.len()))));
     }
-    out
+    let shapes = nd::shapes(k, plan, name, &value);
+    out.extend(shapes.stmts);
+    (out, shapes.spaces)
 }
