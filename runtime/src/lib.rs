@@ -11,6 +11,7 @@
 //! Users reach all of this through the `loopfuse` facade crate.
 
 pub mod align;
+pub mod cast;
 pub mod elem;
 pub mod error;
 pub mod input;
