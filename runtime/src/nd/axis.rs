@@ -80,7 +80,8 @@ pub(crate) fn choose<Src: NdSources>(shape: Shape, axis: usize, sources: &Src, t
 /// use loopfuse_runtime::nd::{axis_pass, NdInput, NdOut};
 /// use loopfuse_runtime::reduce::{ArgMax, Sum};
 /// let a = ndarray::array![[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]];
-/// let x = NdInput::as_nd(&&a);
+/// let a = &a;
+/// let x = NdInput::as_nd(&a);
 /// let out_shape = x.shape().remove_axis(0);
 /// let (mut s, mut m) = (NdOut::new(out_shape, false), NdOut::new(out_shape, false));
 /// axis_pass(x.shape(), 0, (x,), (Sum::new(), ArgMax::new()), (&mut s, &mut m), |(x,)| ((x, x), ()));

@@ -90,13 +90,16 @@ fn collapse<Src: NdSources, S: NdSinks>(shape: Shape, axes: &[usize], sources: &
     for &a in axes {
         let len_a = shape.dims()[a];
         if order.rank > 0 {
+            // The group so far (outer, innermost axis b) and the next axis a (inner).
             let (b, len_b) = (order.axes[order.rank - 1], order.lens[order.rank - 1]);
             let mut ok = true;
-            let mut check = |s: &[isize]| ok &= s[a] == s[b].wrapping_mul(len_b as isize);
+            let mut check = |s: &[isize]| ok &= s[b] == s[a].wrapping_mul(len_a as isize);
             sources.visit(&mut check);
             sinks.visit(&mut check);
             if ok {
-                // The group (.., a, b) keeps b as its innermost axis and grows.
+                // Index i of the group is i / len_a along the outer part and i % len_a
+                // along a: offset i * s[a]. The group's innermost axis is now a.
+                order.axes[order.rank - 1] = a;
                 order.lens[order.rank - 1] = len_b * len_a;
                 continue;
             }
@@ -139,7 +142,7 @@ mod tests {
     use super::*;
     use crate::nd::{NdOut, NdView};
 
-    fn view(x: &[f64], dims: &[usize], strides: &[isize]) -> NdView<'_, f64> {
+    fn view<'a>(x: &'a [f64], dims: &[usize], strides: &[isize]) -> NdView<'a, f64> {
         // Only the layout is looked at: no element is read.
         // SAFETY: test views are never read (the order functions read strides only).
         unsafe { NdView::from_raw_parts(x.as_ptr(), Shape::new(dims), strides) }

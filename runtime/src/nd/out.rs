@@ -222,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "returned with rank 2")]
+    #[should_panic(expected = "a result of shape [2, 2] returned with rank 3")]
     fn wrong_rank_panics() {
         let _: ndarray::Array3<f64> = NdOut::<f64>::new(Shape::new(&[2, 2]), false).into_array();
     }

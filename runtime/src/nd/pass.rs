@@ -44,7 +44,8 @@ const _: () = assert!(CHUNK == LANES);
 /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
 /// let b = ndarray::array![10.0, 20.0];
 /// let shape = Shape::new(&[2, 2]);
-/// let (x, y) = (NdInput::as_nd(&&a), NdInput::as_nd(&&b).broadcast_to(shape));
+/// let (a, b) = (&a, &b); // as a kernel's `&Array2<f64>`, `&Array1<f64>` parameters
+/// let (x, y) = (NdInput::as_nd(&a), NdInput::as_nd(&b).broadcast_to(shape));
 /// let mut out = NdOut::new(shape, false);
 /// let (s,) = pass(shape, (x.reversed_axes(), y), (Sum::new(),), (&mut out,), |(x, y)| ((x,), (x + y,)));
 /// assert_eq!(s, 10.0);

@@ -27,7 +27,8 @@ use std::marker::PhantomData;
 /// ```
 /// use loopfuse_runtime::nd::{NdInput, Shape};
 /// let a = ndarray::array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
-/// let v = NdInput::as_nd(&&a);
+/// let a = &a; // as a kernel's `&Array2<f64>` parameter
+/// let v = NdInput::as_nd(&a);
 /// assert_eq!((v.shape(), v.strides()), (Shape::new(&[2, 3]), &[3, 1][..]));
 /// assert!(v.is_standard_layout() && !v.is_f_layout());
 /// let t = v.reversed_axes();
@@ -435,10 +436,12 @@ mod tests {
     #[test]
     fn from_ndarray_layouts() {
         let a = Array2::<f64>::zeros((3, 4));
-        let v = NdInput::as_nd(&&a);
+        let a = &a;
+        let v = NdInput::as_nd(&a);
         assert!(v.is_standard_layout());
         let f = Array2::<f64>::zeros((3, 4).f());
-        let v = NdInput::as_nd(&&f);
+        let f = &f;
+        let v = NdInput::as_nd(&f);
         assert!(v.is_f_layout() && !v.is_standard_layout());
         let r = a.slice(s![..;-1, ..;2]);
         let v = NdInput::as_nd(&r);
@@ -446,7 +449,8 @@ mod tests {
         assert!(!v.is_standard_layout() && !v.is_f_layout());
         // Length-1 axes are ignored by the layout checks.
         let c = Array3::<f64>::zeros((3, 1, 4));
-        let v = NdInput::as_nd(&&c);
+        let c = &c;
+        let v = NdInput::as_nd(&c);
         assert!(v.is_standard_layout());
         let col = a.slice(s![.., 1..2]);
         // A column of a C matrix: its elements are 4 apart, in neither order.
@@ -456,7 +460,8 @@ mod tests {
     #[test]
     fn broadcast_strides() {
         let a = Array2::<f64>::zeros((3, 1));
-        let v = NdInput::as_nd(&&a).broadcast_to(Shape::new(&[2, 3, 5]));
+        let a = &a;
+        let v = NdInput::as_nd(&a).broadcast_to(Shape::new(&[2, 3, 5]));
         assert_eq!(v.strides(), &[0, 1, 0]);
         assert!(v.is_broadcast());
         assert!(!prefers_f(&[v.erase()]));
