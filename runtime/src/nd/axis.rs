@@ -208,7 +208,8 @@ fn rows<Src: NdSources, O: NdSinks>(
     if r == 0 {
         // A rank-1 shape: one result.
         // SAFETY: the row along the only axis covers it; the result is the one element.
-        let (row, mut out) = unsafe { (sources.row(&[], &[], Along::Axis(axis), len), outs.row(&[], &[], Along::Flat, 1)) };
+        let (row, mut out) =
+            unsafe { (sources.row(&[], &[], Along::Axis(axis), len), outs.row(&[], &[], Along::Flat, 1)) };
         let v = reduce(row);
         // SAFETY: 0 < 1, the out row's length.
         unsafe { out.put(0, v) };
@@ -384,7 +385,10 @@ impl<A: Copy> Tiles<A> {
                     first = false;
                 } else {
                     for lane in 0..LANES {
-                        merge_tile(&level[lane * tile..lane * tile + tw], &mut self.lanes[lane * tile..lane * tile + tw]);
+                        merge_tile(
+                            &level[lane * tile..lane * tile + tw],
+                            &mut self.lanes[lane * tile..lane * tile + tw],
+                        );
                     }
                 }
             }

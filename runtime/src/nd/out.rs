@@ -13,10 +13,10 @@
 //!   the `&mut NdOut`).
 
 use super::shape::Shape;
+use super::shape::MAX_RANK;
 use super::view::{c_strides, f_strides, offset, Along, NdView};
 use crate::output::OutBuf;
 use crate::pass::Sink;
-use super::shape::MAX_RANK;
 
 /// A fresh N-d result (or a reduced buffer): allocated uninitialized, in C or F order,
 /// written exactly once by a pass (module docs).
@@ -106,11 +106,8 @@ impl<T: Copy> NdOut<T> {
         let dims = ndarray::IxDyn(self.shape.dims());
         let (shape, f) = (self.shape, self.f_order);
         let vec = self.buf.into_vec();
-        let a = if f {
-            ndarray::ArrayD::from_shape_vec(dims.f(), vec)
-        } else {
-            ndarray::ArrayD::from_shape_vec(dims, vec)
-        };
+        let a =
+            if f { ndarray::ArrayD::from_shape_vec(dims.f(), vec) } else { ndarray::ArrayD::from_shape_vec(dims, vec) };
         let a = a.unwrap_or_else(|e| panic!("loopfuse: result of shape {shape}: {e}"));
         a.into_dimensionality::<D>().unwrap_or_else(|e| panic!("loopfuse: result of shape {shape}: {e}"))
     }

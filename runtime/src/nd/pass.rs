@@ -235,7 +235,7 @@ impl<R: Reducers> Flow<R> {
                 let hi = if M::NONE { end } else { lo + (end - lo).min(CHUNK - (base + lo) % LANES) };
                 fill(stages, &sources, args, lo, hi);
                 let mut k = lo;
-                while k < hi && (base + k) % LANES != 0 {
+                while k < hi && !(base + k).is_multiple_of(LANES) {
                     one!(k, lo, &mut lanes[(base + k) % LANES]);
                     k += 1;
                 }
@@ -342,7 +342,8 @@ pub fn pass_strict<Src: NdSources, R: Reducers, S: NdSinks>(
     let mut g = 0;
     for_each_index(outer_lens, |idx| {
         // SAFETY: idx < outer_lens; the row covers the inner loop (or everything, C-contiguous).
-        let (rows, mut sink_rows) = unsafe { (sources.row(outer_axes, idx, along, len), sinks.row(outer_axes, idx, along, len)) };
+        let (rows, mut sink_rows) =
+            unsafe { (sources.row(outer_axes, idx, along, len), sinks.row(outer_axes, idx, along, len)) };
         for k in 0..len {
             // SAFETY: k < len, the rows' length.
             let (items, values) = body(unsafe { rows.get(k) });

@@ -151,16 +151,16 @@ pub fn broadcast(kernel: &'static str, operands: &[(&'static str, Shape)]) -> Re
     // Which operand fixed each axis of the result (counted from the last axis), for the error.
     let mut fixed_by: [Option<usize>; MAX_RANK] = [None; MAX_RANK];
     for (k, (name, s)) in operands.iter().enumerate() {
-        for back in 0..s.rank {
+        for (back, fixed) in fixed_by.iter_mut().enumerate().take(s.rank) {
             let len = s.dims[s.rank - 1 - back];
             let slot = rank - 1 - back;
             if len == 1 {
                 continue;
             }
-            match fixed_by[back] {
+            match *fixed {
                 None => {
                     out.dims[slot] = len;
-                    fixed_by[back] = Some(k);
+                    *fixed = Some(k);
                 }
                 Some(_) if out.dims[slot] == len => {}
                 Some(j) => return Err(broadcast_error(kernel, name, *s, operands[j].0, operands[j].1)),

@@ -16,7 +16,7 @@ fn data(n: usize, seed: u64) -> Vec<f64> {
             s ^= s >> 7;
             s ^= s << 17;
             let v = (s >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0;
-            if s % 17 == 0 {
+            if s.is_multiple_of(17) {
                 3.5
             } else {
                 v
@@ -115,7 +115,9 @@ fn bits(r: Six) -> (u64, u64, u64, u64, usize, usize) {
     (b(r.0), b(r.1), b(r.2), b(r.3), r.4, r.5)
 }
 
-fn six() -> (Sum<f64>, Mean<f64>, Min<f64>, Max<f64>, ArgMax<f64>, Count) {
+type SixReducers = (Sum<f64>, Mean<f64>, Min<f64>, Max<f64>, ArgMax<f64>, Count);
+
+fn six() -> SixReducers {
     (Sum::new(), Mean::new(), Min::new(), Max::new(), ArgMax::new(), Count)
 }
 
@@ -175,7 +177,8 @@ fn whole_reductions_equal_the_flat_pass() {
 #[test]
 fn elementwise_any_layout_mix() {
     for dims in SHAPES {
-        for (la, lb) in [("c", "f"), ("f", "f"), ("transposed", "broadcast"), ("negative", "step2"), ("broadcast", "c")] {
+        for (la, lb) in [("c", "f"), ("f", "f"), ("transposed", "broadcast"), ("negative", "step2"), ("broadcast", "c")]
+        {
             let (a, b) = (Case::new(dims, la, 2), Case::new(dims, lb, 3));
             let (va, vb) = (a.view(), b.view());
             let shape = Shape::new(dims);
@@ -228,7 +231,23 @@ fn nested_sources_sinks_and_reducers() {
         |((a, b, c, d, e, f, g, h, i, j, k, l), (m,))| {
             (
                 ((a, b, c, d, e, f, g, h, i, j, k, l), (m,)),
-                ((a * 0.0, b * 1.0, c * 2.0, d * 3.0, e * 4.0, f * 5.0, g * 6.0, h * 7.0, i * 8.0, j * 9.0, k * 10.0, l * 11.0), (m * 12.0,)),
+                (
+                    (
+                        a * 0.0,
+                        b * 1.0,
+                        c * 2.0,
+                        d * 3.0,
+                        e * 4.0,
+                        f * 5.0,
+                        g * 6.0,
+                        h * 7.0,
+                        i * 8.0,
+                        j * 9.0,
+                        k * 10.0,
+                        l * 11.0,
+                    ),
+                    (m * 12.0,),
+                ),
             )
         },
     );
@@ -252,7 +271,14 @@ fn lanes_ref(v: &ArrayViewD<'_, f64>, axis: usize, f: impl Fn(&[f64]) -> Six) ->
 type Outs6 = (NdOut<f64>, NdOut<f64>, NdOut<f64>, NdOut<f64>, NdOut<usize>, NdOut<usize>);
 
 fn outs6(shape: Shape, f: bool) -> Outs6 {
-    (NdOut::new(shape, f), NdOut::new(shape, f), NdOut::new(shape, f), NdOut::new(shape, f), NdOut::new(shape, f), NdOut::new(shape, f))
+    (
+        NdOut::new(shape, f),
+        NdOut::new(shape, f),
+        NdOut::new(shape, f),
+        NdOut::new(shape, f),
+        NdOut::new(shape, f),
+        NdOut::new(shape, f),
+    )
 }
 
 fn read6(o: Outs6) -> Vec<Six> {
@@ -287,16 +313,31 @@ fn axis_reductions_equal_the_flat_pass_on_every_lane() {
                 let what = format!("{dims:?} {layout} axis {axis}");
                 for f in [false, true] {
                     let mut o = outs6(out_shape, f);
-                    axis_pass(shape, axis, (x,), six(), (&mut o.0, &mut o.1, &mut o.2, &mut o.3, &mut o.4, &mut o.5), |(x,)| {
-                        ((x, x, x, x, x, x > 0.5), ())
-                    });
+                    axis_pass(
+                        shape,
+                        axis,
+                        (x,),
+                        six(),
+                        (&mut o.0, &mut o.1, &mut o.2, &mut o.3, &mut o.4, &mut o.5),
+                        |(x,)| ((x, x, x, x, x, x > 0.5), ()),
+                    );
                     let got: Vec<_> = read6(o).into_iter().map(bits).collect();
                     assert_eq!(got, want, "{what}");
                 }
                 for strategy in strategies(shape, axis) {
                     let mut o = outs6(out_shape, false);
                     let outs = (&mut o.0, &mut o.1, &mut o.2, &mut o.3, &mut o.4, &mut o.5);
-                    drive(shape, axis, strategy, (x,), (), six(), outs, |_| (), |(x,), ()| ((x, x, x, x, x, x > 0.5), ()));
+                    drive(
+                        shape,
+                        axis,
+                        strategy,
+                        (x,),
+                        (),
+                        six(),
+                        outs,
+                        |_| (),
+                        |(x,), ()| ((x, x, x, x, x, x > 0.5), ()),
+                    );
                     let got: Vec<_> = read6(o).into_iter().map(bits).collect();
                     assert_eq!(got, want, "{what} {strategy:?}");
                     let mut o = outs6(out_shape, true);
@@ -322,7 +363,8 @@ fn staged_axis_reductions_and_var_axis() {
                 let out_shape = shape.remove_axis(axis);
                 let what = format!("{dims:?} {layout} axis {axis}");
                 // Reference: per lane, the 1-D staged pass, then mean, then VarAxis.
-                let lanes: Vec<Vec<f64>> = v.lanes(Axis(axis)).into_iter().map(|l| l.iter().copied().collect()).collect();
+                let lanes: Vec<Vec<f64>> =
+                    v.lanes(Axis(axis)).into_iter().map(|l| l.iter().copied().collect()).collect();
                 let want: Vec<(u64, u64, u64)> = lanes
                     .iter()
                     .map(|l| {
@@ -336,29 +378,49 @@ fn staged_axis_reductions_and_var_axis() {
                             |_, e| ((e,), ()),
                         );
                         let (m,) = crate::pass::pass(l.len(), (&l[..],), (Mean::new(),), (), |(x,)| ((x,), ()));
-                        let (var, std) = crate::pass::pass(
-                            l.len(),
-                            (&l[..],),
-                            (VarAxis::new(1.0), VarAxis::std(0.0)),
-                            (),
-                            |(x,)| (((x, m), (x, m)), ()),
-                        );
+                        let (var, std) =
+                            crate::pass::pass(l.len(), (&l[..],), (VarAxis::new(1.0), VarAxis::std(0.0)), (), |(x,)| {
+                                (((x, m), (x, m)), ())
+                            });
                         (e.to_bits(), var.to_bits(), std.to_bits())
                     })
                     .collect();
                 for strategy in strategies(shape, axis) {
                     let mut e = NdOut::new(out_shape, false);
-                    drive(shape, axis, strategy, (x,), stage(crate::math::exp_slice), (Sum::new(),), (&mut e,), |(x,)| x, |_, e| ((e,), ()));
+                    drive(
+                        shape,
+                        axis,
+                        strategy,
+                        (x,),
+                        stage(crate::math::exp_slice),
+                        (Sum::new(),),
+                        (&mut e,),
+                        |(x,)| x,
+                        |_, e| ((e,), ()),
+                    );
                     let mut m = NdOut::new(out_shape, true);
                     drive(shape, axis, strategy, (x,), (), (Mean::new(),), (&mut m,), |_| (), |(x,), ()| ((x,), ()));
                     let mean = m.view().insert_axis(axis).broadcast_to(shape);
                     let (mut var, mut std) = (NdOut::new(out_shape, false), NdOut::new(out_shape, true));
-                    drive(shape, axis, strategy, (x, mean), (), (VarAxis::new(1.0), VarAxis::std(0.0)), (&mut var, &mut std), |_| (), |(x, m), ()| {
-                        (((x, m), (x, m)), ())
-                    });
-                    let (e, var, std): (ArrayD<f64>, ArrayD<f64>, ArrayD<f64>) = (e.into_array(), var.into_array(), std.into_array());
-                    let got: Vec<_> =
-                        e.iter().zip(var.iter()).zip(std.iter()).map(|((e, v), s)| (e.to_bits(), v.to_bits(), s.to_bits())).collect();
+                    drive(
+                        shape,
+                        axis,
+                        strategy,
+                        (x, mean),
+                        (),
+                        (VarAxis::new(1.0), VarAxis::std(0.0)),
+                        (&mut var, &mut std),
+                        |_| (),
+                        |(x, m), ()| (((x, m), (x, m)), ()),
+                    );
+                    let (e, var, std): (ArrayD<f64>, ArrayD<f64>, ArrayD<f64>) =
+                        (e.into_array(), var.into_array(), std.into_array());
+                    let got: Vec<_> = e
+                        .iter()
+                        .zip(var.iter())
+                        .zip(std.iter())
+                        .map(|((e, v), s)| (e.to_bits(), v.to_bits(), s.to_bits()))
+                        .collect();
                     assert_eq!(got, want, "{what} {strategy:?}");
                 }
             }

@@ -282,9 +282,9 @@ pub(crate) fn c_strides(shape: Shape) -> [isize; MAX_RANK] {
 pub(crate) fn f_strides(shape: Shape) -> [isize; MAX_RANK] {
     let mut s = [0; MAX_RANK];
     let mut step = 1isize;
-    for k in 0..shape.rank() {
-        s[k] = step;
-        step *= shape.dims()[k] as isize;
+    for (s, &len) in s.iter_mut().zip(shape.dims()) {
+        *s = step;
+        step *= len as isize;
     }
     s
 }
