@@ -5,9 +5,12 @@ pub use crate::elem::MathArg;
 pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
+pub use crate::nd;
 pub use crate::output::{KernelOutput, OutBuf};
 pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
-pub use crate::reduce::{All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var};
+pub use crate::reduce::{
+    All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var, VarAxis,
+};
 pub use crate::stage::stage;
 pub use crate::target::{level, Target};
 pub use crate::view::{Shifted, View, ViewMut};

@@ -35,6 +35,51 @@ pub enum KernelError {
         /// The reduction, as written in the kernel (`x.min()`).
         reduction: &'static str,
     },
+    /// Two N-d operands whose shapes do not broadcast together (NumPy's rule: aligned on
+    /// trailing axes, an axis of length 1 stretches). `left` is the operand that does not
+    /// fit, `right` the earlier one that fixed the conflicting length.
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::Broadcast {
+    ///     kernel: "f",
+    ///     left: "w",
+    ///     left_shape: "[5]".into(),
+    ///     right: "x",
+    ///     right_shape: "[3, 4]".into(),
+    /// };
+    /// assert_eq!(e.to_string(), "kernel `f`: cannot broadcast `w` with shape [5] against `x` with shape [3, 4]");
+    /// ```
+    Broadcast {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The operand that does not fit, as written in the kernel.
+        left: &'static str,
+        /// Its shape, as `[3, 4]`.
+        left_shape: String,
+        /// The operand it conflicts with.
+        right: &'static str,
+        /// Its shape.
+        right_shape: String,
+    },
+    /// An axis given at run time (an `IxDyn` array's `sum_axis(Axis(k))`) at or past the
+    /// array's rank.
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::Axis { kernel: "f", text: "x.sum_axis(Axis(2))", axis: 2, rank: 2 };
+    /// assert_eq!(e.to_string(), "kernel `f`: `x.sum_axis(Axis(2))`: axis 2 is out of bounds for an array of rank 2");
+    /// ```
+    Axis {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The reduction, as written in the kernel.
+        text: &'static str,
+        /// The axis asked for.
+        axis: usize,
+        /// The array's rank.
+        rank: usize,
+    },
 }
 
 impl fmt::Display for KernelError {
@@ -45,6 +90,13 @@ impl fmt::Display for KernelError {
             }
             KernelError::Empty { kernel, reduction } => {
                 write!(f, "kernel `{kernel}`: `{reduction}` of an empty array has no value")
+            }
+            KernelError::Broadcast { kernel, left, left_shape, right, right_shape } => write!(
+                f,
+                "kernel `{kernel}`: cannot broadcast `{left}` with shape {left_shape} against `{right}` with shape {right_shape}"
+            ),
+            KernelError::Axis { kernel, text, axis, rank } => {
+                write!(f, "kernel `{kernel}`: `{text}`: axis {axis} is out of bounds for an array of rank {rank}")
             }
         }
     }

@@ -5,6 +5,8 @@
 //! - [`input`] / [`output`] / [`view`]: inputs and outputs as views (any stride, never
 //!   copied), fresh outputs written once.
 //! - [`reduce`] / [`pass`]: deterministic reductions (32 lanes, fixed trees) and the loop driver.
+//! - [`nd`]: N-d shapes, broadcasting, views, fresh results and the N-d pass drivers
+//!   (elementwise, whole and axis reductions) over the 1-D one.
 //! - [`math`]: vectorizable transcendental functions; [`stage`]: their chunked use in passes.
 //! - [`error`]: the `KernelError` type.
 //!
@@ -17,6 +19,7 @@ pub mod error;
 pub mod input;
 pub mod level;
 pub mod math;
+pub mod nd;
 pub mod output;
 pub mod pass;
 mod private;

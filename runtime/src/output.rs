@@ -45,6 +45,24 @@ impl<T> OutBuf<T> {
         unsafe { self.vec.as_mut_ptr().add(i).write(value) }
     }
 
+    /// The address of element 0 (valid for writes of `len` elements).
+    #[inline(always)]
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut T {
+        self.vec.as_mut_ptr()
+    }
+
+    /// The address of element 0, for reads once [`OutBuf::is_written`].
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *const T {
+        self.vec.as_ptr()
+    }
+
+    /// Whether a pass wrote every element.
+    #[inline(always)]
+    pub(crate) fn is_written(&self) -> bool {
+        self.written
+    }
+
     /// Records that elements `0..len` have all been written.
     pub(crate) fn mark_written(&mut self) {
         self.written = true;

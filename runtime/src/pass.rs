@@ -646,6 +646,30 @@ impl Reducers for () {
     fn finish(&self, _: (), _: usize) {}
 }
 
+/// The same reducers, borrowed: the N-d drivers run one 1-D pass per row with them.
+impl<R: Reducers> Reducers for &R {
+    const NONE: bool = R::NONE;
+    type Items = R::Items;
+    type Accs = R::Accs;
+    type Outputs = R::Outputs;
+    #[inline(always)]
+    fn identity(&self) -> R::Accs {
+        (**self).identity()
+    }
+    #[inline(always)]
+    fn update(&self, acc: &mut R::Accs, items: R::Items, index: usize) {
+        (**self).update(acc, items, index)
+    }
+    #[inline(always)]
+    fn merge(&self, l: R::Accs, r: R::Accs) -> R::Accs {
+        (**self).merge(l, r)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: R::Accs, n: usize) -> R::Outputs {
+        (**self).finish(acc, n)
+    }
+}
+
 impl Sources for () {
     type Items = ();
     type Flat = ();
@@ -745,7 +769,7 @@ impl<A: Copy> Default for Cascade<A> {
 /// accumulators two by two (xmm) even in the AVX-512 clone; out of line, the hot loop keeps
 /// them in full-width registers. It runs once per pass.
 #[inline(never)]
-fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs {
+pub(crate) fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs {
     let mut lanes = Aligned(*lanes);
     let mut width = LANES / 2;
     while width > 0 {

@@ -154,6 +154,67 @@ impl<T: AsFloat> Reducer for Var<T> {
     }
 }
 
+/// `var_axis(Axis(k), ddof)` and `std_axis`: the variance of each lane along the axis,
+/// around that lane's own mean. The item is `(x, mean)`: the element and the mean of the
+/// output element it belongs to, which the body reads from the mean pass's buffer. Same
+/// arithmetic as [`Var`] (`d = x - mean`, `acc + d * d`); the result is
+/// `acc / (n - ddof)` as NumPy computes it: no panic, `inf` or NaN when `n - ddof <= 0`.
+///
+/// ```
+/// use loopfuse_runtime::pass::pass;
+/// use loopfuse_runtime::reduce::VarAxis;
+/// let x: &[f64] = &[1.0, 2.0, 3.0, 4.0];
+/// let m: &[f64] = &[2.5; 4];
+/// let (v, s) = pass(4, (x, m), (VarAxis::new(1.0), VarAxis::std(1.0)), (), |(x, m)| (((x, m), (x, m)), ()));
+/// assert_eq!(v, 5.0 / 3.0);
+/// assert_eq!(s, (5.0f64 / 3.0).sqrt());
+/// ```
+pub struct VarAxis<T: AsFloat> {
+    ddof: T::Float,
+    sqrt: bool,
+}
+
+impl<T: AsFloat> VarAxis<T> {
+    /// The variance with `ddof` delta degrees of freedom.
+    #[inline(always)]
+    pub fn new(ddof: T::Float) -> Self {
+        VarAxis { ddof, sqrt: false }
+    }
+    /// The standard deviation with `ddof` delta degrees of freedom.
+    #[inline(always)]
+    pub fn std(ddof: T::Float) -> Self {
+        VarAxis { ddof, sqrt: true }
+    }
+}
+
+impl<T: AsFloat> Reducer for VarAxis<T> {
+    type Item = (T, T::Float);
+    type Acc = T::Float;
+    type Output = T::Float;
+    #[inline(always)]
+    fn identity(&self) -> T::Float {
+        <T::Float as Element>::ZERO
+    }
+    #[inline(always)]
+    fn update(&self, acc: T::Float, (item, mean): (T, T::Float), _: usize) -> T::Float {
+        let d = item.as_float() - mean;
+        acc + d * d
+    }
+    #[inline(always)]
+    fn merge(&self, l: T::Float, r: T::Float) -> T::Float {
+        l + r
+    }
+    #[inline(always)]
+    fn finish(&self, acc: T::Float, n: usize) -> T::Float {
+        let v = acc / (T::Float::from_usize(n) - self.ddof);
+        if self.sqrt {
+            v.sqrt()
+        } else {
+            v
+        }
+    }
+}
+
 /// `Min`, `Max` (NaN-propagating) and `MinNum`, `MaxNum` (NaN-ignoring): one accumulator
 /// of the element type; `merge(l, r)` says how two partial results combine.
 macro_rules! extremum {

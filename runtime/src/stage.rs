@@ -123,6 +123,29 @@ impl Stages for () {
     unsafe fn load(&self, _: usize) {}
 }
 
+/// The same stages, borrowed: the N-d drivers run one 1-D pass per row with them (a chunk
+/// never spans two rows, so the buffers need not survive between calls).
+impl<M: Stages> Stages for &mut M {
+    const NONE: bool = M::NONE;
+    type Args = M::Args;
+    type Values = M::Values;
+    #[inline(always)]
+    unsafe fn store(&mut self, j: usize, args: M::Args) {
+        // SAFETY: forwarded contract.
+        unsafe { (**self).store(j, args) }
+    }
+    #[inline(always)]
+    unsafe fn run(&mut self, len: usize) {
+        // SAFETY: forwarded contract.
+        unsafe { (**self).run(len) }
+    }
+    #[inline(always)]
+    unsafe fn load(&self, j: usize) -> M::Values {
+        // SAFETY: forwarded contract.
+        unsafe { (**self).load(j) }
+    }
+}
+
 /// One stage is a group of one (nesting, [`crate::pass`] module docs).
 impl<T: Copy, F: FnMut(&[T], &mut [T])> Stages for Stage<T, F> {
     const NONE: bool = false;

@@ -34,8 +34,9 @@
 //!   unit-stride pointers ([`crate::pass::Source::Flat`]), the very loop the slice API
 //!   compiles to; otherwise one strided loop, still without a copy or an allocation.
 //!
-//! N-d will be `dims` + `strides` with the same invariant per multi-index; 1-D views are
-//! the innermost axis of those loops, so nothing here assumes a whole array is 1-D.
+//! N-d views ([`crate::nd::NdView`]) are `dims` + `strides` with the same invariant per
+//! multi-index; the 1-D views here are the rows of those loops, so nothing here assumes a
+//! whole array is 1-D.
 
 use crate::__private::window_fail;
 use std::marker::PhantomData;
@@ -88,6 +89,17 @@ impl<'a, T> From<ndarray::ArrayView1<'a, T>> for View<'a, T> {
 }
 
 impl<'a, T> View<'a, T> {
+    /// A view from its parts (the N-d runtime cuts rows out of an [`crate::nd::NdView`]).
+    ///
+    /// # Safety
+    /// The module invariant: for each `i < len`, `ptr.offset(i * stride)` is in bounds of one
+    /// live allocation, aligned, and valid for reads during `'a`; `ptr` is non-null and
+    /// aligned even for `len` 0.
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw_parts(ptr: *const T, len: usize, stride: isize) -> Self {
+        View { ptr, len, stride, life: PhantomData }
+    }
+
     /// The number of elements.
     #[inline(always)]
     pub fn len(&self) -> usize {

@@ -1,0 +1,516 @@
+//! Axis reductions (`x.sum_axis(Axis(k))`, `mean_axis`, `var_axis`, `argmax` along an axis):
+//! for every index of the shape without `axis`, the reducers over the elements along `axis`.
+//!
+//! # The contract
+//! - **Bits.** Each result is bit-identical to [`crate::pass::pass`] over that 1-D sequence
+//!   (the elements along `axis`, in order): element `e` of the sequence goes to lane `e % 32`
+//!   of block `e / 2048`, the blocks combine through the binary-counter cascade, the lanes
+//!   through the fixed tree (`j` with `j + 16`, then `+8` .. `+1`), and the last `len % 32`
+//!   elements are added in order. `update` gets `e`, the position along the axis. The
+//!   strict variants keep one accumulator per result, updated in order along the axis.
+//! - **Two strategies, chosen at run time from the sources' strides, same bits:**
+//!   1. *rows*: the reduced axis has the smallest stride (e.g. `sum_axis(Axis(1))` of a C
+//!      matrix). For each result, one call of the 1-D driver over the row along `axis` (a
+//!      unit-stride row takes its slice loop).
+//!   2. *tiles*: the reduced axis is an outer one (`sum_axis(Axis(0))` of a C matrix), and
+//!      axis `j` has the smallest stride. The results are computed [`tile`] at a time along
+//!      `j`: 32 lane accumulators per result of the tile, and for each step `e` along the
+//!      axis one pass over the tile's contiguous row segment (it vectorizes across `j` and
+//!      reads memory in order). Blocks of 2048 steps push into a cascade per tile, then the
+//!      lane tree and the tail, exactly as above, column by column.
+//! - The results are written into `outs` (`&mut NdOut` of shape `shape.remove_axis(axis)`,
+//!   one per reducer, nested like the reducers), once each. The only allocation is the
+//!   tile's accumulators: `32 * tile` per cascade level, `log2(len / 2048) + 1` levels.
+
+use super::operand::{NdSinks, NdSources};
+use super::order::for_each_index;
+use super::pass::fill;
+use super::shape::{Shape, MAX_RANK};
+use super::view::Along;
+use crate::pass::{Reducers, Sinks, Sources, BLOCK, LANES};
+use crate::stage::{Stages, CHUNK};
+
+/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()` stays within L1
+/// (measured: `examples/nd_axis.rs`, see the module's tests).
+const TILE_BYTES: usize = 16 << 10;
+
+/// The number of results computed together by strategy 2, for accumulators of `acc_size`
+/// bytes: 64 for an f64 sum.
+#[inline]
+pub fn tile(acc_size: usize) -> usize {
+    (TILE_BYTES / (LANES * acc_size.max(1))).clamp(8, 256)
+}
+
+/// How an axis reduction runs (module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    /// One 1-D pass per result, along the axis.
+    Rows,
+    /// Tiles of results along axis `j`, this many at a time.
+    Tiles { j: usize, tile: usize },
+}
+
+/// Strategy 2 when some other axis has a smaller stride than the reduced one, in the sources.
+pub(crate) fn choose<Src: NdSources>(shape: Shape, axis: usize, sources: &Src, tile: usize) -> Strategy {
+    let dims = shape.dims();
+    if dims[axis] <= 1 {
+        return Strategy::Rows;
+    }
+    // Per axis, the smallest non-zero |stride| over the sources (broadcast axes say nothing
+    // about where memory runs).
+    let mut key = [usize::MAX; MAX_RANK];
+    sources.visit(&mut |s| {
+        for (k, &v) in key.iter_mut().zip(s) {
+            if v != 0 {
+                *k = (*k).min(v.unsigned_abs());
+            }
+        }
+    });
+    let j = (0..shape.rank()).filter(|&a| a != axis && dims[a] > 1).min_by_key(|&a| key[a]);
+    match j {
+        Some(j) if key[j] < key[axis] => Strategy::Tiles { j, tile },
+        _ => Strategy::Rows,
+    }
+}
+
+/// For every index of `shape` without `axis` (module docs), the reducers over the elements
+/// along `axis`, written into `outs`.
+///
+/// ```
+/// use loopfuse_runtime::nd::{axis_pass, NdInput, NdOut};
+/// use loopfuse_runtime::reduce::{ArgMax, Sum};
+/// let a = ndarray::array![[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]];
+/// let a = &a;
+/// let x = NdInput::as_nd(&a);
+/// let out_shape = x.shape().remove_axis(0);
+/// let (mut s, mut m) = (NdOut::new(out_shape, false), NdOut::new(out_shape, false));
+/// axis_pass(x.shape(), 0, (x,), (Sum::new(), ArgMax::new()), (&mut s, &mut m), |(x,)| ((x, x), ()));
+/// let (s, m): (ndarray::Array1<f64>, ndarray::Array1<usize>) = (s.into_array(), m.into_array());
+/// assert_eq!((s, m), (ndarray::array![5.0, 7.0, 9.0], ndarray::array![1, 0, 1]));
+/// ```
+///
+/// # Panics
+/// If `axis` is not below the rank or an operand's shape is wrong (bugs in the generated
+/// code: it checked the axis with [`crate::nd::check_axis`]).
+#[inline(always)]
+pub fn axis_pass<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
+    shape: Shape,
+    axis: usize,
+    sources: Src,
+    reducers: R,
+    outs: O,
+    mut body: impl FnMut(Src::Items) -> (R::Items, ()),
+) {
+    axis_pass_staged(shape, axis, sources, (), reducers, outs, |_| (), |items, ()| body(items))
+}
+
+/// [`axis_pass`] with math stages ([`crate::stage`]).
+///
+/// ```
+/// use loopfuse_runtime::nd::{axis_pass_staged, NdOut, NdView, Shape};
+/// use loopfuse_runtime::{math, reduce::Sum, stage::stage};
+/// let x = [0.0, 1.0, 2.0, 3.0];
+/// let v = NdView::from_slice(&x, Shape::new(&[2, 2]));
+/// let mut s = NdOut::new(Shape::new(&[2]), false);
+/// axis_pass_staged(v.shape(), 1, (v,), stage(math::exp_slice), (Sum::new(),), (&mut s,), |(x,)| x, |_, e| ((e,), ()));
+/// let s: ndarray::Array1<f64> = s.into_array();
+/// assert_eq!(s, ndarray::array![math::exp(0.0) + math::exp(1.0), math::exp(2.0) + math::exp(3.0)]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn axis_pass_staged<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R::Outputs>>(
+    shape: Shape,
+    axis: usize,
+    sources: Src,
+    stages: M,
+    reducers: R,
+    outs: O,
+    args: impl FnMut(Src::Items) -> M::Args,
+    body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    check(shape, axis, &sources, &outs);
+    let strategy = choose(shape, axis, &sources, tile(std::mem::size_of::<R::Accs>()));
+    drive(shape, axis, strategy, sources, stages, reducers, outs, args, body)
+}
+
+#[inline(always)]
+fn check<Src: NdSources, O: NdSinks>(shape: Shape, axis: usize, sources: &Src, outs: &O) {
+    assert!(axis < shape.rank(), "loopfuse: axis {axis} of an array of rank {}", shape.rank());
+    sources.check(shape);
+    outs.check(shape.remove_axis(axis));
+}
+
+/// Axis `a` of the shape as an axis of the reduced shape.
+#[inline(always)]
+fn out_axis(a: usize, axis: usize) -> usize {
+    if a < axis {
+        a
+    } else {
+        a - 1
+    }
+}
+
+/// Both strategies; shapes checked.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R::Outputs>>(
+    shape: Shape,
+    axis: usize,
+    strategy: Strategy,
+    sources: Src,
+    mut stages: M,
+    reducers: R,
+    mut outs: O,
+    mut args: impl FnMut(Src::Items) -> M::Args,
+    mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    let dims = shape.dims();
+    let len = dims[axis];
+    if shape.remove_axis(axis).is_empty() {
+        outs.done();
+        return;
+    }
+    match strategy {
+        Strategy::Rows => rows(shape, axis, &sources, &mut outs, |rows| {
+            crate::pass::pass_staged(len, rows, &mut stages, &reducers, (), &mut args, &mut body)
+        }),
+        Strategy::Tiles { j, tile } => {
+            let mut t = Tiles::new(&reducers, len, tile);
+            tiles(shape, axis, j, tile, &mut outs, |at, tw, out| {
+                t.run(&reducers, len, tw, at, &sources, &mut stages, &mut args, &mut body, out)
+            })
+        }
+    }
+    outs.done();
+}
+
+/// Strategy 1: calls `reduce` with the row along `axis` of every result, and writes what it
+/// returns. The results are visited in C order of the reduced shape.
+#[inline(always)]
+fn rows<Src: NdSources, O: NdSinks>(
+    shape: Shape,
+    axis: usize,
+    sources: &Src,
+    outs: &mut O,
+    mut reduce: impl FnMut(Src::Rows) -> O::Items,
+) {
+    let dims = shape.dims();
+    let len = dims[axis];
+    // The other axes, in order: the results' axes.
+    let mut others = [0usize; MAX_RANK];
+    let mut lens = [0usize; MAX_RANK];
+    let mut r = 0;
+    for a in (0..shape.rank()).filter(|&a| a != axis) {
+        others[r] = a;
+        lens[r] = dims[a];
+        r += 1;
+    }
+    if r == 0 {
+        // A rank-1 shape: one result.
+        // SAFETY: the row along the only axis covers it; the result is the one element.
+        let (row, mut out) =
+            unsafe { (sources.row(&[], &[], Along::Axis(axis), len), outs.row(&[], &[], Along::Flat, 1)) };
+        let v = reduce(row);
+        // SAFETY: 0 < 1, the out row's length.
+        unsafe { out.put(0, v) };
+        return;
+    }
+    let out_axes: [usize; MAX_RANK] = std::array::from_fn(|k| k);
+    let last = lens[r - 1];
+    for_each_index(&lens[..r - 1], |idx| {
+        // SAFETY: idx < lens (the odometer): a row of `last` results along the last result axis.
+        let mut out = unsafe { outs.row(&out_axes[..r - 1], idx, Along::Axis(r - 1), last) };
+        let mut full = [0usize; MAX_RANK];
+        full[..r - 1].copy_from_slice(idx);
+        for k in 0..last {
+            full[r - 1] = k;
+            // SAFETY: every index in bounds; the row runs over the whole reduced axis.
+            let row = unsafe { sources.row(&others[..r], &full[..r], Along::Axis(axis), len) };
+            let v = reduce(row);
+            // SAFETY: k < last, the out row's length.
+            unsafe { out.put(k, v) };
+        }
+    });
+}
+
+/// Strategy 2's loops over the results: for every tile of up to `tile` results along `j`
+/// (the other axes in C order), `run(at, tw, out)` computes them and writes them into
+/// `out` (the tile's `tw` results), given `at`: the axes and indices of the tile's row
+/// segment (the step along `axis` left for `run` to set).
+#[inline(always)]
+fn tiles<O: NdSinks>(
+    shape: Shape,
+    axis: usize,
+    j: usize,
+    tile: usize,
+    outs: &mut O,
+    mut run: impl FnMut(&RowsAt, usize, &mut O::Rows),
+) {
+    let dims = shape.dims();
+    let width = dims[j];
+    // The source axes of a segment: the others, then `axis` (index e), then `j` (index j0).
+    let mut src_axes = [0usize; MAX_RANK];
+    let mut out_axes = [0usize; MAX_RANK];
+    let mut lens = [0usize; MAX_RANK];
+    let mut r = 0;
+    for a in (0..shape.rank()).filter(|&a| a != axis && a != j) {
+        src_axes[r] = a;
+        out_axes[r] = out_axis(a, axis);
+        lens[r] = dims[a];
+        r += 1;
+    }
+    src_axes[r] = axis;
+    src_axes[r + 1] = j;
+    out_axes[r] = out_axis(j, axis);
+    for_each_index(&lens[..r], |idx| {
+        let mut at = RowsAt { axes: src_axes, idx: [0; MAX_RANK], rank: r + 2, j };
+        at.idx[..r].copy_from_slice(idx);
+        let mut out_idx = [0usize; MAX_RANK];
+        out_idx[..r].copy_from_slice(idx);
+        let mut j0 = 0;
+        while j0 < width {
+            let tw = tile.min(width - j0);
+            at.idx[r + 1] = j0;
+            out_idx[r] = j0;
+            // SAFETY: indices in bounds; tw results from j0 along the results' axis j.
+            let mut out = unsafe { outs.row(&out_axes[..r + 1], &out_idx[..r + 1], Along::Axis(out_axes[r]), tw) };
+            run(&at, tw, &mut out);
+            j0 += tw;
+        }
+    });
+}
+
+/// Where strategy 2 cuts a tile's row segment: `idx[rank - 2]` is the step along the axis,
+/// `idx[rank - 1]` the tile's first index along `j`.
+struct RowsAt {
+    axes: [usize; MAX_RANK],
+    idx: [usize; MAX_RANK],
+    rank: usize,
+    j: usize,
+}
+
+/// Strategy 2's accumulators: 32 lanes per result of the tile, `lanes[lane * tile + t]`, and
+/// the cascade's levels, each a copy of the lanes.
+struct Tiles<A> {
+    lanes: Vec<A>,
+    levels: Vec<A>,
+    tile: usize,
+}
+
+impl<A: Copy> Tiles<A> {
+    fn new<R: Reducers<Accs = A>>(reducers: &R, len: usize, tile: usize) -> Self {
+        let blocks = (len - len % LANES).div_ceil(BLOCK);
+        let levels = (usize::BITS - blocks.leading_zeros()) as usize;
+        Tiles {
+            lanes: vec![reducers.identity(); LANES * tile],
+            levels: vec![reducers.identity(); levels * LANES * tile],
+            tile,
+        }
+    }
+
+    /// The `tw` results of one tile (module docs), written into `out`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn run<Src: NdSources, M: Stages, R: Reducers<Accs = A>, S: Sinks<Items = R::Outputs>>(
+        &mut self,
+        reducers: &R,
+        len: usize,
+        tw: usize,
+        at: &RowsAt,
+        sources: &Src,
+        stages: &mut M,
+        args: &mut impl FnMut(Src::Items) -> M::Args,
+        body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+        out: &mut S,
+    ) {
+        let tile = self.tile;
+        let groups_end = len - len % LANES;
+        let mut at_e = at.idx;
+        let e_slot = at.rank - 2;
+        // The segment at step e, fed into `accs` (tw accumulators).
+        let mut step = |accs: &mut [A], e: usize| {
+            at_e[e_slot] = e;
+            // SAFETY: e < len and the tile's tw indices from j0 are in bounds (the callers).
+            let row = unsafe { sources.row(&at.axes[..at.rank], &at_e[..at.rank], Along::Axis(at.j), tw) };
+            if row.is_unit_stride() {
+                // SAFETY: unit stride, just checked.
+                segment(reducers, &mut accs[..tw], unsafe { row.into_flat() }, e, stages, args, body);
+            } else {
+                segment(reducers, &mut accs[..tw], row, e, stages, args, body);
+            }
+        };
+        let merge_tile = |l: &[A], r: &mut [A]| {
+            for (r, &l) in r.iter_mut().zip(l) {
+                *r = reducers.merge(l, *r);
+            }
+        };
+        let mut blocks = 0usize;
+        let mut start = 0;
+        while start < groups_end {
+            let end = (start + BLOCK).min(groups_end);
+            for lane in 0..LANES {
+                self.lanes[lane * tile..lane * tile + tw].fill(reducers.identity());
+            }
+            for e in start..end {
+                let lane = e % LANES;
+                step(&mut self.lanes[lane * tile..(lane + 1) * tile], e);
+            }
+            // Cascade::push, lane by lane and column by column: level k holds 2^k blocks.
+            let mut k = 0;
+            while blocks & (1 << k) != 0 {
+                let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
+                for lane in 0..LANES {
+                    merge_tile(&level[lane * tile..lane * tile + tw], &mut self.lanes[lane * tile..lane * tile + tw]);
+                }
+                k += 1;
+            }
+            self.levels[k * LANES * tile..(k + 1) * LANES * tile].copy_from_slice(&self.lanes);
+            blocks += 1;
+            start = end;
+        }
+        // The column totals, in lane 0 of `lanes`.
+        if groups_end == 0 {
+            self.lanes[..tw].fill(reducers.identity());
+        } else {
+            // Cascade::finish: occupied levels, lowest (latest blocks) first, each merged in
+            // front of the later ones' total.
+            let mut bits = blocks;
+            let mut first = true;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
+                if first {
+                    self.lanes.copy_from_slice(level);
+                    first = false;
+                } else {
+                    for lane in 0..LANES {
+                        merge_tile(
+                            &level[lane * tile..lane * tile + tw],
+                            &mut self.lanes[lane * tile..lane * tile + tw],
+                        );
+                    }
+                }
+            }
+            // combine_lanes: lane j with j + 16, then + 8, .. + 1.
+            let mut width = LANES / 2;
+            while width > 0 {
+                for lane in 0..width {
+                    let (lo, hi) = self.lanes.split_at_mut((lane + width) * tile);
+                    let left = &mut lo[lane * tile..lane * tile + tw];
+                    for (l, &r) in left.iter_mut().zip(&hi[..tw]) {
+                        *l = reducers.merge(*l, r);
+                    }
+                }
+                width /= 2;
+            }
+        }
+        // The tail, in order, onto the totals.
+        for e in groups_end..len {
+            step(&mut self.lanes[..tile], e);
+        }
+        for (t, &acc) in self.lanes[..tw].iter().enumerate() {
+            // SAFETY: t < tw, the out row's length.
+            unsafe { out.put(t, reducers.finish(acc, len)) };
+        }
+    }
+}
+
+/// One step along the axis: element `t` of the segment into `accs[t]`, index `e`.
+#[inline(always)]
+fn segment<Src: Sources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    row: Src,
+    e: usize,
+    stages: &mut M,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    let tw = accs.len();
+    let chunk = if M::NONE { tw } else { CHUNK };
+    let mut lo = 0;
+    while lo < tw {
+        let hi = lo + (tw - lo).min(chunk);
+        fill(stages, &row, args, lo, hi);
+        for (off, acc) in accs[lo..hi].iter_mut().enumerate() {
+            let t = lo + off;
+            // SAFETY: t < tw, the row's length; t - lo is below the chunk's length.
+            let (items, ()) = body(unsafe { row.get(t) }, unsafe { stages.load(t - lo) });
+            reducers.update(acc, items, e);
+        }
+        lo = hi;
+    }
+}
+
+/// [`axis_pass`] in exact order (`#[kernel(strict)]`): one accumulator per result, updated
+/// in order along the axis, as [`crate::pass::pass_strict`] over each sequence.
+///
+/// ```
+/// use loopfuse_runtime::nd::{axis_pass_strict, NdOut, NdView, Shape};
+/// use loopfuse_runtime::reduce::Sum;
+/// let x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+/// let v = NdView::from_slice(&x, Shape::new(&[3, 2]));
+/// let mut s = NdOut::new(Shape::new(&[2]), false);
+/// axis_pass_strict(v.shape(), 0, (v,), (Sum::new(),), (&mut s,), |(x,)| ((x,), ()));
+/// let s: ndarray::Array1<f64> = s.into_array();
+/// assert_eq!(s, ndarray::array![0.0 + 0.1 + 0.3 + 0.5, 0.0 + 0.2 + 0.4 + 0.6]);
+/// ```
+#[inline(always)]
+pub fn axis_pass_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
+    shape: Shape,
+    axis: usize,
+    sources: Src,
+    reducers: R,
+    outs: O,
+    body: impl FnMut(Src::Items) -> (R::Items, ()),
+) {
+    check(shape, axis, &sources, &outs);
+    let strategy = choose(shape, axis, &sources, tile(std::mem::size_of::<R::Accs>()));
+    drive_strict(shape, axis, strategy, sources, reducers, outs, body)
+}
+
+/// Both strategies of [`axis_pass_strict`]; shapes checked.
+#[inline(always)]
+pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
+    shape: Shape,
+    axis: usize,
+    strategy: Strategy,
+    sources: Src,
+    reducers: R,
+    mut outs: O,
+    mut body: impl FnMut(Src::Items) -> (R::Items, ()),
+) {
+    let len = shape.dims()[axis];
+    if shape.remove_axis(axis).is_empty() {
+        outs.done();
+        return;
+    }
+    match strategy {
+        Strategy::Rows => {
+            rows(shape, axis, &sources, &mut outs, |rows| crate::pass::pass_strict(len, rows, &reducers, (), &mut body))
+        }
+        Strategy::Tiles { j, tile } => {
+            let mut accs = vec![reducers.identity(); tile];
+            tiles(shape, axis, j, tile, &mut outs, |at, tw, out| {
+                accs[..tw].fill(reducers.identity());
+                let mut at_e = at.idx;
+                for e in 0..len {
+                    at_e[at.rank - 2] = e;
+                    // SAFETY: e < len and the tile's indices are in bounds.
+                    let row = unsafe { sources.row(&at.axes[..at.rank], &at_e[..at.rank], Along::Axis(at.j), tw) };
+                    for (t, acc) in accs[..tw].iter_mut().enumerate() {
+                        // SAFETY: t < tw, the row's length.
+                        let (items, ()) = body(unsafe { row.get(t) });
+                        reducers.update(acc, items, e);
+                    }
+                }
+                for (t, &acc) in accs[..tw].iter().enumerate() {
+                    // SAFETY: t < tw, the out row's length.
+                    unsafe { out.put(t, reducers.finish(acc, len)) };
+                }
+            })
+        }
+    }
+    outs.done();
+}

@@ -1,0 +1,32 @@
+//! The N-d runtime: shapes and broadcasting, N-d views and fresh results, and the pass
+//! drivers over them, built on the 1-D driver ([`crate::pass`]) and bit-identical to it.
+//!
+//! - [`shape`]: [`Shape`], [`broadcast`], [`check_fits`], [`check_axis`].
+//! - [`view`]: [`NdView`] (ptr, shape, strides; any stride), [`NdInput`] (ndarray inputs),
+//!   [`prefers_f`] (the order of a fresh result).
+//! - [`out`]: [`NdOut`], a fresh result written once.
+//! - [`operand`]: the tuples of sources and sinks the drivers take, nested past 12.
+//! - [`order`]: the loop order from the strides, and collapsing contiguous axes.
+//! - [`pass`](mod@pass): elementwise passes and whole reductions ([`pass()`],
+//!   [`pass_staged`], [`pass_strict`]).
+//! - [`axis`]: axis reductions ([`axis_pass`], [`axis_pass_staged`], [`axis_pass_strict`]).
+//!
+//! Generated code reaches all of this as `__lf::nd::...`.
+
+pub mod axis;
+pub mod operand;
+mod order;
+pub mod out;
+pub mod pass;
+pub mod shape;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+pub use axis::{axis_pass, axis_pass_staged, axis_pass_strict};
+pub use operand::{NdSink, NdSinks, NdSource, NdSources};
+pub use out::NdOut;
+pub use pass::{pass, pass_staged, pass_strict};
+pub use shape::{broadcast, check_axis, check_fits, Shape, MAX_RANK};
+pub use view::{prefers_f, Along, NdInput, NdView};

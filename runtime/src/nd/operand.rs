@@ -1,0 +1,256 @@
+//! The operands of an N-d pass, as the drivers see them: leaves ([`NdView`] sources,
+//! `&mut NdOut` sinks) and tuples of them, nested past 12 as in [`crate::pass`].
+//!
+//! # The contract
+//! - A driver first checks every operand's shape ([`NdSources::check`]: a mismatch is a bug
+//!   of the generated code and panics), then looks at every operand's strides
+//!   ([`NdSources::visit`]) to choose a loop order ([`super::order`]), then cuts rows: for a
+//!   multi-index over the loop's outer axes, each leaf gives the 1-D row of its elements along
+//!   the loop's inner axis ([`NdSources::row`]), a [`View`] or a [`RowMut`], and the driver
+//!   runs the 1-D pass machinery over the tuple of rows.
+//! - The rows of one call are the same elements of every operand: the operands have the same
+//!   shape, and the driver passes the same axes and indices to each.
+//! - The traits are sealed: the drivers trust the rows' memory.
+
+use super::out::{NdOut, RowMut};
+use super::shape::Shape;
+use super::view::{Along, NdView};
+use crate::pass::{Sink, Sinks, Source, Sources};
+use crate::view::View;
+
+mod sealed {
+    pub trait Sealed {}
+}
+use sealed::Sealed;
+
+/// One N-d source of a pass (an [`NdView`]) or a group of them (a tuple).
+pub trait NdSource: Sealed {
+    /// The element (a tuple for a group).
+    type Item;
+    /// A row of it.
+    type Row: Source<Item = Self::Item>;
+    /// Panics unless every leaf has shape `shape`.
+    fn check(&self, shape: Shape);
+    /// Calls `f` with the strides of every leaf.
+    fn visit(&self, f: &mut impl FnMut(&[isize]));
+    /// The row from the element at `idx[k]` of axis `axes[k]`, along `along`.
+    ///
+    /// # Safety
+    /// `NdView::row`'s contract, for every leaf.
+    unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Row;
+}
+
+/// The sources of an N-d pass: a tuple of [`NdSource`]s, or `()`.
+pub trait NdSources: Sealed {
+    /// A tuple of each source's element.
+    type Items;
+    /// A tuple of each source's row.
+    type Rows: Sources<Items = Self::Items>;
+    /// As [`NdSource::check`].
+    fn check(&self, shape: Shape);
+    /// As [`NdSource::visit`].
+    fn visit(&self, f: &mut impl FnMut(&[isize]));
+    /// As [`NdSource::row`].
+    ///
+    /// # Safety
+    /// As [`NdSource::row`].
+    unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows;
+}
+
+/// One N-d output of a pass (`&mut NdOut<T>`) or a group of them (a tuple).
+pub trait NdSink: Sealed {
+    /// The element (a tuple for a group).
+    type Item;
+    /// A row of it.
+    type Row: Sink<Item = Self::Item>;
+    /// Panics unless every leaf has shape `shape`.
+    fn check(&self, shape: Shape);
+    /// Calls `f` with the strides of every leaf.
+    fn visit(&self, f: &mut impl FnMut(&[isize]));
+    /// The row from the element at `idx[k]` of axis `axes[k]`, along `along`.
+    ///
+    /// # Safety
+    /// `NdView::row`'s contract, for every leaf; the rows written by one pass are disjoint.
+    unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Row;
+    /// Marks every leaf written (every element was).
+    fn done(&mut self);
+}
+
+/// The outputs of an N-d pass: a tuple of [`NdSink`]s, or `()`.
+pub trait NdSinks: Sealed {
+    /// A tuple of each sink's element.
+    type Items;
+    /// A tuple of each sink's row.
+    type Rows: Sinks<Items = Self::Items>;
+    /// As [`NdSink::check`].
+    fn check(&self, shape: Shape);
+    /// As [`NdSink::visit`].
+    fn visit(&self, f: &mut impl FnMut(&[isize]));
+    /// As [`NdSink::row`].
+    ///
+    /// # Safety
+    /// As [`NdSink::row`].
+    unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows;
+    /// As [`NdSink::done`].
+    fn done(&mut self);
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn shape_fail(what: &str, got: Shape, want: Shape) -> ! {
+    panic!("loopfuse: an {what} of shape {got} in a pass over shape {want}")
+}
+
+impl<T> Sealed for NdView<'_, T> {}
+
+impl<'a, T: Copy> NdSource for NdView<'a, T> {
+    type Item = T;
+    type Row = View<'a, T>;
+    #[inline]
+    fn check(&self, shape: Shape) {
+        if self.shape() != shape {
+            shape_fail("input", self.shape(), shape)
+        }
+    }
+    #[inline(always)]
+    fn visit(&self, f: &mut impl FnMut(&[isize])) {
+        f(self.strides())
+    }
+    #[inline(always)]
+    unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> View<'a, T> {
+        // SAFETY: forwarded contract.
+        unsafe { NdView::row(self, axes, idx, along, len) }
+    }
+}
+
+impl<T> Sealed for &mut NdOut<T> {}
+
+impl<T: Copy> NdSink for &mut NdOut<T> {
+    type Item = T;
+    type Row = RowMut<T>;
+    #[inline]
+    fn check(&self, shape: Shape) {
+        if self.shape() != shape {
+            shape_fail("output", self.shape(), shape)
+        }
+    }
+    #[inline(always)]
+    fn visit(&self, f: &mut impl FnMut(&[isize])) {
+        f(self.strides())
+    }
+    #[inline(always)]
+    unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> RowMut<T> {
+        // SAFETY: forwarded contract.
+        unsafe { NdOut::row(self, axes, idx, along, len) }
+    }
+    #[inline]
+    fn done(&mut self) {
+        self.mark_written();
+    }
+}
+
+macro_rules! tuples {
+    ($( ($($T:ident $i:tt),*) )*) => {$(
+        impl<$($T: Sealed),*> Sealed for ($($T,)*) {}
+        // A group of sources is one source (nesting past 12).
+        impl<$($T: NdSource),*> NdSource for ($($T,)*) {
+            type Item = ($($T::Item,)*);
+            type Row = ($($T::Row,)*);
+            #[inline]
+            fn check(&self, shape: Shape) { $( self.$i.check(shape); )* }
+            #[inline(always)]
+            fn visit(&self, f: &mut impl FnMut(&[isize])) { $( self.$i.visit(f); )* }
+            #[inline(always)]
+            unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Row {
+                // SAFETY: forwarded contract, for every element of the group.
+                ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
+            }
+        }
+        impl<$($T: NdSource),*> NdSources for ($($T,)*) {
+            type Items = ($($T::Item,)*);
+            type Rows = ($($T::Row,)*);
+            #[inline]
+            fn check(&self, shape: Shape) { $( self.$i.check(shape); )* }
+            #[inline(always)]
+            fn visit(&self, f: &mut impl FnMut(&[isize])) { $( self.$i.visit(f); )* }
+            #[inline(always)]
+            unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows {
+                // SAFETY: forwarded contract, for every source.
+                ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
+            }
+        }
+        // A group of sinks is one sink.
+        impl<$($T: NdSink),*> NdSink for ($($T,)*) {
+            type Item = ($($T::Item,)*);
+            type Row = ($($T::Row,)*);
+            #[inline]
+            fn check(&self, shape: Shape) { $( self.$i.check(shape); )* }
+            #[inline(always)]
+            fn visit(&self, f: &mut impl FnMut(&[isize])) { $( self.$i.visit(f); )* }
+            #[inline(always)]
+            unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Row {
+                // SAFETY: forwarded contract, for every element of the group.
+                ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
+            }
+            #[inline]
+            fn done(&mut self) { $( self.$i.done(); )* }
+        }
+        impl<$($T: NdSink),*> NdSinks for ($($T,)*) {
+            type Items = ($($T::Item,)*);
+            type Rows = ($($T::Row,)*);
+            #[inline]
+            fn check(&self, shape: Shape) { $( self.$i.check(shape); )* }
+            #[inline(always)]
+            fn visit(&self, f: &mut impl FnMut(&[isize])) { $( self.$i.visit(f); )* }
+            #[inline(always)]
+            unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows {
+                // SAFETY: forwarded contract, for every sink.
+                ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
+            }
+            #[inline]
+            fn done(&mut self) { $( self.$i.done(); )* }
+        }
+    )*};
+}
+
+tuples! {
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11)
+}
+
+impl Sealed for () {}
+
+impl NdSources for () {
+    type Items = ();
+    type Rows = ();
+    #[inline]
+    fn check(&self, _: Shape) {}
+    #[inline(always)]
+    fn visit(&self, _: &mut impl FnMut(&[isize])) {}
+    #[inline(always)]
+    unsafe fn row(&self, _: &[usize], _: &[usize], _: Along, _: usize) {}
+}
+
+impl NdSinks for () {
+    type Items = ();
+    type Rows = ();
+    #[inline]
+    fn check(&self, _: Shape) {}
+    #[inline(always)]
+    fn visit(&self, _: &mut impl FnMut(&[isize])) {}
+    #[inline(always)]
+    unsafe fn row(&mut self, _: &[usize], _: &[usize], _: Along, _: usize) {}
+    #[inline]
+    fn done(&mut self) {}
+}
