@@ -646,9 +646,11 @@ pub fn signature(k: &Kernel, plan: &Plan, shapes: &[SpaceId], func: &syn::ItemFn
                     }
                 }
                 prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelInput::as_view(&#x);));
-                contiguous.params.push(quote!(#x: &[#elem]));
+                // Read by N-d passes only, its 1-D view may go unused.
+                let allow = nd_params.contains(&p).then(|| quote!(#[allow(unused_variables)]));
+                contiguous.params.push(quote!(#allow #x: &[#elem]));
                 contiguous.args.push(quote!(__lf::slice(#x)));
-                strided.params.push(quote!(#x: __lf::View<'_, #elem>));
+                strided.params.push(quote!(#allow #x: __lf::View<'_, #elem>));
                 strided.args.push(quote!(#x));
             }
             ParamKind::Output { elem } => {
@@ -690,6 +692,11 @@ pub fn checks(k: &Kernel, plan: &Plan, name: &str, result: bool) -> (TokenStream
         quote!(#v;)
     };
     let mut out = TokenStream::new();
+    // The user's `Axis(k)` tokens, which the kernel reads at compile time: evaluated once
+    // here, so a `use ndarray::Axis` stays used.
+    for a in &k.axis_uses {
+        out.extend(quote!(let _ = #a;));
+    }
     for c in &k.checks {
         let (l, r) = (&k.params[c.left].ident, &k.params[c.right].ident);
         let (ls, rs) = (l.to_string(), r.to_string());

@@ -33,6 +33,7 @@ impl Builder {
             fresh: Vec::new(),
             checks: Vec::new(),
             unwrapped: Vec::new(),
+            axis_uses: Vec::new(),
             in_order_loops: 0,
             result: Ret::Unreachable,
         };

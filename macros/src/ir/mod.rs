@@ -261,6 +261,8 @@ pub struct Kernel {
     pub checks: Vec<LenCheck>,
     /// `mean_axis(..).unwrap()`: panics on an empty axis, as ndarray's `None` would.
     pub unwrapped: Vec<RedId>,
+    /// The `Axis(k)` expressions as written (see `codegen::checks`).
+    pub axis_uses: Vec<TokenStream>,
     /// Loops that run in order (emitted as plain Rust), for the plan.
     pub in_order_loops: usize,
     pub result: Ret,

@@ -281,8 +281,16 @@ impl Lower<'_> {
             },
             _ => None,
         };
-        if k.is_none() {
-            self.ctxt.error(e, "an axis is written `Axis(k)` with a literal `k` (`Axis(0)`, `Axis(1)`, ..)");
+        match k {
+            None => self.ctxt.error(e, "an axis is written `Axis(k)` with a literal `k` (`Axis(0)`, `Axis(1)`, ..)"),
+            Some(_) => {
+                // One use of each spelling of the path is enough.
+                let Expr::Call(c) = e else { unreachable!("an `Axis(k)` call") };
+                let path = c.func.to_token_stream();
+                if !self.b.k.axis_uses.iter().any(|u| u.to_string().starts_with(&path.to_string())) {
+                    self.b.k.axis_uses.push(e.to_token_stream());
+                }
+            }
         }
         k
     }
