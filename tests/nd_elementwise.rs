@@ -35,7 +35,7 @@ fn add_bcast_vs_naive() {
         for (data, x) in data2((n, m), 1) {
             for w in weights(m, seed_nd(&[n, m], 2)) {
                 let want = naive_add_bcast(&x, &w).expect("broadcasts");
-                let runs = run2(&x, &w, |x, w| kernels::add_bcast(x, w));
+                let runs = run2(&x, &w, kernels::add_bcast);
                 let ctx = format!("{} ({data})", what("add_bcast", &[("x", x.shape()), ("w", w.shape())]));
                 check_runs(&ctx, &want, &runs, Cmp::NanAny);
             }
@@ -48,7 +48,7 @@ fn add_bcast_big() {
     let x = gen_nd(ndarray::Ix2(BIG2.0, BIG2.1), 7, gen_f64);
     let w = Array1::from(gen_f64(BIG2.1, 8));
     let want = naive_add_bcast(&x, &w).unwrap();
-    let runs = run2(&x, &w, |x, w| kernels::add_bcast(x, w));
+    let runs = run2(&x, &w, kernels::add_bcast);
     check_runs(&what("add_bcast", &[("x", x.shape()), ("w", w.shape())]), &want, &runs, Cmp::NanAny);
 }
 
@@ -80,11 +80,11 @@ fn select2_vs_naive() {
             for y in &ys {
                 let want = naive_select2(&x, y).expect("broadcasts");
                 let ctx = format!("{} ({data})", what("select2", &[("x", x.shape()), ("y", y.shape())]));
-                check_runs(&ctx, &want, &run2(&x, y, |x, y| kernels::select2(x, y)), Cmp::NanAny);
+                check_runs(&ctx, &want, &run2(&x, y, kernels::select2), Cmp::NanAny);
                 // Operands swapped: `x` stretches instead of `y`.
                 let want = naive_select2(y, &x).expect("broadcasts");
                 let ctx = format!("{ctx}, operands swapped");
-                check_runs(&ctx, &want, &run2(y, &x, |y, x| kernels::select2(y, x)), Cmp::NanAny);
+                check_runs(&ctx, &want, &run2(y, &x, kernels::select2), Cmp::NanAny);
             }
         }
     }
@@ -107,7 +107,7 @@ fn dyn_exp_vs_naive() {
         let x = gen_nd(IxDyn(&shape), seed_nd(&shape, 5), gen_f32);
         for x in [rows_if_any(&x), x.clone()] {
             let want = naive_dyn_exp(&x, &OneD);
-            let runs = run1(&x, |x| kernels::dyn_exp(x));
+            let runs = run1(&x, kernels::dyn_exp);
             check_runs(&what("dyn_exp", &[("x", x.shape())]), &want, &runs, Cmp::NanAny);
         }
     }
