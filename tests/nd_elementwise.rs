@@ -12,7 +12,7 @@ mod nd;
 
 // The kernels under test. THE SWITCH is the `#[path]` line below: it picks the eager stand-ins;
 // to test the real `#[kernel]`s make it `#[path = "nd_kernels.rs.pending"]`.
-#[path = "common/nd_stand_ins.rs"]
+#[path = "nd_kernels.rs.pending"]
 mod kernels;
 
 use common::*;

@@ -158,7 +158,7 @@ impl<T: AsFloat> Reducer for Var<T> {
 /// around that lane's own mean. The item is `(x, mean)`: the element and the mean of the
 /// output element it belongs to, which the body reads from the mean pass's buffer. Same
 /// arithmetic as [`Var`] (`d = x - mean`, `acc + d * d`); the result is
-/// `acc / (n - ddof)` as NumPy computes it: no panic, `inf` or NaN when `n - ddof <= 0`.
+/// `acc / max(n - ddof, 0)` as NumPy computes it: no panic, `inf` or NaN when `n <= ddof`.
 ///
 /// ```
 /// use loopfuse_runtime::pass::pass;
@@ -206,7 +206,10 @@ impl<T: AsFloat> Reducer for VarAxis<T> {
     }
     #[inline(always)]
     fn finish(&self, acc: T::Float, n: usize) -> T::Float {
-        let v = acc / (T::Float::from_usize(n) - self.ddof);
+        // NumPy's divisor, `max(n - ddof, 0)`: no element past `ddof` gives 0 / 0 = NaN.
+        let d = T::Float::from_usize(n) - self.ddof;
+        let zero = <T::Float as Element>::ZERO;
+        let v = acc / if d > zero { d } else { zero };
         if self.sqrt {
             v.sqrt()
         } else {

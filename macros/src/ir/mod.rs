@@ -114,6 +114,37 @@ impl Op {
         }
     }
 
+    /// The same operation over other array operands (`f` maps each array operand).
+    pub fn map_arrays(&self, f: &mut impl FnMut(NodeId) -> NodeId) -> Op {
+        let mut o = |x: &Operand| match x {
+            Operand::Array(n) => Operand::Array(f(*n)),
+            s => s.clone(),
+        };
+        match self {
+            Op::Input(p) => Op::Input(*p),
+            Op::Current(p) => Op::Current(*p),
+            Op::Splat(s) => Op::Splat(s.clone()),
+            Op::Unary(u, a) => Op::Unary(*u, o(a)),
+            Op::Binary(b, l, r) => {
+                let l = o(l);
+                Op::Binary(*b, l, o(r))
+            }
+            Op::Cast(a, t) => Op::Cast(o(a), t.clone()),
+            Op::Method(m, r, args) => {
+                let r = o(r);
+                Op::Method(m.clone(), r, args.iter().map(o).collect())
+            }
+            Op::Call(c, args) => Op::Call(c.clone(), args.iter().map(o).collect()),
+            Op::Select(c, a, b) => {
+                let (c, a) = (o(c), o(a));
+                Op::Select(c, a, o(b))
+            }
+            Op::Index => Op::Index,
+            Op::Shifted(p, k) => Op::Shifted(*p, *k),
+            Op::Leaf(l) => Op::Leaf(l.clone()),
+        }
+    }
+
     /// Read by the pass driver from a source (the loop body receives the element).
     pub fn is_source(&self) -> bool {
         matches!(self, Op::Input(_) | Op::Current(_) | Op::Index | Op::Shifted(..) | Op::Leaf(_))

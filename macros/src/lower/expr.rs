@@ -387,33 +387,79 @@ impl Lower<'_> {
         if name == vocab::VIEW {
             return Value::Array(node);
         }
-        let n = &self.k().nodes[node];
-        let (leaf, deps, span) = match &n.op {
-            Op::Input(p) if matches!(self.k().params[*p].kind, ParamKind::Input { nd: Some(_), .. }) => {
-                (Leaf::param(*p), n.deps.clone(), n.span)
-            }
-            Op::Leaf(l) => (l.clone(), n.deps.clone(), n.span),
-            Op::Input(p) => {
-                let msg = format!("`{}` is a slice or `Vec`: take it as `ArrayView1<T>` to use `{name}`", self.param_name(*p));
-                return self.unsupported(&m.receiver, &msg);
-            }
-            _ => {
-                let msg = format!("`{name}` is a view of an array parameter or of an axis reduction's result, never a copy; apply it to the arrays an expression reads (`x.{name}(..) * 2.0`, not `(x * 2.0).{name}(..)`)");
-                return self.unsupported(&m.method, &msg);
-            }
-        };
-        let mut leaf = leaf;
-        if insert {
+        let view = if insert {
             let Some(axis) = self.axis_arg(&m.args[0]) else { return Value::Error };
-            if !self.check_axis(&m.args[0], axis, self.k().leaf_rank(&leaf), true) {
+            let rank = self.k().space_rank(self.k().node_space(node));
+            if !self.check_axis(&m.args[0], axis, rank, true) {
                 return Value::Error;
             }
-            leaf.views.push(ViewOp::Insert(axis));
+            ViewOp::Insert(axis)
         } else {
-            leaf.views.push(ViewOp::Reverse);
+            ViewOp::Reverse
+        };
+        match self.view_of(node, view) {
+            Ok(n) => Value::Array(n),
+            Err(msg) => self.unsupported(&m.method, &msg),
         }
-        let space = self.nd_space([leaf.clone()].into());
-        Value::Array(self.b.node(Op::Leaf(leaf), space, deps, span))
+    }
+
+    /// `node` seen through `view`: a view of each array it reads, so an elementwise value
+    /// stays a loop over views, never a copy (`(x * x).sum_axis(Axis(1)).sqrt().insert_axis(Axis(1))`
+    /// reads the reduced buffer through `.insert_axis(Axis(1))`). A leaf of lower rank than
+    /// the value is aligned on the trailing axes, as broadcasting does.
+    fn view_of(&mut self, node: NodeId, view: ViewOp) -> Result<NodeId, String> {
+        let rank = self.k().space_rank(self.k().node_space(node));
+        let n = &self.k().nodes[node];
+        let (deps, span) = (n.deps.clone(), n.span);
+        let leaf = match &n.op {
+            Op::Input(p) => match self.k().params[*p].kind {
+                ParamKind::Input { nd: Some(_), .. } => Some(Leaf::param(*p)),
+                _ => {
+                    let name = self.param_name(*p);
+                    return Err(format!("`{name}` is a slice, `Vec` or output: take it as `ArrayView1<T>` to view it as N-d"));
+                }
+            },
+            Op::Leaf(l) => Some(l.clone()),
+            Op::Current(_) | Op::Index | Op::Shifted(..) => {
+                return Err("an output or a loop index cannot be viewed as N-d".to_string());
+            }
+            _ => None,
+        };
+        if let Some(mut leaf) = leaf {
+            let (Rank::Static(r), Rank::Static(lr)) = (rank, self.k().leaf_rank(&leaf)) else {
+                leaf.views.push(view);
+                let space = self.nd_space([leaf.clone()].into());
+                return Ok(self.b.node(Op::Leaf(leaf), space, deps, span));
+            };
+            match view {
+                // An axis the leaf does not have: broadcasting adds it anyway.
+                ViewOp::Insert(k) if k < r - lr => {}
+                ViewOp::Insert(k) => leaf.views.push(ViewOp::Insert(k - (r - lr))),
+                ViewOp::Reverse => {
+                    leaf.views.extend((lr..r).map(|_| ViewOp::Insert(0)));
+                    leaf.views.push(ViewOp::Reverse);
+                }
+            }
+            let space = self.nd_space([leaf.clone()].into());
+            return Ok(self.b.node(Op::Leaf(leaf), space, deps, span));
+        }
+        if rank == Rank::Dyn {
+            return Err("a view of a computed N-d value of unknown rank: apply it to the arrays the value reads".to_string());
+        }
+        let op = &self.b.k.nodes[node].op;
+        let operands: Vec<NodeId> = op.operands().into_iter().filter_map(|o| if let Operand::Array(a) = o { Some(*a) } else { None }).collect();
+        let mut mapped = std::collections::HashMap::new();
+        for a in operands {
+            let v = self.view_of(a, view)?;
+            mapped.insert(a, v);
+        }
+        let op = self.b.k.nodes[node].op.map_arrays(&mut |a| mapped[&a]);
+        let mut leaves = std::collections::BTreeSet::new();
+        for &v in mapped.values() {
+            leaves.extend(self.nd_leaves(self.k().node_space(v))?);
+        }
+        let space = self.nd_space(leaves);
+        Ok(self.b.node(op, space, deps, span))
     }
 
     /// `recv.method(args)` applied to elements; the receiver or an argument is an array.
