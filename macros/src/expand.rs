@@ -94,3 +94,21 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `LOOPFUSE_SHOW=1 cargo test -p loopfuse-macros show_softmax -- --nocapture` prints
+    /// the expansion of `softmax_rows` (pipe it through `rustfmt` to read it).
+    #[test]
+    fn show_softmax() {
+        let func: syn::ItemFn = syn::parse_str(
+            "pub fn softmax_rows(x: ArrayView2<f64>) -> Array2<f64> { let e = (x - x.max_axis(Axis(1)).insert_axis(Axis(1))).exp(); e / e.sum_axis(Axis(1)).insert_axis(Axis(1)) }",
+        )
+        .expect("a function");
+        let out = super::expand(proc_macro2::TokenStream::new(), &func).to_string();
+        assert!(out.contains("__lf :: nd :: axis_pass_staged"), "{out}");
+        if std::env::var_os("LOOPFUSE_SHOW").is_some() {
+            println!("{out}");
+        }
+    }
+}

@@ -166,11 +166,12 @@ pub fn shapes(k: &Kernel, plan: &Plan, name: &str, wrap: &dyn Fn(TokenStream) ->
         e.space(p.space);
     }
     let mut fits = TokenStream::new();
+    let mut checked = BTreeSet::new();
     for p in &nd_passes {
         let key = k.leaves(p.space).expect("N-d");
         for n in super::pass_nodes(k, p) {
             let Op::Leaf(l) = &k.nodes[n].op else { continue };
-            if key.contains(l) {
+            if key.contains(l) || !checked.insert((l.clone(), p.space)) {
                 continue;
             }
             if let LeafSrc::Reduced(r) = l.src {
