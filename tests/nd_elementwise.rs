@@ -19,10 +19,10 @@ use common::*;
 use nd::*;
 use ndarray::{Array1, Array2, Array3, ArrayD, Axis, IxDyn};
 
-/// Weights for `add_bcast`: the row length, length 1, and (when the row has one element)
-/// a longer one that stretches `x`.
+/// Weights for `add_bcast`: the row length, a constant one (so `w` has a stride-0 layout
+/// too), length 1, and (when the row has one element) a longer one that stretches `x`.
 fn weights(m: usize, s: u64) -> Vec<Array1<f64>> {
-    let mut w = vec![Array1::from(gen_f64(m, s)), Array1::from(vec![-1.5])];
+    let mut w = vec![Array1::from(gen_f64(m, s)), Array1::from_elem(m, -0.0), Array1::from(vec![-1.5])];
     if m == 1 {
         w.push(Array1::from(gen_f64(7, s ^ 3)));
     }
