@@ -1,9 +1,6 @@
 //! N-d workloads (matrices and an image), each in three forms, as `benches/workloads.rs`:
 //!
-//! - `kernel`: the `#[kernel]` function. Until the macro supports N-d these are the eager
-//!   stand-ins of `tests/common/nd_stand_ins.rs` (ndarray + the 1-D kernels per lane, so
-//!   slow); THE SWITCH is the `#[path]` line above `mod kernels` below: make it
-//!   `#[path = "../tests/nd_kernels.rs.pending"]` to bench the real kernels;
+//! - `kernel`: the `#[kernel]` function (`tests/common/nd_kernels.rs`);
 //! - `eager`: the natural ndarray code, one temporary per operation, as a NumPy user writes it;
 //! - `hand`: a straightforward loop nest over the raw data (slices, `chunks_exact`, lane
 //!   accumulators for the row reductions, no `unsafe`), with the same arithmetic, compiled
@@ -19,7 +16,7 @@ use ndarray::{Array, Array1, Array2, Array3, ArrayView2, Axis, Dimension, ShapeB
 use std::hint::black_box;
 use std::time::Duration;
 
-#[path = "../tests/common/nd_stand_ins.rs"]
+#[path = "../tests/common/nd_kernels.rs"]
 mod kernels;
 
 // ---------------------------------------------------------------------------------------
@@ -235,7 +232,7 @@ fn assert_close<A: Into<f64> + Copy, D: Dimension>(what: &str, got: &Array<A, D>
 }
 
 fn nd(c: &mut Criterion) {
-    let kernel = if kernels::REAL { "kernel" } else { "kernel (stand-in)" };
+    let kernel = "kernel";
     eprintln!("benches/nd.rs: `{kernel}` forms");
 
     let (n, m) = (1000, 1000);

@@ -10,9 +10,8 @@ mod common;
 #[path = "common/nd.rs"]
 mod nd;
 
-// The kernels under test. THE SWITCH is the `#[path]` line below: it picks the eager stand-ins;
-// to test the real `#[kernel]`s make it `#[path = "nd_kernels.rs.pending"]`.
-#[path = "nd_kernels.rs.pending"]
+// The kernels under test.
+#[path = "common/nd_kernels.rs"]
 mod kernels;
 
 use common::*;

@@ -1,24 +1,10 @@
 //! The N-d kernels of `tests/nd_elementwise.rs`, `tests/nd_reductions.rs` and `benches/nd.rs`,
-//! written as users will write them. Not compiled yet (the macro has no N-d support): each of
-//! those files picks its kernels with
-//!
-//! ```text
-//! #[path = "common/nd_stand_ins.rs"]
-//! mod kernels;
-//! ```
-//!
-//! and switching to these kernels is changing that `#[path]` line to
-//! `#[path = "nd_kernels.rs.pending"]` (`#[path = "../tests/nd_kernels.rs.pending"]` in
-//! `benches/nd.rs`, whose stand-in line is `#[path = "../tests/common/nd_stand_ins.rs"]`).
-//! `tests/common/nd_stand_ins.rs` has the same functions with the same signatures, written
-//! eagerly with ndarray and the 1-D kernels.
+//! written as users write them; each of those files includes this one as `mod kernels`.
 #![allow(dead_code)]
 
 use loopfuse::kernel;
 use ndarray::{Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, Axis};
 
-/// `true` here, `false` in the stand-ins: these are the kernels under test.
-pub const REAL: bool = true;
 
 #[kernel]
 pub fn standardize_cols(x: ArrayView2<f64>) -> Array2<f64> {
