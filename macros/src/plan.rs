@@ -340,7 +340,10 @@ mod tests {
             "fn standardize_cols(x: ArrayView2<f64>) -> Array2<f64> { (x - x.mean_axis(Axis(0))) / x.std_axis(Axis(0), 0.0) }",
         );
         assert!(p.contains("3 loops, 3 array allocations"), "{p}");
-        assert!(p.contains("1. over `x` along axis 0, into a buffer of the other axes: reduces `x.mean_axis(Axis(0))"), "{p}");
+        assert!(
+            p.contains("1. over `x` along axis 0, into a buffer of the other axes: reduces `x.mean_axis(Axis(0))"),
+            "{p}"
+        );
         assert!(p.contains("3. over `x`: writes the returned array"), "{p}");
     }
 

@@ -5,7 +5,6 @@
 use loopfuse::kernel;
 use ndarray::{Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, Axis};
 
-
 #[kernel]
 pub fn standardize_cols(x: ArrayView2<f64>) -> Array2<f64> {
     (x - x.mean_axis(Axis(0))) / x.std_axis(Axis(0), 0.0)

@@ -491,7 +491,8 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
     match r {
         Ret::Scalar(s) => s.tokens.clone(),
         Ret::Fresh(o, kind) => {
-            let nd = k.sinks.iter().any(|s| s.target == SinkTarget::Fresh(*o) && k.leaves(k.node_space(s.node)).is_some());
+            let nd =
+                k.sinks.iter().any(|s| s.target == SinkTarget::Fresh(*o) && k.leaves(k.node_space(s.node)).is_some());
             let o = names::fresh(*o);
             match kind {
                 _ if nd => quote!(#o.into_array()),

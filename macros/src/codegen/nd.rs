@@ -160,7 +160,8 @@ impl Emit<'_> {
 /// The shapes of every N-d pass, each broadcast from its leaves; derived leaves checked to
 /// fit; empty axes and arrays checked for the reductions that have no value on them.
 pub fn shapes(k: &Kernel, plan: &Plan, name: &str, wrap: &dyn Fn(TokenStream) -> TokenStream) -> Shapes {
-    let mut e = Emit { k, name, wrap, done: BTreeSet::new(), out: Shapes { stmts: TokenStream::new(), spaces: Vec::new() } };
+    let mut e =
+        Emit { k, name, wrap, done: BTreeSet::new(), out: Shapes { stmts: TokenStream::new(), spaces: Vec::new() } };
     let nd_passes: Vec<_> = plan.passes.iter().filter(|p| k.leaves(p.space).is_some()).collect();
     for p in &nd_passes {
         e.space(p.space);

@@ -56,7 +56,12 @@ impl Builder {
     /// A whole-array reduction, or the same one computed already.
     pub fn reduction(&mut self, r: Reduction) -> RedId {
         let same = |o: &Reduction| {
-            o.kind == r.kind && o.arg == r.arg && o.mask == r.mask && o.mean == r.mean && o.axis == r.axis && o.ddof == r.ddof
+            o.kind == r.kind
+                && o.arg == r.arg
+                && o.mask == r.mask
+                && o.mean == r.mean
+                && o.axis == r.axis
+                && o.ddof == r.ddof
         };
         if let Some(i) = self.k.reductions.position(same) {
             return i;

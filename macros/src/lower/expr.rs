@@ -317,13 +317,17 @@ impl Lower<'_> {
         let var = matches!(kind, RedKind::Var | RedKind::Std);
         let want = if var { 2 } else { 1 };
         if m.args.len() != want {
-            let msg = if var { format!("`{name}` takes `(Axis(k), ddof)`") } else { format!("`{name}` takes `Axis(k)`") };
+            let msg =
+                if var { format!("`{name}` takes `(Axis(k), ddof)`") } else { format!("`{name}` takes `Axis(k)`") };
             return self.unsupported(m, &msg);
         }
         let Some(axis) = self.axis_arg(&m.args[0]) else { return Value::Error };
         let rank = self.k().space_rank(self.k().node_space(node));
         if self.k().leaves(self.k().node_space(node)).is_none() {
-            let msg = format!("`{name}` of a 1-D array: write the whole reduction (`x.{}()`)", name.trim_end_matches(vocab::AXIS_SUFFIX));
+            let msg = format!(
+                "`{name}` of a 1-D array: write the whole reduction (`x.{}()`)",
+                name.trim_end_matches(vocab::AXIS_SUFFIX)
+            );
             return self.unsupported(m, &msg);
         }
         if !self.check_axis(&m.args[0], axis, rank, false) {
@@ -333,7 +337,12 @@ impl Lower<'_> {
             match self.expr(&m.args[1]) {
                 Value::Scalar(s) => Some(s),
                 Value::Error => return Value::Error,
-                _ => return self.unsupported(&m.args[1], "`ddof` is a scalar (`0.0` for the population variance, `1.0` for the sample variance)"),
+                _ => {
+                    return self.unsupported(
+                        &m.args[1],
+                        "`ddof` is a scalar (`0.0` for the population variance, `1.0` for the sample variance)",
+                    )
+                }
             }
         } else {
             None
@@ -342,7 +351,14 @@ impl Lower<'_> {
     }
 
     /// The buffer of an axis reduction of `arg`, as an array value.
-    fn axis_reduction_of(&mut self, kind: RedKind, arg: NodeId, axis: usize, ddof: Option<Scalar>, text: String) -> Value {
+    fn axis_reduction_of(
+        &mut self,
+        kind: RedKind,
+        arg: NodeId,
+        axis: usize,
+        ddof: Option<Scalar>,
+        text: String,
+    ) -> Value {
         let mut deps = self.k().nodes[arg].deps.clone();
         if let Some(d) = &ddof {
             deps.extend(d.deps.iter().copied());
@@ -416,7 +432,9 @@ impl Lower<'_> {
                 ParamKind::Input { nd: Some(_), .. } => Some(Leaf::param(*p)),
                 _ => {
                     let name = self.param_name(*p);
-                    return Err(format!("`{name}` is a slice, `Vec` or output: take it as `ArrayView1<T>` to view it as N-d"));
+                    return Err(format!(
+                        "`{name}` is a slice, `Vec` or output: take it as `ArrayView1<T>` to view it as N-d"
+                    ));
                 }
             },
             Op::Leaf(l) => Some(l.clone()),
@@ -444,10 +462,13 @@ impl Lower<'_> {
             return Ok(self.b.node(Op::Leaf(leaf), space, deps, span));
         }
         if rank == Rank::Dyn {
-            return Err("a view of a computed N-d value of unknown rank: apply it to the arrays the value reads".to_string());
+            return Err(
+                "a view of a computed N-d value of unknown rank: apply it to the arrays the value reads".to_string()
+            );
         }
         let op = &self.b.k.nodes[node].op;
-        let operands: Vec<NodeId> = op.operands().into_iter().filter_map(|o| if let Operand::Array(a) = o { Some(*a) } else { None }).collect();
+        let operands: Vec<NodeId> =
+            op.operands().into_iter().filter_map(|o| if let Operand::Array(a) = o { Some(*a) } else { None }).collect();
         let mut mapped = std::collections::HashMap::new();
         for a in operands {
             let v = self.view_of(a, view)?;

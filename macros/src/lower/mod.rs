@@ -533,7 +533,16 @@ impl<'a> Lower<'a> {
         } else {
             None
         };
-        let r = self.b.reduction(Reduction { kind, arg, axis: None, ddof: None, mask: None, mean, deps: deps.clone(), text });
+        let r = self.b.reduction(Reduction {
+            kind,
+            arg,
+            axis: None,
+            ddof: None,
+            mask: None,
+            mean,
+            deps: deps.clone(),
+            text,
+        });
         deps.insert(Dep::Red(r));
         Value::Scalar(Scalar { tokens: names::reduction(r).into_token_stream(), deps })
     }

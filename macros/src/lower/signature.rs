@@ -73,7 +73,9 @@ fn rank_of_dim(ty: &Type) -> Option<Rank> {
             let syn::PathArguments::AngleBracketed(a) = &seg.arguments else { return None };
             match a.args.first()? {
                 syn::GenericArgument::Type(Type::Array(arr)) => match &arr.len {
-                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => n.base10_parse().ok().map(Rank::Static),
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(n), .. }) => {
+                        n.base10_parse().ok().map(Rank::Static)
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -186,7 +188,9 @@ fn shape_of(ty: &Type, generics: &[String], ctxt: &mut Ctxt) -> Shape {
             match last.ident.to_string().as_str() {
                 "Vec" => Shape::Array(FreshKind::Vec, Rank::Static(1)),
                 "Array1" => Shape::Array(FreshKind::Array1, Rank::Static(1)),
-                _ if nd_of(ty, "Array").is_some() => Shape::Array(FreshKind::Nd, nd_of(ty, "Array").expect("checked").1),
+                _ if nd_of(ty, "Array").is_some() => {
+                    Shape::Array(FreshKind::Nd, nd_of(ty, "Array").expect("checked").1)
+                }
                 // A type alias of a scalar (`type Real = f64`).
                 _ if p.path.segments.len() == 1 && last.arguments.is_empty() => Shape::Scalar,
                 _ => unsupported_return(ty, ctxt),

@@ -214,7 +214,16 @@ impl Lower<'_> {
             deps.extend(self.k().nodes[m].deps.iter().copied());
         }
         let text = tidy(&at.to_token_stream());
-        let r = self.b.accumulator(Reduction { kind, arg, axis: None, ddof: None, mask, mean: None, deps: deps.clone(), text });
+        let r = self.b.accumulator(Reduction {
+            kind,
+            arg,
+            axis: None,
+            ddof: None,
+            mask,
+            mean: None,
+            deps: deps.clone(),
+            text,
+        });
         self.in_loop.as_mut().expect("in a loop").reductions.push(r);
         deps.insert(Dep::Red(r));
         deps.extend(init.deps.iter().copied());

@@ -30,6 +30,101 @@ use super::view::Along;
 use crate::pass::{Reducers, Sinks, Sources, BLOCK, LANES};
 use crate::stage::{Stages, CHUNK};
 
+/// Strategy 1: evaluates `$reduce` with `$row` bound to the row along `axis` of every
+/// result, and writes its value. The results are visited in C order of the reduced shape.
+/// (A macro, not a function taking a closure: see `for_each_index!`.)
+macro_rules! rows {
+    ($shape:expr, $axis:expr, $sources:expr, $outs:expr, |$row:ident| $reduce:expr) => {{
+        let (shape, axis, sources, outs): (Shape, usize, _, _) = ($shape, $axis, $sources, $outs);
+        let dims = shape.dims();
+        let len = dims[axis];
+        // The other axes, in order: the results' axes.
+        let mut others = [0usize; MAX_RANK];
+        let mut lens = [0usize; MAX_RANK];
+        let mut r = 0;
+        for a in (0..shape.rank()).filter(|&a| a != axis) {
+            others[r] = a;
+            lens[r] = dims[a];
+            r += 1;
+        }
+        if r == 0 {
+            // A rank-1 shape: one result.
+            // SAFETY: the row along the only axis covers it; the result is the one element.
+            let ($row, mut out) =
+                unsafe { (sources.row(&[], &[], Along::Axis(axis), len), outs.row(&[], &[], Along::Flat, 1)) };
+            let v = $reduce;
+            // SAFETY: 0 < 1, the out row's length.
+            unsafe { out.put(0, v) };
+        } else {
+            let out_axes: [usize; MAX_RANK] = std::array::from_fn(|k| k);
+            let last = lens[r - 1];
+            let mut bufs = Default::default();
+            for_each_index!(&lens[..r - 1], |idx| {
+                // SAFETY: idx < lens (the odometer): a row of `last` results along the last
+                // result axis.
+                let mut out = unsafe { outs.row(&out_axes[..r - 1], idx, Along::Axis(r - 1), last) };
+                let mut full = [0usize; MAX_RANK];
+                full[..r - 1].copy_from_slice(idx);
+                for k in 0..last {
+                    full[r - 1] = k;
+                    // SAFETY: every index in bounds; the row runs over the whole reduced axis,
+                    // and is used in this iteration only.
+                    let $row =
+                        unsafe { sources.unit_rows(&others[..r], &full[..r], Along::Axis(axis), len, &mut bufs) };
+                    let v = $reduce;
+                    // SAFETY: k < last, the out row's length.
+                    unsafe { out.put(k, v) };
+                }
+            });
+        }
+    }};
+}
+
+/// Strategy 2's loops over the results: for every tile of up to `tile` results along `j`
+/// (the other axes in C order), `$run` computes them and writes them into `$out` (the
+/// tile's `$tw` results), given `$at`: the axes and indices of the tile's row segment (the
+/// step along `axis` left for `$run` to set). (A macro: see `for_each_index!`.)
+macro_rules! tiles {
+    ($shape:expr, $axis:expr, $j:expr, $tile:expr, $outs:expr, |$at:ident, $tw:ident, $out:ident| $run:block) => {{
+        let (shape, axis, j, tile, outs): (Shape, usize, usize, usize, _) = ($shape, $axis, $j, $tile, $outs);
+        let dims = shape.dims();
+        let width = dims[j];
+        // The source axes of a segment: the others, then `axis` (index e), then `j` (index j0).
+        let mut src_axes = [0usize; MAX_RANK];
+        let mut out_axes = [0usize; MAX_RANK];
+        let mut lens = [0usize; MAX_RANK];
+        let mut r = 0;
+        for a in (0..shape.rank()).filter(|&a| a != axis && a != j) {
+            src_axes[r] = a;
+            out_axes[r] = out_axis(a, axis);
+            lens[r] = dims[a];
+            r += 1;
+        }
+        src_axes[r] = axis;
+        src_axes[r + 1] = j;
+        out_axes[r] = out_axis(j, axis);
+        for_each_index!(&lens[..r], |idx| {
+            let mut at = RowsAt { axes: src_axes, idx: [0; MAX_RANK], rank: r + 2, j };
+            at.idx[..r].copy_from_slice(idx);
+            let mut out_idx = [0usize; MAX_RANK];
+            out_idx[..r].copy_from_slice(idx);
+            let mut j0 = 0;
+            while j0 < width {
+                let tw = tile.min(width - j0);
+                at.idx[r + 1] = j0;
+                out_idx[r] = j0;
+                // SAFETY: indices in bounds; tw results from j0 along the results' axis j.
+                let mut out = unsafe { outs.row(&out_axes[..r + 1], &out_idx[..r + 1], Along::Axis(out_axes[r]), tw) };
+                {
+                    let ($at, $tw, $out) = (&at, tw, &mut out);
+                    $run
+                }
+                j0 += tw;
+            }
+        });
+    }};
+}
+
 /// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()` stays within L1
 /// (measured: `examples/nd_axis.rs`, see the module's tests).
 const TILE_BYTES: usize = 16 << 10;
@@ -171,113 +266,17 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
         return;
     }
     match strategy {
-        Strategy::Rows => rows(shape, axis, &sources, &mut outs, |rows| {
-            crate::pass::pass_staged(len, rows, &mut stages, &reducers, (), &mut args, &mut body)
+        Strategy::Rows => rows!(shape, axis, &sources, &mut outs, |row| {
+            crate::pass::pass_staged(len, row, &mut stages, &reducers, (), &mut args, &mut body)
         }),
         Strategy::Tiles { j, tile } => {
             let mut t = Tiles::new(&reducers, len, tile);
-            tiles(shape, axis, j, tile, &mut outs, |at, tw, out| {
+            tiles!(shape, axis, j, tile, &mut outs, |at, tw, out| {
                 t.run(&reducers, len, tw, at, &sources, &mut stages, &mut args, &mut body, out)
             })
         }
     }
     outs.done();
-}
-
-/// Strategy 1: calls `reduce` with the row along `axis` of every result, and writes what it
-/// returns. The results are visited in C order of the reduced shape.
-#[inline(always)]
-fn rows<Src: NdSources, O: NdSinks>(
-    shape: Shape,
-    axis: usize,
-    sources: &Src,
-    outs: &mut O,
-    mut reduce: impl FnMut(Src::Rows) -> O::Items,
-) {
-    let dims = shape.dims();
-    let len = dims[axis];
-    // The other axes, in order: the results' axes.
-    let mut others = [0usize; MAX_RANK];
-    let mut lens = [0usize; MAX_RANK];
-    let mut r = 0;
-    for a in (0..shape.rank()).filter(|&a| a != axis) {
-        others[r] = a;
-        lens[r] = dims[a];
-        r += 1;
-    }
-    if r == 0 {
-        // A rank-1 shape: one result.
-        // SAFETY: the row along the only axis covers it; the result is the one element.
-        let (row, mut out) =
-            unsafe { (sources.row(&[], &[], Along::Axis(axis), len), outs.row(&[], &[], Along::Flat, 1)) };
-        let v = reduce(row);
-        // SAFETY: 0 < 1, the out row's length.
-        unsafe { out.put(0, v) };
-        return;
-    }
-    let out_axes: [usize; MAX_RANK] = std::array::from_fn(|k| k);
-    let last = lens[r - 1];
-    for_each_index(&lens[..r - 1], |idx| {
-        // SAFETY: idx < lens (the odometer): a row of `last` results along the last result axis.
-        let mut out = unsafe { outs.row(&out_axes[..r - 1], idx, Along::Axis(r - 1), last) };
-        let mut full = [0usize; MAX_RANK];
-        full[..r - 1].copy_from_slice(idx);
-        for k in 0..last {
-            full[r - 1] = k;
-            // SAFETY: every index in bounds; the row runs over the whole reduced axis.
-            let row = unsafe { sources.row(&others[..r], &full[..r], Along::Axis(axis), len) };
-            let v = reduce(row);
-            // SAFETY: k < last, the out row's length.
-            unsafe { out.put(k, v) };
-        }
-    });
-}
-
-/// Strategy 2's loops over the results: for every tile of up to `tile` results along `j`
-/// (the other axes in C order), `run(at, tw, out)` computes them and writes them into
-/// `out` (the tile's `tw` results), given `at`: the axes and indices of the tile's row
-/// segment (the step along `axis` left for `run` to set).
-#[inline(always)]
-fn tiles<O: NdSinks>(
-    shape: Shape,
-    axis: usize,
-    j: usize,
-    tile: usize,
-    outs: &mut O,
-    mut run: impl FnMut(&RowsAt, usize, &mut O::Rows),
-) {
-    let dims = shape.dims();
-    let width = dims[j];
-    // The source axes of a segment: the others, then `axis` (index e), then `j` (index j0).
-    let mut src_axes = [0usize; MAX_RANK];
-    let mut out_axes = [0usize; MAX_RANK];
-    let mut lens = [0usize; MAX_RANK];
-    let mut r = 0;
-    for a in (0..shape.rank()).filter(|&a| a != axis && a != j) {
-        src_axes[r] = a;
-        out_axes[r] = out_axis(a, axis);
-        lens[r] = dims[a];
-        r += 1;
-    }
-    src_axes[r] = axis;
-    src_axes[r + 1] = j;
-    out_axes[r] = out_axis(j, axis);
-    for_each_index(&lens[..r], |idx| {
-        let mut at = RowsAt { axes: src_axes, idx: [0; MAX_RANK], rank: r + 2, j };
-        at.idx[..r].copy_from_slice(idx);
-        let mut out_idx = [0usize; MAX_RANK];
-        out_idx[..r].copy_from_slice(idx);
-        let mut j0 = 0;
-        while j0 < width {
-            let tw = tile.min(width - j0);
-            at.idx[r + 1] = j0;
-            out_idx[r] = j0;
-            // SAFETY: indices in bounds; tw results from j0 along the results' axis j.
-            let mut out = unsafe { outs.row(&out_axes[..r + 1], &out_idx[..r + 1], Along::Axis(out_axes[r]), tw) };
-            run(&at, tw, &mut out);
-            j0 += tw;
-        }
-    });
 }
 
 /// Where strategy 2 cuts a tile's row segment: `idx[rank - 2]` is the step along the axis,
@@ -488,11 +487,11 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
     }
     match strategy {
         Strategy::Rows => {
-            rows(shape, axis, &sources, &mut outs, |rows| crate::pass::pass_strict(len, rows, &reducers, (), &mut body))
+            rows!(shape, axis, &sources, &mut outs, |row| crate::pass::pass_strict(len, row, &reducers, (), &mut body))
         }
         Strategy::Tiles { j, tile } => {
             let mut accs = vec![reducers.identity(); tile];
-            tiles(shape, axis, j, tile, &mut outs, |at, tw, out| {
+            tiles!(shape, axis, j, tile, &mut outs, |at, tw, out| {
                 accs[..tw].fill(reducers.identity());
                 let mut at_e = at.idx;
                 for e in 0..len {

@@ -38,6 +38,23 @@ pub trait NdSource: Sealed {
     /// # Safety
     /// `NdView::row`'s contract, for every leaf.
     unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Row;
+    /// Scratch rows for [`NdSource::unit_row`].
+    type Buf: Default;
+    /// [`NdSource::row`], but a row of one element repeated (stride 0: a broadcast, such
+    /// as `m.insert_axis(Axis(1))` along the rows) is copied into `buf` and read from there
+    /// with unit stride, so a pass whose other rows are unit-stride keeps its contiguous
+    /// loop (the 1-D driver takes the slice loop only when every row is unit-stride).
+    ///
+    /// # Safety
+    /// As [`NdSource::row`]; and the row is used only until the next call with `buf`.
+    unsafe fn unit_row(
+        &self,
+        axes: &[usize],
+        idx: &[usize],
+        along: Along,
+        len: usize,
+        buf: &mut Self::Buf,
+    ) -> Self::Row;
 }
 
 /// The sources of an N-d pass: a tuple of [`NdSource`]s, or `()`.
@@ -55,6 +72,20 @@ pub trait NdSources: Sealed {
     /// # Safety
     /// As [`NdSource::row`].
     unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows;
+    /// Scratch rows for [`NdSources::unit_rows`].
+    type Bufs: Default;
+    /// As [`NdSource::unit_row`].
+    ///
+    /// # Safety
+    /// As [`NdSource::unit_row`].
+    unsafe fn unit_rows(
+        &self,
+        axes: &[usize],
+        idx: &[usize],
+        along: Along,
+        len: usize,
+        bufs: &mut Self::Bufs,
+    ) -> Self::Rows;
 }
 
 /// One N-d output of a pass (`&mut NdOut<T>`) or a group of them (a tuple).
@@ -122,6 +153,27 @@ impl<'a, T: Copy> NdSource for NdView<'a, T> {
         // SAFETY: forwarded contract.
         unsafe { NdView::row(self, axes, idx, along, len) }
     }
+    type Buf = Vec<T>;
+    #[inline(always)]
+    unsafe fn unit_row(
+        &self,
+        axes: &[usize],
+        idx: &[usize],
+        along: Along,
+        len: usize,
+        buf: &mut Vec<T>,
+    ) -> View<'a, T> {
+        // SAFETY: forwarded contract.
+        let row = unsafe { NdView::row(self, axes, idx, along, len) };
+        if row.stride() != 0 || len <= 1 {
+            return row;
+        }
+        buf.clear();
+        buf.resize(len, row[0]);
+        // SAFETY: `buf` holds `len` initialized elements, and is neither written nor dropped
+        // while the row is used (the caller's contract): the 1-D invariant holds.
+        unsafe { View::from_raw_parts(buf.as_ptr(), len, 1) }
+    }
 }
 
 impl<T> Sealed for &mut NdOut<T> {}
@@ -166,6 +218,12 @@ macro_rules! tuples {
                 // SAFETY: forwarded contract, for every element of the group.
                 ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
             }
+            type Buf = ($($T::Buf,)*);
+            #[inline(always)]
+            unsafe fn unit_row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, buf: &mut Self::Buf) -> Self::Row {
+                // SAFETY: forwarded contract, for every element of the group.
+                ($( unsafe { self.$i.unit_row(axes, idx, along, len, &mut buf.$i) }, )*)
+            }
         }
         impl<$($T: NdSource),*> NdSources for ($($T,)*) {
             type Items = ($($T::Item,)*);
@@ -178,6 +236,12 @@ macro_rules! tuples {
             unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows {
                 // SAFETY: forwarded contract, for every source.
                 ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
+            }
+            type Bufs = ($($T::Buf,)*);
+            #[inline(always)]
+            unsafe fn unit_rows(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, bufs: &mut Self::Bufs) -> Self::Rows {
+                // SAFETY: forwarded contract, for every source.
+                ($( unsafe { self.$i.unit_row(axes, idx, along, len, &mut bufs.$i) }, )*)
             }
         }
         // A group of sinks is one sink.
@@ -240,6 +304,9 @@ impl NdSources for () {
     fn visit(&self, _: &mut impl FnMut(&[isize])) {}
     #[inline(always)]
     unsafe fn row(&self, _: &[usize], _: &[usize], _: Along, _: usize) {}
+    type Bufs = ();
+    #[inline(always)]
+    unsafe fn unit_rows(&self, _: &[usize], _: &[usize], _: Along, _: usize, _: &mut ()) {}
 }
 
 impl NdSinks for () {

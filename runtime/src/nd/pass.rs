@@ -114,20 +114,24 @@ pub fn pass_staged<Src: NdSources, M: Stages, R: Reducers, S: NdSinks>(
     }
     let (outer_axes, outer_lens) = order.outer();
     let (inner, len) = (Along::Axis(order.axes[order.rank - 1]), order.lens[order.rank - 1]);
+    let mut bufs = Src::Bufs::default();
     let out = if R::NONE {
-        for_each_index(outer_lens, |idx| {
-            // SAFETY: idx < outer_lens (the odometer), the row runs over the whole inner loop.
-            let (rows, sink_rows) =
-                unsafe { (sources.row(outer_axes, idx, inner, len), sinks.row(outer_axes, idx, inner, len)) };
+        for_each_index!(outer_lens, |idx| {
+            // SAFETY: idx < outer_lens (the odometer), the row runs over the whole inner loop;
+            // the rows are used in this iteration only.
+            let (rows, sink_rows) = unsafe {
+                (sources.unit_rows(outer_axes, idx, inner, len, &mut bufs), sinks.row(outer_axes, idx, inner, len))
+            };
             crate::pass::pass_staged(len, rows, &mut stages, &reducers, sink_rows, &mut args, &mut body);
         });
         reducers.finish(reducers.identity(), n)
     } else {
         let mut flow = Flow::new(&reducers, n);
-        for_each_index(outer_lens, |idx| {
+        for_each_index!(outer_lens, |idx| {
             // SAFETY: as above.
-            let (rows, sink_rows) =
-                unsafe { (sources.row(outer_axes, idx, inner, len), sinks.row(outer_axes, idx, inner, len)) };
+            let (rows, sink_rows) = unsafe {
+                (sources.unit_rows(outer_axes, idx, inner, len, &mut bufs), sinks.row(outer_axes, idx, inner, len))
+            };
             if rows.is_unit_stride() && sink_rows.is_unit_stride() {
                 // SAFETY: both are unit-stride, just checked.
                 let (rows, sink_rows) = unsafe { (rows.into_flat(), sink_rows.into_flat()) };
@@ -340,7 +344,7 @@ pub fn pass_strict<Src: NdSources, R: Reducers, S: NdSinks>(
     };
     let mut acc = reducers.identity();
     let mut g = 0;
-    for_each_index(outer_lens, |idx| {
+    for_each_index!(outer_lens, |idx| {
         // SAFETY: idx < outer_lens; the row covers the inner loop (or everything, C-contiguous).
         let (rows, mut sink_rows) =
             unsafe { (sources.row(outer_axes, idx, along, len), sinks.row(outer_axes, idx, along, len)) };
