@@ -17,7 +17,10 @@
 //!      `j`: 32 lane accumulators per result of the tile, and for each step `e` along the
 //!      axis one pass over the tile's contiguous row segment (it vectorizes across `j` and
 //!      reads memory in order). Blocks of 2048 steps push into a cascade per tile, then the
-//!      lane tree and the tail, exactly as above, column by column.
+//!      lane tree and the tail, exactly as above, column by column. Without stages, the
+//!      steps `e, e + 32, e + 64, e + 96` (consecutive elements of one lane) are fed in one
+//!      loop over the tile, in that order for each accumulator: the same additions, a
+//!      quarter of the accumulator loads and stores.
 //! - The results are written into `outs` (`&mut NdOut` of shape `shape.remove_axis(axis)`,
 //!   one per reducer, nested like the reducers), once each. The only allocation is the
 //!   tile's accumulators: `32 * tile` per cascade level, `log2(len / 2048) + 1` levels.
@@ -30,15 +33,19 @@ use super::view::Along;
 use crate::pass::{Reducers, Sinks, Sources, BLOCK, LANES};
 use crate::stage::{Stages, CHUNK};
 
-/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()` stays within L1
-/// (measured: `examples/nd_axis.rs`, see the module's tests).
-const TILE_BYTES: usize = 16 << 10;
+/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()` stays within L2.
+/// Measured on `sum_axis(Axis(0))` of a 1000x1000 f64 C matrix (`examples/nd_axis.rs`,
+/// baseline x86-64, nd / hand loop): 16 KiB 1.76, 32 KiB 1.82, 64 KiB 1.49, 128 KiB 1.30,
+/// 256 KiB 1.67 (with [`STEPS`] = 4; 8 gave the same). Small tiles lose because each step
+/// reads only `tile` elements of a row: a strip of short segments one page apart, which the
+/// prefetchers do not follow.
+const TILE_BYTES: usize = 128 << 10;
 
 /// The number of results computed together by strategy 2, for accumulators of `acc_size`
-/// bytes: 64 for an f64 sum.
+/// bytes: 512 for an f64 sum (fewer when the axis is shorter).
 #[inline]
 pub fn tile(acc_size: usize) -> usize {
-    (TILE_BYTES / (LANES * acc_size.max(1))).clamp(8, 256)
+    (TILE_BYTES / (LANES * acc_size.max(1))).clamp(8, 1024)
 }
 
 /// How an axis reduction runs (module docs).
@@ -175,6 +182,8 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
             crate::pass::pass_staged(len, rows, &mut stages, &reducers, (), &mut args, &mut body)
         }),
         Strategy::Tiles { j, tile } => {
+            // No more accumulators than results along j.
+            let tile = tile.min(dims[j]).max(1);
             let mut t = Tiles::new(&reducers, len, tile);
             tiles(shape, axis, j, tile, &mut outs, |at, tw, out| {
                 t.run(&reducers, len, tw, at, &sources, &mut stages, &mut args, &mut body, out)
@@ -325,20 +334,6 @@ impl<A: Copy> Tiles<A> {
     ) {
         let tile = self.tile;
         let groups_end = len - len % LANES;
-        let mut at_e = at.idx;
-        let e_slot = at.rank - 2;
-        // The segment at step e, fed into `accs` (tw accumulators).
-        let mut step = |accs: &mut [A], e: usize| {
-            at_e[e_slot] = e;
-            // SAFETY: e < len and the tile's tw indices from j0 are in bounds (the callers).
-            let row = unsafe { sources.row(&at.axes[..at.rank], &at_e[..at.rank], Along::Axis(at.j), tw) };
-            if row.is_unit_stride() {
-                // SAFETY: unit stride, just checked.
-                segment(reducers, &mut accs[..tw], unsafe { row.into_flat() }, e, stages, args, body);
-            } else {
-                segment(reducers, &mut accs[..tw], row, e, stages, args, body);
-            }
-        };
         let merge_tile = |l: &[A], r: &mut [A]| {
             for (r, &l) in r.iter_mut().zip(l) {
                 *r = reducers.merge(l, *r);
@@ -351,9 +346,27 @@ impl<A: Copy> Tiles<A> {
             for lane in 0..LANES {
                 self.lanes[lane * tile..lane * tile + tw].fill(reducers.identity());
             }
-            for e in start..end {
-                let lane = e % LANES;
-                step(&mut self.lanes[lane * tile..(lane + 1) * tile], e);
+            // Lane l of the block takes steps start + l, start + l + 32, ..: without stages,
+            // STEPS of them at a time (one load and store of the accumulators for STEPS rows,
+            // the same additions in the same order); then one at a time.
+            let groups = (end - start) / LANES;
+            let mut q = 0;
+            if M::NONE {
+                while q + STEPS <= groups {
+                    for lane in 0..LANES {
+                        let e = start + q * LANES + lane;
+                        let accs = &mut self.lanes[lane * tile..lane * tile + tw];
+                        steps(reducers, accs, at, e, sources, stages, body);
+                    }
+                    q += STEPS;
+                }
+            }
+            while q < groups {
+                for lane in 0..LANES {
+                    let e = start + q * LANES + lane;
+                    step(reducers, &mut self.lanes[lane * tile..lane * tile + tw], at, e, sources, stages, args, body);
+                }
+                q += 1;
             }
             // Cascade::push, lane by lane and column by column: level k holds 2^k blocks.
             let mut k = 0;
@@ -407,12 +420,92 @@ impl<A: Copy> Tiles<A> {
         }
         // The tail, in order, onto the totals.
         for e in groups_end..len {
-            step(&mut self.lanes[..tile], e);
+            step(reducers, &mut self.lanes[..tw], at, e, sources, stages, args, body);
         }
         for (t, &acc) in self.lanes[..tw].iter().enumerate() {
             // SAFETY: t < tw, the out row's length.
             unsafe { out.put(t, reducers.finish(acc, len)) };
         }
+    }
+}
+
+/// Steps along the axis fed together by [`steps`].
+const STEPS: usize = 4;
+
+/// The tile's row segment at step `e` (`e < len`, the callers).
+#[inline(always)]
+fn segment_row<Src: NdSources>(sources: &Src, at: &RowsAt, e: usize, tw: usize) -> Src::Rows {
+    let mut idx = at.idx;
+    idx[at.rank - 2] = e;
+    // SAFETY: e < len (callers), and the tile's tw indices from j0 along j are in bounds
+    // (`tiles`).
+    unsafe { sources.row(&at.axes[..at.rank], &idx[..at.rank], Along::Axis(at.j), tw) }
+}
+
+/// Step `e` into `accs` (the tile's `tw` accumulators of lane `e % 32`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn step<Src: NdSources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    at: &RowsAt,
+    e: usize,
+    sources: &Src,
+    stages: &mut M,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    let row = segment_row(sources, at, e, accs.len());
+    if row.is_unit_stride() {
+        // SAFETY: unit stride, just checked.
+        segment(reducers, accs, unsafe { row.into_flat() }, e, stages, args, body);
+    } else {
+        segment(reducers, accs, row, e, stages, args, body);
+    }
+}
+
+/// Steps `e`, `e + 32`, .. (`STEPS` of them, one lane's consecutive elements) into `accs`,
+/// in that order for each accumulator. No stages (`M::NONE`).
+#[inline(always)]
+fn steps<Src: NdSources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    at: &RowsAt,
+    e: usize,
+    sources: &Src,
+    stages: &M,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    let tw = accs.len();
+    let rows: [Src::Rows; STEPS] = std::array::from_fn(|u| segment_row(sources, at, e + u * LANES, tw));
+    if rows[0].is_unit_stride() {
+        // SAFETY: the rows have the same strides, so all are unit-stride (just checked).
+        let rows = rows.map(|r| unsafe { r.into_flat() });
+        segments(reducers, accs, &rows, e, stages, body);
+    } else {
+        segments(reducers, accs, &rows, e, stages, body);
+    }
+}
+
+/// The loop of [`steps`].
+#[inline(always)]
+fn segments<Src: Sources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    rows: &[Src; STEPS],
+    e: usize,
+    stages: &M,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    for (t, acc) in accs.iter_mut().enumerate() {
+        let mut a = *acc;
+        for (u, row) in rows.iter().enumerate() {
+            // SAFETY: t < tw, every row's length. M::NONE: every stage is `()` (or a group of
+            // them), whose `load` reads nothing.
+            let (items, ()) = body(unsafe { row.get(t) }, unsafe { stages.load(0) });
+            reducers.update(&mut a, items, e + u * LANES);
+        }
+        *acc = a;
     }
 }
 
@@ -491,6 +584,7 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
             rows(shape, axis, &sources, &mut outs, |rows| crate::pass::pass_strict(len, rows, &reducers, (), &mut body))
         }
         Strategy::Tiles { j, tile } => {
+            let tile = tile.min(shape.dims()[j]).max(1);
             let mut accs = vec![reducers.identity(); tile];
             tiles(shape, axis, j, tile, &mut outs, |at, tw, out| {
                 accs[..tw].fill(reducers.identity());
