@@ -308,8 +308,9 @@ struct Tiles<A> {
 
 impl<A: Copy> Tiles<A> {
     fn new<R: Reducers<Accs = A>>(reducers: &R, len: usize, tile: usize) -> Self {
-        let blocks = (len - len % LANES).div_ceil(BLOCK);
-        let levels = (usize::BITS - blocks.leading_zeros()) as usize;
+        // Every block but the last is pushed: the levels of a binary counter up to blocks - 1.
+        let pushed = (len - len % LANES).div_ceil(BLOCK).saturating_sub(1);
+        let levels = (usize::BITS - pushed.leading_zeros()) as usize;
         Tiles {
             lanes: vec![reducers.identity(); LANES * tile],
             levels: vec![reducers.identity(); levels * LANES * tile],
@@ -368,6 +369,23 @@ impl<A: Copy> Tiles<A> {
                 }
                 q += 1;
             }
+            if end == groups_end {
+                // The last block: Cascade::push then Cascade::finish, without storing it.
+                // Both merge every occupied level, lowest (latest blocks) first, in front of
+                // the total of the later blocks: the carry of the push does it for the low
+                // run of set bits, the finish for the others. So the block is the total so
+                // far and each occupied level is merged in front of it, in that order.
+                let mut bits = blocks;
+                while bits != 0 {
+                    let k = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
+                    for lane in 0..LANES {
+                        merge_tile(&level[lane * tile..lane * tile + tw], &mut self.lanes[lane * tile..lane * tile + tw]);
+                    }
+                }
+                break;
+            }
             // Cascade::push, lane by lane and column by column: level k holds 2^k blocks.
             let mut k = 0;
             while blocks & (1 << k) != 0 {
@@ -377,7 +395,10 @@ impl<A: Copy> Tiles<A> {
                 }
                 k += 1;
             }
-            self.levels[k * LANES * tile..(k + 1) * LANES * tile].copy_from_slice(&self.lanes);
+            let level = &mut self.levels[k * LANES * tile..(k + 1) * LANES * tile];
+            for lane in 0..LANES {
+                level[lane * tile..lane * tile + tw].copy_from_slice(&self.lanes[lane * tile..lane * tile + tw]);
+            }
             blocks += 1;
             start = end;
         }
@@ -385,26 +406,6 @@ impl<A: Copy> Tiles<A> {
         if groups_end == 0 {
             self.lanes[..tw].fill(reducers.identity());
         } else {
-            // Cascade::finish: occupied levels, lowest (latest blocks) first, each merged in
-            // front of the later ones' total.
-            let mut bits = blocks;
-            let mut first = true;
-            while bits != 0 {
-                let k = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
-                if first {
-                    self.lanes.copy_from_slice(level);
-                    first = false;
-                } else {
-                    for lane in 0..LANES {
-                        merge_tile(
-                            &level[lane * tile..lane * tile + tw],
-                            &mut self.lanes[lane * tile..lane * tile + tw],
-                        );
-                    }
-                }
-            }
             // combine_lanes: lane j with j + 16, then + 8, .. + 1.
             let mut width = LANES / 2;
             while width > 0 {
