@@ -4,9 +4,9 @@
 //! Built for the baseline target (no `-C target-cpu`), as every line here is: the ratios are
 //! those of the same instruction set.
 
-use loopfuse_runtime::nd::{axis_pass, pass, NdInput, NdOut};
+use loopfuse_runtime::nd::{axis_pass, pass, prefers_f, NdInput, NdOut};
 use loopfuse_runtime::reduce::Sum;
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, Axis, ShapeBuilder};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -78,6 +78,33 @@ fn main() {
         pass(v.shape(), (v,), (Sum::new(),), (), |(x,)| ((x,), ())).0
     });
 
+    // The whole sum of an F matrix: exact C order, so rows of stride 1000 through one
+    // continuing lane state; and elementwise F -> F (free order: unit stride).
+    let f = {
+        let mut f = Array2::zeros((n, n).f());
+        f.assign(&x);
+        f
+    };
+    let whole_f = best(|| {
+        let f = black_box(&f);
+        let v = NdInput::as_nd(&f);
+        pass(v.shape(), (v,), (Sum::new(),), (), |(x,)| ((x,), ())).0
+    });
+    let map_c = best(|| {
+        let x = black_box(&x);
+        let v = NdInput::as_nd(&x);
+        let mut out = NdOut::new(v.shape(), false);
+        pass(v.shape(), (v,), (), (&mut out,), |(x,)| ((), (x * 2.0,)));
+        out.view().strides()[0] as f64
+    });
+    let map_f = best(|| {
+        let f = black_box(&f);
+        let v = NdInput::as_nd(&f);
+        let mut out = NdOut::new(v.shape(), prefers_f(&[v.erase()]));
+        pass(v.shape(), (v,), (), (&mut out,), |(x,)| ((), (x * 2.0,)));
+        out.view().strides()[0] as f64
+    });
+
     println!("1000x1000 f64, C order, best of 20 (ms)");
     println!("sum_axis(Axis(0)): nd {nd0:.3}  hand {hand0:.3}  ndarray {ndarray0:.3}  nd/hand {:.2}", nd0 / hand0);
     println!(
@@ -85,7 +112,8 @@ fn main() {
         nd1 / hand1,
         nd1 / hand1_lanes
     );
-    println!("sum (whole): nd {whole:.3}");
+    println!("sum (whole): nd C {whole:.3}  nd F {whole_f:.3}");
+    println!("2 * x into a fresh result: C {map_c:.3}  F {map_f:.3}");
     // Same values up to rounding (the orders differ: pairwise lanes against a serial sum).
     let (a, b) = (nd_sum_axis(&x, 0), x.sum_axis(Axis(0)));
     assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9));

@@ -43,6 +43,11 @@ const TILE_BYTES: usize = 128 << 10;
 
 /// The number of results computed together by strategy 2, for accumulators of `acc_size`
 /// bytes: 512 for an f64 sum (fewer when the axis is shorter).
+///
+/// ```
+/// use loopfuse_runtime::nd::axis::tile;
+/// assert_eq!((tile(8), tile(16)), (512, 256));
+/// ```
 #[inline]
 pub fn tile(acc_size: usize) -> usize {
     (TILE_BYTES / (LANES * acc_size.max(1))).clamp(8, 1024)
@@ -381,7 +386,10 @@ impl<A: Copy> Tiles<A> {
                     bits &= bits - 1;
                     let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
                     for lane in 0..LANES {
-                        merge_tile(&level[lane * tile..lane * tile + tw], &mut self.lanes[lane * tile..lane * tile + tw]);
+                        merge_tile(
+                            &level[lane * tile..lane * tile + tw],
+                            &mut self.lanes[lane * tile..lane * tile + tw],
+                        );
                     }
                 }
                 break;
