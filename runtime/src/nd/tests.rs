@@ -37,12 +37,13 @@ const SHAPES: &[&[usize]] = &[
     &[5000, 3],
     &[3, 2100],
     &[9000, 2],
+    &[4, 5, 6, 7],
     &[7],
     &[],
 ];
 
 /// The layouts of one logical array: the same values, stored differently.
-const LAYOUTS: &[&str] = &["c", "f", "transposed", "step2", "negative", "broadcast"];
+const LAYOUTS: &[&str] = &["c", "f", "transposed", "rotated", "step2", "negative", "broadcast"];
 
 /// Owned storage and a way to view it as the logical array of `dims`.
 struct Case {
@@ -66,6 +67,14 @@ impl Case {
             "transposed" => {
                 let rev: Vec<usize> = dims.iter().rev().copied().collect();
                 ArrayD::from_shape_vec(IxDyn(&rev), base.t().iter().copied().collect()).unwrap()
+            }
+            // Axes stored in the order 1, 2, .., 0: views with the axes rotated back.
+            "rotated" => {
+                let r = dims.len();
+                let perm: Vec<usize> = (0..r).map(|k| (k + 1) % r).collect();
+                let p = base.view().permuted_axes(IxDyn(&perm));
+                let rot: Vec<usize> = p.shape().to_vec();
+                ArrayD::from_shape_vec(IxDyn(&rot), p.iter().copied().collect()).unwrap()
             }
             "step2" => {
                 let big: Vec<usize> = dims.iter().map(|d| 2 * d).collect();
@@ -95,6 +104,11 @@ impl Case {
         match self.layout {
             "c" | "f" => self.store.view(),
             "transposed" => self.store.t(),
+            "rotated" => {
+                let r = self.dims.len();
+                let back: Vec<usize> = (0..r).map(|k| (k + r - 1) % r.max(1)).collect();
+                self.store.view().permuted_axes(IxDyn(&back))
+            }
             "step2" => self.store.slice_each_axis(|_| Slice::new(0, None, 2)),
             "negative" => self.store.slice_each_axis(|_| Slice::new(0, None, -1)),
             "broadcast" => self.store.broadcast(IxDyn(&self.dims)).unwrap(),
