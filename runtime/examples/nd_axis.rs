@@ -1,4 +1,4 @@
-//! Axis reductions of a 1000x1000 C-order f64 matrix: the N-d driver against hand loops and
+//! Axis reductions of an n x n (1000 by default) C-order f64 matrix: the N-d driver against hand loops and
 //! ndarray, best of 20 runs each. `cargo run --release -p loopfuse-runtime --example nd_axis`
 //!
 //! Built for the baseline target (no `-C target-cpu`), as every line here is: the ratios are
@@ -30,7 +30,8 @@ fn nd_sum_axis(x: &Array2<f64>, axis: usize) -> Array1<f64> {
 }
 
 fn main() {
-    let n = 1000;
+    // The side, 1000 unless given: `-- 3000`.
+    let n: usize = std::env::args().nth(1).map_or(1000, |a| a.parse().expect("a side length"));
     let x = Array2::from_shape_fn((n, n), |(i, j)| ((i * 7 + j * 13) % 101) as f64 * 0.01 - 0.5);
     let s = x.as_slice().unwrap();
 
@@ -105,7 +106,7 @@ fn main() {
         out.view().strides()[0] as f64
     });
 
-    println!("1000x1000 f64, C order, best of 20 (ms)");
+    println!("{n}x{n} f64, C order, best of 20 (ms)");
     println!("sum_axis(Axis(0)): nd {nd0:.3}  hand {hand0:.3}  ndarray {ndarray0:.3}  nd/hand {:.2}", nd0 / hand0);
     println!(
         "sum_axis(Axis(1)): nd {nd1:.3}  hand (serial) {hand1:.3}  hand (8 acc) {hand1_lanes:.3}  ndarray {ndarray1:.3}  nd/hand {:.2}  nd/hand8 {:.2}",

@@ -23,7 +23,8 @@
 //!      quarter of the accumulator loads and stores.
 //! - The results are written into `outs` (`&mut NdOut` of shape `shape.remove_axis(axis)`,
 //!   one per reducer, nested like the reducers), once each. The only allocation is the
-//!   tile's accumulators: `32 * tile` per cascade level, `log2(len / 2048) + 1` levels.
+//!   tile's accumulators: `32 * tile` for the lanes and as many per cascade level, one level
+//!   per bit of `blocks - 1` (none for an axis shorter than 2080 elements).
 
 use super::operand::{NdSinks, NdSources};
 use super::order::for_each_index;
@@ -33,20 +34,21 @@ use super::view::Along;
 use crate::pass::{Reducers, Sinks, Sources, BLOCK, LANES};
 use crate::stage::{Stages, CHUNK};
 
-/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()` stays within L2.
+/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()`, L2-sized.
 /// Measured on `sum_axis(Axis(0))` of a 1000x1000 f64 C matrix (`examples/nd_axis.rs`,
-/// baseline x86-64, nd / hand loop): 16 KiB 1.76, 32 KiB 1.82, 64 KiB 1.49, 128 KiB 1.30,
-/// 256 KiB 1.67 (with [`STEPS`] = 4; 8 gave the same). Small tiles lose because each step
-/// reads only `tile` elements of a row: a strip of short segments one page apart, which the
-/// prefetchers do not follow.
-const TILE_BYTES: usize = 128 << 10;
+/// baseline x86-64, time nd / hand loop, best of 20, noisy shared machine): 16 KiB 1.3-2.0,
+/// 64 KiB 1.3, 128 KiB 1.3, 256 KiB 0.94-1.04 (the tile then covers the 1000 columns). Small
+/// tiles lose because each step reads only `tile` elements of a row: a strip of short
+/// segments a page or more apart, which the prefetchers do not follow; a whole row per step
+/// reads memory in order. With [`STEPS`] = 8 instead of 4: the same.
+const TILE_BYTES: usize = 256 << 10;
 
 /// The number of results computed together by strategy 2, for accumulators of `acc_size`
-/// bytes: 512 for an f64 sum (fewer when the axis is shorter).
+/// bytes: 1024 for an f64 sum (capped by the length of the tiled axis when used).
 ///
 /// ```
 /// use loopfuse_runtime::nd::axis::tile;
-/// assert_eq!((tile(8), tile(16)), (512, 256));
+/// assert_eq!((tile(4), tile(8), tile(16)), (1024, 1024, 512));
 /// ```
 #[inline]
 pub fn tile(acc_size: usize) -> usize {

@@ -465,7 +465,7 @@ fn the_strategy_follows_the_strides() {
     assert_eq!(axis::choose(s, 0, &(nd(&c),), 64), Strategy::Tiles { j: 1, tile: 64 });
     assert_eq!(axis::choose(s, 0, &(nd(&f),), 64), Strategy::Rows);
     assert_eq!(axis::choose(s, 1, &(nd(&f),), 64), Strategy::Tiles { j: 0, tile: 64 });
-    assert_eq!((axis::tile(8), axis::tile(16), axis::tile(1 << 20)), (512, 256, 8));
+    assert_eq!((axis::tile(8), axis::tile(16), axis::tile(1 << 20)), (1024, 512, 8));
 }
 
 #[test]
