@@ -475,3 +475,78 @@ fn a_wrong_shape_panics() {
     let x = NdView::from_slice(&x, Shape::new(&[3, 4]));
     pass(Shape::new(&[4, 3]), (x,), (), (), |_| ((), ()));
 }
+
+#[test]
+fn nested_axis_reducers_and_outs() {
+    let case = Case::new(&[40, 33], "c", 7);
+    let v = case.view();
+    let x = nd(&v);
+    let shape = x.shape();
+    for axis in 0..2 {
+        let out_shape = shape.remove_axis(axis);
+        let mut o: Vec<NdOut<f64>> = (0..13).map(|_| NdOut::new(out_shape, axis == 0)).collect();
+        let [o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12] = &mut o[..] else { unreachable!() };
+        let mut argmax = NdOut::new(out_shape, false);
+        axis_pass(
+            shape,
+            axis,
+            ((x,), (x,)),
+            (
+                (
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                ),
+                (Max::new(), ArgMax::new()),
+            ),
+            ((o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11), (o12, &mut argmax)),
+            |((a,), (b,))| {
+                (
+                    (
+                        (
+                            a * 0.0,
+                            a * 1.0,
+                            a * 2.0,
+                            a * 3.0,
+                            a * 4.0,
+                            a * 5.0,
+                            a * 6.0,
+                            a * 7.0,
+                            a * 8.0,
+                            a * 9.0,
+                            a * 10.0,
+                            a * 11.0,
+                        ),
+                        (b, b),
+                    ),
+                    (),
+                )
+            },
+        );
+        let lanes: Vec<Vec<f64>> = v.lanes(Axis(axis)).into_iter().map(|l| l.iter().copied().collect()).collect();
+        for (k, o) in o.into_iter().enumerate() {
+            let o: ArrayD<f64> = o.into_array();
+            for (got, l) in o.iter().zip(&lanes) {
+                let want = if k == 12 {
+                    crate::pass::pass(l.len(), (&l[..],), (Max::new(),), (), |(x,)| ((x,), ())).0
+                } else {
+                    crate::pass::pass(l.len(), (&l[..],), (Sum::new(),), (), |(x,)| ((x * k as f64,), ())).0
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "axis {axis} reducer {k}");
+            }
+        }
+        let argmax: ArrayD<usize> = argmax.into_array();
+        for (got, l) in argmax.iter().zip(&lanes) {
+            assert_eq!(*got, crate::pass::pass(l.len(), (&l[..],), (ArgMax::new(),), (), |(x,)| ((x,), ())).0);
+        }
+    }
+}
