@@ -106,6 +106,21 @@ fn main() {
         out.view().strides()[0] as f64
     });
 
+    // A whole reduction with a broadcast row: rows fed one after another into one lane state.
+    let w = Array1::from_shape_fn(n, |j| (j % 7) as f64);
+    let y = Array2::from_shape_fn((n, n), |(_, j)| (j % 7) as f64);
+    let dot_bcast = best(|| {
+        let (x, w) = (black_box(&x), black_box(&w));
+        let v = NdInput::as_nd(&x);
+        let w = NdInput::as_nd(&w).broadcast_to(v.shape());
+        pass(v.shape(), (v, w), (Sum::new(),), (), |(x, w)| ((x * w,), ())).0
+    });
+    let dot_full = best(|| {
+        let (x, y) = (black_box(&x), black_box(&y));
+        let (v, y) = (NdInput::as_nd(&x), NdInput::as_nd(&y));
+        pass(v.shape(), (v, y), (Sum::new(),), (), |(x, y)| ((x * y,), ())).0
+    });
+
     println!("{n}x{n} f64, C order, best of 20 (ms)");
     println!("sum_axis(Axis(0)): nd {nd0:.3}  hand {hand0:.3}  ndarray {ndarray0:.3}  nd/hand {:.2}", nd0 / hand0);
     println!(
@@ -115,6 +130,7 @@ fn main() {
     );
     println!("sum (whole): nd C {whole:.3}  nd F {whole_f:.3}");
     println!("2 * x into a fresh result: C {map_c:.3}  F {map_f:.3}");
+    println!("sum(x * w), w a broadcast row: {dot_bcast:.3}  (w a full C matrix: {dot_full:.3})");
     // Same values up to rounding (the orders differ: pairwise lanes against a serial sum).
     let (a, b) = (nd_sum_axis(&x, 0), x.sum_axis(Axis(0)));
     assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-9));

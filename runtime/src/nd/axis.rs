@@ -508,6 +508,7 @@ fn segments<Src: Sources, M: Stages, R: Reducers>(
     stages: &M,
     body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
 ) {
+    debug_assert!(M::NONE, "steps are fed together only without stages");
     for (t, acc) in accs.iter_mut().enumerate() {
         let mut a = *acc;
         for (u, row) in rows.iter().enumerate() {
