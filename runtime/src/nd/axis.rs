@@ -17,10 +17,14 @@
 //!      `j`: 32 lane accumulators per result of the tile, and for each step `e` along the
 //!      axis one pass over the tile's contiguous row segment (it vectorizes across `j` and
 //!      reads memory in order). Blocks of 2048 steps push into a cascade per tile, then the
-//!      lane tree and the tail, exactly as above, column by column.
+//!      lane tree and the tail, exactly as above, column by column. Without stages, the
+//!      steps `e, e + 32, e + 64, e + 96` (consecutive elements of one lane) are fed in one
+//!      loop over the tile, in that order for each accumulator: the same additions, a
+//!      quarter of the accumulator loads and stores.
 //! - The results are written into `outs` (`&mut NdOut` of shape `shape.remove_axis(axis)`,
 //!   one per reducer, nested like the reducers), once each. The only allocation is the
-//!   tile's accumulators: `32 * tile` per cascade level, `log2(len / 2048) + 1` levels.
+//!   tile's accumulators: `32 * tile` for the lanes and as many per cascade level, one level
+//!   per bit of `blocks - 1` (none for an axis shorter than 2080 elements).
 
 use super::operand::{NdSinks, NdSources};
 use super::order::for_each_index;
@@ -125,15 +129,25 @@ macro_rules! tiles {
     }};
 }
 
-/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()` stays within L1
-/// (measured: `examples/nd_axis.rs`, see the module's tests).
-const TILE_BYTES: usize = 16 << 10;
+/// Bytes of lane accumulators per tile: `32 * tile * size_of::<Accs>()`, L2-sized.
+/// Measured on `sum_axis(Axis(0))` of a 1000x1000 f64 C matrix (`examples/nd_axis.rs`,
+/// baseline x86-64, time nd / hand loop, best of 20, noisy shared machine): 16 KiB 1.3-2.0,
+/// 64 KiB 1.3, 128 KiB 1.3, 256 KiB 0.94-1.04 (the tile then covers the 1000 columns). Small
+/// tiles lose because each step reads only `tile` elements of a row: a strip of short
+/// segments a page or more apart, which the prefetchers do not follow; a whole row per step
+/// reads memory in order. With [`STEPS`] = 8 instead of 4: the same.
+const TILE_BYTES: usize = 256 << 10;
 
 /// The number of results computed together by strategy 2, for accumulators of `acc_size`
-/// bytes: 64 for an f64 sum.
+/// bytes: 1024 for an f64 sum (capped by the length of the tiled axis when used).
+///
+/// ```
+/// use loopfuse_runtime::nd::axis::tile;
+/// assert_eq!((tile(4), tile(8), tile(16)), (1024, 1024, 512));
+/// ```
 #[inline]
 pub fn tile(acc_size: usize) -> usize {
-    (TILE_BYTES / (LANES * acc_size.max(1))).clamp(8, 256)
+    (TILE_BYTES / (LANES * acc_size.max(1))).clamp(8, 1024)
 }
 
 /// How an axis reduction runs (module docs).
@@ -270,6 +284,8 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
             crate::pass::pass_staged(len, row, &mut stages, &reducers, (), &mut args, &mut body)
         }),
         Strategy::Tiles { j, tile } => {
+            // No more accumulators than results along j.
+            let tile = tile.min(dims[j]).max(1);
             let mut t = Tiles::new(&reducers, len, tile);
             tiles!(shape, axis, j, tile, &mut outs, |at, tw, out| {
                 t.run(&reducers, len, tw, at, &sources, &mut stages, &mut args, &mut body, out)
@@ -298,8 +314,9 @@ struct Tiles<A> {
 
 impl<A: Copy> Tiles<A> {
     fn new<R: Reducers<Accs = A>>(reducers: &R, len: usize, tile: usize) -> Self {
-        let blocks = (len - len % LANES).div_ceil(BLOCK);
-        let levels = (usize::BITS - blocks.leading_zeros()) as usize;
+        // Every block but the last is pushed: the levels of a binary counter up to blocks - 1.
+        let pushed = (len - len % LANES).div_ceil(BLOCK).saturating_sub(1);
+        let levels = (usize::BITS - pushed.leading_zeros()) as usize;
         Tiles {
             lanes: vec![reducers.identity(); LANES * tile],
             levels: vec![reducers.identity(); levels * LANES * tile],
@@ -324,20 +341,6 @@ impl<A: Copy> Tiles<A> {
     ) {
         let tile = self.tile;
         let groups_end = len - len % LANES;
-        let mut at_e = at.idx;
-        let e_slot = at.rank - 2;
-        // The segment at step e, fed into `accs` (tw accumulators).
-        let mut step = |accs: &mut [A], e: usize| {
-            at_e[e_slot] = e;
-            // SAFETY: e < len and the tile's tw indices from j0 are in bounds (the callers).
-            let row = unsafe { sources.row(&at.axes[..at.rank], &at_e[..at.rank], Along::Axis(at.j), tw) };
-            if row.is_unit_stride() {
-                // SAFETY: unit stride, just checked.
-                segment(reducers, &mut accs[..tw], unsafe { row.into_flat() }, e, stages, args, body);
-            } else {
-                segment(reducers, &mut accs[..tw], row, e, stages, args, body);
-            }
-        };
         let merge_tile = |l: &[A], r: &mut [A]| {
             for (r, &l) in r.iter_mut().zip(l) {
                 *r = reducers.merge(l, *r);
@@ -350,9 +353,47 @@ impl<A: Copy> Tiles<A> {
             for lane in 0..LANES {
                 self.lanes[lane * tile..lane * tile + tw].fill(reducers.identity());
             }
-            for e in start..end {
-                let lane = e % LANES;
-                step(&mut self.lanes[lane * tile..(lane + 1) * tile], e);
+            // Lane l of the block takes steps start + l, start + l + 32, ..: without stages,
+            // STEPS of them at a time (one load and store of the accumulators for STEPS rows,
+            // the same additions in the same order); then one at a time.
+            let groups = (end - start) / LANES;
+            let mut q = 0;
+            if M::NONE {
+                while q + STEPS <= groups {
+                    for lane in 0..LANES {
+                        let e = start + q * LANES + lane;
+                        let accs = &mut self.lanes[lane * tile..lane * tile + tw];
+                        steps(reducers, accs, at, e, sources, stages, body);
+                    }
+                    q += STEPS;
+                }
+            }
+            while q < groups {
+                for lane in 0..LANES {
+                    let e = start + q * LANES + lane;
+                    step(reducers, &mut self.lanes[lane * tile..lane * tile + tw], at, e, sources, stages, args, body);
+                }
+                q += 1;
+            }
+            if end == groups_end {
+                // The last block: Cascade::push then Cascade::finish, without storing it.
+                // Both merge every occupied level, lowest (latest blocks) first, in front of
+                // the total of the later blocks: the carry of the push does it for the low
+                // run of set bits, the finish for the others. So the block is the total so
+                // far and each occupied level is merged in front of it, in that order.
+                let mut bits = blocks;
+                while bits != 0 {
+                    let k = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
+                    for lane in 0..LANES {
+                        merge_tile(
+                            &level[lane * tile..lane * tile + tw],
+                            &mut self.lanes[lane * tile..lane * tile + tw],
+                        );
+                    }
+                }
+                break;
             }
             // Cascade::push, lane by lane and column by column: level k holds 2^k blocks.
             let mut k = 0;
@@ -363,7 +404,10 @@ impl<A: Copy> Tiles<A> {
                 }
                 k += 1;
             }
-            self.levels[k * LANES * tile..(k + 1) * LANES * tile].copy_from_slice(&self.lanes);
+            let level = &mut self.levels[k * LANES * tile..(k + 1) * LANES * tile];
+            for lane in 0..LANES {
+                level[lane * tile..lane * tile + tw].copy_from_slice(&self.lanes[lane * tile..lane * tile + tw]);
+            }
             blocks += 1;
             start = end;
         }
@@ -371,26 +415,6 @@ impl<A: Copy> Tiles<A> {
         if groups_end == 0 {
             self.lanes[..tw].fill(reducers.identity());
         } else {
-            // Cascade::finish: occupied levels, lowest (latest blocks) first, each merged in
-            // front of the later ones' total.
-            let mut bits = blocks;
-            let mut first = true;
-            while bits != 0 {
-                let k = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let level = &self.levels[k * LANES * tile..(k + 1) * LANES * tile];
-                if first {
-                    self.lanes.copy_from_slice(level);
-                    first = false;
-                } else {
-                    for lane in 0..LANES {
-                        merge_tile(
-                            &level[lane * tile..lane * tile + tw],
-                            &mut self.lanes[lane * tile..lane * tile + tw],
-                        );
-                    }
-                }
-            }
             // combine_lanes: lane j with j + 16, then + 8, .. + 1.
             let mut width = LANES / 2;
             while width > 0 {
@@ -406,12 +430,93 @@ impl<A: Copy> Tiles<A> {
         }
         // The tail, in order, onto the totals.
         for e in groups_end..len {
-            step(&mut self.lanes[..tile], e);
+            step(reducers, &mut self.lanes[..tw], at, e, sources, stages, args, body);
         }
         for (t, &acc) in self.lanes[..tw].iter().enumerate() {
             // SAFETY: t < tw, the out row's length.
             unsafe { out.put(t, reducers.finish(acc, len)) };
         }
+    }
+}
+
+/// Steps along the axis fed together by [`steps`].
+const STEPS: usize = 4;
+
+/// The tile's row segment at step `e` (`e < len`, the callers).
+#[inline(always)]
+fn segment_row<Src: NdSources>(sources: &Src, at: &RowsAt, e: usize, tw: usize) -> Src::Rows {
+    let mut idx = at.idx;
+    idx[at.rank - 2] = e;
+    // SAFETY: e < len (callers), and the tile's tw indices from j0 along j are in bounds
+    // (`tiles`).
+    unsafe { sources.row(&at.axes[..at.rank], &idx[..at.rank], Along::Axis(at.j), tw) }
+}
+
+/// Step `e` into `accs` (the tile's `tw` accumulators of lane `e % 32`).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn step<Src: NdSources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    at: &RowsAt,
+    e: usize,
+    sources: &Src,
+    stages: &mut M,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    let row = segment_row(sources, at, e, accs.len());
+    if row.is_unit_stride() {
+        // SAFETY: unit stride, just checked.
+        segment(reducers, accs, unsafe { row.into_flat() }, e, stages, args, body);
+    } else {
+        segment(reducers, accs, row, e, stages, args, body);
+    }
+}
+
+/// Steps `e`, `e + 32`, .. (`STEPS` of them, one lane's consecutive elements) into `accs`,
+/// in that order for each accumulator. No stages (`M::NONE`).
+#[inline(always)]
+fn steps<Src: NdSources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    at: &RowsAt,
+    e: usize,
+    sources: &Src,
+    stages: &M,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    let tw = accs.len();
+    let rows: [Src::Rows; STEPS] = std::array::from_fn(|u| segment_row(sources, at, e + u * LANES, tw));
+    if rows[0].is_unit_stride() {
+        // SAFETY: the rows have the same strides, so all are unit-stride (just checked).
+        let rows = rows.map(|r| unsafe { r.into_flat() });
+        segments(reducers, accs, &rows, e, stages, body);
+    } else {
+        segments(reducers, accs, &rows, e, stages, body);
+    }
+}
+
+/// The loop of [`steps`].
+#[inline(always)]
+fn segments<Src: Sources, M: Stages, R: Reducers>(
+    reducers: &R,
+    accs: &mut [R::Accs],
+    rows: &[Src; STEPS],
+    e: usize,
+    stages: &M,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+) {
+    debug_assert!(M::NONE, "steps are fed together only without stages");
+    for (t, acc) in accs.iter_mut().enumerate() {
+        let mut a = *acc;
+        for (u, row) in rows.iter().enumerate() {
+            // SAFETY: t < tw, every row's length. M::NONE: every stage is `()` (or a group of
+            // them), whose `load` reads nothing.
+            let (items, ()) = body(unsafe { row.get(t) }, unsafe { stages.load(0) });
+            reducers.update(&mut a, items, e + u * LANES);
+        }
+        *acc = a;
     }
 }
 
@@ -490,6 +595,7 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
             rows!(shape, axis, &sources, &mut outs, |row| crate::pass::pass_strict(len, row, &reducers, (), &mut body))
         }
         Strategy::Tiles { j, tile } => {
+            let tile = tile.min(shape.dims()[j]).max(1);
             let mut accs = vec![reducers.identity(); tile];
             tiles!(shape, axis, j, tile, &mut outs, |at, tw, out| {
                 accs[..tw].fill(reducers.identity());

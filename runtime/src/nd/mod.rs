@@ -6,7 +6,7 @@
 //!   [`prefers_f`] (the order of a fresh result).
 //! - [`out`]: [`NdOut`], a fresh result written once.
 //! - [`operand`]: the tuples of sources and sinks the drivers take, nested past 12.
-//! - [`order`]: the loop order from the strides, and collapsing contiguous axes.
+//! - `order` (private): the loop order from the strides, and collapsing contiguous axes.
 //! - [`pass`](mod@pass): elementwise passes and whole reductions ([`pass()`],
 //!   [`pass_staged`], [`pass_strict`]).
 //! - [`axis`]: axis reductions ([`axis_pass`], [`axis_pass_staged`], [`axis_pass_strict`]).

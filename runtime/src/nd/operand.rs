@@ -4,7 +4,7 @@
 //! # The contract
 //! - A driver first checks every operand's shape ([`NdSources::check`]: a mismatch is a bug
 //!   of the generated code and panics), then looks at every operand's strides
-//!   ([`NdSources::visit`]) to choose a loop order ([`super::order`]), then cuts rows: for a
+//!   ([`NdSources::visit`]) to choose a loop order (`nd::order`), then cuts rows: for a
 //!   multi-index over the loop's outer axes, each leaf gives the 1-D row of its elements along
 //!   the loop's inner axis ([`NdSources::row`]), a [`View`] or a [`RowMut`], and the driver
 //!   runs the 1-D pass machinery over the tuple of rows.
@@ -57,7 +57,20 @@ pub trait NdSource: Sealed {
     ) -> Self::Row;
 }
 
-/// The sources of an N-d pass: a tuple of [`NdSource`]s, or `()`.
+/// The sources of an N-d pass: a tuple of [`NdSource`]s, or `()`. Past 12, nest them as
+/// in [`crate::pass`]: the elements arrive nested the same way.
+///
+/// ```
+/// use loopfuse_runtime::nd::{pass, NdView, Shape};
+/// use loopfuse_runtime::reduce::Sum;
+/// let x = [1.0, 2.0, 3.0, 4.0];
+/// let v = NdView::from_slice(&x, Shape::new(&[2, 2]));
+/// let t = v.reversed_axes();
+/// let ((s,), (d,)) = pass(v.shape(), ((v, t), (v,)), ((Sum::new(),), (Sum::new(),)), (), |((a, b), (c,))| {
+///     (((a * b,), (c,)), ())
+/// });
+/// assert_eq!((s, d), (1.0 + 6.0 + 6.0 + 16.0, 10.0));
+/// ```
 pub trait NdSources: Sealed {
     /// A tuple of each source's element.
     type Items;

@@ -11,12 +11,12 @@
 //!   logical C order.
 //! - **Fast path.** When every operand is C-contiguous (no broadcast), the pass IS one call of
 //!   the 1-D driver over unit-stride rows of `n` elements, which take its slice loop.
-//! - **Without reductions** the order is free ([`Order::free`]): smallest strides innermost,
+//! - **Without reductions** the order is free (`Order::free`): smallest strides innermost,
 //!   contiguous axes collapsed, each inner row one call of the 1-D driver (a unit-stride row
 //!   takes its slice loop).
-//! - **With reductions** and a layout that is not one run in C order ([`Order::logical`]
+//! - **With reductions** and a layout that is not one run in C order (`Order::logical`
 //!   after collapsing has more than one loop), the rows along the last loop are fed one after
-//!   another into ONE continuing lane/block/cascade state ([`Flow`]), so the bits equal the
+//!   another into ONE continuing lane/block/cascade state (`Flow`), so the bits equal the
 //!   flat 1-D order; each row is split where the flat index crosses a lane group, a block
 //!   or the start of the tail.
 //! - Stages are evaluated a chunk of at most [`CHUNK`] elements at a time, chunks never

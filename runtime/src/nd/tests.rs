@@ -36,12 +36,14 @@ const SHAPES: &[&[usize]] = &[
     &[100, 100],
     &[5000, 3],
     &[3, 2100],
+    &[9000, 2],
+    &[4, 5, 6, 7],
     &[7],
     &[],
 ];
 
 /// The layouts of one logical array: the same values, stored differently.
-const LAYOUTS: &[&str] = &["c", "f", "transposed", "step2", "negative", "broadcast"];
+const LAYOUTS: &[&str] = &["c", "f", "transposed", "rotated", "step2", "negative", "broadcast"];
 
 /// Owned storage and a way to view it as the logical array of `dims`.
 struct Case {
@@ -65,6 +67,14 @@ impl Case {
             "transposed" => {
                 let rev: Vec<usize> = dims.iter().rev().copied().collect();
                 ArrayD::from_shape_vec(IxDyn(&rev), base.t().iter().copied().collect()).unwrap()
+            }
+            // Axes stored in the order 1, 2, .., 0: views with the axes rotated back.
+            "rotated" => {
+                let r = dims.len();
+                let perm: Vec<usize> = (0..r).map(|k| (k + 1) % r).collect();
+                let p = base.view().permuted_axes(IxDyn(&perm));
+                let rot: Vec<usize> = p.shape().to_vec();
+                ArrayD::from_shape_vec(IxDyn(&rot), p.iter().copied().collect()).unwrap()
             }
             "step2" => {
                 let big: Vec<usize> = dims.iter().map(|d| 2 * d).collect();
@@ -94,6 +104,11 @@ impl Case {
         match self.layout {
             "c" | "f" => self.store.view(),
             "transposed" => self.store.t(),
+            "rotated" => {
+                let r = self.dims.len();
+                let back: Vec<usize> = (0..r).map(|k| (k + r - 1) % r.max(1)).collect();
+                self.store.view().permuted_axes(IxDyn(&back))
+            }
             "step2" => self.store.slice_each_axis(|_| Slice::new(0, None, 2)),
             "negative" => self.store.slice_each_axis(|_| Slice::new(0, None, -1)),
             "broadcast" => self.store.broadcast(IxDyn(&self.dims)).unwrap(),
@@ -450,7 +465,7 @@ fn the_strategy_follows_the_strides() {
     assert_eq!(axis::choose(s, 0, &(nd(&c),), 64), Strategy::Tiles { j: 1, tile: 64 });
     assert_eq!(axis::choose(s, 0, &(nd(&f),), 64), Strategy::Rows);
     assert_eq!(axis::choose(s, 1, &(nd(&f),), 64), Strategy::Tiles { j: 0, tile: 64 });
-    assert_eq!(axis::tile(8), 64);
+    assert_eq!((axis::tile(8), axis::tile(16), axis::tile(1 << 20)), (1024, 512, 8));
 }
 
 #[test]
@@ -459,4 +474,79 @@ fn a_wrong_shape_panics() {
     let x = [0.0; 12];
     let x = NdView::from_slice(&x, Shape::new(&[3, 4]));
     pass(Shape::new(&[4, 3]), (x,), (), (), |_| ((), ()));
+}
+
+#[test]
+fn nested_axis_reducers_and_outs() {
+    let case = Case::new(&[40, 33], "c", 7);
+    let v = case.view();
+    let x = nd(&v);
+    let shape = x.shape();
+    for axis in 0..2 {
+        let out_shape = shape.remove_axis(axis);
+        let mut o: Vec<NdOut<f64>> = (0..13).map(|_| NdOut::new(out_shape, axis == 0)).collect();
+        let [o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12] = &mut o[..] else { unreachable!() };
+        let mut argmax = NdOut::new(out_shape, false);
+        axis_pass(
+            shape,
+            axis,
+            ((x,), (x,)),
+            (
+                (
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                    Sum::new(),
+                ),
+                (Max::new(), ArgMax::new()),
+            ),
+            ((o0, o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11), (o12, &mut argmax)),
+            |((a,), (b,))| {
+                (
+                    (
+                        (
+                            a * 0.0,
+                            a * 1.0,
+                            a * 2.0,
+                            a * 3.0,
+                            a * 4.0,
+                            a * 5.0,
+                            a * 6.0,
+                            a * 7.0,
+                            a * 8.0,
+                            a * 9.0,
+                            a * 10.0,
+                            a * 11.0,
+                        ),
+                        (b, b),
+                    ),
+                    (),
+                )
+            },
+        );
+        let lanes: Vec<Vec<f64>> = v.lanes(Axis(axis)).into_iter().map(|l| l.iter().copied().collect()).collect();
+        for (k, o) in o.into_iter().enumerate() {
+            let o: ArrayD<f64> = o.into_array();
+            for (got, l) in o.iter().zip(&lanes) {
+                let want = if k == 12 {
+                    crate::pass::pass(l.len(), (&l[..],), (Max::new(),), (), |(x,)| ((x,), ())).0
+                } else {
+                    crate::pass::pass(l.len(), (&l[..],), (Sum::new(),), (), |(x,)| ((x * k as f64,), ())).0
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "axis {axis} reducer {k}");
+            }
+        }
+        let argmax: ArrayD<usize> = argmax.into_array();
+        for (got, l) in argmax.iter().zip(&lanes) {
+            assert_eq!(*got, crate::pass::pass(l.len(), (&l[..],), (ArgMax::new(),), (), |(x,)| ((x,), ())).0);
+        }
+    }
 }
