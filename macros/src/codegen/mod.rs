@@ -401,7 +401,16 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     let (body_pattern, body_lets) = (pattern(&in_body), lets(&in_body));
     let (sources, reducers, sinks) = (tuple(sources), tuple(reducers), tuple(sinks));
     let (items, values) = (tuple(items), tuple(values));
-    let call = if staged.is_empty() {
+    let call = if staged.is_empty() && nd && !opts.strict {
+        // The staged driver with no stage: a runtime wrapper closure around the body would be
+        // compiled without the clone's features, and LLVM may leave it out of line.
+        quote! {
+            __lf::#staged_driver(#n, #sources, (), #reducers, #sinks, |_| (), |#body_pattern, ()| {
+                #(#body_lets)*
+                (#items, #values)
+            })
+        }
+    } else if staged.is_empty() {
         quote! {
             __lf::#driver(#n, #sources, #reducers, #sinks, |#body_pattern| {
                 #(#body_lets)*
