@@ -165,6 +165,25 @@ pub const AXIS_SUFFIX: &str = "_axis";
 pub const INSERT_AXIS: &str = "insert_axis";
 pub const REVERSED: &[&str] = &["t", "reversed_axes"];
 pub const VIEW: &str = "view";
+/// ndarray's other views and reshapes, answered with the views a kernel has.
+pub const OTHER_VIEWS: &[&str] = &[
+    "permuted_axes",
+    "swap_axes",
+    "slice",
+    "slice_axis",
+    "into_shape",
+    "into_shape_with_order",
+    "reshape",
+    "to_shape",
+    "broadcast",
+    "select",
+    "index_axis",
+    "row",
+    "column",
+    "diag",
+    "remove_axis",
+    "merge_axes",
+];
 
 impl RedKind {
     /// The reduction written as the method `name()`.

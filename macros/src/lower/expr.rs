@@ -253,6 +253,10 @@ impl Lower<'_> {
         if name == vocab::INSERT_AXIS || vocab::REVERSED.contains(&name.as_str()) || name == vocab::VIEW {
             return Some(self.view_method(m, node));
         }
+        if vocab::OTHER_VIEWS.contains(&name.as_str()) {
+            let msg = format!("`{name}` is not supported inside a kernel; the views a kernel has are `insert_axis(Axis(k))`, `t()`, `reversed_axes()` and `view()`: apply other views to the arrays before passing them (`f(x.{name}(..))`)");
+            return Some(self.unsupported(&m.method, &msg));
+        }
         if name == "unwrap" && m.args.is_empty() {
             if let Op::Leaf(Leaf { src: LeafSrc::Reduced(r), views }) = &self.k().nodes[node].op {
                 if views.is_empty() && self.k().reductions[*r].kind == RedKind::Mean {
