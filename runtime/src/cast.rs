@@ -3,31 +3,31 @@
 //! Rust's `f as u8` saturates (NaN to 0, out-of-range values to the nearest bound). LLVM
 //! lowers that saturating conversion to one scalar `cvttss2si` per element even inside an
 //! AVX-512 loop, which made `(x as f32 * gain + bias).clamp(0.0, 255.0) as u8` several times
-//! slower than the rest of the loop. [`AsInt::as_int`] computes the same value by clamping
+//! slower than the rest of the loop. [`ToInt::to_int`] computes the same value by clamping
 //! first (NaN to 0 by a select), then converting a value known to be in range with
 //! `to_int_unchecked`, which vectorizes (`vcvttps2dq`, then a narrowing move). Integer and
 //! `bool` sources are plain `as`. The generated code writes `e as u8` in an elementwise
-//! expression as `__lf::AsInt::<u8>::as_int(e)`; the result is `e as u8` bit for bit
+//! expression as `__lf::ToInt::<u8>::to_int(e)`; the result is `e as u8` bit for bit
 //! (tested below for every special value).
 
 /// `self as T` for a small integer `T` (`i8 u8 i16 u16`), vectorizable (module docs).
 ///
 /// ```
-/// use loopfuse_runtime::cast::AsInt;
-/// assert_eq!(AsInt::<u8>::as_int(300.7f32), 255);
-/// assert_eq!(AsInt::<u8>::as_int(f32::NAN), 0);
-/// assert_eq!(AsInt::<i8>::as_int(-3.9f64), -3);
+/// use loopfuse_runtime::cast::ToInt;
+/// assert_eq!(ToInt::<u8>::to_int(300.7f32), 255);
+/// assert_eq!(ToInt::<u8>::to_int(f32::NAN), 0);
+/// assert_eq!(ToInt::<i8>::to_int(-3.9f64), -3);
 /// ```
-pub trait AsInt<T> {
+pub trait ToInt<T> {
     /// `self as T`.
-    fn as_int(self) -> T;
+    fn to_int(self) -> T;
 }
 
 macro_rules! from_float {
     ($f:ty => $($t:ty),*) => {$(
-        impl AsInt<$t> for $f {
+        impl ToInt<$t> for $f {
             #[inline(always)]
-            fn as_int(self) -> $t {
+            fn to_int(self) -> $t {
                 // A select, not a branch: NaN is 0 (`max` alone would give `MIN`).
                 let c = if self.is_nan() { 0.0 } else { self.max(<$t>::MIN as $f).min(<$t>::MAX as $f) };
                 // SAFETY: `c` is not NaN, and lies in [MIN, MAX] of `$t`, all exactly
@@ -42,9 +42,9 @@ from_float!(f64 => i8, u8, i16, u16);
 
 macro_rules! plain {
     ($($s:ty),* => $t:ty) => {$(
-        impl AsInt<$t> for $s {
+        impl ToInt<$t> for $s {
             #[inline(always)]
-            fn as_int(self) -> $t {
+            fn to_int(self) -> $t {
                 self as $t
             }
         }
@@ -59,7 +59,7 @@ plain_all!(i8, u8, i16, u16);
 
 #[cfg(test)]
 mod tests {
-    use super::AsInt;
+    use super::ToInt;
 
     fn specials_f32() -> Vec<f32> {
         let mut v = vec![
@@ -85,26 +85,26 @@ mod tests {
     #[test]
     fn equals_as_for_every_special_value() {
         for x in specials_f32() {
-            assert_eq!(AsInt::<u8>::as_int(x), x as u8, "{x}");
-            assert_eq!(AsInt::<i8>::as_int(x), x as i8, "{x}");
-            assert_eq!(AsInt::<u16>::as_int(x), x as u16, "{x}");
-            assert_eq!(AsInt::<i16>::as_int(x), x as i16, "{x}");
+            assert_eq!(ToInt::<u8>::to_int(x), x as u8, "{x}");
+            assert_eq!(ToInt::<i8>::to_int(x), x as i8, "{x}");
+            assert_eq!(ToInt::<u16>::to_int(x), x as u16, "{x}");
+            assert_eq!(ToInt::<i16>::to_int(x), x as i16, "{x}");
             let d = x as f64;
-            assert_eq!(AsInt::<u8>::as_int(d), d as u8, "{d}");
-            assert_eq!(AsInt::<i8>::as_int(d), d as i8, "{d}");
-            assert_eq!(AsInt::<u16>::as_int(d), d as u16, "{d}");
-            assert_eq!(AsInt::<i16>::as_int(d), d as i16, "{d}");
+            assert_eq!(ToInt::<u8>::to_int(d), d as u8, "{d}");
+            assert_eq!(ToInt::<i8>::to_int(d), d as i8, "{d}");
+            assert_eq!(ToInt::<u16>::to_int(d), d as u16, "{d}");
+            assert_eq!(ToInt::<i16>::to_int(d), d as i16, "{d}");
         }
         for d in [f64::MAX, f64::MIN, 1e300, -1e300, 5e-324, 65535.99, -32768.5, -32769.0] {
-            assert_eq!(AsInt::<u16>::as_int(d), d as u16, "{d}");
-            assert_eq!(AsInt::<i16>::as_int(d), d as i16, "{d}");
+            assert_eq!(ToInt::<u16>::to_int(d), d as u16, "{d}");
+            assert_eq!(ToInt::<i16>::to_int(d), d as i16, "{d}");
         }
     }
 
     #[test]
     fn integers_wrap_as_as_does() {
-        assert_eq!(AsInt::<u8>::as_int(300i32), 300i32 as u8);
-        assert_eq!(AsInt::<i8>::as_int(200u8), 200u8 as i8);
-        assert_eq!(AsInt::<u16>::as_int(true), 1);
+        assert_eq!(ToInt::<u8>::to_int(300i32), 300i32 as u8);
+        assert_eq!(ToInt::<i8>::to_int(200u8), 200u8 as i8);
+        assert_eq!(ToInt::<u16>::to_int(true), 1);
     }
 }

@@ -79,10 +79,10 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
         Op::Cast(a, ty) => {
             let a = operand(k, a);
             // A saturating float-to-small-integer `as` stays scalar in LLVM; the runtime's
-            // `AsInt` computes the same value and vectorizes.
+            // `ToInt` computes the same value and vectorizes.
             let small = ["i8", "u8", "i16", "u16"];
             if small.iter().any(|t| ty.to_token_stream().to_string() == *t) {
-                quote!(__lf::AsInt::<#ty>::as_int(#a))
+                quote!(__lf::ToInt::<#ty>::to_int(#a))
             } else {
                 quote!(#a as #ty)
             }
