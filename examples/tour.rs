@@ -13,7 +13,7 @@
 //! Timings on a shared machine are noisy: pin with `taskset -c 1`.
 
 use loopfuse::{kernel, supported_targets, target};
-use ndarray::{Array1, Zip};
+use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -110,10 +110,50 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------
+// N-d: 2-D arrays, NumPy broadcasting, axis reductions. Any layout (C, F, views).
+
+/// Each column to mean 0 and standard deviation 1: `(n, m)` with `(m,)`, three passes (two
+/// axis reductions into rows of `m`, then the result), no `n x m` temporary.
+#[kernel]
+pub fn standardize_cols(x: ArrayView2<f64>) -> Array2<f64> {
+    (x - x.mean_axis(Axis(0))) / x.std_axis(Axis(0), 0.0)
+}
+
+/// Softmax over each row.
+#[kernel]
+pub fn softmax_rows(x: ArrayView2<f64>) -> Array2<f64> {
+    let e = (x - x.max_axis(Axis(1)).insert_axis(Axis(1))).exp();
+    e / e.sum_axis(Axis(1)).insert_axis(Axis(1))
+}
+
+/// All pairwise distances: `(n, 1, d) - (1, m, d)` reduced over `d`; the `n x m x d`
+/// difference is never made.
+#[kernel]
+pub fn pairwise_dist(x: ArrayView2<f64>, y: ArrayView2<f64>) -> Array2<f64> {
+    (x.insert_axis(Axis(1)) - y.insert_axis(Axis(0))).powi(2).sum_axis(Axis(2)).sqrt()
+}
+
+// ---------------------------------------------------------------------------------------
 // The same, eagerly, with ndarray.
 
 mod eager {
     use super::*;
+
+    pub fn standardize_cols(x: ArrayView2<f64>) -> Array2<f64> {
+        (&x - &x.mean_axis(Axis(0)).unwrap()) / &x.std_axis(Axis(0), 0.0)
+    }
+
+    pub fn softmax_rows(x: ArrayView2<f64>) -> Array2<f64> {
+        let m = x.fold_axis(Axis(1), f64::NEG_INFINITY, |a, &b| a.max(b)).insert_axis(Axis(1));
+        let e = (&x - &m).exp();
+        let s = e.sum_axis(Axis(1)).insert_axis(Axis(1));
+        e / &s
+    }
+
+    pub fn pairwise_dist(x: ArrayView2<f64>, y: ArrayView2<f64>) -> Array2<f64> {
+        let d = &x.insert_axis(Axis(1)) - &y.insert_axis(Axis(0));
+        d.powi(2).sum_axis(Axis(2)).sqrt()
+    }
 
     pub fn add_multiple(a: &Array1<f64>) -> Array1<f64> {
         let mut r = a + 17.0;
@@ -231,6 +271,34 @@ fn row(name: &str, n: usize, kernel: f64, eager: f64) {
     println!("{name:<24} {n:>9} {kernel:>12.3} {eager:>12.3} {:>9.1}x", eager / kernel);
 }
 
+fn check_array2(name: &str, kernel: &Array2<f64>, eager: &Array2<f64>) {
+    assert_eq!(kernel.shape(), eager.shape(), "{name}: shapes");
+    for (i, (&k, &e)) in kernel.iter().zip(eager).enumerate() {
+        assert!(close(k, e), "{name}: element {i}: kernel {k} vs eager {e}");
+    }
+}
+
+/// The N-d kernels on 1000 x 1000 (C and F order) and 1000 x 16 points.
+fn nd_tour() {
+    let n = 1000;
+    let c = Array2::from_shape_vec((n, n), data(n * n, 3).to_vec()).expect("n * n values");
+    let f = c.t().as_standard_layout().into_owned().reversed_axes();
+    let p = Array2::from_shape_vec((n, 16), data(n * 16, 4).to_vec()).expect("n * 16 values");
+    let q = Array2::from_shape_vec((n, 16), data(n * 16, 5).to_vec()).expect("n * 16 values");
+    macro_rules! array2 {
+        ($label:expr, $name:ident, $elems:expr, ($($a:expr),*)) => {{
+            check_array2($label, &$name($($a.view()),*), &eager::$name($($a.view()),*));
+            let k = best($elems, || $name($(black_box($a.view())),*));
+            let e = best($elems, || eager::$name($(black_box($a.view())),*));
+            row($label, $elems, k, e);
+        }};
+    }
+    array2!("standardize_cols (C)", standardize_cols, n * n, (c));
+    array2!("standardize_cols (F)", standardize_cols, n * n, (f));
+    array2!("softmax_rows", softmax_rows, n * n, (c));
+    array2!("pairwise_dist (x16)", pairwise_dist, n * n * 16, (p, q));
+}
+
 fn main() {
     let levels: Vec<&str> = supported_targets().into_iter().map(|t| t.name()).collect();
     println!("loopfuse::target() = {}   supported_targets() = [{}]", target().name(), levels.join(", "));
@@ -272,5 +340,6 @@ fn main() {
         array!(sigmoid, (x), (&xa));
         scalar!(dot, (x, y), (&xa, &ya));
     }
+    nd_tour();
     println!("all kernels matched their eager ndarray results");
 }
