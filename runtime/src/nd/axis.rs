@@ -208,9 +208,9 @@ pub fn axis_pass<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
     sources: Src,
     reducers: R,
     outs: O,
-    mut body: impl FnMut(Src::Items) -> (R::Items, ()),
+    mut body: impl FnMut(Src::Items) -> (R::Items, ()) + Copy,
 ) {
-    axis_pass_staged(shape, axis, sources, (), reducers, outs, |_| (), |items, ()| body(items))
+    axis_pass_staged(shape, axis, sources, (), reducers, outs, |_| (), move |items, ()| body(items))
 }
 
 /// [`axis_pass`] with math stages ([`crate::stage`]).
@@ -234,8 +234,8 @@ pub fn axis_pass_staged<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items
     stages: M,
     reducers: R,
     outs: O,
-    args: impl FnMut(Src::Items) -> M::Args,
-    body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+    args: impl FnMut(Src::Items) -> M::Args + Copy,
+    body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()) + Copy,
 ) {
     check(shape, axis, &sources, &outs);
     let strategy = choose(shape, axis, &sources, tile(std::mem::size_of::<R::Accs>()));
@@ -270,8 +270,8 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
     mut stages: M,
     reducers: R,
     mut outs: O,
-    mut args: impl FnMut(Src::Items) -> M::Args,
-    mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()),
+    mut args: impl FnMut(Src::Items) -> M::Args + Copy,
+    mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()) + Copy,
 ) {
     let dims = shape.dims();
     let len = dims[axis];
@@ -281,7 +281,7 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
     }
     match strategy {
         Strategy::Rows => rows!(shape, axis, &sources, &mut outs, |row| {
-            crate::pass::pass_staged(len, row, &mut stages, &reducers, (), &mut args, &mut body)
+            crate::pass::pass_staged(len, row, &mut stages, &reducers, (), args, body)
         }),
         Strategy::Tiles { j, tile } => {
             // No more accumulators than results along j.
@@ -513,7 +513,7 @@ fn segments<Src: Sources, M: Stages, R: Reducers>(
         for (u, row) in rows.iter().enumerate() {
             // SAFETY: t < tw, every row's length. M::NONE: every stage is `()` (or a group of
             // them), whose `load` reads nothing.
-            let (items, ()) = body(unsafe { row.get(t) }, unsafe { stages.load(0) });
+            let (items, ()) = (*body)(unsafe { row.get(t) }, unsafe { stages.load(0) });
             reducers.update(&mut a, items, e + u * LANES);
         }
         *acc = a;
@@ -540,7 +540,7 @@ fn segment<Src: Sources, M: Stages, R: Reducers>(
         for (off, acc) in accs[lo..hi].iter_mut().enumerate() {
             let t = lo + off;
             // SAFETY: t < tw, the row's length; t - lo is below the chunk's length.
-            let (items, ()) = body(unsafe { row.get(t) }, unsafe { stages.load(t - lo) });
+            let (items, ()) = (*body)(unsafe { row.get(t) }, unsafe { stages.load(t - lo) });
             reducers.update(acc, items, e);
         }
         lo = hi;
@@ -567,7 +567,7 @@ pub fn axis_pass_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outpu
     sources: Src,
     reducers: R,
     outs: O,
-    body: impl FnMut(Src::Items) -> (R::Items, ()),
+    body: impl FnMut(Src::Items) -> (R::Items, ()) + Copy,
 ) {
     check(shape, axis, &sources, &outs);
     let strategy = choose(shape, axis, &sources, tile(std::mem::size_of::<R::Accs>()));
@@ -583,7 +583,7 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
     sources: Src,
     reducers: R,
     mut outs: O,
-    mut body: impl FnMut(Src::Items) -> (R::Items, ()),
+    mut body: impl FnMut(Src::Items) -> (R::Items, ()) + Copy,
 ) {
     let len = shape.dims()[axis];
     if shape.remove_axis(axis).is_empty() {
@@ -592,7 +592,7 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
     }
     match strategy {
         Strategy::Rows => {
-            rows!(shape, axis, &sources, &mut outs, |row| crate::pass::pass_strict(len, row, &reducers, (), &mut body))
+            rows!(shape, axis, &sources, &mut outs, |row| crate::pass::pass_strict(len, row, &reducers, (), body))
         }
         Strategy::Tiles { j, tile } => {
             let tile = tile.min(shape.dims()[j]).max(1);

@@ -61,9 +61,9 @@ pub fn pass<Src: NdSources, R: Reducers, S: NdSinks>(
     sources: Src,
     reducers: R,
     sinks: S,
-    mut body: impl FnMut(Src::Items) -> (R::Items, S::Items),
+    mut body: impl FnMut(Src::Items) -> (R::Items, S::Items) + Copy,
 ) -> R::Outputs {
-    pass_staged(shape, sources, (), reducers, sinks, |_| (), |items, ()| body(items))
+    pass_staged(shape, sources, (), reducers, sinks, |_| (), move |items, ()| body(items))
 }
 
 /// [`pass`] with math stages ([`crate::stage`]), as [`crate::pass::pass_staged`].
@@ -84,8 +84,8 @@ pub fn pass_staged<Src: NdSources, M: Stages, R: Reducers, S: NdSinks>(
     mut stages: M,
     reducers: R,
     mut sinks: S,
-    mut args: impl FnMut(Src::Items) -> M::Args,
-    mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
+    mut args: impl FnMut(Src::Items) -> M::Args + Copy,
+    mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items) + Copy,
 ) -> R::Outputs {
     sources.check(shape);
     sinks.check(shape);
@@ -122,7 +122,7 @@ pub fn pass_staged<Src: NdSources, M: Stages, R: Reducers, S: NdSinks>(
             let (rows, sink_rows) = unsafe {
                 (sources.unit_rows(outer_axes, idx, inner, len, &mut bufs), sinks.row(outer_axes, idx, inner, len))
             };
-            crate::pass::pass_staged(len, rows, &mut stages, &reducers, sink_rows, &mut args, &mut body);
+            crate::pass::pass_staged(len, rows, &mut stages, &reducers, sink_rows, args, body);
         });
         reducers.finish(reducers.identity(), n)
     } else {
@@ -206,7 +206,7 @@ impl<R: Reducers> Flow<R> {
                 let k = $k;
                 // SAFETY: k < len <= min_len of the rows (asserted above); k - lo is below the
                 // length of the chunk's run (the chunk holds k).
-                let (items, values) = body(unsafe { sources.get(k) }, unsafe { stages.load(k - $lo) });
+                let (items, values) = (*body)(unsafe { sources.get(k) }, unsafe { stages.load(k - $lo) });
                 reducers.update($acc, items, base + k);
                 // SAFETY: as above.
                 unsafe { sinks.put(k, values) };
@@ -295,7 +295,7 @@ pub(crate) fn fill<Src: Sources, M: Stages>(
     if !M::NONE && lo < hi {
         for i in lo..hi {
             // SAFETY: i < hi <= the row's length <= sources.min_len() (the callers); i - lo < CHUNK.
-            unsafe { stages.store(i - lo, args(sources.get(i))) };
+            unsafe { stages.store(i - lo, (*args)(sources.get(i))) };
         }
         // SAFETY: hi - lo <= CHUNK, and 0..hi - lo were just stored.
         unsafe { stages.run(hi - lo) };
@@ -319,7 +319,7 @@ pub fn pass_strict<Src: NdSources, R: Reducers, S: NdSinks>(
     sources: Src,
     reducers: R,
     mut sinks: S,
-    mut body: impl FnMut(Src::Items) -> (R::Items, S::Items),
+    mut body: impl FnMut(Src::Items) -> (R::Items, S::Items) + Copy,
 ) -> R::Outputs {
     sources.check(shape);
     sinks.check(shape);
