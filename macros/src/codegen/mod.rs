@@ -373,6 +373,12 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
                 names.push((node, x.clone()));
                 sources.push(quote!(#x));
             }
+            &Op::Current(q) if nd => {
+                // An in-place N-d output is the pass's shape: no broadcast.
+                let y = &k.params[q].ident;
+                names.push((node, y.clone()));
+                sources.push(quote!(__lf::Current(#y)));
+            }
             &Op::Current(q) => {
                 let y = &k.params[q].ident;
                 names.push((node, y.clone()));
@@ -663,7 +669,15 @@ pub fn signature(k: &Kernel, plan: &Plan, shapes: &[SpaceId], func: &syn::ItemFn
                 strided.params.push(quote!(#allow #x: __lf::View<'_, #elem>));
                 strided.args.push(quote!(#x));
             }
-            ParamKind::Output { elem } => {
+            ParamKind::Output { elem, .. } if nd::is_nd_param(k, p) => {
+                prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::nd::NdOutput::into_nd_mut(#x);));
+                for b in [&mut contiguous, &mut strided] {
+                    b.params.push(quote!(#x: &__lf::nd::NdViewMut<'_, #elem>));
+                    b.args.push(quote!(&#x));
+                }
+                continue;
+            }
+            ParamKind::Output { elem, .. } => {
                 prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::KernelOutput::into_view_mut(#x);));
                 contiguous.params.push(quote!(#x: &[__lf::Cell<#elem>]));
                 contiguous.args.push(quote!(__lf::out_cells(&#x)));

@@ -39,7 +39,7 @@ pub fn space_text(k: &Kernel, s: SpaceId) -> String {
 
 /// Whether parameter `p` is N-d by its type (its view takes its name).
 pub fn is_nd_param(k: &Kernel, p: ParamId) -> bool {
-    matches!(k.params[p].kind, ParamKind::Input { nd: Some(r), .. } if r != Rank::Static(1))
+    matches!(k.params[p].kind, ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } if r != Rank::Static(1))
 }
 
 /// The parameters N-d passes read: N-d ones, and 1-D ndarray ones broadcast with them.
@@ -182,6 +182,17 @@ pub fn shapes(k: &Kernel, plan: &Plan, name: &str, wrap: &dyn Fn(TokenStream) ->
             let (target, sh) = (space_text(k, p.space), names::shape(p.space));
             let check = wrap(quote!(__lf::nd::check_fits(#name, #text, #shape, #target, #sh)));
             fits.extend(quote!(#check;));
+        }
+    }
+    // An in-place output is written over the pass's shape: the value must fit it.
+    for p in &nd_passes {
+        for &s in &p.sinks {
+            if let SinkTarget::Param(q) = k.sinks[s].target {
+                let (y, ys) = (view_name(k, q), k.params[q].ident.to_string());
+                let (text, sh) = (space_text(k, p.space), names::shape(p.space));
+                let check = wrap(quote!(__lf::nd::check_fits(#name, #text, #sh, #ys, #y.shape())));
+                fits.extend(quote!(#check;));
+            }
         }
     }
     let mut out = e.out;

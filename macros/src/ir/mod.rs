@@ -223,6 +223,9 @@ pub enum ParamKind {
     },
     Output {
         elem: syn::Type,
+        /// An N-d ndarray output (`ArrayViewMut2<T>`, `&mut ArrayD<T>`), with its rank;
+        /// `None` for 1-D outputs.
+        nd: Option<Rank>,
     },
     /// A local output, `let mut out = vec![init; n];`: created in the body, written by index
     /// in loops, returned by move.
@@ -324,7 +327,7 @@ impl Kernel {
     pub fn src_rank(&self, src: LeafSrc) -> Rank {
         match src {
             LeafSrc::Param(p) => match self.params[p].kind {
-                ParamKind::Input { nd: Some(r), .. } => r,
+                ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } => r,
                 _ => Rank::Static(1),
             },
             LeafSrc::Reduced(r) => match self.space_rank(self.node_space(self.reductions[r].arg)) {

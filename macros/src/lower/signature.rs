@@ -9,7 +9,7 @@ use syn::{ReturnType, Type};
 const PRIMITIVES: &[&str] =
     &["f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "bool"];
 
-const ACCEPTED: &str = "a kernel parameter is a scalar (`f32`, `f64`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `bool`) or an array (`&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`..`ArrayView6<T>`, `ArrayViewD<T>`, `ArrayView<T, D>`, `&Array1<T>`..`&Array6<T>`, `&ArrayD<T>`, `&Array<T, D>`; outputs `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`, `&mut Array1<T>`)";
+const ACCEPTED: &str = "a kernel parameter is a scalar (`f32`, `f64`, `i8`..`i64`, `u8`..`u64`, `isize`, `usize`, `bool`) or an array (`&[T]`, `&Vec<T>`, `&[T; N]`, `ArrayView1<T>`..`ArrayView6<T>`, `ArrayViewD<T>`, `ArrayView<T, D>`, `&Array1<T>`..`&Array6<T>`, `&ArrayD<T>`, `&Array<T, D>`; outputs `&mut [T]`, `&mut Vec<T>`, `ArrayViewMut1<T>`..`ArrayViewMut6<T>`, `ArrayViewMutD<T>`, `&mut Array1<T>`..`&mut ArrayD<T>`)";
 
 /// What the signature says the kernel returns.
 pub enum Shape {
@@ -134,13 +134,16 @@ pub fn param_kind(name: &syn::Ident, ty: &Type, generics: &[String], ctxt: &mut 
     let (inner, reference) = strip_ref(ty);
     let nd = |(elem, rank): (Type, Rank)| ParamKind::Input { elem, nd: Some(rank) };
     let kind = match reference {
-        Some(true) => elem_of(inner, &["Vec", "Array1"]).map(|elem| ParamKind::Output { elem }),
+        Some(true) => elem_of(inner, &["Vec", "Array1"])
+            .map(|elem| ParamKind::Output { elem, nd: None })
+            .or_else(|| nd_of(inner, "Array").map(|(elem, r)| ParamKind::Output { elem, nd: Some(r) })),
         Some(false) => elem_of(inner, &["Vec"])
             .map(|elem| ParamKind::Input { elem, nd: None })
             .or_else(|| nd_of(inner, "Array").map(nd))
             .or_else(|| nd_of(inner, "ArrayView").map(nd)),
         None => elem_of(inner, &["ArrayViewMut1"])
-            .map(|elem| ParamKind::Output { elem })
+            .map(|elem| ParamKind::Output { elem, nd: None })
+            .or_else(|| nd_of(inner, "ArrayViewMut").map(|(elem, r)| ParamKind::Output { elem, nd: Some(r) }))
             .or_else(|| nd_of(inner, "ArrayView").map(nd)),
     };
     if kind.is_none() {

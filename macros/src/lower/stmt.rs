@@ -172,7 +172,32 @@ impl Lower<'_> {
             return;
         };
         let space = self.k().params[p].space.expect("an array parameter");
+        let nd_out = self.k().leaves(space).is_some();
         match self.expr(rhs) {
+            Value::Array(n) if nd_out || self.k().leaves(self.k().node_space(n)).is_some() => {
+                // N-d: the write runs over the output's shape, which the value must fit
+                // (checked before any work): the value's node over a space with the output.
+                let mut leaves = match self.nd_leaves(self.k().node_space(n)) {
+                    Ok(l) => l,
+                    Err(msg) => {
+                        self.ctxt.error(rhs, msg);
+                        return;
+                    }
+                };
+                match self.nd_leaves(space) {
+                    Ok(l) => leaves.extend(l),
+                    Err(msg) => {
+                        self.ctxt.error(&ix.expr, msg);
+                        return;
+                    }
+                }
+                let space = self.nd_space(leaves);
+                let node = &self.b.k.nodes[n];
+                let (deps, span) = (node.deps.clone(), node.span);
+                let op = node.op.map_arrays(&mut |a| a);
+                let n = self.b.node(op, space, deps, span);
+                self.out_current.insert(p, n);
+            }
             Value::Array(n) => {
                 let s = self.k().nodes[n].space;
                 if !self.b.unify(space, s) {

@@ -14,6 +14,7 @@
 //! Generated code reaches all of this as `__lf::nd::...`.
 
 pub mod axis;
+pub mod inout;
 pub mod operand;
 mod order;
 pub mod out;
@@ -25,6 +26,7 @@ pub mod view;
 mod tests;
 
 pub use axis::{axis_pass, axis_pass_staged, axis_pass_strict};
+pub use inout::{NdOutput, NdViewMut};
 pub use operand::{NdSink, NdSinks, NdSource, NdSources};
 pub use out::NdOut;
 pub use pass::{pass, pass_staged, pass_strict};

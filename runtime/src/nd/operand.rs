@@ -18,7 +18,7 @@ use super::view::{Along, NdView};
 use crate::pass::{Sink, Sinks, Source, Sources};
 use crate::view::View;
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 use sealed::Sealed;

@@ -128,6 +128,61 @@ pub struct UnitRowMut<T> {
     len: usize,
 }
 
+impl<T> RowMut<T> {
+    /// A row of `len` elements `stride` apart from `ptr` (the callers' contract: each is a
+    /// distinct element of one output, valid for reads and writes through raw pointers).
+    #[inline(always)]
+    pub(crate) fn new(ptr: *mut T, len: usize, stride: isize) -> Self {
+        RowMut { ptr, len, stride }
+    }
+}
+
+/// The current elements of an in-place output a pass also writes (`y += e`): read through
+/// the raw pointer, element `i` before the pass writes it (`super::inout`).
+impl<T: Copy> crate::pass::Source for RowMut<T> {
+    type Item = T;
+    type Flat = UnitRowMut<T>;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.stride == 1 || self.len <= 1
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> UnitRowMut<T> {
+        UnitRowMut { ptr: self.ptr, len: self.len }
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: i < len (caller): an element of the output, read through the raw pointer.
+        unsafe { self.ptr.offset(i as isize * self.stride).read() }
+    }
+}
+
+impl<T: Copy> crate::pass::Source for UnitRowMut<T> {
+    type Item = T;
+    type Flat = Self;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.len
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    unsafe fn get(&self, i: usize) -> T {
+        // SAFETY: i < len (caller), unit stride: as RowMut::get.
+        unsafe { self.ptr.add(i).read() }
+    }
+}
+
 impl<T> Sink for RowMut<T> {
     type Item = T;
     type Flat = UnitRowMut<T>;
