@@ -278,6 +278,20 @@ fn nd(c: &mut Criterion) {
         eager: eager::normalize_rows(black_box(&xc)),
         hand: hand::normalize_rows(black_box(raw_c), n, m));
 
+    // In place, into an existing matrix: `y += a * x` (ndarray's own `scaled_add` as eager).
+    let mut y = xc.clone();
+    let mut g = group(c, "axpy_inplace/1000x1000", n * m);
+    g.bench_function("kernel", |b| b.iter(|| kernels::axpy2(0.5, view(&xc), black_box(y.view_mut()))));
+    g.bench_function("eager", |b| b.iter(|| black_box(&mut y).scaled_add(0.5, black_box(&xc))));
+    g.bench_function("hand", |b| {
+        b.iter(|| {
+            for (o, &x) in black_box(&mut y).as_slice_mut().unwrap().iter_mut().zip(raw_c) {
+                *o += 0.5 * x;
+            }
+        })
+    });
+    g.finish();
+
     let (p, q) = (2000, 2000);
     let a = Array2::from_shape_vec((p, q), data(p * q, 2)).unwrap();
     let v = Array1::from(data(q, 3));

@@ -95,3 +95,10 @@ pub fn argmax_rows(x: ArrayView2<f64>) -> Array1<usize> {
 pub fn minmax3(x: ArrayView3<f32>) -> (Array2<f32>, Array2<f32>) {
     (x.min_axis(Axis(1)), x.max_axis(Axis(2)))
 }
+
+// in place
+
+#[kernel]
+pub fn axpy2(a: f64, x: ArrayView2<f64>, y: ndarray::ArrayViewMut2<f64>) {
+    y += a * x;
+}
