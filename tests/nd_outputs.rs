@@ -34,7 +34,7 @@ fn data(n: usize, m: usize, seed: u64) -> Array2<f64> {
     let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 1e300, -1e-300];
     Array2::from_shape_fn((n, m), |_| {
         let r = g.next_u64();
-        if r % 11 == 0 {
+        if r.is_multiple_of(11) {
             specials[(r >> 8) as usize % specials.len()]
         } else {
             (r >> 11) as f64 / (1u64 << 53) as f64 * 8.0 - 4.0
