@@ -11,6 +11,8 @@ fn main() {
     let n = 1000;
     let c = Array2::from_shape_fn((n, n), |(i, j)| ((i * 31 + j * 17) % 101) as f64 * 0.01);
     let f = Array2::from_shape_fn((n, n).f(), |(i, j)| c[[i, j]]);
+    let p = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 7 + j * 3) % 29) as f64 * 0.1);
+    let q = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 5 + j * 11) % 31) as f64 * 0.1);
     let mut best = f64::MAX;
     for _ in 0..200 {
         let t = Instant::now();
@@ -20,6 +22,7 @@ fn main() {
             "normalize" => kernels::normalize_rows(c.view())[[0, 0]],
             "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
             "sums" => kernels::sums(c.view()).0[0],
+            "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
             _ => panic!("unknown workload {which}"),
         };
         best = best.min(t.elapsed().as_secs_f64());
