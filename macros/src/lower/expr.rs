@@ -465,10 +465,10 @@ impl Lower<'_> {
             let space = self.nd_space([leaf.clone()].into());
             return Ok(self.b.node(Op::Leaf(leaf), space, deps, span));
         }
-        if rank == Rank::Dyn {
-            return Err(
-                "a view of a computed N-d value of unknown rank: apply it to the arrays the value reads".to_string()
-            );
+        // Of unknown rank, the leaves align with the value only when there is one.
+        let single = self.nd_leaves(self.k().node_space(node)).is_ok_and(|l| l.len() == 1);
+        if rank == Rank::Dyn && !single {
+            return Err("a view of a computed N-d value of unknown rank (`ArrayViewD`) reading several arrays: apply it to the arrays the value reads".to_string());
         }
         let op = &self.b.k.nodes[node].op;
         let operands: Vec<NodeId> =
