@@ -162,16 +162,28 @@ impl Lower<'_> {
 
     /// `x.len()` of an array parameter or local output: its length, not a use of its
     /// elements (so a loop may still write it by index).
+    ///
+    /// An N-d parameter also answers ndarray's shape queries: `len()` (every element),
+    /// `nrows()`, `ncols()`, `len_of(Axis(k))`.
     fn param_len(&mut self, m: &syn::ExprMethodCall) -> Option<Value> {
-        if m.method != vocab::LEN || !m.args.is_empty() {
-            return None;
-        }
         let Expr::Path(p) = &*m.receiver else { return None };
         let ident = p.path.get_ident()?;
-        match self.lookup(&ident.to_string())? {
-            Binding::Input(_) | Binding::Output(_) => Some(scalar(quote!(#ident.len()))),
-            _ => None,
+        let (Binding::Input(q) | Binding::Output(q)) = self.lookup(&ident.to_string())? else { return None };
+        let nd = matches!(self.k().params[q].kind, ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } if r != Rank::Static(1));
+        let name = m.method.to_string();
+        let axis = match (name.as_str(), m.args.len()) {
+            (vocab::LEN, 0) if !nd => return Some(scalar(quote!(#ident.len()))),
+            (vocab::LEN, 0) => return Some(scalar(quote!(#ident.shape().len()))),
+            ("nrows", 0) if nd => 0,
+            ("ncols", 0) if nd => 1,
+            ("len_of", 1) if nd => self.axis_arg(&m.args[0])?,
+            _ => return None,
+        };
+        let rank = self.k().src_rank(LeafSrc::Param(q));
+        if !self.check_axis(m, axis, rank, false) {
+            return Some(Value::Error);
         }
+        Some(scalar(quote!(#ident.shape().dims()[#axis])))
     }
 
     /// `x.method(..)` on an array: a reduction, `len`, `dot`, an N-d method, or an
@@ -300,7 +312,7 @@ impl Lower<'_> {
     }
 
     /// Checks `axis < rank` (or `<=` for `insert_axis`) when the rank is static.
-    fn check_axis(&mut self, at: &Expr, axis: usize, rank: Rank, insert: bool) -> bool {
+    fn check_axis(&mut self, at: &dyn ToTokens, axis: usize, rank: Rank, insert: bool) -> bool {
         match rank {
             Rank::Static(r) if axis > r || (!insert && axis == r) => {
                 let msg = if insert {

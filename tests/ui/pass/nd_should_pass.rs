@@ -35,7 +35,22 @@ pub fn into(x: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) {
     out[..] = x.t() + 1.0;
 }
 
+/// ndarray's spellings: references, `view()`, shape queries.
+#[kernel]
+pub fn ndarray_style(x: ArrayView2<f64>) -> (Array2<f64>, f64) {
+    let m = x.view().mean_axis(Axis(0));
+    (&x - &m, x.sum() / x.len() as f64 + (x.nrows() * 10 + x.ncols() + x.len_of(Axis(1))) as f64)
+}
+
+#[kernel(strict)]
+pub fn strict_sums(x: ArrayView2<f64>) -> (Array1<f64>, f64) {
+    (x.sum_axis(Axis(1)), x.sum())
+}
+
 fn main() {
+    let (c, s) = ndarray_style(array![[1.0, 2.0], [3.0, 6.0]].view());
+    assert_eq!((c, s), (array![[-1.0, -2.0], [1.0, 2.0]], 3.0 + 24.0));
+    assert_eq!(strict_sums(array![[1.0, 2.0], [3.0, 6.0]].view()), (array![3.0, 9.0], 12.0));
     let x = array![[1.0, 2.0], [3.0, 5.0]];
     assert_eq!(matvec(x.view(), array![1.0, 1.0].view()), array![3.0, 8.0]);
     assert_eq!(standardize_cols(x.view())[[0, 0]], -1.0);
