@@ -381,16 +381,7 @@ impl Lower<'_> {
         }
         let span = self.k().nodes[arg].span;
         let (mean, mask) = if matches!(kind, RedKind::Var | RedKind::Std) {
-            let m = self.b.reduction(Reduction {
-                kind: RedKind::Mean,
-                arg,
-                axis: Some(axis),
-                ddof: None,
-                mask: None,
-                mean: None,
-                deps: deps.clone(),
-                text: format!("{text} (its mean)"),
-            });
+            let m = self.mean_for(arg, Some(axis), &deps, &text);
             deps.insert(Dep::Red(m));
             let leaf = Leaf { src: LeafSrc::Reduced(m), views: vec![ViewOp::Insert(axis)] };
             let mut leaves = self.k().leaves(self.k().node_space(arg)).cloned().unwrap_or_default();

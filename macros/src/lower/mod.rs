@@ -515,19 +515,24 @@ impl<'a> Lower<'a> {
         self.b.k.spaces.nd(key)
     }
 
+    /// The mean `var`/`std` (whole, or along `axis`) is computed around: an earlier pass.
+    fn mean_for(&mut self, arg: NodeId, axis: Option<usize>, deps: &Deps, text: &str) -> RedId {
+        self.b.reduction(Reduction {
+            kind: RedKind::Mean,
+            arg,
+            axis,
+            ddof: None,
+            mask: None,
+            mean: None,
+            deps: deps.clone(),
+            text: format!("{text} (its mean)"),
+        })
+    }
+
     fn reduction(&mut self, kind: RedKind, arg: NodeId, text: String) -> Value {
         let mut deps = self.k().nodes[arg].deps.clone();
         let mean = if matches!(kind, RedKind::Var | RedKind::Std) {
-            let m = self.b.reduction(Reduction {
-                kind: RedKind::Mean,
-                arg,
-                axis: None,
-                ddof: None,
-                mask: None,
-                mean: None,
-                deps: deps.clone(),
-                text: format!("{text} (its mean)"),
-            });
+            let m = self.mean_for(arg, None, &deps, &text);
             deps.insert(Dep::Red(m));
             Some(m)
         } else {
