@@ -82,7 +82,8 @@ enum X {
     /// An axis reduction; `Some(ddof)` for `var`/`std`.
     Axis(&'static str, Box<X>, usize, Option<f64>),
     Ins(Box<X>, usize),
-    T(Box<X>),
+    /// `t()`, or `reversed_axes()` when `true` (the same view).
+    T(Box<X>, bool),
     /// `(e as f64)` of a usize scalar.
     AsF64(Box<X>),
 }
@@ -125,7 +126,7 @@ impl X {
                 t.shape.insert(*k, D::One);
                 t
             }
-            T(x) => {
+            T(x, _) => {
                 let mut t = x.ty();
                 t.shape.reverse();
                 t
@@ -183,7 +184,8 @@ impl X {
             Axis(r, a, k, None) => format!("{}.{r}_axis(Axis({k}))", a.recv()),
             Axis(r, a, k, Some(dd)) => format!("{}.{r}_axis(Axis({k}), {dd:?})", a.recv()),
             Ins(a, k) => format!("{}.insert_axis(Axis({k}))", a.recv()),
-            T(a) => format!("{}.t()", a.recv()),
+            T(a, false) => format!("{}.t()", a.recv()),
+            T(a, true) => format!("{}.reversed_axes()", a.recv()),
             AsF64(a) => format!("({} as f64)", a.k()),
         }
     }
@@ -221,7 +223,7 @@ impl X {
                 format!("along(&{}, {k}, {panics}, &|l: &[{el}]| {call})", a.r())
             }
             Ins(a, k) => format!("ins(&{}, {k})", a.r()),
-            T(a) => format!("tr(&{})", a.r()),
+            T(a, _) => format!("tr(&{})", a.r()),
             AsF64(a) => format!("ew1(&{}, &|p: usize| p as f64)", a.r()),
         }
     }
@@ -315,7 +317,8 @@ impl Gen<'_> {
                 let mut sh = b.ty.shape.clone();
                 sh.reverse();
                 if compat(&sh, s) {
-                    views.push(T(bx(leaf.clone())));
+                    views.push(T(bx(leaf.clone()), false));
+                    views.push(T(bx(leaf.clone()), true));
                 }
             }
         }
@@ -409,7 +412,7 @@ impl Gen<'_> {
                 let t = vec![s[1], s[0]];
                 let a = self.f(&t, d);
                 match a.rank() {
-                    2 => T(bx(a)),
+                    2 => T(bx(a), self.rng.pct(25)),
                     1 => Ins(bx(a), 1),
                     _ => a,
                 }
@@ -429,8 +432,10 @@ impl Gen<'_> {
                 return e;
             }
         }
-        let x = self.visible().into_iter().find(|b| b.name == "x").expect("x");
-        Leaf(x.name, x.ty)
+        // An array binding: `x` stays one (shadowing keeps an array an array).
+        let b =
+            self.visible().into_iter().find(|b| b.ty.el == El::F && !b.ty.shape.is_empty()).expect("an array binding");
+        Leaf(b.name, b.ty)
     }
 
     /// A mask of rank at least 1 (for reductions).
@@ -577,10 +582,15 @@ impl Gen<'_> {
                 let shadow: Vec<String> = self
                     .visible()
                     .into_iter()
-                    .filter(|b| b.ty.el == El::F && b.ty.shape.len() >= 1)
+                    .filter(|b| b.ty.el == El::F && !b.ty.shape.is_empty())
                     .map(|b| b.name)
                     .collect();
-                let name = if !shadow.is_empty() && self.rng.pct(20) { self.rng.pick(&shadow) } else { self.name("t") };
+                // Shadowing keeps an array an array (reductions fall back to array bindings).
+                let name = if !shadow.is_empty() && e.rank() > 0 && self.rng.pct(20) {
+                    self.rng.pick(&shadow)
+                } else {
+                    self.name("t")
+                };
                 let mutable = e.rank() > 0 && self.rng.pct(35);
                 self.binds.push(Bind { name: name.clone(), ty: e.ty(), mutable });
                 S::Let { name, mutable, e }
@@ -601,7 +611,7 @@ impl Gen<'_> {
             }
             _ if !mutables.is_empty() => {
                 let t = self.rng.pick(&mutables);
-                let op = self.rng.pick(&["+=", "-=", "*=", "+=", "/="]);
+                let op = self.rng.pick(&["+=", "-=", "*=", "+=", "/=", "%="]);
                 let e = if self.rng.pct(30) { self.sca(1) } else { self.f(&t.ty.shape, 2) };
                 S::Compound { target: t.name, op, e }
             }
@@ -616,7 +626,12 @@ impl Gen<'_> {
     }
 
     fn result(&mut self) -> X {
-        match self.rng.below(10) {
+        match self.rng.below(11) {
+            10 => {
+                // A mask as an array result.
+                let s = vec![D::N, self.m()];
+                self.any_mask(&s, 2)
+            }
             0..=3 => {
                 let s = self.shape();
                 self.f(&s, 3)
