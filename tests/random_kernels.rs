@@ -46,7 +46,8 @@
 //! docs) are off by default.
 //!
 //! `cargo test --test random_kernels` runs [`CI_KERNELS`] kernels of seed [`CI_SEED`]
-//! (about 50 s here: the build of the generated crate, then 1620 cases in 0.3 s).
+//! (56 1-D and 4 N-d kernels; about 2.5-2.8 min here on 2 shared cores: the build of the
+//! generated crate, then 2196 cases in 0.3 s).
 //! A long run is one command:
 //!
 //! ```text
@@ -70,10 +71,10 @@ const CI_KERNELS: usize = 60;
 /// Kernels per generated crate.
 const CHUNK: usize = 150;
 
-/// The grammar the CI run uses: every part without a known open bug, with 5 N-d kernels
+/// The grammar the CI run uses: every part without a known open bug, with 4 N-d kernels
 /// (about 10-15 s each to build, a 1-D kernel about 1 s).
 fn ci_grammar() -> gen::Grammar {
-    gen::Grammar { nd_every: 12, ..gen::Grammar::default() }
+    gen::Grammar { nd_every: 15, ..gen::Grammar::default() }
 }
 
 fn repo() -> PathBuf {
