@@ -25,17 +25,36 @@
 //! reduction form (`+=`, `-=`, `max`, `min`, `if c { acc += e }`, counters), running values
 //! (`acc = acc * 0.5 + e`, `o[i] = acc` after `acc += e`), loop-local `let`s shadowing outer
 //! names, `break`; local outputs `let mut out = vec![init; x.len()]` written by loops and
-//! returned; `#[kernel(strict)]`. [`gen::Grammar`] switches parts off; the two that found
+//! returned; `#[kernel(strict)]`.
+//!
+//! N-d kernels (`random_kernels/nd.rs`, [`gen::Grammar::nd`], one kernel in
+//! [`gen::Grammar::nd_every`]): `x, y: ArrayView2<f64>` of shape `(n, m)`, `w: ArrayView1<f64>` of `m`
+//! elements or one, `a: f64`; the expression grammar above on N-d operands under NumPy
+//! broadcasting, whole reductions, axis reductions (`sum prod mean var std min max argmin
+//! argmax count any all` `_axis`, `ddof`) reused as they are or through `insert_axis`, the
+//! views `insert_axis` and `t()` of parameters and computed values, values of rank 0 to 3,
+//! array `let mut` with `+= -= *= /=`; results `Array1..3`, scalars and tuples. Each runs on
+//! 12 shapes (7 square ones `n == m` for kernels that mix `x` with `x.t()`: n, m in 0, 1, 2,
+//! 3, 17, 31, 33, 64), the three data sets (data set 1 with a one-element `w`), every input
+//! in six layouts (C, F, transposed copy, `[1..;2, 1..;2]` of a larger array, axis 0
+//! reversed, both reversed) at every CPU level, and must equal its reading bit for bit on
+//! any data: the reading's reductions are the 1-D `#[kernel]` reductions over each lane or
+//! the C-order sequence (the N-d order contract).
+//!
+//! [`gen::Grammar`] switches parts off; the two that found
 //! compile errors (`mixed_outputs`, `literal_selects`, with minimized kernels in their
 //! docs) are off by default.
 //!
 //! `cargo test --test random_kernels` runs [`CI_KERNELS`] kernels of seed [`CI_SEED`]
-//! (about 50 s here: the build of the generated crate, then 1620 cases in 0.3 s).
+//! (56 1-D and 4 N-d kernels; about 2.5-2.8 min here on 2 shared cores: the build of the
+//! generated crate, then 2196 cases in 0.3 s).
 //! A long run is one command:
 //!
 //! ```text
 //! LOOPFUSE_KERNELGEN=<seed>,<count> cargo test --test random_kernels -- --ignored --nocapture
 //! ```
+//!
+//! (`<seed>,<count>,<k>`: one kernel in `k` is N-d, 1 for N-d kernels only)
 //!
 //! which builds crates of [`CHUNK`] kernels each (`target/kernelgen/<seed>-<first>/`, one
 //! shared target directory) and reports every failing kernel with its source; rerun one with
@@ -52,9 +71,10 @@ const CI_KERNELS: usize = 60;
 /// Kernels per generated crate.
 const CHUNK: usize = 150;
 
-/// The grammar the CI run uses: every part without a known open bug.
+/// The grammar the CI run uses: every part without a known open bug, with 4 N-d kernels
+/// (about 10-15 s each to build, a 1-D kernel about 1 s).
 fn ci_grammar() -> gen::Grammar {
-    gen::Grammar::default()
+    gen::Grammar { nd_every: 15, ..gen::Grammar::default() }
 }
 
 fn repo() -> PathBuf {
@@ -161,5 +181,9 @@ fn random_kernels_long_run() {
     let v = std::env::var("LOOPFUSE_KERNELGEN").unwrap_or_else(|_| "2,1000".into());
     let mut it = v.split(',').map(|s| s.trim().parse::<u64>().expect("LOOPFUSE_KERNELGEN=<seed>,<count>"));
     let (seed, count) = (it.next().unwrap(), it.next().unwrap_or(1000) as usize);
-    run(seed, count, gen::Grammar::default());
+    let mut g = gen::Grammar::default();
+    if let Some(every) = it.next() {
+        g.nd_every = every.max(1) as usize;
+    }
+    run(seed, count, g);
 }

@@ -26,6 +26,9 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+#[path = "nd.rs"]
+mod nd;
+
 /// Which parts of the grammar to generate. A part that finds a bug stays here, switched
 /// off for the CI run, until the bug is fixed.
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +83,15 @@ pub struct Grammar {
     /// Local outputs `let mut out = vec![init; x.len()];`, written by index in loops and
     /// returned.
     pub local_outputs: bool,
+    /// N-d kernels (`nd.rs`): `ArrayView2`/`ArrayView1` parameters in every layout,
+    /// broadcasting, whole and axis reductions, `insert_axis`, `t()`; kernel `id` is N-d when
+    /// `id % nd_every == nd_every - 1`.
+    pub nd: bool,
+    /// One kernel in this many is N-d (an N-d kernel takes about 10 s to build, ten times a
+    /// 1-D one).
+    pub nd_every: usize,
+    /// `any_axis` / `all_axis` of masks (N-d).
+    pub nd_mask_axis: bool,
 }
 
 impl Default for Grammar {
@@ -93,6 +105,9 @@ impl Default for Grammar {
             mixed_outputs: false,
             literal_selects: false,
             local_outputs: true,
+            nd: true,
+            nd_every: 10,
+            nd_mask_axis: true,
         }
     }
 }
@@ -1683,9 +1698,12 @@ pub fn crate_main(seed: u64, first: usize, count: usize, g: Grammar) -> String {
     let mut ids = Vec::new();
     for id in first..first + count {
         let mut rng = Rng::new(seed.wrapping_mul(0x1000_0000_01b3) ^ id as u64);
-        let k = kernel(id, &mut rng, g);
         s.push('\n');
-        s.push_str(&k.emit());
+        if g.nd && id % g.nd_every == g.nd_every - 1 {
+            s.push_str(&nd::kernel(id, &mut rng, g).emit());
+        } else {
+            s.push_str(&kernel(id, &mut rng, g).emit());
+        }
         ids.push(id);
     }
     let tests: Vec<String> = ids.iter().map(|i| format!("({i}, t{i} as fn(&mut Ctx))")).collect();
@@ -1696,7 +1714,7 @@ fn main() {{
     std::panic::set_hook(Box::new(|_| {{}}));
     let only: Option<usize> = std::env::args().nth(1).map(|a| a.parse().expect("a kernel number"));
     let tests: &[(usize, fn(&mut Ctx))] = &[{}];
-    let mut ctx = Ctx {{ cases: 0, failures: Vec::new() }};
+    let mut ctx = Ctx {{ cases: 0, panicking: 0, failures: Vec::new() }};
     for &(i, t) in tests {{
         if only.is_some_and(|o| o != i) {{
             continue;
@@ -1705,7 +1723,13 @@ fn main() {{
             ctx.failures.push(format!("kernel k{{i}}: the test harness panicked"));
         }}
     }}
-    println!("kernels {{}} cases {{}} failures {{}}", tests.len(), ctx.cases, ctx.failures.len());
+    println!(
+        "kernels {{}} cases {{}} (the reading panics in {{}}) failures {{}}",
+        tests.len(),
+        ctx.cases,
+        ctx.panicking,
+        ctx.failures.len()
+    );
     for f in &ctx.failures {{
         println!("FAIL {{f}}");
     }}

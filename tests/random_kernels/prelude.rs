@@ -1,11 +1,12 @@
 // The fixed part of a generated crate (tests/random_kernels/gen.rs appends the kernels).
 // Random programs leave bindings unused or `mut` by design, and the readings are plain loops
 // written the way the kernels are: the allowed lints are exactly those.
-#![allow(unused_variables, unused_mut, unused_assignments, unused_parens, dead_code)]
+#![allow(unused_variables, unused_mut, unused_assignments, unused_parens, unused_imports, dead_code)]
 #![allow(clippy::all)]
 
 use loopfuse::{kernel, Target};
-use ndarray::{s, ArrayView1};
+use ndarray::{s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Dimension, IxDyn};
+use ndarray::{ShapeBuilder, Zip};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 // ---- readings of the reductions (README "Semantics"; sums left to right from 0.0) ----------
@@ -93,6 +94,10 @@ enum V {
     U(usize),
     B(bool),
     A(Vec<f64>),
+    /// An N-d result: its shape and its elements in logical C order.
+    N(Vec<usize>, Vec<f64>),
+    NU(Vec<usize>, Vec<usize>),
+    NB(Vec<usize>, Vec<bool>),
 }
 
 trait Vals {
@@ -116,6 +121,21 @@ impl Vals for bool {
 impl Vals for Vec<f64> {
     fn vals(self, out: &mut Vec<V>) {
         out.push(V::A(self))
+    }
+}
+impl<D: Dimension> Vals for Array<f64, D> {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::N(self.shape().to_vec(), self.iter().copied().collect()))
+    }
+}
+impl<D: Dimension> Vals for Array<usize, D> {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::NU(self.shape().to_vec(), self.iter().copied().collect()))
+    }
+}
+impl<D: Dimension> Vals for Array<bool, D> {
+    fn vals(self, out: &mut Vec<V>) {
+        out.push(V::NB(self.shape().to_vec(), self.iter().copied().collect()))
     }
 }
 impl Vals for () {
@@ -176,6 +196,17 @@ fn diff(want: &V, got: &V, m: M) -> Option<String> {
                 .position(|(a, b)| !matches_f(*a, *b, m))
                 .map(|i| format!("element {i}: want {:?}, got {:?}", w[i], g[i]))
         }
+        (V::N(sw, w), V::N(sg, g)) => {
+            if sw != sg {
+                return Some(format!("want shape {sw:?}, got {sg:?}"));
+            }
+            w.iter()
+                .zip(g)
+                .position(|(a, b)| !matches_f(*a, *b, m))
+                .map(|i| format!("element {} (C order) of shape {sw:?}: want {:?}, got {:?}", i, w[i], g[i]))
+        }
+        (V::NU(sw, w), V::NU(sg, g)) => (sw != sg || w != g).then(|| format!("want {sw:?} {w:?}, got {sg:?} {g:?}")),
+        (V::NB(sw, w), V::NB(sg, g)) => (sw != sg || w != g).then(|| format!("want {sw:?} {w:?}, got {sg:?} {g:?}")),
         _ => Some(format!("want {want:?}, got {got:?}")),
     }
 }
@@ -187,6 +218,9 @@ fn same_v(a: &V, b: &V) -> bool {
         (V::U(x), V::U(y)) => x == y,
         (V::B(x), V::B(y)) => x == y,
         (V::A(x), V::A(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_f(*a, *b)),
+        (V::N(sx, x), V::N(sy, y)) => sx == sy && x.iter().zip(y).all(|(a, b)| same_f(*a, *b)),
+        (V::NU(sx, x), V::NU(sy, y)) => sx == sy && x == y,
+        (V::NB(sx, x), V::NB(sy, y)) => sx == sy && x == y,
         _ => false,
     }
 }
@@ -296,6 +330,8 @@ fn view(back: &[f64], n: usize, set: usize) -> ArrayView1<'_, f64> {
 
 struct Ctx {
     cases: usize,
+    /// Cases where the reading panics (the kernel must too).
+    panicking: usize,
     failures: Vec<String>,
 }
 
@@ -312,9 +348,24 @@ impl Ctx {
         got: &[(Target, Option<Vec<V>>)],
         modes: &[M],
     ) -> bool {
+        self.check_at(k, src, &format!("n = {n}"), set, want, got, modes)
+    }
+
+    /// [`Ctx::check`] with the case described by `case` (N-d: shapes and layouts).
+    fn check_at(
+        &mut self,
+        k: usize,
+        src: &str,
+        case: &str,
+        set: usize,
+        want: &Option<Vec<V>>,
+        got: &[(Target, Option<Vec<V>>)],
+        modes: &[M],
+    ) -> bool {
         self.cases += 1;
+        self.panicking += want.is_none() as usize;
         let mut fail = |what: String| {
-            self.failures.push(format!("kernel k{k} (n = {n}, data set {set}): {what}\n{src}"));
+            self.failures.push(format!("kernel k{k} ({case}, data set {set}): {what}\n{src}"));
             false
         };
         for (t, g) in got {
@@ -343,5 +394,214 @@ impl Ctx {
             }
         }
         true
+    }
+}
+
+// ---- N-d (tests/random_kernels/nd.rs) ------------------------------------------------------------
+//
+// An N-d reading computes every value eagerly as a logical `ArrayD` (scalars as 0-d arrays),
+// elementwise by plain Rust on each element under NumPy broadcasting; each reduction is the
+// 1-D `#[kernel]` reduction below over the lane (axis reductions) or over the logical C-order
+// sequence (whole reductions): the N-d order contract (README "The kernel language"), so a
+// kernel must equal its reading bit for bit on any data.
+
+#[kernel]
+fn k1_sum(x: &[f64]) -> f64 {
+    x.sum()
+}
+#[kernel]
+fn k1_prod(x: &[f64]) -> f64 {
+    x.prod()
+}
+#[kernel]
+fn k1_mean(x: &[f64]) -> f64 {
+    x.mean()
+}
+#[kernel]
+fn k1_var(x: &[f64]) -> f64 {
+    x.var()
+}
+#[kernel]
+fn k1_std(x: &[f64]) -> f64 {
+    x.std()
+}
+#[kernel]
+fn k1_min(x: &[f64]) -> f64 {
+    x.min()
+}
+#[kernel]
+fn k1_max(x: &[f64]) -> f64 {
+    x.max()
+}
+#[kernel]
+fn k1_argmin(x: &[f64]) -> usize {
+    x.argmin()
+}
+#[kernel]
+fn k1_argmax(x: &[f64]) -> usize {
+    x.argmax()
+}
+
+/// `var_axis(.., ddof)`: two passes, `Σ (x - mean)² / (n - ddof)` with the 1-D mean and sum;
+/// NaN on an empty lane.
+fn k1_var_dd(x: &[f64], ddof: f64) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    let m = k1_mean(x);
+    let d: Vec<f64> = x.iter().map(|&v| (v - m) * (v - m)).collect();
+    k1_sum(&d) / (x.len() as f64 - ddof)
+}
+fn k1_std_dd(x: &[f64], ddof: f64) -> f64 {
+    k1_var_dd(x, ddof).sqrt()
+}
+fn k1_count(x: &[bool]) -> usize {
+    x.iter().filter(|&&b| b).count()
+}
+fn k1_any(x: &[bool]) -> bool {
+    x.iter().any(|&b| b)
+}
+fn k1_all(x: &[bool]) -> bool {
+    x.iter().all(|&b| b)
+}
+
+/// A scalar as a 0-d array.
+fn sc<T: Clone>(v: T) -> ArrayD<T> {
+    ArrayD::from_elem(IxDyn(&[]), v)
+}
+/// The value of a 0-d array.
+fn s0<T: Copy>(a: &ArrayD<T>) -> T {
+    assert_eq!(a.ndim(), 0, "a scalar");
+    a[IxDyn(&[])]
+}
+/// NumPy broadcasting; panics on a mismatch.
+fn bshape(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let n = a.len().max(b.len());
+    let get = |s: &[usize], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { 1 };
+    (0..n)
+        .map(|i| match (get(a, i), get(b, i)) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            (x, y) => panic!("cannot broadcast {x} and {y}"),
+        })
+        .collect()
+}
+fn ew1<T: Copy, R>(a: &ArrayD<T>, f: &dyn Fn(T) -> R) -> ArrayD<R> {
+    a.map(|&v| f(v))
+}
+fn ew2<T: Copy, U: Copy, R>(a: &ArrayD<T>, b: &ArrayD<U>, f: &dyn Fn(T, U) -> R) -> ArrayD<R> {
+    let s = IxDyn(&bshape(a.shape(), b.shape()));
+    Zip::from(&a.broadcast(s.clone()).unwrap()).and(&b.broadcast(s).unwrap()).map_collect(|&x, &y| f(x, y))
+}
+fn ew3<T: Copy, U: Copy, W: Copy, R>(
+    a: &ArrayD<T>,
+    b: &ArrayD<U>,
+    c: &ArrayD<W>,
+    f: &dyn Fn(T, U, W) -> R,
+) -> ArrayD<R> {
+    let s = IxDyn(&bshape(&bshape(a.shape(), b.shape()), c.shape()));
+    Zip::from(&a.broadcast(s.clone()).unwrap())
+        .and(&b.broadcast(s.clone()).unwrap())
+        .and(&c.broadcast(s).unwrap())
+        .map_collect(|&x, &y, &z| f(x, y, z))
+}
+/// `t op= e`: `e` broadcasts to `t`'s shape (it may not grow it).
+fn comp(t: &ArrayD<f64>, e: &ArrayD<f64>, f: &dyn Fn(f64, f64) -> f64) -> ArrayD<f64> {
+    let r = ew2(t, e, f);
+    assert_eq!(r.shape(), t.shape(), "a compound assignment would grow the shape");
+    r
+}
+/// A whole reduction: the 1-D reduction of the logical C-order sequence.
+fn whole<T: Copy, R: Clone>(a: &ArrayD<T>, f: &dyn Fn(&[T]) -> R) -> ArrayD<R> {
+    sc(f(&a.iter().copied().collect::<Vec<T>>()))
+}
+/// An axis reduction: the 1-D reduction of each lane along axis `k`; `empty_panics`: min,
+/// max, argmin, argmax panic on an empty axis (even with no lanes).
+fn along<T: Copy, R>(a: &ArrayD<T>, k: usize, empty_panics: bool, f: &dyn Fn(&[T]) -> R) -> ArrayD<R> {
+    assert!(!(empty_panics && a.shape()[k] == 0), "an empty axis");
+    a.map_axis(Axis(k), |lane| f(&lane.iter().copied().collect::<Vec<T>>()))
+}
+fn ins<T: Clone>(a: &ArrayD<T>, k: usize) -> ArrayD<T> {
+    a.clone().insert_axis(Axis(k))
+}
+fn tr<T: Clone>(a: &ArrayD<T>) -> ArrayD<T> {
+    a.t().to_owned()
+}
+
+/// The N-d shapes `(n, m)` of `x` and `y`, `w` has `m` elements (or 1): empty either way,
+/// single rows and columns, odd sizes both ways around, one 64-element side.
+const SHAPES_ND: &[(usize, usize)] =
+    &[(0, 0), (0, 3), (3, 0), (1, 1), (1, 17), (17, 1), (2, 3), (3, 2), (17, 31), (33, 17), (31, 64), (64, 33)];
+/// The shapes of kernels that combine `x` with `x.t()` (n == m).
+const SHAPES_SQ: &[(usize, usize)] = &[(0, 0), (1, 1), (2, 2), (3, 3), (17, 17), (33, 33), (64, 64)];
+
+/// An `(n, m)` matrix of data set `set`, filled in C order.
+fn mat(set: usize, n: usize, m: usize, seed: u64) -> Array2<f64> {
+    Array2::from_shape_vec((n, m), data(set, n * m, seed ^ ((m as u64) << 32))).unwrap()
+}
+
+/// What surrounds the elements of a strided layout: a kernel that reads it shows it.
+const GARBAGE: f64 = -7.777e77;
+
+/// The same logical matrix in the layouts a kernel must accept: C, F, `T(padded)` (the
+/// transpose of a C array with a padded last axis, transposed back), `step2`
+/// (`[1..;2, 1..;2]` of a larger array), `rev0` (axis 0 reversed), `rev_all` (both).
+struct L2 {
+    n: usize,
+    m: usize,
+    owners: Vec<Array2<f64>>,
+}
+const L2_NAMES: &[&str] = &["C", "F", "T(padded)", "step2", "rev0", "rev_all"];
+
+impl L2 {
+    fn new(x: &Array2<f64>) -> L2 {
+        let (n, m) = x.dim();
+        let c = x.clone();
+        let f = Array2::from_shape_vec((n, m).f(), x.t().iter().copied().collect()).unwrap();
+        let mut t = Array2::from_elem((m, n + 3), GARBAGE);
+        t.slice_mut(s![.., ..n]).assign(&x.t());
+        let mut st = Array2::from_elem((2 * n + 1, 2 * m + 1), GARBAGE);
+        st.slice_mut(s![1..;2, 1..;2]).assign(x);
+        let r0 = x.slice(s![..;-1, ..]).to_owned();
+        let ra = x.slice(s![..;-1, ..;-1]).to_owned();
+        L2 { n, m, owners: vec![c, f, t, st, r0, ra] }
+    }
+    fn views(&self) -> Vec<(&'static str, ArrayView2<'_, f64>)> {
+        let o = &self.owners;
+        let mut r0 = o[4].view();
+        r0.invert_axis(Axis(0));
+        let mut ra = o[5].view();
+        ra.invert_axis(Axis(0));
+        ra.invert_axis(Axis(1));
+        let v = vec![
+            o[0].view(),
+            o[1].view(),
+            o[2].slice(s![.., ..self.n]).reversed_axes(),
+            o[3].slice(s![1..;2, 1..;2]),
+            r0,
+            ra,
+        ];
+        for x in &v {
+            assert_eq!(x.dim(), (self.n, self.m));
+        }
+        L2_NAMES.iter().copied().zip(v).collect()
+    }
+}
+
+/// A vector as C, `step2` and reversed views.
+struct L1 {
+    owners: Vec<Array1<f64>>,
+}
+impl L1 {
+    fn new(w: &Array1<f64>) -> L1 {
+        let mut st = Array1::from_elem(2 * w.len() + 1, GARBAGE);
+        st.slice_mut(s![1..;2]).assign(w);
+        L1 { owners: vec![w.clone(), st, w.slice(s![..;-1]).to_owned()] }
+    }
+    fn views(&self) -> Vec<(&'static str, ArrayView1<'_, f64>)> {
+        let mut r = self.owners[2].view();
+        r.invert_axis(Axis(0));
+        vec![("C", self.owners[0].view()), ("step2", self.owners[1].slice(s![1..;2])), ("rev", r)]
     }
 }

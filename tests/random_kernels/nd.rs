@@ -1,0 +1,842 @@
+//! Random N-d kernels (`Grammar::nd`): parameters `x, y: ArrayView2<f64>` of shape `(n, m)`,
+//! `w: ArrayView1<f64>` of `m` elements or one (NumPy stretch), `a: f64`; the 1-D expression
+//! grammar on N-d operands under NumPy broadcasting, with whole reductions (scalars used
+//! later), axis reductions `sum prod mean var std min max argmin argmax count any all _axis`
+//! (`var_axis`/`std_axis` with `ddof`) reused later as they are (`x - x.mean_axis(Axis(0))`)
+//! or through `insert_axis(Axis(k))` (`x / e.sum_axis(Axis(1)).insert_axis(Axis(1))`), views
+//! `insert_axis` and `t()` of parameters and of computed values, values of rank 0 to 3;
+//! `let`, `let mut`, `+= -= *= /=` on array lets, shadowing of lets and parameters; results
+//! `Array1..3<f64>`, `Array1..2<usize>`, `Array1..2<bool>`, `f64`, `usize`, `bool` and
+//! tuples.
+//!
+//! Shapes are symbolic (`n`, `m`, `1`): every operand of an operation broadcasts by
+//! construction (a "square" kernel has `m = n` and may mix `x` with `x.t()`). The reading
+//! (`r<id>`) computes each value eagerly as a logical `ArrayD` with the prelude's helpers,
+//! every reduction by the 1-D `#[kernel]` reduction over the lane or over the C-order
+//! sequence, math through `loopfuse::math`: so every result must equal the reading bit for
+//! bit (any NaN for any NaN) on any data, on every layout (prelude `L2`, `L1`) and level.
+
+use super::{lit, Grammar, Rng};
+use std::fmt::Write;
+
+/// A symbolic length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum D {
+    N,
+    M,
+    One,
+}
+
+/// An element type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum El {
+    F,
+    B,
+    U,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Ty {
+    el: El,
+    shape: Vec<D>,
+}
+
+/// `e` broadcasts to `s` without growing it.
+fn compat(e: &[D], s: &[D]) -> bool {
+    e.len() <= s.len() && e.iter().zip(&s[s.len() - e.len()..]).all(|(a, b)| a == b || *a == D::One)
+}
+
+fn bcast(a: &[D], b: &[D]) -> Vec<D> {
+    let n = a.len().max(b.len());
+    let get = |s: &[D], i: usize| if i + s.len() >= n { s[i + s.len() - n] } else { D::One };
+    (0..n)
+        .map(|i| match (get(a, i), get(b, i)) {
+            (D::One, y) => y,
+            (x, D::One) => x,
+            (x, y) => {
+                assert_eq!(x, y, "symbolic shapes {a:?} and {b:?}");
+                x
+            }
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+enum X {
+    Leaf(String, Ty),
+    Lit(f64),
+    Bin(&'static str, Box<X>, Box<X>),
+    Neg(Box<X>),
+    M1(&'static str, Box<X>),
+    M2(&'static str, Box<X>, Box<X>),
+    MulAdd(Box<X>, Box<X>, Box<X>),
+    Powi(Box<X>, i32),
+    Cast(&'static str, Box<X>),
+    Select(Box<X>, Box<X>, Box<X>),
+    Cmp(&'static str, Box<X>, Box<X>),
+    Pred(&'static str, Box<X>),
+    Not(Box<X>),
+    MBin(&'static str, Box<X>, Box<X>),
+    /// A whole reduction.
+    Red(&'static str, Box<X>),
+    /// An axis reduction; `Some(ddof)` for `var`/`std`.
+    Axis(&'static str, Box<X>, usize, Option<f64>),
+    Ins(Box<X>, usize),
+    /// `t()`, or `reversed_axes()` when `true` (the same view).
+    T(Box<X>, bool),
+    /// `(e as f64)` of a usize scalar.
+    AsF64(Box<X>),
+}
+
+use X::*;
+
+fn bx(e: X) -> Box<X> {
+    Box::new(e)
+}
+
+fn red_el(r: &str) -> El {
+    match r {
+        "argmin" | "argmax" | "count" => El::U,
+        "any" | "all" => El::B,
+        _ => El::F,
+    }
+}
+
+impl X {
+    fn ty(&self) -> Ty {
+        let f = |shape| Ty { el: El::F, shape };
+        let b = |shape| Ty { el: El::B, shape };
+        match self {
+            Leaf(_, t) => t.clone(),
+            Lit(_) => f(vec![]),
+            Bin(_, x, y) | M2(_, x, y) => f(bcast(&x.ty().shape, &y.ty().shape)),
+            MulAdd(x, y, z) => f(bcast(&bcast(&x.ty().shape, &y.ty().shape), &z.ty().shape)),
+            Neg(x) | M1(_, x) | Powi(x, _) | Cast(_, x) | Not(x) => x.ty(),
+            Select(c, x, y) => f(bcast(&bcast(&c.ty().shape, &x.ty().shape), &y.ty().shape)),
+            Cmp(_, x, y) | MBin(_, x, y) => b(bcast(&x.ty().shape, &y.ty().shape)),
+            Pred(_, x) => b(x.ty().shape),
+            Red(r, _) => Ty { el: red_el(r), shape: vec![] },
+            Axis(r, x, k, _) => {
+                let mut s = x.ty().shape;
+                s.remove(*k);
+                Ty { el: red_el(r), shape: s }
+            }
+            Ins(x, k) => {
+                let mut t = x.ty();
+                t.shape.insert(*k, D::One);
+                t
+            }
+            T(x, _) => {
+                let mut t = x.ty();
+                t.shape.reverse();
+                t
+            }
+            AsF64(x) => f(x.ty().shape),
+        }
+    }
+
+    fn rank(&self) -> usize {
+        self.ty().shape.len()
+    }
+
+    fn literal_only(&self) -> bool {
+        match self {
+            Lit(_) => true,
+            Bin(_, a, b) | M2(_, a, b) => a.literal_only() && b.literal_only(),
+            MulAdd(a, b, c) => a.literal_only() && b.literal_only() && c.literal_only(),
+            Select(_, b, c) => b.literal_only() && c.literal_only(),
+            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) => a.literal_only(),
+            _ => false,
+        }
+    }
+
+    fn recv(&self) -> String {
+        match self {
+            Lit(c) => format!("({c:?}_f64)"),
+            e if e.literal_only() => format!("({} as f64)", e.k()),
+            e => e.k(),
+        }
+    }
+
+    fn typed(&self) -> String {
+        if self.literal_only() {
+            format!("({} as f64)", self.k())
+        } else {
+            self.k()
+        }
+    }
+
+    /// The kernel's text.
+    fn k(&self) -> String {
+        match self {
+            Leaf(n, _) => n.clone(),
+            Lit(c) => lit(*c),
+            Bin(op, a, b) | Cmp(op, a, b) | MBin(op, a, b) => format!("({} {op} {})", a.k(), b.k()),
+            Neg(a) => format!("(-{})", a.k()),
+            M1(f, a) | Pred(f, a) => format!("{}.{f}()", a.recv()),
+            M2(f, a, b) => format!("{}.{f}({})", a.recv(), b.k()),
+            MulAdd(a, b, c) => format!("{}.mul_add({}, {})", a.recv(), b.k(), c.k()),
+            Powi(a, p) => format!("{}.powi({p})", a.recv()),
+            Cast(t, a) => format!("({} as {t} as f64)", a.k()),
+            Select(c, a, b) => format!("(if {} {{ {} }} else {{ {} }})", c.k(), a.k(), b.k()),
+            Not(a) => format!("(!{})", a.k()),
+            Red(r, a) => format!("{}.{r}()", a.recv()),
+            Axis(r, a, k, None) => format!("{}.{r}_axis(Axis({k}))", a.recv()),
+            Axis(r, a, k, Some(dd)) => format!("{}.{r}_axis(Axis({k}), {dd:?})", a.recv()),
+            Ins(a, k) => format!("{}.insert_axis(Axis({k}))", a.recv()),
+            T(a, false) => format!("{}.t()", a.recv()),
+            T(a, true) => format!("{}.reversed_axes()", a.recv()),
+            AsF64(a) => format!("({} as f64)", a.k()),
+        }
+    }
+
+    /// The reading's text: an `ArrayD` (a 0-d one for a scalar).
+    fn r(&self) -> String {
+        let f1 = |a: &X, body: String| format!("ew1(&{}, &|p: f64| {body})", a.r());
+        let f2 = |a: &X, b: &X, body: String| format!("ew2(&{}, &{}, &|p: f64, q: f64| {body})", a.r(), b.r());
+        match self {
+            Leaf(n, _) => format!("{n}.clone()"),
+            Lit(c) => format!("sc({c:?}_f64)"),
+            Bin(op, a, b) | Cmp(op, a, b) => f2(a, b, format!("p {op} q")),
+            MBin(op, a, b) => format!("ew2(&{}, &{}, &|p: bool, q: bool| p {op} q)", a.r(), b.r()),
+            Neg(a) => f1(a, "-p".into()),
+            M1(f @ ("exp" | "ln" | "sin"), a) => f1(a, format!("loopfuse::math::{f}(p)")),
+            M1(f, a) | Pred(f, a) => f1(a, format!("p.{f}()")),
+            M2(f, a, b) => f2(a, b, format!("p.{f}(q)")),
+            MulAdd(a, b, c) => {
+                format!("ew3(&{}, &{}, &{}, &|p: f64, q: f64, r: f64| p.mul_add(q, r))", a.r(), b.r(), c.r())
+            }
+            Powi(a, p) => f1(a, format!("p.powi({p})")),
+            Cast(t, a) => f1(a, format!("p as {t} as f64")),
+            Select(c, a, b) => {
+                format!("ew3(&{}, &{}, &{}, &|c: bool, p: f64, q: f64| if c {{ p }} else {{ q }})", c.r(), a.r(), b.r())
+            }
+            Not(a) => format!("ew1(&{}, &|p: bool| !p)", a.r()),
+            Red(r, a) => format!("whole(&{}, &k1_{r})", a.r()),
+            Axis(r, a, k, dd) => {
+                let panics = matches!(*r, "min" | "max" | "argmin" | "argmax");
+                let el = if red_el(r) == El::B || *r == "count" { "bool" } else { "f64" };
+                let call = match dd {
+                    Some(dd) => format!("k1_{r}_dd(l, {dd:?})"),
+                    None => format!("k1_{r}(l)"),
+                };
+                format!("along(&{}, {k}, {panics}, &|l: &[{el}]| {call})", a.r())
+            }
+            Ins(a, k) => format!("ins(&{}, {k})", a.r()),
+            T(a, _) => format!("tr(&{})", a.r()),
+            AsF64(a) => format!("ew1(&{}, &|p: usize| p as f64)", a.r()),
+        }
+    }
+}
+
+// ---- the generator -------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+enum S {
+    Let { name: String, mutable: bool, e: X },
+    Compound { target: String, op: &'static str, e: X },
+}
+
+pub struct NdKernel {
+    id: usize,
+    square: bool,
+    /// Which of `x, y, w, a` the kernel takes.
+    params: [bool; 4],
+    stmts: Vec<S>,
+    results: Vec<X>,
+}
+
+#[derive(Clone, Debug)]
+struct Bind {
+    name: String,
+    ty: Ty,
+    mutable: bool,
+}
+
+struct Gen<'a> {
+    rng: &'a mut Rng,
+    g: Grammar,
+    square: bool,
+    binds: Vec<Bind>,
+    fresh: usize,
+}
+
+const LITS: &[f64] = &[0.5, 1.0, 2.0, 3.0, 0.25, 1.5, -1.0, -2.0, 4.0, 0.75, -0.5, 0.0];
+
+impl Gen<'_> {
+    fn m(&self) -> D {
+        if self.square {
+            D::N
+        } else {
+            D::M
+        }
+    }
+    fn lit(&mut self) -> X {
+        Lit(self.rng.pick(LITS))
+    }
+    fn visible(&self) -> Vec<Bind> {
+        let mut seen = std::collections::HashSet::new();
+        self.binds.iter().rev().filter(|b| seen.insert(b.name.clone())).cloned().collect()
+    }
+    /// A target shape for a value.
+    fn shape(&mut self) -> Vec<D> {
+        let (n, m) = (D::N, self.m());
+        match self.rng.below(12) {
+            0..=4 => vec![n, m],
+            5 => vec![m],
+            6 => vec![n],
+            7 => vec![m, n],
+            8 => vec![n, D::One],
+            9 => vec![n, n, m],
+            10 => vec![n, m, D::One],
+            _ => vec![],
+        }
+    }
+
+    /// Leaves of element type `el` that broadcast to `s`: bindings, and their `insert_axis`
+    /// and `t()` views when those fit.
+    fn leaves(&self, el: El, s: &[D]) -> (Vec<X>, Vec<X>) {
+        let mut direct = Vec::new();
+        let mut views = Vec::new();
+        for b in self.visible().into_iter().filter(|b| b.ty.el == el) {
+            let leaf = Leaf(b.name.clone(), b.ty.clone());
+            if compat(&b.ty.shape, s) {
+                direct.push(leaf.clone());
+            }
+            let r = b.ty.shape.len();
+            if r >= 1 && r < s.len() {
+                for q in 0..=r {
+                    let mut sh = b.ty.shape.clone();
+                    sh.insert(q, D::One);
+                    if compat(&sh, s) && sh != b.ty.shape {
+                        views.push(Ins(bx(leaf.clone()), q));
+                    }
+                }
+            }
+            if r == 2 {
+                let mut sh = b.ty.shape.clone();
+                sh.reverse();
+                if compat(&sh, s) {
+                    views.push(T(bx(leaf.clone()), false));
+                    views.push(T(bx(leaf.clone()), true));
+                }
+            }
+        }
+        (direct, views)
+    }
+
+    fn leaf(&mut self, s: &[D]) -> X {
+        let (direct, views) = self.leaves(El::F, s);
+        let arrays: Vec<X> = direct.iter().filter(|e| e.rank() > 0).cloned().collect();
+        if !arrays.is_empty() && (views.is_empty() || self.rng.pct(75)) {
+            return self.rng.pick(&arrays);
+        }
+        if !views.is_empty() {
+            return self.rng.pick(&views);
+        }
+        if !direct.is_empty() && self.rng.pct(60) {
+            return self.rng.pick(&direct);
+        }
+        self.lit()
+    }
+
+    /// An f64 expression that broadcasts to `s`.
+    fn f(&mut self, s: &[D], d: usize) -> X {
+        if d == 0 || self.rng.pct(20) {
+            return self.leaf(s);
+        }
+        let d = d - 1;
+        let scalar_ctx = s.is_empty();
+        match self.rng.below(20) {
+            0..=2 => {
+                let op = self.rng.pick(&["+", "-", "*", "+", "-", "*", "/", "%"]);
+                let b = match self.rng.below(4) {
+                    0 | 1 => self.f(s, d),
+                    2 => self.sca(d),
+                    _ => self.lit(),
+                };
+                Bin(op, bx(self.f(s, d)), bx(b))
+            }
+            3 => {
+                let op = self.rng.pick(&["+", "-", "*", "/"]);
+                let a = if self.rng.pct(50) { self.sca(d) } else { self.lit() };
+                Bin(op, bx(a), bx(self.f(s, d)))
+            }
+            4 => Neg(bx(self.f(s, d))),
+            5 | 6 => {
+                let a = self.f(s, d);
+                let mut fs = vec!["abs", "sqrt", "floor", "round", "trunc", "signum", "recip", "fract", "ceil"];
+                // Math on a plain scalar is std's, on an array loopfuse's (README).
+                if self.g.math && a.rank() > 0 {
+                    fs.extend(["exp", "ln", "sin"]);
+                }
+                M1(self.rng.pick(&fs), bx(a))
+            }
+            7 => {
+                let f = self.rng.pick(&["min", "max", "min", "max", "copysign", "hypot"]);
+                // The sign of a NaN that arithmetic makes is unspecified: copy literal signs.
+                let b = if self.rng.pct(60) && f != "copysign" { self.f(s, d) } else { self.lit() };
+                M2(f, bx(self.f(s, d)), bx(b))
+            }
+            8 => {
+                let b = if self.rng.pct(50) { self.f(s, d) } else { self.lit() };
+                let c = if self.rng.pct(50) { self.f(s, d) } else { self.lit() };
+                MulAdd(bx(self.f(s, d)), bx(b), bx(c))
+            }
+            9 => Powi(bx(self.f(s, d)), self.rng.pick(&[2, 3])),
+            10 => Cast(self.rng.pick(&["f32", "i32"]), bx(self.f(s, d))),
+            11 | 12 if !scalar_ctx => {
+                let c = self.mask(s, d);
+                if c.rank() == 0 {
+                    return Bin("+", bx(self.f(s, d)), bx(self.f(s, d)));
+                }
+                let a = if self.rng.pct(60) { self.f(s, d) } else { self.lit() };
+                let b = if self.rng.pct(60) || (!self.g.literal_selects && a.literal_only()) {
+                    self.f(s, d)
+                } else {
+                    self.lit()
+                };
+                let b = if !self.g.literal_selects && a.literal_only() && b.literal_only() { self.leaf(s) } else { b };
+                Select(bx(c), bx(a), bx(b))
+            }
+            13 => {
+                // A whole reduction feeding later work: `x - x.mean()`.
+                let op = self.rng.pick(&["-", "*", "+", "/"]);
+                let a = self.f(s, d);
+                let r = self.red(d);
+                Bin(op, bx(a), bx(r))
+            }
+            14 | 15 => self.axis_keep(s, d),
+            16 | 17 if s.len() < 3 => self.axis_expand(s, d),
+            18 if s.len() == 2 => {
+                let t = vec![s[1], s[0]];
+                let a = self.f(&t, d);
+                match a.rank() {
+                    2 => T(bx(a), self.rng.pct(25)),
+                    1 => Ins(bx(a), 1),
+                    _ => a,
+                }
+            }
+            _ => {
+                let op = self.rng.pick(&["+", "-", "*"]);
+                Bin(op, bx(self.f(s, d)), bx(self.f(s, d)))
+            }
+        }
+    }
+
+    /// An f64 array (rank at least 1) near `s` (for reductions, which need not broadcast).
+    fn any_arr(&mut self, s: &[D], d: usize) -> X {
+        for _ in 0..3 {
+            let e = self.f(s, d);
+            if e.rank() > 0 {
+                return e;
+            }
+        }
+        // An array binding: `x` stays one (shadowing keeps an array an array).
+        let b =
+            self.visible().into_iter().find(|b| b.ty.el == El::F && !b.ty.shape.is_empty()).expect("an array binding");
+        Leaf(b.name, b.ty)
+    }
+
+    /// A mask of rank at least 1 (for reductions).
+    fn any_mask(&mut self, s: &[D], d: usize) -> X {
+        let m = self.mask(s, d);
+        if m.rank() > 0 {
+            return m;
+        }
+        let a = self.any_arr(s, d);
+        Cmp(">", bx(a), bx(self.lit()))
+    }
+
+    fn axis_op(&mut self) -> (&'static str, Option<f64>) {
+        let r = self.rng.pick(&["sum", "mean", "sum", "mean", "var", "std", "min", "max", "prod"]);
+        let dd = matches!(r, "var" | "std").then(|| self.rng.pick(&[0.0, 1.0]));
+        (r, dd)
+    }
+
+    /// An axis reduction of an `s`-shaped value, broadcasting back to `s`: along axis 0 as
+    /// it is, along any axis through `insert_axis`.
+    fn axis_keep(&mut self, s: &[D], d: usize) -> X {
+        let inner = self.f(s, d);
+        let r = inner.rank();
+        let (op, dd) = self.axis_op();
+        // No 0-d arrays: a reduction of a vector is a whole reduction.
+        match r {
+            0 => return inner,
+            1 => return Red(op, bx(inner)),
+            _ => {}
+        }
+        let k = self.rng.below(r);
+        let e = Axis(op, bx(inner), k, dd);
+        if k != 0 || self.rng.pct(30) {
+            Ins(bx(e), k)
+        } else {
+            e
+        }
+    }
+
+    /// An axis reduction of a value with one more axis than `s` (`(x.insert_axis(Axis(1)) -
+    /// y.insert_axis(Axis(0))).powi(2).sum_axis(Axis(2))`, `(x * w).sum_axis(Axis(1))`).
+    fn axis_expand(&mut self, s: &[D], d: usize) -> X {
+        let p = self.rng.below(s.len() + 1);
+        let dim = self.rng.pick(&[D::N, self.m()]);
+        let mut t = s.to_vec();
+        t.insert(p, dim);
+        let inner = self.f(&t, d);
+        let o = t.len() - inner.rank();
+        let (op, dd) = self.axis_op();
+        if inner.rank() == 0 {
+            return inner;
+        }
+        if inner.rank() == 1 || p < o {
+            return Red(op, bx(inner));
+        }
+        Axis(op, bx(inner), p - o, dd)
+    }
+
+    /// A mask that broadcasts to `s` (of rank at least 1 when `s` has).
+    fn mask(&mut self, s: &[D], d: usize) -> X {
+        let (direct, _) = self.leaves(El::B, s);
+        let direct: Vec<X> = direct.into_iter().filter(|e| e.rank() > 0).collect();
+        if !direct.is_empty() && self.rng.pct(30) {
+            return self.rng.pick(&direct);
+        }
+        let d = d.saturating_sub(1);
+        let m = match self.rng.below(9) {
+            0..=3 => {
+                let op = self.rng.pick(&[">", "<", ">=", "<=", "==", "!="]);
+                let b = match self.rng.below(3) {
+                    0 => self.f(s, d),
+                    1 => self.sca(d),
+                    _ => self.lit(),
+                };
+                Cmp(op, bx(self.f(s, d)), bx(b))
+            }
+            4 => Pred(self.rng.pick(&["is_nan", "is_finite"]), bx(self.f(s, d))),
+            5 if d > 0 => Not(bx(self.mask(s, d))),
+            6 if d > 0 => MBin(self.rng.pick(&["&", "|", "^"]), bx(self.mask(s, d)), bx(self.mask(s, d))),
+            7 if d > 0 && self.g.nd_mask_axis => {
+                // `any_axis` / `all_axis`, kept broadcastable as `axis_keep` does.
+                let inner = self.mask(s, d);
+                if inner.rank() <= 1 {
+                    inner
+                } else {
+                    let k = self.rng.below(inner.rank());
+                    Ins(bx(Axis(self.rng.pick(&["any", "all"]), bx(inner), k, None)), k)
+                }
+            }
+            _ => Cmp(">", bx(self.f(s, d)), bx(self.lit())),
+        };
+        if m.rank() == 0 && !s.is_empty() {
+            let a = self.leaf(s);
+            if a.rank() > 0 {
+                return Cmp(self.rng.pick(&[">", "<="]), bx(a), bx(self.lit()));
+            }
+        }
+        m
+    }
+
+    /// A whole reduction, as an f64 scalar.
+    fn red(&mut self, d: usize) -> X {
+        let d = d.saturating_sub(1);
+        let s = self.shape();
+        let s = if s.is_empty() { vec![D::N, self.m()] } else { s };
+        match self.rng.below(10) {
+            0..=6 => {
+                let r = self.rng.pick(&["sum", "mean", "var", "std", "min", "max", "sum", "mean", "prod"]);
+                Red(r, bx(self.any_arr(&s, d)))
+            }
+            _ => {
+                let m = self.any_mask(&s, d);
+                AsF64(bx(Red("count", bx(m))))
+            }
+        }
+    }
+
+    /// An f64 scalar.
+    fn sca(&mut self, d: usize) -> X {
+        let scalars: Vec<X> = self.leaves(El::F, &[]).0;
+        match self.rng.below(6) {
+            0 if !scalars.is_empty() => self.rng.pick(&scalars),
+            1 if d > 0 => {
+                let op = self.rng.pick(&["+", "-", "*", "/"]);
+                Bin(op, bx(self.sca(d - 1)), bx(self.lit()))
+            }
+            2 => self.lit(),
+            _ => self.red(d),
+        }
+    }
+
+    fn name(&mut self, p: &str) -> String {
+        self.fresh += 1;
+        format!("{p}{}", self.fresh)
+    }
+
+    fn stmt(&mut self) -> S {
+        let mutables: Vec<Bind> =
+            self.visible().into_iter().filter(|b| b.mutable && b.ty.el == El::F && !b.ty.shape.is_empty()).collect();
+        match self.rng.below(10) {
+            0..=4 => {
+                let s = self.shape();
+                let e = self.f(&s, 3);
+                let shadow: Vec<String> = self
+                    .visible()
+                    .into_iter()
+                    .filter(|b| b.ty.el == El::F && !b.ty.shape.is_empty())
+                    .map(|b| b.name)
+                    .collect();
+                // Shadowing keeps an array an array (reductions fall back to array bindings).
+                let name = if !shadow.is_empty() && e.rank() > 0 && self.rng.pct(20) {
+                    self.rng.pick(&shadow)
+                } else {
+                    self.name("t")
+                };
+                let mutable = e.rank() > 0 && self.rng.pct(35);
+                self.binds.push(Bind { name: name.clone(), ty: e.ty(), mutable });
+                S::Let { name, mutable, e }
+            }
+            5 | 6 => {
+                let e = self.sca(2);
+                let name = self.name("s");
+                self.binds.push(Bind { name: name.clone(), ty: e.ty(), mutable: false });
+                S::Let { name, mutable: false, e }
+            }
+            7 => {
+                let s = self.shape();
+                let s = if s.is_empty() { vec![D::N, self.m()] } else { s };
+                let e = self.mask(&s, 2);
+                let name = self.name("m");
+                self.binds.push(Bind { name: name.clone(), ty: e.ty(), mutable: false });
+                S::Let { name, mutable: false, e }
+            }
+            _ if !mutables.is_empty() => {
+                let t = self.rng.pick(&mutables);
+                let op = self.rng.pick(&["+=", "-=", "*=", "+=", "/=", "%="]);
+                let e = if self.rng.pct(30) { self.sca(1) } else { self.f(&t.ty.shape, 2) };
+                S::Compound { target: t.name, op, e }
+            }
+            _ => {
+                let s = self.shape();
+                let e = self.f(&s, 2);
+                let name = self.name("t");
+                self.binds.push(Bind { name: name.clone(), ty: e.ty(), mutable: false });
+                S::Let { name, mutable: false, e }
+            }
+        }
+    }
+
+    fn result(&mut self) -> X {
+        match self.rng.below(11) {
+            10 => {
+                // A mask as an array result.
+                let s = vec![D::N, self.m()];
+                self.any_mask(&s, 2)
+            }
+            0..=3 => {
+                let s = self.shape();
+                self.f(&s, 3)
+            }
+            4 | 5 if self.rng.pct(70) => self.red(2),
+            4 | 5 => self.sca(2),
+            6 => {
+                // An axis reduction as an array result (with the index reductions).
+                let s = self.shape();
+                let s = if s.is_empty() { vec![D::N, self.m()] } else { s };
+                let inner = self.any_arr(&s, 2);
+                let (op, dd) = self.axis_op();
+                let op = if self.rng.pct(40) { self.rng.pick(&["argmin", "argmax"]) } else { op };
+                if inner.rank() == 1 {
+                    return Red(op, bx(inner));
+                }
+                let k = self.rng.below(inner.rank());
+                Axis(op, bx(inner), k, dd.filter(|_| matches!(op, "var" | "std")))
+            }
+            7 => {
+                let s = vec![D::N, self.m()];
+                let m = self.any_mask(&s, 2);
+                if m.rank() == 1 {
+                    return Red("count", bx(m));
+                }
+                let k = self.rng.below(m.rank());
+                let ops: &[&'static str] =
+                    if self.g.nd_mask_axis { &["count", "any", "all", "count"] } else { &["count"] };
+                Axis(self.rng.pick(ops), bx(m), k, None)
+            }
+            _ => {
+                let s = self.shape();
+                let s = if s.is_empty() { vec![D::N, self.m()] } else { s };
+                let m = self.any_mask(&s, 2);
+                Red(self.rng.pick(&["any", "all", "count"]), bx(m))
+            }
+        }
+    }
+}
+
+pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
+    let square = rng.pct(25);
+    let mut params = [true, rng.pct(50), rng.pct(45), rng.pct(35)];
+    if !params[1] && !params[2] && rng.pct(30) {
+        params[1] = true;
+    }
+    let mut gen = Gen { rng, g, square, binds: vec![], fresh: 0 };
+    let m = gen.m();
+    let tys = [vec![D::N, m], vec![D::N, m], vec![m], vec![]];
+    for (i, name) in ["x", "y", "w", "a"].iter().enumerate() {
+        if params[i] {
+            gen.binds.push(Bind {
+                name: name.to_string(),
+                ty: Ty { el: El::F, shape: tys[i].clone() },
+                mutable: false,
+            });
+        }
+    }
+    let nstmts = gen.rng.below(5);
+    let stmts: Vec<S> = (0..nstmts).map(|_| gen.stmt()).collect();
+    let nres = 1 + gen.rng.below(3);
+    let results: Vec<X> = (0..nres).map(|_| gen.result()).collect();
+    NdKernel { id, square, params, stmts, results }
+}
+
+fn ty_text(t: &Ty) -> String {
+    let el = match t.el {
+        El::F => "f64",
+        El::B => "bool",
+        El::U => "usize",
+    };
+    match t.shape.len() {
+        0 => el.to_string(),
+        r => format!("Array{r}<{el}>"),
+    }
+}
+
+impl NdKernel {
+    fn ret(&self) -> String {
+        let rs: Vec<String> = self.results.iter().map(|e| ty_text(&e.ty())).collect();
+        match rs.len() {
+            1 => format!(" -> {}", rs[0]),
+            _ => format!(" -> ({})", rs.join(", ")),
+        }
+    }
+
+    pub fn source(&self) -> String {
+        let mut s = String::new();
+        let ps: Vec<&str> = ["x: ArrayView2<f64>", "y: ArrayView2<f64>", "w: ArrayView1<f64>", "a: f64"]
+            .iter()
+            .zip(self.params)
+            .filter(|p| p.1)
+            .map(|p| *p.0)
+            .collect();
+        writeln!(s, "#[kernel]\nfn k{}({}){} {{", self.id, ps.join(", "), self.ret()).unwrap();
+        for st in &self.stmts {
+            match st {
+                S::Let { name, mutable, e } => {
+                    writeln!(s, "    let {}{name} = {};", if *mutable { "mut " } else { "" }, e.typed()).unwrap()
+                }
+                S::Compound { target, op, e } => writeln!(s, "    {target} {op} {};", e.k()).unwrap(),
+            }
+        }
+        let v: Vec<String> = self.results.iter().map(|e| e.k()).collect();
+        match v.len() {
+            1 => writeln!(s, "    {}", v[0]).unwrap(),
+            _ => writeln!(s, "    ({})", v.join(", ")).unwrap(),
+        }
+        s.push_str("}\n");
+        s
+    }
+
+    pub fn reading(&self) -> String {
+        let mut s = String::new();
+        let ret: Vec<String> = self
+            .results
+            .iter()
+            .map(|e| {
+                let t = e.ty();
+                let el = match t.el {
+                    El::F => "f64",
+                    El::B => "bool",
+                    El::U => "usize",
+                };
+                if t.shape.is_empty() {
+                    el.to_string()
+                } else {
+                    format!("ArrayD<{el}>")
+                }
+            })
+            .collect();
+        let ret = if ret.len() == 1 { ret[0].clone() } else { format!("({})", ret.join(", ")) };
+        writeln!(s, "fn r{}(x: ArrayD<f64>, y: ArrayD<f64>, w: ArrayD<f64>, a: f64) -> {ret} {{", self.id).unwrap();
+        writeln!(s, "    let a = sc(a);").unwrap();
+        for st in &self.stmts {
+            match st {
+                S::Let { name, mutable, e } => {
+                    writeln!(s, "    let {}{name} = {};", if *mutable { "mut " } else { "" }, e.r()).unwrap()
+                }
+                S::Compound { target, op, e } => {
+                    writeln!(s, "    {target} = comp(&{target}, &{}, &|p: f64, q: f64| p {} q);", e.r(), &op[..1])
+                        .unwrap()
+                }
+            }
+        }
+        let v: Vec<String> =
+            self.results.iter().map(|e| if e.rank() == 0 { format!("s0(&{})", e.r()) } else { e.r() }).collect();
+        match v.len() {
+            1 => writeln!(s, "    {}", v[0]).unwrap(),
+            _ => writeln!(s, "    ({})", v.join(", ")).unwrap(),
+        }
+        s.push_str("}\n");
+        s
+    }
+
+    /// The kernel, its reading and its test function.
+    pub fn emit(&self) -> String {
+        let src = self.source();
+        let mut s = src.clone();
+        s.push_str(&self.reading());
+        let id = self.id;
+        let nres = self.results.len();
+        let args: Vec<&str> = ["xv", "yv", "wv", "a"].iter().zip(self.params).filter(|p| p.1).map(|p| *p.0).collect();
+        let args = args.join(", ");
+        let shapes = if self.square { "SHAPES_SQ" } else { "SHAPES_ND" };
+        write!(
+            s,
+            r####"const SRC{id}: &str = r###"{src}"###;
+fn t{id}(ctx: &mut Ctx) {{
+    let modes = [M::Exact; {nres}];
+    for &(n, m) in {shapes} {{
+        for set in 0..SETS {{
+            let x = mat(set, n, m, 1);
+            let y = mat(set, n, m, 2);
+            // Data set 1 stretches `w` (one element).
+            let wl = if set == 1 {{ 1 }} else {{ m }};
+            let w = Array1::from(data(set, wl, 3));
+            let a = scalar(set, 4);
+            let want = run(|| {{
+                let mut v = Vec::new();
+                r{id}(x.clone().into_dyn(), y.clone().into_dyn(), w.clone().into_dyn(), a).vals(&mut v);
+                v
+            }});
+            let (lx, ly, lw) = (L2::new(&x), L2::new(&y), L1::new(&w));
+            let (vx, vy, vw) = (lx.views(), ly.views(), lw.views());
+            for li in 0..vx.len() {{
+                let ((nx, xv), (ny, yv), (nw, wv)) = (vx[li], vy[(li + 2) % vy.len()], vw[li % vw.len()]);
+                let got = levels(|| {{
+                    run(|| {{
+                        let mut v = Vec::new();
+                        k{id}({args}).vals(&mut v);
+                        v
+                    }})
+                }});
+                let case = format!("x, y ({{n}}, {{m}}), w [{{wl}}]; layouts x {{nx}}, y {{ny}}, w {{nw}}");
+                if !ctx.check_at({id}, SRC{id}, &case, set, &want, &got, &modes) {{
+                    return;
+                }}
+            }}
+        }}
+    }}
+}}
+"####
+        )
+        .unwrap();
+        s
+    }
+}
