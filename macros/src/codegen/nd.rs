@@ -39,7 +39,7 @@ pub fn space_text(k: &Kernel, s: SpaceId) -> String {
 
 /// Whether parameter `p` is N-d by its type (its view takes its name).
 pub fn is_nd_param(k: &Kernel, p: ParamId) -> bool {
-    matches!(k.params[p].kind, ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } if r != Rank::Static(1))
+    k.params[p].kind.is_nd()
 }
 
 /// The parameters N-d passes read: N-d ones, and 1-D ndarray ones broadcast with them.

@@ -232,6 +232,22 @@ pub enum ParamKind {
     Local,
 }
 
+impl ParamKind {
+    /// The rank of an ndarray input or output; `None` for scalars, slices, `Vec`s and
+    /// local outputs.
+    pub fn nd_rank(&self) -> Option<Rank> {
+        match self {
+            ParamKind::Input { nd, .. } | ParamKind::Output { nd, .. } => *nd,
+            _ => None,
+        }
+    }
+
+    /// An N-d array by its type (rank 2 or more, or `IxDyn`): its own space is N-d.
+    pub fn is_nd(&self) -> bool {
+        self.nd_rank().is_some_and(|r| r != Rank::Static(1))
+    }
+}
+
 pub struct Param {
     pub ident: syn::Ident,
     pub kind: ParamKind,
@@ -326,10 +342,7 @@ impl Kernel {
     /// The rank of what a leaf reads, before its views.
     pub fn src_rank(&self, src: LeafSrc) -> Rank {
         match src {
-            LeafSrc::Param(p) => match self.params[p].kind {
-                ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } => r,
-                _ => Rank::Static(1),
-            },
+            LeafSrc::Param(p) => self.params[p].kind.nd_rank().unwrap_or(Rank::Static(1)),
             LeafSrc::Reduced(r) => match self.space_rank(self.node_space(self.reductions[r].arg)) {
                 Rank::Static(n) => Rank::Static(n - 1),
                 Rank::Dyn => Rank::Dyn,

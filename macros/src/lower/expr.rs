@@ -169,7 +169,7 @@ impl Lower<'_> {
         let Expr::Path(p) = &*m.receiver else { return None };
         let ident = p.path.get_ident()?;
         let (Binding::Input(q) | Binding::Output(q)) = self.lookup(&ident.to_string())? else { return None };
-        let nd = matches!(self.k().params[q].kind, ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } if r != Rank::Static(1));
+        let nd = self.k().params[q].kind.is_nd();
         let name = m.method.to_string();
         let axis = match (name.as_str(), m.args.len()) {
             (vocab::LEN, 0) if !nd => return Some(scalar(quote!(#ident.len()))),

@@ -133,7 +133,7 @@ impl<'a> Lower<'a> {
         let mut scope = HashMap::new();
         let mut add = |params: &mut Arena<Param>, ident: syn::Ident, kind: ParamKind| {
             let array = !matches!(kind, ParamKind::Scalar);
-            let nd = matches!(kind, ParamKind::Input { nd: Some(r), .. } | ParamKind::Output { nd: Some(r), .. } if r != Rank::Static(1));
+            let nd = kind.is_nd();
             let p = params.push(Param { ident, kind, space: None });
             if nd {
                 params[p].space = Some(spaces.nd([Leaf::param(p)].into()));
