@@ -14,7 +14,8 @@ fn main() {
     let p = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 7 + j * 3) % 29) as f64 * 0.1);
     let q = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 5 + j * 11) % 31) as f64 * 0.1);
     let mut best = f64::MAX;
-    for _ in 0..200 {
+    let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    for _ in 0..reps {
         let t = Instant::now();
         let s = match which.as_str() {
             "standardize_c" => kernels::standardize_cols(c.view())[[0, 0]],
@@ -23,10 +24,29 @@ fn main() {
             "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
             "sums" => kernels::sums(c.view()).0[0],
             "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
+            "pairwise_hand" => hand_pairwise(p.as_slice().unwrap(), q.as_slice().unwrap(), 16)[0],
             _ => panic!("unknown workload {which}"),
         };
         best = best.min(t.elapsed().as_secs_f64());
         std::hint::black_box(s);
     }
     println!("{which}: {:.3} ms", best * 1e3);
+}
+
+/// The bench's hand loop (`benches/nd.rs`), to compare in one process.
+fn hand_pairwise(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len() / d * (y.len() / d));
+    for xr in x.chunks_exact(d) {
+        for yr in y.chunks_exact(d) {
+            let mut acc = [0.0f64; 8];
+            for (a, b) in xr.chunks_exact(8).zip(yr.chunks_exact(8)) {
+                for j in 0..8 {
+                    let t = a[j] - b[j];
+                    acc[j] += t * t;
+                }
+            }
+            out.push(acc.iter().sum::<f64>().sqrt());
+        }
+    }
+    out
 }

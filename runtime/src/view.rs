@@ -100,6 +100,19 @@ impl<'a, T> View<'a, T> {
         View { ptr, len, stride, life: PhantomData }
     }
 
+    /// The same row `by` elements further on (the N-d drivers step a row along an axis).
+    ///
+    /// # Safety
+    /// The moved view satisfies the invariant of [`View::from_raw_parts`].
+    #[inline(always)]
+    pub(crate) unsafe fn moved(self, by: isize) -> Self {
+        if self.len == 0 {
+            return self;
+        }
+        // SAFETY: the caller's contract: the moved start is an element of the allocation.
+        View { ptr: unsafe { self.ptr.offset(by) }, ..self }
+    }
+
     /// The number of elements.
     #[inline(always)]
     pub fn len(&self) -> usize {

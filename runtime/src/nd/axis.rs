@@ -21,6 +21,13 @@
 //!      steps `e, e + 32, e + 64, e + 96` (consecutive elements of one lane) are fed in one
 //!      loop over the tile, in that order for each accumulator: the same additions, a
 //!      quarter of the accumulator loads and stores.
+//!   3. *short rows*: the reduced axis has the smallest stride but is shorter than one lane
+//!      group (`len < 32`: a 1-D pass adds every element in order onto the identity, a
+//!      chain of dependent additions), as in pairwise distances over 16 features. The
+//!      results are taken [`GROUP`] at a time along the last result axis, and step `e`
+//!      updates the group's accumulators together: independent chains, each the same
+//!      additions in the same order. (The strict variant, in order at any length, uses it
+//!      whenever the reduced axis has the smallest stride.)
 //! - The results are written into `outs` (`&mut NdOut` of shape `shape.remove_axis(axis)`,
 //!   one per reducer, nested like the reducers), once each. The only allocation is the
 //!   tile's accumulators: `32 * tile` for the lanes and as many per cascade level, one level
@@ -157,7 +164,14 @@ pub(crate) enum Strategy {
     Rows,
     /// Tiles of results along axis `j`, this many at a time.
     Tiles { j: usize, tile: usize },
+    /// [`GROUP`] results at a time along the last result axis; [`Strategy::Rows`] where the
+    /// order is not the in-order chain (a non-strict pass with `len >= 32`, or stages).
+    Short,
 }
+
+/// Results whose chains strategy 3 interleaves: 8 dependent additions in flight hide the
+/// add latency (4 cycles) at two per cycle.
+pub const GROUP: usize = 8;
 
 /// Strategy 2 when some other axis has a smaller stride than the reduced one, in the sources.
 pub(crate) fn choose<Src: NdSources>(shape: Shape, axis: usize, sources: &Src, tile: usize) -> Strategy {
@@ -178,7 +192,9 @@ pub(crate) fn choose<Src: NdSources>(shape: Shape, axis: usize, sources: &Src, t
     let j = (0..shape.rank()).filter(|&a| a != axis && dims[a] > 1).min_by_key(|&a| key[a]);
     match j {
         Some(j) if key[j] < key[axis] => Strategy::Tiles { j, tile },
-        _ => Strategy::Rows,
+        // Another axis to group the results along.
+        Some(_) => Strategy::Short,
+        None => Strategy::Rows,
     }
 }
 
@@ -280,7 +296,14 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
         return;
     }
     match strategy {
-        Strategy::Rows => rows!(shape, axis, &sources, &mut outs, |row| {
+        Strategy::Short if M::NONE && len < LANES && shape.rank() > 1 => {
+            short_rows(shape, axis, &sources, &reducers, &mut outs, |items| {
+                // SAFETY: M::NONE: every stage is `()` (or a group of them), whose `load`
+                // reads nothing.
+                body(items, unsafe { stages.load(0) })
+            })
+        }
+        Strategy::Rows | Strategy::Short => rows!(shape, axis, &sources, &mut outs, |row| {
             crate::pass::pass_staged(len, row, &mut stages, &reducers, (), args, body)
         }),
         Strategy::Tiles { j, tile } => {
@@ -293,6 +316,84 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
         }
     }
     outs.done();
+}
+
+/// Strategy 3: every result is `finish` of the identity updated in order along `axis`
+/// (`rank > 1`), [`GROUP`] results at a time along the last result axis.
+#[inline(always)]
+fn short_rows<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
+    shape: Shape,
+    axis: usize,
+    sources: &Src,
+    reducers: &R,
+    outs: &mut O,
+    mut body: impl FnMut(Src::Items) -> (R::Items, ()),
+) {
+    let dims = shape.dims();
+    let len = dims[axis];
+    let mut others = [0usize; MAX_RANK];
+    let mut lens = [0usize; MAX_RANK];
+    let mut r = 0;
+    for a in (0..shape.rank()).filter(|&a| a != axis) {
+        others[r] = a;
+        lens[r] = dims[a];
+        r += 1;
+    }
+    let out_axes: [usize; MAX_RANK] = std::array::from_fn(|k| k);
+    let last = lens[r - 1];
+    for_each_index!(&lens[..r - 1], |idx| {
+        // SAFETY: idx < lens (the odometer): a row of `last` results along the last result axis.
+        let mut out = unsafe { outs.row(&out_axes[..r - 1], idx, Along::Axis(r - 1), last) };
+        let mut full = [0usize; MAX_RANK];
+        full[..r - 1].copy_from_slice(idx);
+        let mut k0 = 0;
+        while k0 < last {
+            let g = GROUP.min(last - k0);
+            full[r - 1] = k0;
+            // SAFETY: every index in bounds (k0 < last); the row runs over the whole reduced axis.
+            let first = unsafe { sources.row(&others[..r], &full[..r], Along::Axis(axis), len) };
+            // A short group repeats its last row: the same loop, the extra results unused.
+            // Written out: a closure (`array::from_fn`'s or a local one) was left out of line.
+            macro_rules! at {
+                ($u:expr) => {
+                    // SAFETY: k0 + u.min(g - 1) < last.
+                    unsafe { sources.shift(&first, others[r - 1], ($u as usize).min(g - 1)) }
+                };
+            }
+            let rows: [Src::Rows; GROUP] = [at!(0), at!(1), at!(2), at!(3), at!(4), at!(5), at!(6), at!(7)];
+            let accs = if rows[0].is_unit_stride() {
+                // SAFETY: the rows of one operand along one axis have the same stride, so all
+                // are unit-stride (just checked).
+                chains(reducers, len, &rows.map(|row| unsafe { row.into_flat() }), &mut body)
+            } else {
+                chains(reducers, len, &rows, &mut body)
+            };
+            for (u, &acc) in accs[..g].iter().enumerate() {
+                // SAFETY: k0 + u < last, the out row's length.
+                unsafe { out.put(k0 + u, reducers.finish(acc, len)) };
+            }
+            k0 += g;
+        }
+    });
+}
+
+/// The loop of [`short_rows`]: step `e` of every row, then step `e + 1`.
+#[inline(always)]
+fn chains<Src: Sources, R: Reducers>(
+    reducers: &R,
+    len: usize,
+    rows: &[Src; GROUP],
+    body: &mut impl FnMut(Src::Items) -> (R::Items, ()),
+) -> [R::Accs; GROUP] {
+    let mut accs = [reducers.identity(); GROUP];
+    for e in 0..len {
+        for (acc, row) in accs.iter_mut().zip(rows) {
+            // SAFETY: e < len, every row's length.
+            let (items, ()) = body(unsafe { row.get(e) });
+            reducers.update(acc, items, e);
+        }
+    }
+    accs
 }
 
 /// Where strategy 2 cuts a tile's row segment: `idx[rank - 2]` is the step along the axis,
@@ -591,7 +692,8 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
         return;
     }
     match strategy {
-        Strategy::Rows => {
+        Strategy::Short if shape.rank() > 1 => short_rows(shape, axis, &sources, &reducers, &mut outs, body),
+        Strategy::Rows | Strategy::Short => {
             rows!(shape, axis, &sources, &mut outs, |row| crate::pass::pass_strict(len, row, &reducers, (), body))
         }
         Strategy::Tiles { j, tile } => {

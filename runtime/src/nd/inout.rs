@@ -174,6 +174,11 @@ impl<T: Copy> NdSource for Current<&NdViewMut<'_, T>> {
         // SAFETY: forwarded contract.
         unsafe { NdViewMut::row(self.0, axes, idx, along, len) }
     }
+    #[inline(always)]
+    unsafe fn shift(&self, row: &RowMut<T>, axis: usize, by: usize) -> RowMut<T> {
+        // SAFETY: forwarded contract: the moved row is in the view (read only: a source).
+        unsafe { row.moved(by as isize * self.0.strides()[axis]) }
+    }
     type Buf = ();
     #[inline(always)]
     unsafe fn unit_row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, _: &mut ()) -> RowMut<T> {

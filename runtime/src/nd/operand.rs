@@ -38,6 +38,13 @@ pub trait NdSource: Sealed {
     /// # Safety
     /// `NdView::row`'s contract, for every leaf.
     unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Row;
+    /// `row` (one of [`NdSource::row`]'s) moved `by` steps along `axis`: one multiply per
+    /// leaf, where cutting the row anew costs a multiply per axis.
+    ///
+    /// # Safety
+    /// The moved row's elements are elements of the operand (`row`'s index along `axis`
+    /// plus `by` is in bounds).
+    unsafe fn shift(&self, row: &Self::Row, axis: usize, by: usize) -> Self::Row;
     /// Scratch rows for [`NdSource::unit_row`].
     type Buf: Default;
     /// [`NdSource::row`], but a row of one element repeated (stride 0: a broadcast, such
@@ -85,6 +92,11 @@ pub trait NdSources: Sealed {
     /// # Safety
     /// As [`NdSource::row`].
     unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows;
+    /// As [`NdSource::shift`].
+    ///
+    /// # Safety
+    /// As [`NdSource::shift`].
+    unsafe fn shift(&self, rows: &Self::Rows, axis: usize, by: usize) -> Self::Rows;
     /// Scratch rows for [`NdSources::unit_rows`].
     type Bufs: Default;
     /// As [`NdSource::unit_row`].
@@ -166,6 +178,11 @@ impl<'a, T: Copy> NdSource for NdView<'a, T> {
         // SAFETY: forwarded contract.
         unsafe { NdView::row(self, axes, idx, along, len) }
     }
+    #[inline(always)]
+    unsafe fn shift(&self, row: &View<'a, T>, axis: usize, by: usize) -> View<'a, T> {
+        // SAFETY: forwarded contract: the moved row is in the view.
+        unsafe { row.moved(by as isize * self.strides()[axis]) }
+    }
     type Buf = Vec<T>;
     #[inline(always)]
     unsafe fn unit_row(
@@ -231,6 +248,11 @@ macro_rules! tuples {
                 // SAFETY: forwarded contract, for every element of the group.
                 ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
             }
+            #[inline(always)]
+            unsafe fn shift(&self, row: &Self::Row, axis: usize, by: usize) -> Self::Row {
+                // SAFETY: forwarded contract, for every element of the group.
+                ($( unsafe { self.$i.shift(&row.$i, axis, by) }, )*)
+            }
             type Buf = ($($T::Buf,)*);
             #[inline(always)]
             unsafe fn unit_row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, buf: &mut Self::Buf) -> Self::Row {
@@ -249,6 +271,11 @@ macro_rules! tuples {
             unsafe fn row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows {
                 // SAFETY: forwarded contract, for every source.
                 ($( unsafe { self.$i.row(axes, idx, along, len) }, )*)
+            }
+            #[inline(always)]
+            unsafe fn shift(&self, rows: &Self::Rows, axis: usize, by: usize) -> Self::Rows {
+                // SAFETY: forwarded contract, for every source.
+                ($( unsafe { self.$i.shift(&rows.$i, axis, by) }, )*)
             }
             type Bufs = ($($T::Buf,)*);
             #[inline(always)]
@@ -317,6 +344,8 @@ impl NdSources for () {
     fn visit(&self, _: &mut impl FnMut(&[isize])) {}
     #[inline(always)]
     unsafe fn row(&self, _: &[usize], _: &[usize], _: Along, _: usize) {}
+    #[inline(always)]
+    unsafe fn shift(&self, _: &(), _: usize, _: usize) {}
     type Bufs = ();
     #[inline(always)]
     unsafe fn unit_rows(&self, _: &[usize], _: &[usize], _: Along, _: usize, _: &mut ()) {}

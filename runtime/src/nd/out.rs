@@ -135,6 +135,19 @@ impl<T> RowMut<T> {
     pub(crate) fn new(ptr: *mut T, len: usize, stride: isize) -> Self {
         RowMut { ptr, len, stride }
     }
+
+    /// The same row `by` elements further on, for reading (an in-place output as a source).
+    ///
+    /// # Safety
+    /// The moved row's elements are elements of the same output.
+    #[inline(always)]
+    pub(crate) unsafe fn moved(&self, by: isize) -> Self {
+        if self.len == 0 {
+            return RowMut { ..*self };
+        }
+        // SAFETY: the caller's contract.
+        RowMut { ptr: unsafe { self.ptr.offset(by) }, ..*self }
+    }
 }
 
 /// The current elements of an in-place output a pass also writes (`y += e`): read through

@@ -304,7 +304,7 @@ fn read6(o: Outs6) -> Vec<Six> {
 }
 
 fn strategies(shape: Shape, axis: usize) -> Vec<Strategy> {
-    let mut v = vec![Strategy::Rows];
+    let mut v = vec![Strategy::Rows, Strategy::Short];
     for j in (0..shape.rank()).filter(|&j| j != axis) {
         for tile in [3, 8, 64] {
             v.push(Strategy::Tiles { j, tile });
@@ -461,9 +461,9 @@ fn the_strategy_follows_the_strides() {
     let f = Case::new(&[100, 100], "f", 1);
     let (c, f) = (c.view(), f.view());
     let s = Shape::new(&[100, 100]);
-    assert_eq!(axis::choose(s, 1, &(nd(&c),), 64), Strategy::Rows);
+    assert_eq!(axis::choose(s, 1, &(nd(&c),), 64), Strategy::Short);
     assert_eq!(axis::choose(s, 0, &(nd(&c),), 64), Strategy::Tiles { j: 1, tile: 64 });
-    assert_eq!(axis::choose(s, 0, &(nd(&f),), 64), Strategy::Rows);
+    assert_eq!(axis::choose(s, 0, &(nd(&f),), 64), Strategy::Short);
     assert_eq!(axis::choose(s, 1, &(nd(&f),), 64), Strategy::Tiles { j: 0, tile: 64 });
     assert_eq!((axis::tile(8), axis::tile(16), axis::tile(1 << 20)), (1024, 512, 8));
 }
