@@ -124,6 +124,23 @@ fn var_axis_is_two_pass_with_ddof() {
     });
 }
 
+/// An elementwise map of axis results runs inside the axis pass (an epilogue): the same
+/// bits as the map of the results, on every strategy (tiles along axis 0 of C, rows and
+/// short rows along axis 1, the reverse for F).
+#[test]
+fn epilogues_map_each_result() {
+    each_2d(15, true, |data, x| {
+        let c = ctx("std_cols_scaled", data, x);
+        let want: Array1<f64> = naive_var_cols(x, &OneD).mapv(|v| v.sqrt() * 2.0);
+        check_runs(&c, &want, &run1(x, kernels::std_cols_scaled), Cmp::NanAny);
+        let c = ctx("row_norms", data, x);
+        let sq = x.mapv(|v| v * v);
+        let (_, s2) = naive_sums(&sq, &OneD);
+        let want = (s2.mapv(f64::sqrt), s2.mapv(|v| v * 0.5));
+        check_runs(&c, &want, &run1(x, kernels::row_norms), Cmp::NanAny);
+    });
+}
+
 #[test]
 fn argmax_axis_first_index_nan_counts_as_max() {
     each_2d(6, false, |data, x| {

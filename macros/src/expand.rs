@@ -47,7 +47,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     }
     let option_errors = option_errors.map(|e| e.to_compile_error());
 
-    let plan = match plan::plan(&kernel) {
+    let plan = match plan::plan(&kernel, opts.strict) {
         Ok(plan) => plan,
         Err(msg) => return fallback(func, syn::Error::new_spanned(&func.sig.ident, msg)),
     };
@@ -98,7 +98,8 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
 #[cfg(test)]
 mod tests {
     /// `LOOPFUSE_SHOW=1 cargo test -p loopfuse-macros show_softmax -- --nocapture` prints
-    /// the expansion of `softmax_rows` (pipe it through `rustfmt` to read it).
+    /// the expansion of `softmax_rows` (pipe it through `rustfmt` to read it);
+    /// `LOOPFUSE_SHOW_SRC` that of any kernel.
     #[test]
     fn show_softmax() {
         let func: syn::ItemFn = syn::parse_str(
@@ -109,6 +110,11 @@ mod tests {
         assert!(out.contains("__lf :: nd :: axis_pass_staged"), "{out}");
         if std::env::var_os("LOOPFUSE_SHOW").is_some() {
             println!("{out}");
+        }
+        // `LOOPFUSE_SHOW_SRC='pub fn f(..) -> .. { .. }'`: the expansion of that kernel.
+        if let Ok(src) = std::env::var("LOOPFUSE_SHOW_SRC") {
+            let func: syn::ItemFn = syn::parse_str(&src).expect("a function");
+            println!("{}", super::expand(proc_macro2::TokenStream::new(), &func));
         }
     }
 }

@@ -21,6 +21,11 @@ pub struct Pass {
     pub reductions: Vec<RedId>,
     /// Indices into `Kernel::sinks`.
     pub sinks: Vec<usize>,
+    /// An axis pass: the pass (an index into `Plan::passes`) that only maps its results
+    /// elementwise into outputs, done as each result is (see [`epilogues`]).
+    pub epilogue: Option<usize>,
+    /// This pass is another's epilogue: it runs inside that one.
+    pub fused: bool,
 }
 
 pub struct Plan {
@@ -200,7 +205,7 @@ impl<'k> Stages<'k> {
 
 /// The plan, or a message when two writes each must come before the other (only a
 /// temporary copy could order them).
-pub fn plan(k: &Kernel) -> Result<Plan, &'static str> {
+pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
     let mut st = Stages::new(k);
     let let_stage: Vec<usize> = (0..k.lets.len()).map(|i| st.let_stage(i)).collect();
     let mut passes: Vec<Pass> = Vec::new();
@@ -208,7 +213,15 @@ pub fn plan(k: &Kernel) -> Result<Plan, &'static str> {
         if let Some(i) = passes.iter().position(|p| p.stage == stage && p.space == space && p.axis == axis) {
             return i;
         }
-        passes.push(Pass { stage, space, axis, reductions: Vec::new(), sinks: Vec::new() });
+        passes.push(Pass {
+            stage,
+            space,
+            axis,
+            reductions: Vec::new(),
+            sinks: Vec::new(),
+            epilogue: None,
+            fused: false,
+        });
         passes.len() - 1
     };
     for (r, red) in k.reductions.iter() {
@@ -220,6 +233,9 @@ pub fn plan(k: &Kernel) -> Result<Plan, &'static str> {
         passes[i].sinks.push(s);
     }
     passes.sort_by_key(|p| (p.stage, p.space, p.axis));
+    if !strict {
+        epilogues(k, &mut passes);
+    }
     let stages =
         passes.iter().map(|p| p.stage + 1).max().unwrap_or(0).max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
     if st.cycle {
@@ -228,13 +244,63 @@ pub fn plan(k: &Kernel) -> Result<Plan, &'static str> {
     Ok(Plan { passes, let_stage, stages })
 }
 
+/// Epilogue fusion: a pass that only maps the buffers of one axis pass elementwise into
+/// fresh results (`x.sum_axis(Axis(1)).sqrt()`, the `sqrt` of every sum) runs inside that
+/// axis pass, each value written as its reductions finish: no buffer, no second loop over
+/// the results. The mapped pass reads nothing else (no input, no other reduction, no math
+/// stage), the buffers are read nowhere else, and each is read as it is (no view). Not in
+/// `strict` kernels, whose axis driver takes no epilogue.
+fn epilogues(k: &Kernel, passes: &mut [Pass]) {
+    let nodes: Vec<std::collections::BTreeSet<NodeId>> =
+        passes.iter().map(|p| crate::codegen::pass_nodes(k, p)).collect();
+    let reads = |n: &NodeId, r: RedId| matches!(&k.nodes[*n].op, Op::Leaf(l) if l.src == LeafSrc::Reduced(r));
+    for e in 0..passes.len() {
+        let p = &passes[e];
+        let Some(leaves) = k.leaves(p.space) else { continue };
+        if p.axis.is_some() || !p.reductions.is_empty() || p.sinks.is_empty() {
+            continue;
+        }
+        let fresh = p.sinks.iter().all(|&s| matches!(k.sinks[s].target, SinkTarget::Fresh(_)));
+        let own = nodes[e].iter().all(|&n| match &k.nodes[n].op {
+            Op::Leaf(l) => l.views.is_empty() && matches!(l.src, LeafSrc::Reduced(_)),
+            Op::Input(_) | Op::Current(_) | Op::Shifted(..) | Op::Index => false,
+            Op::Method(m, ..) => !crate::codegen::is_staged(m),
+            _ => true,
+        });
+        // The axis pass of the first leaf: every leaf must be one of its buffers.
+        let Some(q) = leaves.iter().find_map(|l| match l.src {
+            LeafSrc::Reduced(r) => passes.iter().position(|q| q.reductions.contains(&r)),
+            LeafSrc::Param(_) => None,
+        }) else {
+            continue;
+        };
+        let reds = &passes[q].reductions;
+        let only_these = p
+            .sinks
+            .iter()
+            .all(|&s| k.nodes[k.sinks[s].node].deps.iter().all(|d| matches!(d, Dep::Red(r) if reds.contains(r))));
+        let nowhere_else = reds.iter().all(|&r| {
+            let returned = k.result.buffers().contains(&r);
+            !returned && (0..passes.len()).filter(|&o| o != e).all(|o| !nodes[o].iter().any(|n| reads(n, r)))
+        });
+        if fresh && own && only_these && nowhere_else && passes[q].axis.is_some() && passes[q].epilogue.is_none() {
+            passes[q].epilogue = Some(e);
+            passes[e].fused = true;
+        }
+    }
+}
+
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The plan as rustdoc lines, appended to the kernel's docs.
 pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
-    let loops = plan.passes.len() + k.in_order_loops;
+    let loops = plan.passes.iter().filter(|p| !p.fused).count() + k.in_order_loops;
+    // An axis pass with an epilogue writes its results' values, not its buffers.
+    let buffers = k.reductions.iter().filter(|(r, red)| {
+        red.axis.is_some() && !plan.passes.iter().any(|p| p.epilogue.is_some() && p.reductions.contains(r))
+    });
     let mut lines = vec![
         String::new(),
         "# Fusion plan".to_string(),
@@ -242,11 +308,11 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         format!(
             "Generated by `#[kernel]`: {}, {}, no temporaries.",
             plural(loops, "loop"),
-            plural(k.fresh.len() + k.reductions.iter().filter(|(_, r)| r.axis.is_some()).count(), "array allocation")
+            plural(k.fresh.len() + buffers.count(), "array allocation")
         ),
         String::new(),
     ];
-    for (i, p) in plan.passes.iter().enumerate() {
+    for (i, p) in plan.passes.iter().filter(|p| !p.fused).enumerate() {
         let over = match (k.range(p.space), k.space_param(p.space)) {
             (Some(r), _) => {
                 format!("i in {}..{}", crate::lower::tidy(&r.lo.tokens), crate::lower::tidy(&r.hi.tokens))
@@ -254,9 +320,10 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
             (None, Some(q)) => k.params[q].ident.to_string(),
             (None, None) => crate::codegen::space_text(k, p.space),
         };
-        let over = match p.axis {
-            Some(a) => format!("over `{over}` along axis {a}, into a buffer of the other axes"),
-            None => format!("over `{over}`"),
+        let over = match (p.axis, p.epilogue) {
+            (Some(a), Some(_)) => format!("over `{over}` along axis {a}"),
+            (Some(a), None) => format!("over `{over}` along axis {a}, into a buffer of the other axes"),
+            (None, _) => format!("over `{over}`"),
         };
         let mut what = Vec::new();
         if !p.reductions.is_empty() {
@@ -268,6 +335,11 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
                 SinkTarget::Fresh(_) => "writes the returned array".to_string(),
                 SinkTarget::Param(q) => format!("writes `{}`", k.params[q].ident),
             });
+        }
+        if let Some(e) = p.epilogue {
+            let n = plan.passes[e].sinks.len();
+            let arrays = if n == 1 { "the returned array".to_string() } else { format!("{n} returned arrays") };
+            what.push(format!("writes {arrays} from each result as it is done"));
         }
         lines.push(format!("{}. {over}: {}", i + 1, what.join("; ")));
     }
@@ -299,7 +371,7 @@ mod tests {
         let ret = lower::parse_ret(&func.sig.output, &[], &mut ctxt);
         let k = lower::Lower::new(&func, &[], &mut ctxt).lower(&func.block, &ret);
         assert!(ctxt.check().is_ok());
-        super::describe(&k, &super::plan(&k).expect("a plan")).join("\n")
+        super::describe(&k, &super::plan(&k, false).expect("a plan")).join("\n")
     }
 
     #[test]
@@ -357,11 +429,34 @@ mod tests {
     }
 
     #[test]
+    fn an_epilogue_needs_the_buffers_alone() {
+        // Another input, a view of the buffer, a stage, the buffer returned, or a strict
+        // kernel: the map stays a pass of its own.
+        for src in [
+            "fn f(x: ArrayView2<f64>, w: ArrayView1<f64>) -> Array1<f64> { x.sum_axis(Axis(1)) * w }",
+            "fn f(x: ArrayView2<f64>) -> Array2<f64> { x.sum_axis(Axis(1)).insert_axis(Axis(1)) * 2.0 }",
+            "fn f(x: ArrayView2<f64>) -> Array1<f64> { x.sum_axis(Axis(1)).exp() }",
+            "fn f(x: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) { let s = x.sum_axis(Axis(1)); (s.sqrt(), s) }",
+            "fn f(x: ArrayView2<f64>) -> Array1<f64> { x.sum_axis(Axis(1)) / x.sum() }",
+        ] {
+            let p = plan_of(src);
+            assert!(!p.contains("from each result"), "{src}: {p}");
+        }
+        let p = plan_of("fn f(x: ArrayView2<f64>, a: f64) -> (Array1<f64>, Array1<f64>) { let m = x.max_axis(Axis(0)); (m * a, m.sqrt()) }");
+        assert!(p.contains("1 loop, 2 array allocations"), "{p}");
+        assert!(p.contains("writes 2 returned arrays from each result as it is done"), "{p}");
+    }
+
+    #[test]
     fn pairwise_and_matvec() {
         let p = plan_of(
             "fn pd(x: ArrayView2<f64>, y: ArrayView2<f64>) -> Array2<f64> { (x.insert_axis(Axis(1)) - y.insert_axis(Axis(0))).powi(2).sum_axis(Axis(2)).sqrt() }",
         );
-        assert!(p.contains("1. over `x.insert_axis(Axis(1)), y.insert_axis(Axis(0))` along axis 2"), "{p}");
+        assert!(p.contains("1 loop, 1 array allocation"), "{p}");
+        assert!(
+            p.contains("1. over `x.insert_axis(Axis(1)), y.insert_axis(Axis(0))` along axis 2: reduces `(x.insert_axis(Axis(1)) -y.insert_axis(Axis(0))).powi(2).sum_axis(Axis(2))`; writes the returned array from each result as it is done"),
+            "{p}"
+        );
         let p = plan_of("fn mv(a: ArrayView2<f64>, v: ArrayView1<f64>) -> Array1<f64> { a.dot(&v) }");
         assert!(p.contains("1 loop, 1 array allocation"), "{p}");
         assert!(p.contains("1. over `a, v` along axis 1"), "{p}");

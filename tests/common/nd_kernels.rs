@@ -86,6 +86,19 @@ pub fn var_cols(x: ArrayView2<f64>) -> Array1<f64> {
     x.var_axis(Axis(0), 1.0)
 }
 
+/// An epilogue: the map of the results runs in the axis pass (no buffer).
+#[kernel]
+pub fn std_cols_scaled(x: ArrayView2<f64>) -> Array1<f64> {
+    x.var_axis(Axis(0), 1.0).sqrt() * 2.0
+}
+
+/// An epilogue along the rows, two results.
+#[kernel]
+pub fn row_norms(x: ArrayView2<f64>) -> (Array1<f64>, Array1<f64>) {
+    let s = (x * x).sum_axis(Axis(1));
+    (s.sqrt(), s * 0.5)
+}
+
 #[kernel]
 pub fn argmax_rows(x: ArrayView2<f64>) -> Array1<usize> {
     x.argmax_axis(Axis(1))

@@ -35,7 +35,7 @@ fn is_math(m: &syn::Ident) -> bool {
 }
 
 /// Whether `m` has a slice kernel a pass runs through a stage (see `vocab::Method::staged`).
-fn is_staged(m: &syn::Ident) -> bool {
+pub fn is_staged(m: &syn::Ident) -> bool {
     vocab::method(&m.to_string()).is_some_and(|m| m.staged)
 }
 
@@ -249,7 +249,7 @@ fn pass_roots(k: &Kernel, p: &crate::plan::Pass) -> Vec<NodeId> {
 }
 
 /// Every node a pass computes or reads.
-fn pass_nodes(k: &Kernel, p: &crate::plan::Pass) -> BTreeSet<NodeId> {
+pub fn pass_nodes(k: &Kernel, p: &crate::plan::Pass) -> BTreeSet<NodeId> {
     let mut needed = BTreeSet::new();
     for r in pass_roots(k, p) {
         collect_nodes(k, r, &mut needed);
@@ -257,8 +257,43 @@ fn pass_nodes(k: &Kernel, p: &crate::plan::Pass) -> BTreeSet<NodeId> {
     needed
 }
 
+/// An axis pass's epilogue (`Pass::epilogue`): its fresh outputs, and the closure that maps
+/// the pass's results (nested as its reducers) to their values.
+fn epilogue(
+    k: &Kernel,
+    p: &crate::plan::Pass,
+    e: &crate::plan::Pass,
+    prelude: &mut TokenStream,
+) -> (Vec<TokenStream>, TokenStream) {
+    let sh = names::shape(e.space);
+    let sinks = e.sinks.iter().map(|&s| {
+        let SinkTarget::Fresh(o) = k.sinks[s].target else { unreachable!("plan: an epilogue writes fresh results") };
+        let o = names::fresh(o);
+        prelude.extend(quote!(let mut #o = __lf::nd::NdOut::new(#sh, false);));
+        quote!(&mut #o)
+    });
+    let sinks = sinks.collect();
+    let results = tuple(p.reductions.iter().map(|&r| names::reduction(r).into_token_stream()));
+    let lets = pass_nodes(k, e).into_iter().filter_map(|n| {
+        let id = names::node(n);
+        match &k.nodes[n].op {
+            Op::Leaf(Leaf { src: LeafSrc::Reduced(r), .. }) => {
+                let r = names::reduction(*r);
+                Some(quote!(let #id = #r;))
+            }
+            op if op.is_source() => None,
+            _ => {
+                let e = node_expr(k, n);
+                Some(quote!(let #id = #e;))
+            }
+        }
+    });
+    let values = tuple(e.sinks.iter().map(|&s| elem(k, k.sinks[s].node)));
+    (sinks, quote!(|#results| { #(#lets)* #values }))
+}
+
 /// One fused loop.
-fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
+fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
     let roots = pass_roots(k, p);
     let needed = pass_nodes(k, p);
     // An N-d pass runs over a shape (`__lf::nd`), an axis pass reduces one of its axes.
@@ -337,7 +372,12 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
     });
     let mut sinks: Vec<_> = sinks.collect();
-    if let Some(axis) = p.axis {
+    let mut then = TokenStream::new();
+    if let Some(e) = p.epilogue {
+        let (outs, map) = epilogue(k, p, &plan.passes[e], &mut prelude);
+        sinks = outs;
+        then = quote!(, #map);
+    } else if let Some(axis) = p.axis {
         // An axis pass writes each reduction's buffer, of the shape without the axis.
         for &r in &p.reductions {
             let b = names::buffer(r);
@@ -356,6 +396,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
         }
     };
     let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
+    let staged_driver = if p.epilogue.is_some() { quote!(nd::axis_pass_then) } else { staged_driver };
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
         match &k.nodes[node].op {
@@ -414,7 +455,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
             __lf::#staged_driver(#n, #sources, (), #reducers, #sinks, |_| (), |#body_pattern, ()| {
                 #(#body_lets)*
                 (#items, #values)
-            })
+            } #then)
         }
     } else if staged.is_empty() {
         quote! {
@@ -441,7 +482,7 @@ fn pass(k: &Kernel, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
                 |#body_pattern, (#(#results,)*)| {
                     #(#body_lets)*
                     (#items, #values)
-                })
+                } #then)
         }
     };
     if p.reductions.is_empty() || p.axis.is_some() {
@@ -473,8 +514,8 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
                 out.extend(range_checks(k, opts, p.space));
             }
         }
-        for p in plan.passes.iter().filter(|p| p.stage == stage) {
-            out.extend(pass(k, p, opts));
+        for p in plan.passes.iter().filter(|p| p.stage == stage && !p.fused) {
+            out.extend(pass(k, plan, p, opts));
         }
     }
     out.extend(result(k, &k.result));

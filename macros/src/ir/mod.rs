@@ -299,6 +299,18 @@ pub enum Ret {
     Unreachable,
 }
 
+impl Ret {
+    /// The axis reductions whose buffers are returned as they are.
+    pub fn buffers(&self) -> Vec<RedId> {
+        match self {
+            Ret::Reduced(r) => vec![*r],
+            Ret::Tuple(v) => v.iter().flat_map(Ret::buffers).collect(),
+            Ret::Ok(r) => r.buffers(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 pub struct Kernel {
     pub params: Arena<Param>,
     pub spaces: shape::Spaces,

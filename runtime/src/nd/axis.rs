@@ -258,6 +258,35 @@ pub fn axis_pass_staged<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items
     drive(shape, axis, strategy, sources, stages, reducers, outs, args, body)
 }
 
+/// [`axis_pass_staged`] writing `then(results)` into `outs` instead of the results: an
+/// elementwise epilogue, done as each result is (no buffer of the results, no second loop).
+///
+/// ```
+/// use loopfuse_runtime::nd::{axis_pass_then, NdOut, NdView, Shape};
+/// use loopfuse_runtime::reduce::Sum;
+/// let x = [3.0, 4.0, 6.0, 8.0];
+/// let v = NdView::from_slice(&x, Shape::new(&[2, 2]));
+/// let mut n = NdOut::new(Shape::new(&[2]), false);
+/// axis_pass_then(v.shape(), 1, (v,), (), (Sum::new(),), (&mut n,), |_| (), |(x,), ()| ((x * x,), ()), |(s,): (f64,)| (s.sqrt(),));
+/// let n: ndarray::Array1<f64> = n.into_array();
+/// assert_eq!(n, ndarray::array![5.0, 10.0]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn axis_pass_then<Src: NdSources, M: Stages, R: Reducers, O: NdSinks>(
+    shape: Shape,
+    axis: usize,
+    sources: Src,
+    stages: M,
+    reducers: R,
+    outs: O,
+    args: impl FnMut(Src::Items) -> M::Args + Copy,
+    body: impl FnMut(Src::Items, M::Values) -> (R::Items, ()) + Copy,
+    then: impl FnMut(R::Outputs) -> O::Items + Copy,
+) {
+    axis_pass_staged(shape, axis, sources, stages, reducers, super::operand::Mapped::new(outs, then), args, body)
+}
+
 #[inline(always)]
 fn check<Src: NdSources, O: NdSinks>(shape: Shape, axis: usize, sources: &Src, outs: &O) {
     assert!(axis < shape.rank(), "loopfuse: axis {axis} of an array of rank {}", shape.rank());

@@ -25,9 +25,9 @@ pub mod view;
 #[cfg(test)]
 mod tests;
 
-pub use axis::{axis_pass, axis_pass_staged, axis_pass_strict};
+pub use axis::{axis_pass, axis_pass_staged, axis_pass_strict, axis_pass_then};
 pub use inout::{NdOutput, NdViewMut};
-pub use operand::{NdSink, NdSinks, NdSource, NdSources};
+pub use operand::{Mapped, MappedRows, NdSink, NdSinks, NdSource, NdSources};
 pub use out::NdOut;
 pub use pass::{pass, pass_staged, pass_strict};
 pub use shape::{broadcast, check_axis, check_fits, Shape, MAX_RANK};

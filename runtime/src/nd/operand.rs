@@ -17,6 +17,7 @@ use super::shape::Shape;
 use super::view::{Along, NdView};
 use crate::pass::{Sink, Sinks, Source, Sources};
 use crate::view::View;
+use std::marker::PhantomData;
 
 pub(crate) mod sealed {
     pub trait Sealed {}
@@ -362,4 +363,78 @@ impl NdSinks for () {
     unsafe fn row(&mut self, _: &[usize], _: &[usize], _: Along, _: usize) {}
     #[inline]
     fn done(&mut self) {}
+}
+
+/// The results of an axis pass written through `f`: an elementwise epilogue fused into the
+/// pass (`x.sum_axis(Axis(1)).sqrt()` writes each root as its sum is done). Made by
+/// [`crate::nd::axis_pass_then`].
+pub struct Mapped<O, F, I> {
+    outs: O,
+    f: F,
+    item: PhantomData<fn(I)>,
+}
+
+impl<O, F, I> Mapped<O, F, I> {
+    pub(crate) fn new(outs: O, f: F) -> Self {
+        Mapped { outs, f, item: PhantomData }
+    }
+}
+
+impl<O, F, I> Sealed for Mapped<O, F, I> {}
+
+impl<I, O: NdSinks, F: FnMut(I) -> O::Items + Copy> NdSinks for Mapped<O, F, I> {
+    type Items = I;
+    type Rows = MappedRows<O::Rows, F, I>;
+    #[inline]
+    fn check(&self, shape: Shape) {
+        self.outs.check(shape)
+    }
+    #[inline(always)]
+    fn visit(&self, f: &mut impl FnMut(&[isize])) {
+        self.outs.visit(f)
+    }
+    #[inline(always)]
+    unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> Self::Rows {
+        // SAFETY: forwarded contract.
+        MappedRows { rows: unsafe { self.outs.row(axes, idx, along, len) }, f: self.f, item: PhantomData }
+    }
+    #[inline]
+    fn done(&mut self) {
+        self.outs.done()
+    }
+}
+
+/// A row of [`Mapped`]: each value goes through `f` into the outputs' rows.
+pub struct MappedRows<S, F, I> {
+    rows: S,
+    f: F,
+    item: PhantomData<fn(I)>,
+}
+
+impl<I, S: Sinks, F: FnMut(I) -> S::Items + Copy> Sinks for MappedRows<S, F, I> {
+    type Items = I;
+    type Flat = MappedRows<S::Flat, F, I>;
+    #[inline(always)]
+    fn min_len(&self) -> usize {
+        self.rows.min_len()
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        self.rows.is_unit_stride()
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self::Flat {
+        // SAFETY: forwarded contract.
+        MappedRows { rows: unsafe { self.rows.into_flat() }, f: self.f, item: PhantomData }
+    }
+    #[inline(always)]
+    unsafe fn put(&mut self, i: usize, values: I) {
+        let values = (self.f)(values);
+        // SAFETY: forwarded contract.
+        unsafe { self.rows.put(i, values) }
+    }
+    #[inline(always)]
+    fn done(&mut self) {
+        self.rows.done()
+    }
 }
