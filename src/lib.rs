@@ -144,7 +144,7 @@
 //! `#[target_feature]` function per level (each binding its level token, so every closure
 //! is compiled with the level's features) followed by the call of the best clone.
 
-pub use loopfuse_macros::kernel;
+pub use loopfuse_macros::{kernel, python_module};
 pub use loopfuse_runtime::{
     level, math, static_baseline, supported_targets, target, with_target, Float, KernelError, Level, Target,
 };

@@ -18,6 +18,7 @@ mod lower;
 mod names;
 mod options;
 mod plan;
+mod python;
 mod vocab;
 
 /// Compiles a NumPy-style array function into fused loops, cloned per CPU level.
@@ -33,6 +34,16 @@ pub fn kernel(args: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#item2 #err).into()
         }
     }
+}
+
+/// Declares a Python module of `#[kernel(python)]` kernels (needs loopfuse's `python`
+/// feature): `python_module!(name, [kernel, path::to::kernel, ..]);` defines the
+/// `#[pymodule]` `name`, which a maturin build turns into the extension module `name`.
+///
+/// See the `loopfuse` crate documentation ("From Python").
+#[proc_macro]
+pub fn python_module(input: TokenStream) -> TokenStream {
+    python::module(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
 /// The vocabulary checked against the runtime, for the facade's `tests/vocab.rs`: expands

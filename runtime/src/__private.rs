@@ -16,6 +16,9 @@ pub use crate::target::{level, Target};
 pub use crate::view::{Shifted, View, ViewMut};
 pub use crate::{__lf_clones as clones, level::Level};
 pub use core::cell::Cell;
+pub use crate::__lf_python as python;
+#[cfg(feature = "python")]
+pub use crate::python as py;
 
 /// A contiguous input view as the contiguous body takes it.
 #[inline(always)]
