@@ -49,6 +49,13 @@ pub fn myvar2<T: Float>(arr: &[T]) -> T {
     sum / T::from_usize(arr.len())
 }
 
+/// The mean and the variance, as a tuple: two passes (the variance is taken around the
+/// mean). The per-chunk partials of `examples/dask_cluster.py`.
+#[kernel(python)]
+pub fn mean_var<T: Float>(x: &[T]) -> (T, T) {
+    (x.mean(), x.var())
+}
+
 /// Mean, then standard deviation, then the output: three passes, one allocation.
 #[kernel(python)]
 pub fn standardize<T: Float>(x: &[T]) -> Vec<T> {
@@ -106,6 +113,7 @@ loopfuse::python_module!(
         mean_distance_from_zero,
         myvar,
         myvar2,
+        mean_var,
         standardize,
         softmax,
         hypot,
