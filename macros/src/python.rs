@@ -120,12 +120,12 @@ fn params(func: &syn::ItemFn, kernel: &Kernel, generic: Option<&Ident>, ctxt: &m
                         continue;
                     }
                 }
-                let elem_ok = type_name(elem).is_some_and(|n| {
-                    generic.is_some_and(|t| *t == n) || DTYPES.iter().any(|(rust, _)| *rust == n)
-                });
+                let elem_ok = type_name(elem)
+                    .is_some_and(|n| generic.is_some_and(|t| *t == n) || DTYPES.iter().any(|(rust, _)| *rust == n));
                 if !elem_ok {
                     let names: Vec<String> = DTYPES.iter().map(|(r, _)| format!("`{r}`")).collect();
-                    ctxt.error(elem, format!("`python`: parameter `{ident}`: NumPy has no dtype for this element type; a kernel exposed to Python takes arrays of {}, or of the kernel's `T: Float`", names.join(", ")));
+                    let shown = quote!(#elem).to_string();
+                    ctxt.error(elem, format!("`python`: parameter `{ident}`: no NumPy dtype for the element type `{shown}` (the macro reads types as written, not through aliases); a kernel exposed to Python takes arrays of {}, or of the kernel's `T: Float`", names.join(", ")));
                     continue;
                 }
                 Arg::Array { elem: elem.clone(), rank: nd.unwrap_or(Rank::Static(1)), output }
@@ -173,7 +173,9 @@ fn call(name: &Ident, params: &[Param], generic: Option<(&Ident, Type)>) -> Toke
             _ => ty.clone(),
         }
     };
-    let generic_dtype = generic.as_ref().map(|(t, c)| ((*t).clone(), if type_name(c).as_deref() == Some("f32") { "float32" } else { "float64" }));
+    let generic_dtype = generic
+        .as_ref()
+        .map(|(t, c)| ((*t).clone(), if type_name(c).as_deref() == Some("f32") { "float32" } else { "float64" }));
     let mut convert = TokenStream::new();
     let mut args = Vec::new();
     for p in params {
@@ -212,7 +214,8 @@ pub fn wrapper(func: &syn::ItemFn, kernel: &Kernel, opts: &Options, span: Span, 
     let mut types = func.sig.generics.type_params();
     let generic = types.next().map(|t| t.ident.clone());
     if let Some(extra) = types.next() {
-        ctxt.error(extra, "`python`: a kernel exposed to Python has at most one type parameter (`T: Float`, run at float32 or float64)");
+        let msg = "`python`: a kernel exposed to Python has at most one type parameter (`T: Float`, run at float32 or float64)";
+        return syn::Error::new_spanned(extra, msg).to_compile_error();
     }
     let params = params(func, kernel, generic.as_ref(), &mut ctxt);
     if let Err(e) = ctxt.check() {
@@ -223,7 +226,10 @@ pub fn wrapper(func: &syn::ItemFn, kernel: &Kernel, opts: &Options, span: Span, 
     let body = match &generic {
         None => call(name, &params, None),
         Some(t) => {
-            let Some(first) = params.iter().find(|p| matches!(&p.arg, Arg::Array { elem, .. } if type_name(elem).is_some_and(|n| *t == n))) else {
+            let Some(first) = params
+                .iter()
+                .find(|p| matches!(&p.arg, Arg::Array { elem, .. } if type_name(elem).is_some_and(|n| *t == n)))
+            else {
                 return syn::Error::new_spanned(t, "`python`: a generic kernel exposed to Python needs an array parameter of element type `T`: its dtype (float32 or float64) picks the type").to_compile_error();
             };
             let Arg::Array { rank, output, .. } = &first.arg else { unreachable!("found as an array") };

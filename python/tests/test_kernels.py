@@ -260,6 +260,9 @@ def test_gil_is_released_during_a_call():
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two cores")
+@pytest.mark.skipif(
+    os.getloadavg()[0] > (os.cpu_count() or 1) - 1.5, reason="the cores are busy with other work: no second core to measure"
+)
 def test_two_threads_run_in_parallel():
     x = RNG.standard_normal(2_000_000)
 
