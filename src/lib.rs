@@ -79,6 +79,7 @@
 //!
 //! - `#[kernel(strict)]`: reductions in exact source order (equal to the naive loop).
 //! - `#[kernel(targets(v3, v4))]`: clone only for these levels (plus the generic fallback).
+//! - `#[kernel(python)]` (feature `python`): also a NumPy function, see "From Python".
 //!
 //! ## Semantics you can count on
 //!
@@ -135,6 +136,12 @@
 //! levels below it (a clear panic, as for a level the CPU lacks), and a kernel whose best
 //! clone the build covers calls that clone directly, with no level check. The levels are
 //! also values: [`level`]'s zero-sized tokens, which a clone holds and passes on.
+//!
+//! ## From Python
+//!
+//! With the `python` feature, `#[kernel(python)]` also makes the kernel a NumPy function
+//! and [`python_module!`] declares the extension module (PyO3 + rust-numpy, built with
+//! maturin); see the README's "From Python" and the `python/` crate of the repository.
 //!
 //! ## What it compiles to
 //!
