@@ -79,6 +79,7 @@
 //!
 //! - `#[kernel(strict)]`: reductions in exact source order (equal to the naive loop).
 //! - `#[kernel(targets(v3, v4))]`: clone only for these levels (plus the generic fallback).
+//! - `#[kernel(python)]` (feature `python`): also a NumPy function, see "From Python".
 //!
 //! ## Semantics you can count on
 //!
@@ -136,6 +137,12 @@
 //! clone the build covers calls that clone directly, with no level check. The levels are
 //! also values: [`level`]'s zero-sized tokens, which a clone holds and passes on.
 //!
+//! ## From Python
+//!
+//! With the `python` feature, `#[kernel(python)]` also makes the kernel a NumPy function
+//! and [`python_module!`] declares the extension module (PyO3 + rust-numpy, built with
+//! maturin); see the README's "From Python" and the `python/` crate of the repository.
+//!
 //! ## What it compiles to
 //!
 //! Each kernel's rustdoc ends with its fusion plan (loops, allocations, which reductions
@@ -144,7 +151,7 @@
 //! `#[target_feature]` function per level (each binding its level token, so every closure
 //! is compiled with the level's features) followed by the call of the best clone.
 
-pub use loopfuse_macros::kernel;
+pub use loopfuse_macros::{kernel, python_module};
 pub use loopfuse_runtime::{
     level, math, static_baseline, supported_targets, target, with_target, Float, KernelError, Level, Target,
 };

@@ -80,6 +80,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     }
     let track = (!ret.result).then(|| quote!(#[track_caller]));
     let import = crate::names::runtime_import();
+    let python = opts.python.map(|span| crate::python::wrapper(func, &kernel, &opts, span, &doc));
     quote! {
         #option_errors
         #(#attrs)*
@@ -92,6 +93,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
             #checks
             #call
         }
+        #python
     }
 }
 

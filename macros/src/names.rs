@@ -19,6 +19,11 @@ pub fn runtime_import() -> TokenStream {
     )
 }
 
+/// The hidden module of a `#[kernel(python)]` kernel's Python wrapper (`crate::python`).
+pub fn python_wrapper(kernel: &Ident) -> Ident {
+    format_ident!("__lf_py_{}", kernel)
+}
+
 /// The result of reduction `r`.
 pub fn reduction(r: RedId) -> Ident {
     format_ident!("__r{}", r.index())

@@ -1,11 +1,13 @@
 //! `#[kernel(...)]` options.
 
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 
 pub const PARALLEL: &str = "parallel";
+pub const PYTHON: &str = "python";
 pub const STRICT: &str = "strict";
 pub const TARGETS: &str = "targets";
-const ALL: &str = "`parallel`, `strict`, `targets(..)`";
+const ALL: &str = "`parallel`, `python`, `strict`, `targets(..)`";
 
 /// The clone levels, as named in `targets(..)` and `LOOPFUSE_TARGET`, in the runtime's
 /// `Target::ALL` order (lowest first within each architecture): the runtime's table of
@@ -17,11 +19,13 @@ pub struct Options {
     pub strict: bool,
     /// Levels to clone for; `None` = all.
     pub targets: Option<Vec<String>>,
+    /// `python`: also emit a Python wrapper (`crate::python`); the option's span.
+    pub python: Option<proc_macro2::Span>,
 }
 
 /// Parses the attribute's arguments. Errors go to `ctxt`; the defaults stand in for bad options.
 pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Options {
-    let mut opts = Options { strict: false, targets: None };
+    let mut opts = Options { strict: false, targets: None, python: None };
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
         let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
@@ -32,6 +36,10 @@ pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Op
         match name.as_str() {
             STRICT => {
                 opts.strict = true;
+                Ok(())
+            }
+            PYTHON => {
+                opts.python = Some(meta.path.span());
                 Ok(())
             }
             PARALLEL => {

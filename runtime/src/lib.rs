@@ -9,6 +9,7 @@
 //!   (elementwise, whole and axis reductions) over the 1-D one.
 //! - [`math`]: vectorizable transcendental functions; [`stage`]: their chunked use in passes.
 //! - [`error`]: the `KernelError` type.
+//! - `python` (feature `python`): what the wrappers of `#[kernel(python)]` call.
 //!
 //! Users reach all of this through the `loopfuse` facade crate.
 
@@ -23,6 +24,8 @@ pub mod nd;
 pub mod output;
 pub mod pass;
 mod private;
+#[cfg(feature = "python")]
+pub mod python;
 pub mod reduce;
 pub mod stage;
 pub mod target;
@@ -30,6 +33,28 @@ pub mod view;
 
 #[doc(hidden)]
 pub mod __private;
+
+/// The items `#[kernel(python)]` and `python_module!` generate, when the `python` feature
+/// is on; a compile error saying how to turn it on otherwise.
+#[cfg(feature = "python")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __lf_python {
+    ($($item:tt)*) => { $($item)* };
+}
+
+/// The items `#[kernel(python)]` and `python_module!` generate, when the `python` feature
+/// is on; a compile error saying how to turn it on otherwise.
+#[cfg(not(feature = "python"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __lf_python {
+    ($($item:tt)*) => {
+        ::core::compile_error!(
+            "`#[kernel(python)]` and `python_module!` need loopfuse's `python` feature: `loopfuse = { version = \"0.1\", features = [\"python\"] }`"
+        );
+    };
+}
 
 pub use elem::Float;
 pub use error::KernelError;
