@@ -8,7 +8,7 @@ use std::time::Instant;
 
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "standardize_c".into());
-    let n = 1000;
+    let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let c = Array2::from_shape_fn((n, n), |(i, j)| ((i * 31 + j * 17) % 101) as f64 * 0.01);
     let f = Array2::from_shape_fn((n, n).f(), |(i, j)| c[[i, j]]);
     let p = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 7 + j * 3) % 29) as f64 * 0.1);
@@ -24,6 +24,8 @@ fn main() {
             "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
             "sums" => kernels::sums(c.view()).0[0],
             "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
+            "normalize_nosqrt" => normalize_nosqrt(c.view())[[0, 0]],
+            "normalize_hand" => hand_normalize(c.as_slice().unwrap(), n)[0],
             "pairwise_hand" => hand_pairwise(p.as_slice().unwrap(), q.as_slice().unwrap(), 16)[0],
             _ => panic!("unknown workload {which}"),
         };
@@ -49,4 +51,28 @@ fn hand_pairwise(x: &[f64], y: &[f64], d: usize) -> Vec<f64> {
         }
     }
     out
+}
+
+/// The bench's hand loop for `normalize_rows` (`benches/nd.rs`).
+fn hand_normalize(x: &[f64], m: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len());
+    for r in x.chunks_exact(m) {
+        let mut acc = [0.0f64; 8];
+        let mut it = r.chunks_exact(8);
+        for c in &mut it {
+            for j in 0..8 {
+                acc[j] += c[j] * c[j];
+            }
+        }
+        let s: f64 = acc.iter().sum::<f64>() + it.remainder().iter().map(|v| v * v).sum::<f64>();
+        let norm = s.sqrt();
+        out.extend(r.iter().map(|&v| v / norm));
+    }
+    out
+}
+
+/// `normalize_rows` without the `sqrt`: what the per-element `sqrt` costs.
+#[loopfuse::kernel]
+fn normalize_nosqrt(x: ndarray::ArrayView2<f64>) -> Array2<f64> {
+    x / (x * x).sum_axis(ndarray::Axis(1)).insert_axis(ndarray::Axis(1))
 }

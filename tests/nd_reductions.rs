@@ -21,7 +21,7 @@ mod kernels;
 
 use common::*;
 use nd::*;
-use ndarray::{Array1, Array2, Array3, Axis, Ix2, Ix3};
+use ndarray::{Array1, Array2, Array3, Axis, Ix1, Ix2, Ix3};
 
 /// Runs `f` for every 2-D shape (and the big one if `big`) and data set.
 fn each_2d(operand: u64, big: bool, mut f: impl FnMut(&str, &Array2<f64>)) {
@@ -246,6 +246,27 @@ fn normalize_rows_vs_naive() {
             assert_close(&c, &want, &naive_normalize_rows(x, &Seq), 1e-12);
         }
     });
+}
+
+/// Chains of passes run by blocks of rows (`runtime/src/nd/block.rs`, about 256 KiB each):
+/// shapes whose rows make several blocks and a short last one, in every layout, give the
+/// bits of the naive reading, as the single-block shapes above do.
+#[test]
+fn row_blocks_equal_whole_passes() {
+    // 5 rows of 20000 (one row a block), 70 of 1000 (32 and 6 rows), 9 of 4100 (7 and 2).
+    for (k, &(n, m)) in [(5, 20000), (70, 1000), (9, 4100)].iter().enumerate() {
+        for (data, x) in data2((n, m), 40 + k as u64) {
+            let c = ctx("normalize_rows", data, &x);
+            check_runs(&c, &naive_normalize_rows(&x, &OneD), &run1(&x, kernels::normalize_rows), Cmp::NanAny);
+            let c = ctx("softmax_rows", data, &x);
+            check_runs(&c, &naive_softmax_rows(&x, &OneD), &run1(&x, kernels::softmax_rows), Cmp::NanAny);
+            let w = gen_nd(Ix1(m), 7 + k as u64, gen_finite_f64);
+            let c = what("centered_norms", &[("x", x.shape()), ("w", w.shape())]);
+            let d = Array2::from_shape_fn((n, m), |(i, j)| x[(i, j)] - w[j]);
+            let want = naive_normalize_rows(&d, &OneD);
+            check_runs(&c, &want, &run2(&x, &w, kernels::centered_norms), Cmp::NanAny);
+        }
+    }
 }
 
 #[test]

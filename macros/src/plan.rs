@@ -28,8 +28,29 @@ pub struct Pass {
     pub fused: bool,
 }
 
+/// A buffer that keeps a map of its results (see [`buffer_maps`]).
+pub struct BufferMap {
+    pub red: RedId,
+    /// The buffer's one leaf node, and the top of the elementwise chain over it.
+    pub leaf: NodeId,
+    pub root: NodeId,
+    /// The chain's nodes above the leaf, `root` last.
+    pub chain: Vec<NodeId>,
+}
+
+/// Passes run together by blocks of rows (see [`chains`]).
+pub struct Chain {
+    /// The first and last stage of its passes.
+    pub stages: (usize, usize),
+    pub space: SpaceId,
+}
+
 pub struct Plan {
     pub passes: Vec<Pass>,
+    /// Runs of stages whose passes go block by block along axis 0.
+    pub chains: Vec<Chain>,
+    /// Buffers stored mapped.
+    pub maps: Vec<BufferMap>,
     /// Stage of each scalar let: it is computed before the passes of that stage.
     pub let_stage: Vec<usize>,
     pub stages: usize,
@@ -236,12 +257,14 @@ pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
     if !strict {
         epilogues(k, &mut passes);
     }
+    let chains = chains(k, &passes, &let_stage);
+    let maps = if strict { Vec::new() } else { buffer_maps(k, &passes) };
     let stages =
         passes.iter().map(|p| p.stage + 1).max().unwrap_or(0).max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
     if st.cycle {
         return Err("these outputs each read what the other overwrites (`a[i + 1]` read before `a[i]` is written, and the same for `b`): write one of them in a later loop, or compute into a local output first");
     }
-    Ok(Plan { passes, let_stage, stages })
+    Ok(Plan { passes, chains, maps, let_stage, stages })
 }
 
 /// Epilogue fusion: a pass that only maps the buffers of one axis pass elementwise into
@@ -290,6 +313,134 @@ fn epilogues(k: &Kernel, passes: &mut [Pass]) {
     }
 }
 
+/// Buffer maps: when an axis reduction's buffer is read only through a chain of
+/// elementwise operations on it alone (`x / s.sqrt().insert_axis(Axis(1))`, `s` the
+/// buffer), the axis pass stores the chain's value instead of the result (the `sqrt` of
+/// each sum, once per row), and the readers read it as they read the buffer: the chain
+/// runs once per result, not once per element it is broadcast to. The chain has no math
+/// stage and uses no scalar computed later; not in `strict` kernels (whose axis driver
+/// takes no map), nor for a buffer returned or written by an epilogue.
+fn buffer_maps(k: &Kernel, passes: &[Pass]) -> Vec<BufferMap> {
+    // Who uses each node: other nodes, or something else (a reduction or a write).
+    // Only the nodes some pass computes (lowering leaves dead ones: a `sqrt` of the buffer
+    // rebuilt over its `insert_axis` view).
+    let live: std::collections::BTreeSet<NodeId> =
+        passes.iter().flat_map(|p| crate::codegen::pass_nodes(k, p)).collect();
+    let mut users: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    let mut other: std::collections::BTreeSet<NodeId> = std::collections::BTreeSet::new();
+    for (n, node) in k.nodes.iter().filter(|(n, _)| live.contains(n)) {
+        for o in node.op.operands() {
+            if let Operand::Array(m) = o {
+                users.entry(*m).or_default().push(n);
+            }
+        }
+    }
+    for (_, red) in k.reductions.iter() {
+        other.extend([Some(red.arg), red.mask].into_iter().flatten());
+    }
+    other.extend(k.sinks.iter().map(|s| s.node));
+    let returned = k.result.buffers();
+    let mut out = Vec::new();
+    for q in passes.iter().filter(|q| q.axis.is_some() && q.epilogue.is_none()) {
+        for &r in &q.reductions {
+            let leaves: Vec<NodeId> = k
+                .nodes
+                .iter()
+                .filter(|(n, node)| live.contains(n) && matches!(&node.op, Op::Leaf(l) if l.src == LeafSrc::Reduced(r)))
+                .map(|(n, _)| n)
+                .collect();
+            let [leaf] = leaves[..] else { continue };
+            if returned.contains(&r) {
+                continue;
+            }
+            // Up the chain while each node has one user, an elementwise op of it alone.
+            let (mut cur, mut chain) = (leaf, Vec::new());
+            loop {
+                if other.contains(&cur) {
+                    break;
+                }
+                let Some([u]) = users.get(&cur).map(|v| &v[..]) else { break };
+                let node = &k.nodes[*u];
+                let alone = node.op.operands().iter().all(|o| match o {
+                    Operand::Array(m) => *m == cur,
+                    Operand::Scalar(s) => s.deps.is_empty(),
+                });
+                let elementwise = match &node.op {
+                    Op::Unary(..) | Op::Cast(..) | Op::Binary(..) => true,
+                    Op::Method(m, ..) => !crate::codegen::is_staged(m),
+                    _ => false,
+                };
+                if !(alone && elementwise) {
+                    break;
+                }
+                chain.push(*u);
+                cur = *u;
+            }
+            if let Some(&root) = chain.last() {
+                out.push(BufferMap { red: r, leaf, root, chain });
+            }
+        }
+    }
+    out
+}
+
+/// Row blocks (`runtime/src/nd/block.rs`): consecutive stages whose passes all run over one
+/// N-d space of static rank ≥ 2, reduce only axes other than 0 and no whole array, write
+/// only fresh results (no epilogue), and read the buffers they make with axis 0 still
+/// axis 0. Their passes then go block by block along axis 0: each block of rows is read
+/// from memory once, and again from cache by the later passes (a row's norm, then the row
+/// divided by it), with the same bits as pass by pass. No scalar is computed between them.
+fn chains(k: &Kernel, passes: &[Pass], let_stage: &[usize]) -> Vec<Chain> {
+    let last = passes.iter().map(|p| p.stage).max();
+    let mut out = Vec::new();
+    let Some(last) = last else { return out };
+    // The space of a stage whose every pass could be in a chain.
+    let eligible = |stage: usize| -> Option<SpaceId> {
+        let ps: Vec<&Pass> = passes.iter().filter(|p| p.stage == stage).collect();
+        let space = ps.first()?.space;
+        let rank = match k.space_rank(space) {
+            Rank::Static(r) if r >= 2 => r,
+            _ => return None,
+        };
+        let ok = ps.iter().all(|p| {
+            p.space == space
+                && p.epilogue.is_none()
+                && !p.fused
+                && match p.axis {
+                    Some(a) => a >= 1,
+                    None => p.reductions.is_empty(),
+                }
+                && p.sinks.iter().all(|&s| matches!(k.sinks[s].target, SinkTarget::Fresh(_)))
+                && crate::codegen::pass_nodes(k, p).iter().all(|&n| match &k.nodes[n].op {
+                    Op::Current(_) | Op::Shifted(..) | Op::Index => false,
+                    // A buffer read along the space's axes, axis 0 first.
+                    Op::Leaf(l @ Leaf { src: LeafSrc::Reduced(_), views }) => {
+                        k.leaf_rank(l) == Rank::Static(rank)
+                            && views.iter().all(|v| matches!(v, ViewOp::Insert(a) if *a >= 1))
+                    }
+                    _ => true,
+                })
+        });
+        ok.then_some(space)
+    };
+    let mut s = 0;
+    while s <= last {
+        let Some(space) = eligible(s) else {
+            s += 1;
+            continue;
+        };
+        let mut t = s;
+        while t < last && eligible(t + 1) == Some(space) && !let_stage.contains(&(t + 1)) {
+            t += 1;
+        }
+        if t > s {
+            out.push(Chain { stages: (s, t), space });
+        }
+        s = t + 1;
+    }
+    out
+}
+
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
@@ -336,12 +487,27 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
                 SinkTarget::Param(q) => format!("writes `{}`", k.params[q].ident),
             });
         }
+        for m in plan.maps.iter().filter(|m| p.reductions.contains(&m.red)) {
+            let r = crate::codegen::chain_text(k, &m.chain, "r");
+            what.push(format!("stores `{r}` for each result `r`"));
+        }
         if let Some(e) = p.epilogue {
             let n = plan.passes[e].sinks.len();
             let arrays = if n == 1 { "the returned array".to_string() } else { format!("{n} returned arrays") };
             what.push(format!("writes {arrays} from each result as it is done"));
         }
         lines.push(format!("{}. {over}: {}", i + 1, what.join("; ")));
+    }
+    for c in &plan.chains {
+        let index = |stage: usize, first: bool| {
+            let mut it = plan.passes.iter().filter(|p| !p.fused).enumerate().filter(|(_, p)| p.stage == stage);
+            let i = if first { it.next() } else { it.last() };
+            i.map(|(i, _)| i + 1).unwrap_or(0)
+        };
+        let (a, b) = (index(c.stages.0, true), index(c.stages.1, false));
+        lines.push(format!(
+            "Loops {a}-{b} run together by blocks of rows (axis 0, about 256 KiB each): a block is read from memory once."
+        ));
     }
     if k.in_order_loops > 0 {
         lines.push(format!(
@@ -445,6 +611,27 @@ mod tests {
         let p = plan_of("fn f(x: ArrayView2<f64>, a: f64) -> (Array1<f64>, Array1<f64>) { let m = x.max_axis(Axis(0)); (m * a, m.sqrt()) }");
         assert!(p.contains("1 loop, 2 array allocations"), "{p}");
         assert!(p.contains("writes 2 returned arrays from each result as it is done"), "{p}");
+    }
+
+    #[test]
+    fn row_chains_and_buffer_maps() {
+        let p = plan_of(
+            "fn n(x: ArrayView2<f64>) -> Array2<f64> { x / (x * x).sum_axis(Axis(1)).sqrt().insert_axis(Axis(1)) }",
+        );
+        assert!(p.contains("Loops 1-2 run together by blocks of rows"), "{p}");
+        assert!(p.contains("stores `r.sqrt()` for each result `r`"), "{p}");
+        let p = plan_of(
+            "fn softmax_rows(x: ArrayView2<f64>) -> Array2<f64> { let e = (x - x.max_axis(Axis(1)).insert_axis(Axis(1))).exp(); e / e.sum_axis(Axis(1)).insert_axis(Axis(1)) }",
+        );
+        assert!(p.contains("Loops 1-3 run together by blocks of rows"), "{p}");
+        // Along axis 0, or with a whole reduction: pass by pass.
+        for src in [
+            "fn s(x: ArrayView2<f64>) -> Array2<f64> { x - x.mean_axis(Axis(0)) }",
+            "fn s(x: ArrayView2<f64>) -> (Array2<f64>, f64) { (x - x.mean_axis(Axis(1)).insert_axis(Axis(1)), x.sum()) }",
+        ] {
+            let p = plan_of(src);
+            assert!(!p.contains("blocks of rows"), "{src}: {p}");
+        }
     }
 
     #[test]

@@ -86,6 +86,13 @@ pub fn var_cols(x: ArrayView2<f64>) -> Array1<f64> {
     x.var_axis(Axis(0), 1.0)
 }
 
+/// A chain of row blocks over a broadcast (`w` along every row).
+#[kernel]
+pub fn centered_norms(x: ArrayView2<f64>, w: ArrayView1<f64>) -> Array2<f64> {
+    let d = x - w;
+    d / (d * d).sum_axis(Axis(1)).sqrt().insert_axis(Axis(1))
+}
+
 /// An epilogue: the map of the results runs in the axis pass (no buffer).
 #[kernel]
 pub fn std_cols_scaled(x: ArrayView2<f64>) -> Array1<f64> {

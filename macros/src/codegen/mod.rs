@@ -109,6 +109,24 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
     }
 }
 
+/// A buffer map's chain as text over `r`, the result (`r.sqrt()`), for the fusion plan.
+pub fn chain_text(k: &Kernel, chain: &[NodeId], r: &str) -> String {
+    let text = |o: &Operand, e: &str| match o {
+        Operand::Array(_) => e.to_string(),
+        Operand::Scalar(s) => crate::lower::tidy(&s.tokens),
+    };
+    chain.iter().fold(r.to_string(), |e, &n| match &k.nodes[n].op {
+        Op::Method(m, recv, args) => {
+            let args: Vec<String> = args.iter().map(|a| text(a, &e)).collect();
+            format!("{}.{m}({})", text(recv, &e), args.join(", "))
+        }
+        Op::Unary(u, _) => format!("{}{e}", u.to_token_stream()),
+        Op::Binary(b, l, r) => format!("({} {} {})", text(l, &e), b.to_token_stream(), text(r, &e)),
+        Op::Cast(_, t) => format!("{e} as {}", t.to_token_stream()),
+        _ => e,
+    })
+}
+
 fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
     collect_nodes_until(k, n, &BTreeSet::new(), into);
 }
@@ -292,8 +310,71 @@ fn epilogue(
     (sinks, quote!(|#results| { #(#lets)* #values }))
 }
 
+/// An axis pass's map of its results into its buffers (`Plan::maps`): each mapped
+/// buffer gets the top of its chain, the others the result.
+fn buffer_map(k: &Kernel, p: &crate::plan::Pass, maps: &[&crate::plan::BufferMap]) -> TokenStream {
+    let results = tuple(p.reductions.iter().map(|&r| names::reduction(r).into_token_stream()));
+    let mut lets = Vec::new();
+    let values = p.reductions.iter().map(|&r| match maps.iter().find(|m| m.red == r) {
+        Some(m) => {
+            let (leaf, r) = (names::node(m.leaf), names::reduction(r));
+            lets.push(quote!(let #leaf = #r;));
+            for &n in &m.chain {
+                let (id, e) = (names::node(n), node_expr(k, n));
+                lets.push(quote!(let #id = #e;));
+            }
+            names::node(m.root).into_token_stream()
+        }
+        None => names::reduction(r).into_token_stream(),
+    });
+    let values = tuple(values.collect::<Vec<_>>());
+    quote!(, |#results| { #(#lets)* #values })
+}
+
 /// One fused loop.
 fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
+    let (prelude, call) = pass_parts(k, plan, p, opts, false);
+    quote!(#prelude #call)
+}
+
+/// A chain's passes block by block along axis 0 (`Plan::chains`): the buffers and results
+/// made first, then each block through every pass, then the outputs marked written.
+fn chain(k: &Kernel, plan: &Plan, c: &crate::plan::Chain, opts: &Options) -> TokenStream {
+    let sh = names::shape(c.space);
+    let in_chain = |p: &&crate::plan::Pass| c.stages.0 <= p.stage && p.stage <= c.stages.1 && !p.fused;
+    let (mut preludes, mut calls, mut outs) = (Vec::new(), Vec::new(), Vec::new());
+    for p in plan.passes.iter().filter(in_chain) {
+        let (prelude, call) = pass_parts(k, plan, p, opts, true);
+        preludes.push(prelude);
+        calls.push(call);
+        outs.extend(p.sinks.iter().filter_map(|&s| match k.sinks[s].target {
+            SinkTarget::Fresh(o) => Some(names::fresh(o)),
+            SinkTarget::Param(_) => None,
+        }));
+        outs.extend(p.axis.map(|_| p.reductions.iter().map(|&r| names::buffer(r))).into_iter().flatten());
+    }
+    quote! {
+        #(#preludes)*
+        let __rows = __lf::nd::block_rows(#sh, 8);
+        let mut __i0 = 0;
+        while __i0 < #sh.dims()[0] {
+            let __i1 = __i0 + (#sh.dims()[0] - __i0).min(__rows);
+            #(#calls)*
+            __i0 = __i1;
+        }
+        #(#outs.finish_blocks();)*
+    }
+}
+
+/// A pass's allocations and its driver call; in a chain (`block`), the call runs over rows
+/// `__i0..__i1`.
+fn pass_parts(
+    k: &Kernel,
+    plan: &Plan,
+    p: &crate::plan::Pass,
+    opts: &Options,
+    block: bool,
+) -> (TokenStream, TokenStream) {
     let roots = pass_roots(k, p);
     let needed = pass_nodes(k, p);
     // An N-d pass runs over a shape (`__lf::nd`), an axis pass reduces one of its axes.
@@ -309,10 +390,12 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
     for &(_, _, arg) in &calls {
         collect_nodes(k, arg, &mut in_args);
     }
+    // The chains of mapped buffers were computed by the axis pass.
+    let mapped: BTreeSet<NodeId> = plan.maps.iter().flat_map(|m| m.chain.iter().copied()).collect();
     let lets = |nodes: &BTreeSet<NodeId>| -> Vec<TokenStream> {
         nodes
             .iter()
-            .filter(|&&n| !staged.contains(&n) && !k.nodes[n].op.is_source())
+            .filter(|&&n| !staged.contains(&n) && !k.nodes[n].op.is_source() && !mapped.contains(&n))
             .map(|&n| {
                 let (id, e) = (names::node(n), node_expr(k, n));
                 quote!(let #id = #e;)
@@ -343,13 +426,15 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
     };
     let sh = names::shape(p.space);
     // The driver's first arguments: a length, a shape, or a shape and the axis it reduces.
+    let shape = if block { quote!(#sh.block(__i0, __i1)) } else { sh.to_token_stream() };
     let n = if !nd {
         names::len(p.space).into_token_stream()
     } else if let Some(axis) = p.axis {
-        quote!(#sh, #axis)
+        quote!(#shape, #axis)
     } else {
-        sh.to_token_stream()
+        shape
     };
+    let written = |o: &syn::Ident| if block { quote!(&mut #o.block(__i0, __i1)) } else { quote!(&mut #o) };
     let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
     let window = |q: ParamId, offset: isize| window(k, opts, p.space, q, offset);
@@ -357,11 +442,11 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
         SinkTarget::Fresh(o) if nd => {
             let o = names::fresh(o);
             let like = needed.iter().filter_map(|&n| match &k.nodes[n].op {
-                Op::Input(q) => Some(nd::leaf_source(k, &Leaf::param(*q), p.space)),
+                Op::Input(q) => Some(nd::leaf_source(k, &Leaf::param(*q), p.space, false)),
                 _ => None,
             });
             prelude.extend(quote!(let mut #o = __lf::nd::NdOut::new(#sh, __lf::nd::prefers_f(&[#(#like.erase()),*]));));
-            quote!(&mut #o)
+            written(&o)
         }
         SinkTarget::Fresh(o) => {
             let o = names::fresh(o);
@@ -373,16 +458,21 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
     });
     let mut sinks: Vec<_> = sinks.collect();
     let mut then = TokenStream::new();
+    let maps: Vec<&crate::plan::BufferMap> = plan.maps.iter().filter(|m| p.reductions.contains(&m.red)).collect();
     if let Some(e) = p.epilogue {
         let (outs, map) = epilogue(k, p, &plan.passes[e], &mut prelude);
         sinks = outs;
         then = quote!(, #map);
-    } else if let Some(axis) = p.axis {
-        // An axis pass writes each reduction's buffer, of the shape without the axis.
+    } else if !maps.is_empty() {
+        then = buffer_map(k, p, &maps);
+    }
+    // An axis pass writes each reduction's buffer, of the shape without the axis (an
+    // epilogue writes the results instead).
+    if let (Some(axis), None) = (p.axis, p.epilogue) {
         for &r in &p.reductions {
             let b = names::buffer(r);
             prelude.extend(quote!(let mut #b = __lf::nd::NdOut::new(#sh.remove_axis(#axis), false);));
-            sinks.push(quote!(&mut #b));
+            sinks.push(written(&b));
         }
     }
     let results = p.reductions.iter().map(|&r| names::reduction(r));
@@ -396,18 +486,20 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
         }
     };
     let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
-    let staged_driver = if p.epilogue.is_some() { quote!(nd::axis_pass_then) } else { staged_driver };
+    let staged_driver = if then.is_empty() { staged_driver } else { quote!(nd::axis_pass_then) };
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
         match &k.nodes[node].op {
             Op::Input(q) if nd => {
                 let x = &k.params[*q].ident;
                 names.push((node, x.clone()));
-                sources.push(nd::leaf_source(k, &Leaf::param(*q), p.space));
+                sources.push(nd::leaf_source(k, &Leaf::param(*q), p.space, block));
             }
             Op::Leaf(l) => {
-                names.push((node, names::node(node)));
-                sources.push(nd::leaf_source(k, l, p.space));
+                // A mapped buffer is read as the top of its chain.
+                let read = plan.maps.iter().find(|m| m.leaf == node).map_or(node, |m| m.root);
+                names.push((read, names::node(read)));
+                sources.push(nd::leaf_source(k, l, p.space, block));
             }
             &Op::Input(q) => {
                 let x = &k.params[q].ident;
@@ -486,10 +578,10 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
         }
     };
     if p.reductions.is_empty() || p.axis.is_some() {
-        quote!(#prelude #call;)
+        (prelude, quote!(#call;))
     } else {
         let results = tuple(results.map(|r| r.into_token_stream()));
-        quote!(#prelude let #results = #call;)
+        (prelude, quote!(let #results = #call;))
     }
 }
 
@@ -513,6 +605,14 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
             if plan.passes.iter().find(|q| q.space == p.space).is_some_and(|first| std::ptr::eq(first, p)) {
                 out.extend(range_checks(k, opts, p.space));
             }
+        }
+        // A chain's passes go together, at its first stage.
+        if let Some(c) = plan.chains.iter().find(|c| c.stages.0 == stage) {
+            out.extend(chain(k, plan, c, opts));
+            continue;
+        }
+        if plan.chains.iter().any(|c| c.stages.0 < stage && stage <= c.stages.1) {
+            continue;
         }
         for p in plan.passes.iter().filter(|p| p.stage == stage && !p.fused) {
             out.extend(pass(k, plan, p, opts));

@@ -98,18 +98,31 @@ fn leaf_shape(k: &Kernel, l: &Leaf) -> TokenStream {
     apply_views(base, l, true)
 }
 
-/// A leaf's view broadcast to the pass's shape (in the body).
-pub fn leaf_source(k: &Kernel, l: &Leaf, space: SpaceId) -> TokenStream {
-    let base = match l.src {
-        LeafSrc::Param(p) => view_name(k, p).into_token_stream(),
-        LeafSrc::Reduced(r) => {
-            let b = names::buffer(r);
-            quote!(#b.view())
-        }
-    };
-    let v = apply_views(base, l, false);
+/// A leaf's view broadcast to the pass's shape (in the body). In a chain (`block`), rows
+/// `__i0..__i1` of it: an input broadcast to the whole shape, then cut; a buffer's rows
+/// written so far, then broadcast to the block (its axis 0 is the space's, `plan::chains`).
+pub fn leaf_source(k: &Kernel, l: &Leaf, space: SpaceId, block: bool) -> TokenStream {
     let sh = names::shape(space);
-    quote!(#v.broadcast_to(#sh))
+    match (l.src, block) {
+        (LeafSrc::Param(p), _) => {
+            let v = apply_views(view_name(k, p).into_token_stream(), l, false);
+            if block {
+                quote!(#v.broadcast_to(#sh).rows(__i0, __i1))
+            } else {
+                quote!(#v.broadcast_to(#sh))
+            }
+        }
+        (LeafSrc::Reduced(r), false) => {
+            let b = names::buffer(r);
+            let v = apply_views(quote!(#b.view()), l, false);
+            quote!(#v.broadcast_to(#sh))
+        }
+        (LeafSrc::Reduced(r), true) => {
+            let b = names::buffer(r);
+            let v = apply_views(quote!(#b.rows_view(__i0, __i1)), l, false);
+            quote!(#v.broadcast_to(#sh.block(__i0, __i1)))
+        }
+    }
 }
 
 /// The prelude's shape statements, and the spaces whose shapes the bodies take.

@@ -9,11 +9,13 @@
 //! - `order` (private): the loop order from the strides, and collapsing contiguous axes.
 //! - [`pass`](mod@pass): elementwise passes and whole reductions ([`pass()`],
 //!   [`pass_staged`], [`pass_strict`]).
+//! - [`block`]: a chain of passes run by blocks of rows ([`block_rows`], [`NdOut::block`]).
 //! - [`axis`]: axis reductions ([`axis_pass`], [`axis_pass_staged`], [`axis_pass_strict`]).
 //!
 //! Generated code reaches all of this as `__lf::nd::...`.
 
 pub mod axis;
+pub mod block;
 pub mod inout;
 pub mod operand;
 mod order;
@@ -26,6 +28,7 @@ pub mod view;
 mod tests;
 
 pub use axis::{axis_pass, axis_pass_staged, axis_pass_strict, axis_pass_then};
+pub use block::{block_rows, NdBlock};
 pub use inout::{NdOutput, NdViewMut};
 pub use operand::{Mapped, MappedRows, NdSink, NdSinks, NdSource, NdSources};
 pub use out::NdOut;

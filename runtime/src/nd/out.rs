@@ -37,13 +37,15 @@ pub struct NdOut<T> {
     shape: Shape,
     strides: [isize; MAX_RANK],
     f_order: bool,
+    /// Rows of axis 0 written by blocks so far (`super::block`).
+    rows_done: usize,
 }
 
 impl<T: Copy> NdOut<T> {
     /// Reserves the elements of `shape`, uninitialized, in F order if `f_order`, else C.
     pub fn new(shape: Shape, f_order: bool) -> Self {
         let strides = if f_order { f_strides(shape) } else { c_strides(shape) };
-        NdOut { buf: OutBuf::new(shape.len()), shape, strides, f_order }
+        NdOut { buf: OutBuf::new(shape.len()), shape, strides, f_order, rows_done: 0 }
     }
 
     /// The shape.
@@ -273,6 +275,36 @@ impl<T: Copy> NdOut<T> {
     #[inline(always)]
     pub(crate) fn mark_written(&mut self) {
         self.buf.mark_written();
+    }
+
+    /// The strides as the fixed array (`strides[rank..]` are 0).
+    #[inline(always)]
+    pub(crate) fn strides_array(&self) -> &[isize; MAX_RANK] {
+        &self.strides
+    }
+
+    /// The buffer's first element, for reading.
+    #[inline(always)]
+    pub(crate) fn base(&self) -> *const T {
+        self.buf.as_ptr()
+    }
+
+    /// The buffer's first element, for writing.
+    #[inline(always)]
+    pub(crate) fn base_mut(&mut self) -> *mut T {
+        self.buf.as_mut_ptr()
+    }
+
+    /// Rows of axis 0 written by blocks so far.
+    #[inline(always)]
+    pub(crate) fn rows_done(&self) -> usize {
+        self.rows_done
+    }
+
+    /// A block wrote rows up to `i1`.
+    #[inline(always)]
+    pub(crate) fn set_rows_done(&mut self, i1: usize) {
+        self.rows_done = i1;
     }
 }
 

@@ -97,6 +97,18 @@ impl<'a, T> NdView<'a, T> {
         self.shape
     }
 
+    /// The strides as the fixed array (`strides[rank..]` are 0).
+    #[inline(always)]
+    pub(crate) fn strides_array(&self) -> &[isize; MAX_RANK] {
+        &self.strides
+    }
+
+    /// The pointer to logical element 0.
+    #[inline(always)]
+    pub(crate) fn ptr(&self) -> *const T {
+        self.ptr
+    }
+
     /// The strides, in elements, one per axis.
     #[inline(always)]
     pub fn strides(&self) -> &[isize] {
