@@ -248,9 +248,10 @@ fn normalize_rows_vs_naive() {
     });
 }
 
-/// Chains of passes run by blocks of rows (`runtime/src/nd/block.rs`, about 256 KiB each):
-/// shapes whose rows make several blocks and a short last one, in every layout, give the
-/// bits of the naive reading, as the single-block shapes above do.
+/// Chains of passes run by blocks (`runtime/src/nd/block.rs`, about 256 KiB each, along
+/// the block axis where it is the outermost in memory): shapes that make several blocks and
+/// a short last one, in every layout, give the bits of the naive reading, as the
+/// single-block shapes above do.
 #[test]
 fn row_blocks_equal_whole_passes() {
     // 5 rows of 20000 (one row a block), 70 of 1000 (32 and 6 rows), 9 of 4100 (7 and 2).
@@ -265,6 +266,14 @@ fn row_blocks_equal_whole_passes() {
             let d = Array2::from_shape_fn((n, m), |(i, j)| x[(i, j)] - w[j]);
             let want = naive_normalize_rows(&d, &OneD);
             check_runs(&c, &want, &run2(&x, &w, kernels::centered_norms), Cmp::NanAny);
+        }
+    }
+    // Blocks of columns (in the F layouts, where axis 1 is the outermost in memory).
+    for (k, &(n, m)) in [(20000, 5), (1000, 70), (4100, 9)].iter().enumerate() {
+        for (data, x) in data2((n, m), 50 + k as u64) {
+            let c = ctx("standardize_cols", data, &x);
+            let want = naive_standardize_cols(&x, &OneD);
+            check_runs(&c, &want, &run1(&x, kernels::standardize_cols), Cmp::NanAny);
         }
     }
 }

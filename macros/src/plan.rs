@@ -38,11 +38,23 @@ pub struct BufferMap {
     pub chain: Vec<NodeId>,
 }
 
-/// Passes run together by blocks of rows (see [`chains`]).
+/// Passes run together by blocks along one axis (see [`chains`]).
 pub struct Chain {
     /// The first and last stage of its passes.
     pub stages: (usize, usize),
     pub space: SpaceId,
+    /// The axis the blocks cut.
+    pub axis: usize,
+}
+
+/// The axis of reduction `r`'s buffer that is `axis` of the space it was reduced from.
+pub fn buffer_axis(k: &Kernel, r: RedId, axis: usize) -> usize {
+    let reduced = k.reductions[r].axis.expect("an axis reduction");
+    if axis < reduced {
+        axis
+    } else {
+        axis - 1
+    }
 }
 
 pub struct Plan {
@@ -384,12 +396,14 @@ fn buffer_maps(k: &Kernel, passes: &[Pass]) -> Vec<BufferMap> {
     out
 }
 
-/// Row blocks (`runtime/src/nd/block.rs`): consecutive stages whose passes all run over one
-/// N-d space of static rank ≥ 2, reduce only axes other than 0 and no whole array, write
-/// only fresh results (no epilogue), and read the buffers they make with axis 0 still
-/// axis 0. Their passes then go block by block along axis 0: each block of rows is read
-/// from memory once, and again from cache by the later passes (a row's norm, then the row
-/// divided by it), with the same bits as pass by pass. No scalar is computed between them.
+/// Blocks (`runtime/src/nd/block.rs`): consecutive stages whose passes all run over one
+/// N-d space of static rank ≥ 2, reduce no whole array and leave some axis unreduced (the
+/// first such is the block axis), write only fresh results (no epilogue), and read the
+/// buffers they make along the space's axes (`m.insert_axis(Axis(k))` of a reduction along
+/// `k`, or a reduction along axis 0 as it is). Their passes then go block by block: each
+/// block is read from memory once, and again from cache by the later passes (a row's norm,
+/// then the row divided by it), with the same bits as pass by pass. The run time keeps one
+/// block unless the axis is the outermost in memory. No scalar is computed between them.
 fn chains(k: &Kernel, passes: &[Pass], let_stage: &[usize]) -> Vec<Chain> {
     let last = passes.iter().map(|p| p.stage).max();
     let mut out = Vec::new();
@@ -406,17 +420,18 @@ fn chains(k: &Kernel, passes: &[Pass], let_stage: &[usize]) -> Vec<Chain> {
             p.space == space
                 && p.epilogue.is_none()
                 && !p.fused
-                && match p.axis {
-                    Some(a) => a >= 1,
-                    None => p.reductions.is_empty(),
-                }
+                && (p.axis.is_some() || p.reductions.is_empty())
                 && p.sinks.iter().all(|&s| matches!(k.sinks[s].target, SinkTarget::Fresh(_)))
                 && crate::codegen::pass_nodes(k, p).iter().all(|&n| match &k.nodes[n].op {
                     Op::Current(_) | Op::Shifted(..) | Op::Index => false,
-                    // A buffer read along the space's axes, axis 0 first.
-                    Op::Leaf(l @ Leaf { src: LeafSrc::Reduced(_), views }) => {
-                        k.leaf_rank(l) == Rank::Static(rank)
-                            && views.iter().all(|v| matches!(v, ViewOp::Insert(a) if *a >= 1))
+                    // A buffer read along the space's axes.
+                    Op::Leaf(l @ Leaf { src: LeafSrc::Reduced(r), views }) => {
+                        let along = k.reductions[*r].axis;
+                        match views[..] {
+                            [ViewOp::Insert(a)] => Some(a) == along && k.leaf_rank(l) == Rank::Static(rank),
+                            [] => along == Some(0) && k.leaf_rank(l) == Rank::Static(rank - 1),
+                            _ => false,
+                        }
                     }
                     _ => true,
                 })
@@ -433,8 +448,22 @@ fn chains(k: &Kernel, passes: &[Pass], let_stage: &[usize]) -> Vec<Chain> {
         while t < last && eligible(t + 1) == Some(space) && !let_stage.contains(&(t + 1)) {
             t += 1;
         }
-        if t > s {
-            out.push(Chain { stages: (s, t), space });
+        let reduced: Vec<usize> =
+            passes.iter().filter(|p| s <= p.stage && p.stage <= t).filter_map(|p| p.axis).collect();
+        let rank = match k.space_rank(space) {
+            Rank::Static(r) => r,
+            Rank::Dyn => 0,
+        };
+        // Every buffer the chain reads is one it makes (block by block).
+        let run = || passes.iter().filter(|p| s <= p.stage && p.stage <= t);
+        let own = run().all(|p| {
+            crate::codegen::pass_nodes(k, p).iter().all(|&n| match &k.nodes[n].op {
+                Op::Leaf(Leaf { src: LeafSrc::Reduced(r), .. }) => run().any(|q| q.reductions.contains(r)),
+                _ => true,
+            })
+        });
+        if let (true, true, Some(axis)) = (t > s, own, (0..rank).find(|a| !reduced.contains(a))) {
+            out.push(Chain { stages: (s, t), space, axis });
         }
         s = t + 1;
     }
@@ -506,7 +535,8 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         };
         let (a, b) = (index(c.stages.0, true), index(c.stages.1, false));
         lines.push(format!(
-            "Loops {a}-{b} run together by blocks of rows (axis 0, about 256 KiB each): a block is read from memory once."
+            "Loops {a}-{b} run together by blocks along axis {} (about 256 KiB each, where that axis is the outermost in memory): a block is read from memory once.",
+            c.axis
         ));
     }
     if k.in_order_loops > 0 {
@@ -618,19 +648,24 @@ mod tests {
         let p = plan_of(
             "fn n(x: ArrayView2<f64>) -> Array2<f64> { x / (x * x).sum_axis(Axis(1)).sqrt().insert_axis(Axis(1)) }",
         );
-        assert!(p.contains("Loops 1-2 run together by blocks of rows"), "{p}");
+        assert!(p.contains("Loops 1-2 run together by blocks along axis 0"), "{p}");
         assert!(p.contains("stores `r.sqrt()` for each result `r`"), "{p}");
         let p = plan_of(
             "fn softmax_rows(x: ArrayView2<f64>) -> Array2<f64> { let e = (x - x.max_axis(Axis(1)).insert_axis(Axis(1))).exp(); e / e.sum_axis(Axis(1)).insert_axis(Axis(1)) }",
         );
-        assert!(p.contains("Loops 1-3 run together by blocks of rows"), "{p}");
-        // Along axis 0, or with a whole reduction: pass by pass.
+        assert!(p.contains("Loops 1-3 run together by blocks along axis 0"), "{p}");
+        let p = plan_of(
+            "fn s(x: ArrayView2<f64>) -> Array2<f64> { (x - x.mean_axis(Axis(0))) / x.std_axis(Axis(0), 0.0) }",
+        );
+        assert!(p.contains("Loops 1-3 run together by blocks along axis 1"), "{p}");
+        // Every axis reduced, a whole reduction, or a buffer read across its axes: pass by pass.
         for src in [
-            "fn s(x: ArrayView2<f64>) -> Array2<f64> { x - x.mean_axis(Axis(0)) }",
+            "fn s(x: ArrayView2<f64>) -> Array2<f64> { (x - x.mean_axis(Axis(0))) / x.sum_axis(Axis(1)).insert_axis(Axis(1)) }",
             "fn s(x: ArrayView2<f64>) -> (Array2<f64>, f64) { (x - x.mean_axis(Axis(1)).insert_axis(Axis(1)), x.sum()) }",
+            "fn s(x: ArrayView2<f64>) -> Array2<f64> { x - x.mean_axis(Axis(1)).insert_axis(Axis(0)) }",
         ] {
             let p = plan_of(src);
-            assert!(!p.contains("blocks of rows"), "{src}: {p}");
+            assert!(!p.contains("run together by blocks"), "{src}: {p}");
         }
     }
 

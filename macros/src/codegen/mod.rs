@@ -333,47 +333,60 @@ fn buffer_map(k: &Kernel, p: &crate::plan::Pass, maps: &[&crate::plan::BufferMap
 
 /// One fused loop.
 fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> TokenStream {
-    let (prelude, call) = pass_parts(k, plan, p, opts, false);
+    let (prelude, call) = pass_parts(k, plan, p, opts, None);
     quote!(#prelude #call)
 }
 
-/// A chain's passes block by block along axis 0 (`Plan::chains`): the buffers and results
-/// made first, then each block through every pass, then the outputs marked written.
+/// A chain's passes block by block (`Plan::chains`): the buffers and results made first,
+/// then each block through every pass, then the outputs marked written.
 fn chain(k: &Kernel, plan: &Plan, c: &crate::plan::Chain, opts: &Options) -> TokenStream {
-    let sh = names::shape(c.space);
+    let (sh, b) = (names::shape(c.space), c.axis);
     let in_chain = |p: &&crate::plan::Pass| c.stages.0 <= p.stage && p.stage <= c.stages.1 && !p.fused;
-    let (mut preludes, mut calls, mut outs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut preludes, mut calls, mut finish, mut inputs) = (Vec::new(), Vec::new(), Vec::new(), BTreeSet::new());
     for p in plan.passes.iter().filter(in_chain) {
-        let (prelude, call) = pass_parts(k, plan, p, opts, true);
+        let (prelude, call) = pass_parts(k, plan, p, opts, Some(b));
         preludes.push(prelude);
         calls.push(call);
-        outs.extend(p.sinks.iter().filter_map(|&s| match k.sinks[s].target {
-            SinkTarget::Fresh(o) => Some(names::fresh(o)),
-            SinkTarget::Param(_) => None,
-        }));
-        outs.extend(p.axis.map(|_| p.reductions.iter().map(|&r| names::buffer(r))).into_iter().flatten());
+        for &s in &p.sinks {
+            if let SinkTarget::Fresh(o) = k.sinks[s].target {
+                let o = names::fresh(o);
+                finish.push(quote!(#o.finish_blocks(#b);));
+            }
+        }
+        if p.axis.is_some() {
+            for &r in &p.reductions {
+                let (buf, a) = (names::buffer(r), crate::plan::buffer_axis(k, r, b));
+                finish.push(quote!(#buf.finish_blocks(#a);));
+            }
+        }
+        for n in pass_nodes(k, p) {
+            if let Op::Input(q) | Op::Leaf(Leaf { src: LeafSrc::Param(q), .. }) = k.nodes[n].op {
+                inputs.insert(q);
+            }
+        }
     }
+    let like = inputs.iter().map(|&q| nd::leaf_source(k, &Leaf::param(q), c.space, None));
     quote! {
         #(#preludes)*
-        let __rows = __lf::nd::block_rows(#sh, 8);
+        let __len = __lf::nd::block_len(#sh, #b, &[#(#like.erase()),*], 8);
         let mut __i0 = 0;
-        while __i0 < #sh.dims()[0] {
-            let __i1 = __i0 + (#sh.dims()[0] - __i0).min(__rows);
+        while __i0 < #sh.dims()[#b] {
+            let __i1 = __i0 + (#sh.dims()[#b] - __i0).min(__len);
             #(#calls)*
             __i0 = __i1;
         }
-        #(#outs.finish_blocks();)*
+        #(#finish)*
     }
 }
 
-/// A pass's allocations and its driver call; in a chain (`block`), the call runs over rows
-/// `__i0..__i1`.
+/// A pass's allocations and its driver call; in a chain (`block`: its axis), the call runs
+/// over indices `__i0..__i1` of that axis.
 fn pass_parts(
     k: &Kernel,
     plan: &Plan,
     p: &crate::plan::Pass,
     opts: &Options,
-    block: bool,
+    block: Option<usize>,
 ) -> (TokenStream, TokenStream) {
     let roots = pass_roots(k, p);
     let needed = pass_nodes(k, p);
@@ -426,7 +439,10 @@ fn pass_parts(
     };
     let sh = names::shape(p.space);
     // The driver's first arguments: a length, a shape, or a shape and the axis it reduces.
-    let shape = if block { quote!(#sh.block(__i0, __i1)) } else { sh.to_token_stream() };
+    let shape = match block {
+        Some(b) => quote!(#sh.block(#b, __i0, __i1)),
+        None => sh.to_token_stream(),
+    };
     let n = if !nd {
         names::len(p.space).into_token_stream()
     } else if let Some(axis) = p.axis {
@@ -434,7 +450,10 @@ fn pass_parts(
     } else {
         shape
     };
-    let written = |o: &syn::Ident| if block { quote!(&mut #o.block(__i0, __i1)) } else { quote!(&mut #o) };
+    let written = |o: &syn::Ident, axis: Option<usize>| match axis {
+        Some(a) => quote!(&mut #o.block(#a, __i0, __i1)),
+        None => quote!(&mut #o),
+    };
     let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
     let window = |q: ParamId, offset: isize| window(k, opts, p.space, q, offset);
@@ -442,11 +461,11 @@ fn pass_parts(
         SinkTarget::Fresh(o) if nd => {
             let o = names::fresh(o);
             let like = needed.iter().filter_map(|&n| match &k.nodes[n].op {
-                Op::Input(q) => Some(nd::leaf_source(k, &Leaf::param(*q), p.space, false)),
+                Op::Input(q) => Some(nd::leaf_source(k, &Leaf::param(*q), p.space, None)),
                 _ => None,
             });
             prelude.extend(quote!(let mut #o = __lf::nd::NdOut::new(#sh, __lf::nd::prefers_f(&[#(#like.erase()),*]));));
-            written(&o)
+            written(&o, block)
         }
         SinkTarget::Fresh(o) => {
             let o = names::fresh(o);
@@ -472,7 +491,7 @@ fn pass_parts(
         for &r in &p.reductions {
             let b = names::buffer(r);
             prelude.extend(quote!(let mut #b = __lf::nd::NdOut::new(#sh.remove_axis(#axis), false);));
-            sinks.push(written(&b));
+            sinks.push(written(&b, block.map(|a| crate::plan::buffer_axis(k, r, a))));
         }
     }
     let results = p.reductions.iter().map(|&r| names::reduction(r));

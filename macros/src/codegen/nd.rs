@@ -98,29 +98,29 @@ fn leaf_shape(k: &Kernel, l: &Leaf) -> TokenStream {
     apply_views(base, l, true)
 }
 
-/// A leaf's view broadcast to the pass's shape (in the body). In a chain (`block`), rows
-/// `__i0..__i1` of it: an input broadcast to the whole shape, then cut; a buffer's rows
-/// written so far, then broadcast to the block (its axis 0 is the space's, `plan::chains`).
-pub fn leaf_source(k: &Kernel, l: &Leaf, space: SpaceId, block: bool) -> TokenStream {
+/// A leaf's view broadcast to the pass's shape (in the body). In a chain (`block`: its
+/// axis), indices `__i0..__i1` of that axis: an input broadcast to the whole shape, then
+/// cut; a buffer's block written so far, then broadcast to the block (its axes are the
+/// space's, `plan::chains`).
+pub fn leaf_source(k: &Kernel, l: &Leaf, space: SpaceId, block: Option<usize>) -> TokenStream {
     let sh = names::shape(space);
     match (l.src, block) {
         (LeafSrc::Param(p), _) => {
             let v = apply_views(view_name(k, p).into_token_stream(), l, false);
-            if block {
-                quote!(#v.broadcast_to(#sh).rows(__i0, __i1))
-            } else {
-                quote!(#v.broadcast_to(#sh))
+            match block {
+                Some(b) => quote!(#v.broadcast_to(#sh).cut(#b, __i0, __i1)),
+                None => quote!(#v.broadcast_to(#sh)),
             }
         }
-        (LeafSrc::Reduced(r), false) => {
+        (LeafSrc::Reduced(r), None) => {
             let b = names::buffer(r);
             let v = apply_views(quote!(#b.view()), l, false);
             quote!(#v.broadcast_to(#sh))
         }
-        (LeafSrc::Reduced(r), true) => {
-            let b = names::buffer(r);
-            let v = apply_views(quote!(#b.rows_view(__i0, __i1)), l, false);
-            quote!(#v.broadcast_to(#sh.block(__i0, __i1)))
+        (LeafSrc::Reduced(r), Some(axis)) => {
+            let (b, a) = (names::buffer(r), crate::plan::buffer_axis(k, r, axis));
+            let v = apply_views(quote!(#b.written(#a, __i0, __i1)), l, false);
+            quote!(#v.broadcast_to(#sh.block(#axis, __i0, __i1)))
         }
     }
 }

@@ -9,7 +9,7 @@
 //! - `order` (private): the loop order from the strides, and collapsing contiguous axes.
 //! - [`pass`](mod@pass): elementwise passes and whole reductions ([`pass()`],
 //!   [`pass_staged`], [`pass_strict`]).
-//! - [`block`]: a chain of passes run by blocks of rows ([`block_rows`], [`NdOut::block`]).
+//! - [`block`]: a chain of passes run by blocks along one axis ([`block_len`], [`NdOut::block`]).
 //! - [`axis`]: axis reductions ([`axis_pass`], [`axis_pass_staged`], [`axis_pass_strict`]).
 //!
 //! Generated code reaches all of this as `__lf::nd::...`.
@@ -28,7 +28,7 @@ pub mod view;
 mod tests;
 
 pub use axis::{axis_pass, axis_pass_staged, axis_pass_strict, axis_pass_then};
-pub use block::{block_rows, NdBlock};
+pub use block::{block_len, NdBlock};
 pub use inout::{NdOutput, NdViewMut};
 pub use operand::{Mapped, MappedRows, NdSink, NdSinks, NdSource, NdSources};
 pub use out::NdOut;

@@ -37,7 +37,7 @@ pub struct NdOut<T> {
     shape: Shape,
     strides: [isize; MAX_RANK],
     f_order: bool,
-    /// Rows of axis 0 written by blocks so far (`super::block`).
+    /// Where the blocks written so far end, along the chain's axis (`super::block`).
     rows_done: usize,
 }
 
@@ -295,7 +295,7 @@ impl<T: Copy> NdOut<T> {
         self.buf.as_mut_ptr()
     }
 
-    /// Rows of axis 0 written by blocks so far.
+    /// Where the blocks written so far end.
     #[inline(always)]
     pub(crate) fn rows_done(&self) -> usize {
         self.rows_done
