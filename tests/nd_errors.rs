@@ -20,6 +20,11 @@ fn dyn_sums(x: ArrayViewD<f64>) -> Result<ArrayD<f64>, KernelError> {
 }
 
 #[kernel]
+fn dyn_insert(x: ArrayViewD<f64>) -> Result<ArrayD<f64>, KernelError> {
+    Ok(x.insert_axis(Axis(2)) * 2.0)
+}
+
+#[kernel]
 fn centered_rows(x: ArrayView2<f64>) -> Array2<f64> {
     x - x.sum_axis(Axis(1))
 }
@@ -55,6 +60,18 @@ fn dyn_axis_out_of_bounds_is_err() {
     assert!(matches!(e, KernelError::Axis { kernel: "dyn_sums", axis: 2, rank: 2, .. }), "{e}");
     let y = ArrayD::<f64>::ones(IxDyn(&[2, 3, 4]));
     assert_eq!(dyn_sums(y.view()).unwrap(), ArrayD::from_elem(IxDyn(&[2, 3]), 4.0));
+}
+
+#[test]
+fn dyn_insert_axis_past_the_rank_is_err() {
+    let x = ArrayD::<f64>::ones(IxDyn(&[3]));
+    let e = dyn_insert(x.view()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "kernel `dyn_insert`: `x.insert_axis(Axis(2))`: axis 2 is out of bounds for an array of rank 1"
+    );
+    let y = ArrayD::<f64>::ones(IxDyn(&[2, 3]));
+    assert_eq!(dyn_insert(y.view()).unwrap(), ArrayD::from_elem(IxDyn(&[2, 3, 1]), 2.0));
 }
 
 #[test]

@@ -151,6 +151,20 @@ impl Emit<'_> {
                 self.space(reduced_from(k, r).0);
             }
         }
+        // `insert_axis(Axis(j))` of an array whose rank is known only at run time: `j` at most
+        // the rank, checked before the shape is built.
+        for l in leaves.iter().filter(|l| k.src_rank(l.src) == Rank::Dyn) {
+            let (name, text) = (self.name, leaf_text(k, l));
+            let base = leaf_shape(k, &Leaf { src: l.src, views: Vec::new() });
+            let mut inserted = 0usize;
+            for v in &l.views {
+                if let ViewOp::Insert(j) = v {
+                    let check = (self.wrap)(quote!(__lf::nd::check_insert(#name, #text, #j, #base.rank() + #inserted)));
+                    self.out.stmts.extend(quote!(#check;));
+                    inserted += 1;
+                }
+            }
+        }
         let operands = leaves.iter().map(|l| {
             let (text, shape) = (leaf_text(k, l), leaf_shape(k, l));
             quote!((#text, #shape))

@@ -33,5 +33,5 @@ pub use inout::{NdOutput, NdViewMut};
 pub use operand::{Mapped, MappedRows, NdSink, NdSinks, NdSource, NdSources};
 pub use out::NdOut;
 pub use pass::{pass, pass_staged, pass_strict};
-pub use shape::{broadcast, check_axis, check_fits, Shape, MAX_RANK};
+pub use shape::{broadcast, check_axis, check_fits, check_insert, Shape, MAX_RANK};
 pub use view::{prefers_f, Along, NdInput, NdView};

@@ -238,6 +238,24 @@ pub fn check_axis(kernel: &'static str, text: &'static str, axis: usize, rank: u
     }
 }
 
+/// `insert_axis(Axis(axis))` of an array of a rank known only at run time: `axis` is at
+/// most the rank, else [`KernelError::Axis`].
+///
+/// ```
+/// use loopfuse_runtime::nd::check_insert;
+/// assert!(check_insert("f", "x.insert_axis(Axis(2))", 2, 2).is_ok());
+/// let e = check_insert("f", "x.insert_axis(Axis(3))", 3, 2).unwrap_err();
+/// assert_eq!(e.to_string(), "kernel `f`: `x.insert_axis(Axis(3))`: axis 3 is out of bounds for an array of rank 2");
+/// ```
+#[inline]
+pub fn check_insert(kernel: &'static str, text: &'static str, axis: usize, rank: usize) -> Result<(), KernelError> {
+    if axis <= rank {
+        Ok(())
+    } else {
+        Err(KernelError::Axis { kernel, text, axis, rank })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
