@@ -531,10 +531,25 @@ fn tr<T: Clone>(a: &ArrayD<T>) -> ArrayD<T> {
 
 /// The N-d shapes `(n, m)` of `x` and `y`, `w` has `m` elements (or 1): empty either way,
 /// single rows and columns, odd sizes both ways around, one 64-element side.
-const SHAPES_ND: &[(usize, usize)] =
-    &[(0, 0), (0, 3), (3, 0), (1, 1), (1, 17), (17, 1), (2, 3), (3, 2), (17, 31), (33, 17), (31, 64), (64, 33)];
-/// The shapes of kernels that combine `x` with `x.t()` (n == m).
-const SHAPES_SQ: &[(usize, usize)] = &[(0, 0), (1, 1), (2, 2), (3, 3), (17, 17), (33, 33), (64, 64)];
+/// (3, 20000) and (20000, 3) make several blocks of a chain (256 KiB each: one row, one column).
+const SHAPES_ND: &[(usize, usize)] = &[
+    (0, 0),
+    (0, 3),
+    (3, 0),
+    (1, 1),
+    (1, 17),
+    (17, 1),
+    (2, 3),
+    (3, 2),
+    (17, 31),
+    (33, 17),
+    (31, 64),
+    (64, 33),
+    (3, 20000),
+    (20000, 3),
+];
+/// The shapes of kernels that combine `x` with `x.t()` (n == m); (200, 200) makes two blocks.
+const SHAPES_SQ: &[(usize, usize)] = &[(0, 0), (1, 1), (2, 2), (3, 3), (17, 17), (33, 33), (64, 64), (200, 200)];
 
 /// An `(n, m)` matrix of data set `set`, filled in C order.
 fn mat(set: usize, n: usize, m: usize, seed: u64) -> Array2<f64> {

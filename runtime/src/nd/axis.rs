@@ -41,23 +41,27 @@ use super::view::Along;
 use crate::pass::{Reducers, Sinks, Sources, BLOCK, LANES};
 use crate::stage::{Stages, CHUNK};
 
+/// The axes other than `axis`, in order (the results' axes), their lengths, and how many.
+#[inline(always)]
+fn other_axes(shape: Shape, axis: usize) -> ([usize; MAX_RANK], [usize; MAX_RANK], usize) {
+    let dims = shape.dims();
+    let (mut others, mut lens, mut r) = ([0usize; MAX_RANK], [0usize; MAX_RANK], 0);
+    for a in (0..shape.rank()).filter(|&a| a != axis) {
+        others[r] = a;
+        lens[r] = dims[a];
+        r += 1;
+    }
+    (others, lens, r)
+}
+
 /// Strategy 1: evaluates `$reduce` with `$row` bound to the row along `axis` of every
 /// result, and writes its value. The results are visited in C order of the reduced shape.
 /// (A macro, not a function taking a closure: see `for_each_index!`.)
 macro_rules! rows {
     ($shape:expr, $axis:expr, $sources:expr, $outs:expr, |$row:ident| $reduce:expr) => {{
         let (shape, axis, sources, outs): (Shape, usize, _, _) = ($shape, $axis, $sources, $outs);
-        let dims = shape.dims();
-        let len = dims[axis];
-        // The other axes, in order: the results' axes.
-        let mut others = [0usize; MAX_RANK];
-        let mut lens = [0usize; MAX_RANK];
-        let mut r = 0;
-        for a in (0..shape.rank()).filter(|&a| a != axis) {
-            others[r] = a;
-            lens[r] = dims[a];
-            r += 1;
-        }
+        let len = shape.dims()[axis];
+        let (others, lens, r) = other_axes(shape, axis);
         if r == 0 {
             // A rank-1 shape: one result.
             // SAFETY: the row along the only axis covers it; the result is the one element.
@@ -358,16 +362,8 @@ fn short_rows<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
     outs: &mut O,
     mut body: impl FnMut(Src::Items) -> (R::Items, ()),
 ) {
-    let dims = shape.dims();
-    let len = dims[axis];
-    let mut others = [0usize; MAX_RANK];
-    let mut lens = [0usize; MAX_RANK];
-    let mut r = 0;
-    for a in (0..shape.rank()).filter(|&a| a != axis) {
-        others[r] = a;
-        lens[r] = dims[a];
-        r += 1;
-    }
+    let len = shape.dims()[axis];
+    let (others, lens, r) = other_axes(shape, axis);
     let out_axes: [usize; MAX_RANK] = std::array::from_fn(|k| k);
     let last = lens[r - 1];
     for_each_index!(&lens[..r - 1], |idx| {
