@@ -17,6 +17,7 @@
 //! clones!{ views } }` (see [`Signature`]).
 
 mod nd;
+pub mod parallel;
 
 pub use nd::space_text;
 
@@ -43,6 +44,7 @@ pub struct Options<'a> {
     /// The kernel's name, for messages.
     pub name: &'a str,
     pub strict: bool,
+    pub parallel: bool,
     pub targets: Option<&'a [String]>,
 }
 
@@ -397,6 +399,7 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
     };
     let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
     let staged_driver = if p.epilogue.is_some() { quote!(nd::axis_pass_then) } else { staged_driver };
+    let (driver, staged_driver, n) = parallel::drivers(k, p, opts, (driver, staged_driver, n));
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
         match &k.nodes[node].op {
