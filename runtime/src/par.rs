@@ -51,7 +51,7 @@ use std::cell::Cell;
 
 /// Elements below which a `parallel` kernel's pass runs serially (measured on a 2-core
 /// machine: README, "Parallel"). Below it, the pool's start-up costs more than a core saves.
-pub const THRESHOLD: usize = 1 << 16;
+pub const THRESHOLD: usize = 1 << 17;
 
 /// Blocks per chunk at least (`2^3` blocks = 16 Ki elements) and at most (`2^8` = 512 Ki).
 const MIN_CHUNK_BLOCKS: usize = 8;
@@ -269,10 +269,12 @@ impl<T: Copy> Source for Strided<T> {
 }
 
 /// A [`Source`] the chunks of a parallel pass can read from several threads: itself when it
-/// is `Sync`, else its elements as a [`Raw`] or [`Strided`].
+/// is `Sync`, else its elements as a [`Raw`] or [`Strided`]. `Copy`: each chunk reads through
+/// its own copy, held in registers (a shared one is reloaded after every store of the loop,
+/// which stops it vectorizing).
 pub trait ParSource: Source {
     /// The shared form.
-    type Part: Source<Item = Self::Item, Flat: Sync> + Sync;
+    type Part: Source<Item = Self::Item, Flat: Copy + Send + Sync> + Copy + Send + Sync;
     /// The shared form, valid while `self` is.
     fn part(self) -> Self::Part;
 }
@@ -379,7 +381,7 @@ impl<T: Copy + Send> ParSink for Shifted<'_, '_, T> {
 /// The sources of a parallel pass: a tuple of [`ParSource`]s (or `()`).
 pub trait ParSources: Sources {
     /// Every source's shared form.
-    type Part: Sources<Items = Self::Items, Flat: Sync> + Sync;
+    type Part: Sources<Items = Self::Items, Flat: Copy + Send + Sync> + Copy + Send + Sync;
     /// See [`ParSource::part`].
     fn part(self) -> Self::Part;
 }
@@ -456,9 +458,9 @@ where
     R: Reducers + Sync,
     R::Accs: Send,
     S: ParSinks,
-    B: Fn(Src::Items) -> (R::Items, S::Items) + Sync,
+    B: Fn(Src::Items) -> (R::Items, S::Items) + Copy + Sync,
 {
-    pass_staged(level, n, sources, (), reducers, sinks, |_| (), |items, ()| body(items))
+    pass_staged(level, n, sources, (), reducers, sinks, |_| (), move |items, ()| body(items))
 }
 
 /// [`crate::pass::pass_staged`] on rayon's pool, with the same result and outputs for every
@@ -466,6 +468,35 @@ where
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn pass_staged<L, Src, M, R, S, A, B>(
+    level: L,
+    n: usize,
+    sources: Src,
+    stages: M,
+    reducers: R,
+    sinks: S,
+    args: A,
+    body: B,
+) -> R::Outputs
+where
+    L: Enter,
+    Src: ParSources,
+    M: Stages + Clone + Sync,
+    R: Reducers + Sync,
+    R::Accs: Send,
+    S: ParSinks,
+    A: Fn(Src::Items) -> M::Args + Copy + Sync,
+    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items) + Copy + Sync,
+{
+    pass_staged_from(THRESHOLD, level, n, sources, stages, reducers, sinks, args, body)
+}
+
+/// [`pass_staged`] with another threshold: `benches/parallel.rs` measures the crossover
+/// with it (`min_len = 0` splits any pass).
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn pass_staged_from<L, Src, M, R, S, A, B>(
+    min_len: usize,
     level: L,
     n: usize,
     sources: Src,
@@ -482,10 +513,10 @@ where
     R: Reducers + Sync,
     R::Accs: Send,
     S: ParSinks,
-    A: Fn(Src::Items) -> M::Args + Sync,
-    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items) + Sync,
+    A: Fn(Src::Items) -> M::Args + Copy + Sync,
+    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items) + Copy + Sync,
 {
-    if n < THRESHOLD {
+    if n < min_len.max(LANES) {
         return crate::pass::pass_staged(n, sources, stages, reducers, sinks, args, body);
     }
     let threads = rayon::current_num_threads();
@@ -498,9 +529,9 @@ where
     let out = if src.is_unit_stride() && snk.is_unit_stride() {
         // SAFETY: both are unit-stride, just checked.
         let (src, snk) = unsafe { (src.into_flat(), snk.into_flat()) };
-        job.run(&src, snk)
+        job.run(src, snk)
     } else {
-        job.run(&src, snk)
+        job.run(src, snk)
     };
     sinks.done();
     out
@@ -522,12 +553,12 @@ where
     R::Accs: Send,
 {
     #[inline(always)]
-    fn run<Src, S>(self, src: &Src, mut sinks: S) -> R::Outputs
+    fn run<Src, S>(self, src: Src, mut sinks: S) -> R::Outputs
     where
-        Src: Sources + Sync,
+        Src: Sources + Copy + Send + Sync,
         S: Sinks + Copy + Send + Sync,
-        A: Fn(Src::Items) -> M::Args,
-        B: Fn(Src::Items, M::Values) -> (R::Items, S::Items),
+        A: Fn(Src::Items) -> M::Args + Copy,
+        B: Fn(Src::Items, M::Values) -> (R::Items, S::Items) + Copy,
     {
         let (n, reducers) = (self.n, self.reducers);
         let groups_end = n - n % LANES;
@@ -547,70 +578,73 @@ where
             })
             .collect();
         let merge = merge_lanes(reducers);
-        let (last, full) = chunks.split_last().expect("n >= THRESHOLD: at least one chunk");
+        let (last, full) = chunks.split_last().expect("n >= LANES: at least one chunk");
         let mut cascade = Cascade::new();
         for &c in full {
             cascade.push(c, &merge);
         }
         let acc = combine_lanes(reducers, &cascade.finish_onto(*last, &merge));
-        let (mut stages, mut args, mut body) = (self.stages.clone(), self.args, self.body);
-        let acc = tail(groups_end, n, acc, src, &mut stages, reducers, &mut sinks, &mut args, &mut body);
+        let (mut stages, mut args, mut body) = (self.stages.clone(), *self.args, *self.body);
+        let acc = tail(groups_end, n, acc, &src, &mut stages, reducers, &mut sinks, &mut args, &mut body);
         reducers.finish(acc, n)
     }
 }
 
 /// The elements `lo..hi` of a pass without reductions.
-struct Elements<'p, 's, Src, S, L, M, R, A, B> {
+struct Elements<'p, Src, S, L, M, R, A, B> {
     lo: usize,
     hi: usize,
-    src: &'s Src,
+    src: Src,
     sinks: S,
     split: &'p Split<'p, L, M, R, A, B>,
 }
 
-impl<Src, S, L, M, R, A, B> Work for Elements<'_, '_, Src, S, L, M, R, A, B>
+impl<Src, S, L, M, R, A, B> Work for Elements<'_, Src, S, L, M, R, A, B>
 where
     Src: Sources,
     S: Sinks,
     M: Stages + Clone,
     R: Reducers,
-    A: Fn(Src::Items) -> M::Args,
-    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items),
+    A: Fn(Src::Items) -> M::Args + Copy,
+    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items) + Copy,
 {
     type Output = ();
     #[inline(always)]
-    fn run(mut self) {
-        let (mut stages, mut args, mut body) = (self.split.stages.clone(), self.split.args, self.split.body);
-        elements(self.lo, self.hi, self.src, &mut stages, &mut self.sinks, &mut args, &mut body);
+    fn run(self) {
+        // Everything the loop reads, in locals of this chunk (see `ParSource`).
+        let (src, mut sinks, mut stages) = (self.src, self.sinks, self.split.stages.clone());
+        let (mut args, mut body) = (*self.split.args, *self.split.body);
+        elements(self.lo, self.hi, &src, &mut stages, &mut sinks, &mut args, &mut body);
     }
 }
 
 /// The blocks of lane groups `start..end` of a pass with reductions: their cascade's value.
-struct Blocks<'p, 's, Src, S, L, M, R, A, B> {
+struct Blocks<'p, Src, S, L, M, R, A, B> {
     start: usize,
     end: usize,
-    src: &'s Src,
+    src: Src,
     sinks: S,
     split: &'p Split<'p, L, M, R, A, B>,
 }
 
-impl<Src, S, L, M, R, A, B> Work for Blocks<'_, '_, Src, S, L, M, R, A, B>
+impl<Src, S, L, M, R, A, B> Work for Blocks<'_, Src, S, L, M, R, A, B>
 where
     Src: Sources,
     S: Sinks,
     M: Stages + Clone,
     R: Reducers,
-    A: Fn(Src::Items) -> M::Args,
-    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items),
+    A: Fn(Src::Items) -> M::Args + Copy,
+    B: Fn(Src::Items, M::Values) -> (R::Items, S::Items) + Copy,
 {
     type Output = [R::Accs; LANES];
     #[inline(always)]
-    fn run(mut self) -> [R::Accs; LANES] {
-        let split = self.split;
-        let (mut stages, mut args, mut body) = (split.stages.clone(), split.args, split.body);
+    fn run(self) -> [R::Accs; LANES] {
+        // Everything the loop reads, in locals of this chunk (see `ParSource`).
+        let (split, src, mut sinks) = (self.split, self.src, self.sinks);
+        let (mut stages, mut args, mut body) = (split.stages.clone(), *split.args, *split.body);
         let mut cascade = Cascade::new();
-        let (src, reducers) = (self.src, split.reducers);
-        blocks(self.start, self.end, src, &mut stages, reducers, &mut self.sinks, &mut args, &mut body, &mut cascade);
+        let reducers = split.reducers;
+        blocks(self.start, self.end, &src, &mut stages, reducers, &mut sinks, &mut args, &mut body, &mut cascade);
         cascade.finish([reducers.identity(); LANES], merge_lanes(reducers))
     }
 }

@@ -888,7 +888,9 @@ fn drive<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
 
 /// Lane-wise merge of two partial results (vectorizes inside the clone).
 #[inline(always)]
-pub(crate) fn merge_lanes<R: Reducers>(reducers: &R) -> impl Fn([R::Accs; LANES], [R::Accs; LANES]) -> [R::Accs; LANES] + '_ {
+pub(crate) fn merge_lanes<R: Reducers>(
+    reducers: &R,
+) -> impl Fn([R::Accs; LANES], [R::Accs; LANES]) -> [R::Accs; LANES] + '_ {
     move |l, r| {
         let mut out = l;
         for j in 0..LANES {

@@ -400,6 +400,7 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
     let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
     let staged_driver = if p.epilogue.is_some() { quote!(nd::axis_pass_then) } else { staged_driver };
     let (driver, staged_driver, n) = parallel::drivers(k, p, opts, (driver, staged_driver, n));
+    let mv = parallel::runs_parallel(k, p, opts).then(|| quote!(move));
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
         match &k.nodes[node].op {
@@ -462,7 +463,7 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
         }
     } else if staged.is_empty() {
         quote! {
-            __lf::#driver(#n, #sources, #reducers, #sinks, |#body_pattern| {
+            __lf::#driver(#n, #sources, #reducers, #sinks, #mv |#body_pattern| {
                 #(#body_lets)*
                 (#items, #values)
             })
@@ -478,11 +479,11 @@ fn pass(k: &Kernel, plan: &Plan, p: &crate::plan::Pass, opts: &Options) -> Token
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
             __lf::#staged_driver(#n, #sources, (#(#stages,)*), #reducers, #sinks,
-                |#args_pattern| {
+                #mv |#args_pattern| {
                     #(#args_lets)*
                     (#(#args,)*)
                 },
-                |#body_pattern, (#(#results,)*)| {
+                #mv |#body_pattern, (#(#results,)*)| {
                     #(#body_lets)*
                     (#items, #values)
                 } #then)

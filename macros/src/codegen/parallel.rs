@@ -8,6 +8,11 @@
 //! passes, and the reductions of a `strict` kernel (one accumulator in source order, which
 //! no split keeps). Loops kept in order (a running value, `break`, a recurrence) are not
 //! passes: they run as written, on the calling thread.
+//!
+//! The closures of a parallel pass are `move`: each chunk copies them, so the scalars they
+//! capture are in registers of the chunk's loop, not behind references to the caller's
+//! stack (shared between threads, LLVM would reload them after each output store, and the
+//! loop would not vectorize).
 
 use crate::ir::Kernel;
 use crate::plan::{Pass, Plan};
@@ -40,8 +45,12 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
         return Vec::new();
     }
     let passes: Vec<&Pass> = plan.passes.iter().filter(|p| !p.fused).collect();
-    let parallel: Vec<String> =
-        passes.iter().enumerate().filter(|(_, p)| runs_parallel(k, p, opts)).map(|(i, _)| (i + 1).to_string()).collect();
+    let parallel: Vec<String> = passes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| runs_parallel(k, p, opts))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
     let mut line = match parallel.len() {
         0 => "`parallel`: every loop runs on the calling thread".to_string(),
         n if n == passes.len() && k.in_order_loops == 0 => "`parallel`: every loop runs".to_string(),
@@ -67,4 +76,42 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
 }
 
 /// The runtime's `par::THRESHOLD`, as the docs say it (checked by `tests/parallel.rs`).
-pub const THRESHOLD_TEXT: &str = "65536";
+pub const THRESHOLD_TEXT: &str = "131072";
+
+#[cfg(test)]
+mod tests {
+    fn expand(args: &str, src: &str) -> String {
+        let func: syn::ItemFn = syn::parse_str(src).expect("a function");
+        crate::expand::expand(args.parse().expect("options"), &func).to_string()
+    }
+
+    #[test]
+    fn a_parallel_kernel_calls_the_parallel_driver_with_its_level() {
+        let out = expand("parallel", "fn f(x: &[f64]) -> Vec<f64> { let e = (x - x.max()).exp(); e / e.sum() }");
+        assert!(out.contains("__lf :: par :: pass (__level ,"), "{out}");
+        assert!(out.contains("__lf :: par :: pass_staged (__level ,"), "{out}");
+        assert!(out.contains("`parallel`: every loop runs on rayon's pool from 131072 elements on"), "{out}");
+        let serial = expand("", "fn f(x: &[f64]) -> f64 { x.sum() }");
+        assert!(!serial.contains(":: par ::") && !serial.contains("`parallel`"), "{serial}");
+    }
+
+    #[test]
+    fn strict_reductions_and_in_order_loops_stay_serial() {
+        let out = expand("parallel, strict", "fn f(x: &[f64], y: &[f64]) -> (f64, Vec<f64>) { (x.sum(), x * y) }");
+        assert!(out.contains("__lf :: pass_strict (") && out.contains("__lf :: par :: pass ("), "{out}");
+        assert!(out.contains("1 on the calling thread"), "{out}");
+        let out = expand(
+            "parallel",
+            "fn f(x: &[f64], c: &mut [f64]) -> f64 { let m = x.sum(); let mut acc = 0.0; for i in 0..x.len() { acc += x[i] - m; c[i] = acc; } acc }",
+        );
+        assert!(out.contains("the loops that run in order stay on the calling thread"), "{out}");
+    }
+
+    #[test]
+    fn the_threshold_text_is_the_runtimes() {
+        let runtime = include_str!("../../../runtime/src/par.rs");
+        let n: usize = super::THRESHOLD_TEXT.parse().unwrap();
+        assert_eq!(n, 1 << 17);
+        assert!(runtime.contains("pub const THRESHOLD: usize = 1 << 17;"));
+    }
+}
