@@ -21,7 +21,7 @@ use quote::quote;
 
 /// Whether pass `p` runs on rayon's pool.
 pub fn runs_parallel(k: &Kernel, p: &Pass, opts: &super::Options) -> bool {
-    opts.parallel && k.leaves(p.space).is_none() && !(opts.strict && !p.reductions.is_empty())
+    opts.parallel && k.leaves(p.space).is_none() && (!opts.strict || p.reductions.is_empty())
 }
 
 /// The drivers and first arguments of pass `p`'s call: the serial ones given, or the
