@@ -465,6 +465,17 @@ where
 
 /// [`crate::pass::pass_staged`] on rayon's pool, with the same result and outputs for every
 /// thread count (module docs); each chunk evaluates its stages in its own buffers.
+///
+/// ```
+/// use loopfuse_runtime::level::{Generic, Level};
+/// use loopfuse_runtime::{math, par, pass, reduce::Sum, stage::stage};
+/// let x: Vec<f64> = (0..200_000).map(|i| i as f64 * 1e-5).collect();
+/// let (x, g) = (&x[..], Generic::try_new().unwrap());
+/// let exp = || stage(move |a: &[f64], o: &mut [f64]| math::exp_slice_at(g, a, o));
+/// let (p,) = par::pass_staged(g, x.len(), (x,), (exp(),), (Sum::new(),), (), |(x,)| (x,), |_, (e,)| ((e,), ()));
+/// let (s,) = pass::pass_staged(x.len(), (x,), (exp(),), (Sum::new(),), (), |(x,)| (x,), |_, (e,)| ((e,), ()));
+/// assert_eq!(p.to_bits(), s.to_bits());
+/// ```
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn pass_staged<L, Src, M, R, S, A, B>(
