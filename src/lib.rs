@@ -80,6 +80,28 @@
 //! - `#[kernel(strict)]`: reductions in exact source order (equal to the naive loop).
 //! - `#[kernel(targets(v3, v4))]`: clone only for these levels (plus the generic fallback).
 //! - `#[kernel(python)]` (feature `python`): also a NumPy function, see "From Python".
+//! - `#[kernel(parallel)]`: the 1-D passes run on rayon's pool (the global one, or the pool
+//!   the caller `install`ed) from 131072 elements on, serially below, with the same bits as
+//!   the serial kernel for every thread count (chunks of `2^k` blocks form subtrees of the
+//!   serial reduction tree; the README's "Parallel" has the rules):
+//!
+//! ```
+//! use loopfuse::kernel;
+//!
+//! #[kernel]
+//! fn dot(x: &[f64], y: &[f64]) -> f64 {
+//!     x.dot(y)
+//! }
+//!
+//! #[kernel(parallel)]
+//! fn dot_par(x: &[f64], y: &[f64]) -> f64 {
+//!     x.dot(y)
+//! }
+//!
+//! let x: Vec<f64> = (0..300_001).map(|i| (i as f64 * 0.37).sin()).collect();
+//! let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+//! assert_eq!(pool.install(|| dot_par(&x, &x)).to_bits(), dot(&x, &x).to_bits());
+//! ```
 //!
 //! ## Semantics you can count on
 //!

@@ -52,7 +52,12 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
         Err(msg) => return fallback(func, syn::Error::new_spanned(&func.sig.ident, msg)),
     };
     let name = func.sig.ident.to_string();
-    let cg = codegen::Options { name: &name, strict: opts.strict, targets: opts.targets.as_deref() };
+    let cg = codegen::Options {
+        name: &name,
+        strict: opts.strict,
+        parallel: opts.parallel,
+        targets: opts.targets.as_deref(),
+    };
     let body = codegen::body(&kernel, &plan, &cg);
     let (checks, shapes) = codegen::checks(&kernel, &plan, &name, ret.result);
     let sig = codegen::signature(&kernel, &plan, &shapes, func);
@@ -67,7 +72,8 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
         }
     };
     let prelude = &sig.prelude;
-    let doc = plan::describe(&kernel, &plan);
+    let mut doc = plan::describe(&kernel, &plan);
+    doc.extend(codegen::parallel::describe(&kernel, &plan, &cg));
     let (attrs, vis) = (&func.attrs, &func.vis);
     // `mut x: ArrayViewMut1<_>` is needed in plain Rust but not here (the array is rebound),
     // so drop the `mut` rather than make the user's crate warn.

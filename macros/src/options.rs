@@ -17,6 +17,8 @@ pub const LEVELS: [&str; 5] = ["generic", "v2", "v3", "v4", "neon"];
 
 pub struct Options {
     pub strict: bool,
+    /// `parallel`: 1-D passes run on rayon's pool above a size threshold (`codegen/parallel.rs`).
+    pub parallel: bool,
     /// Levels to clone for; `None` = all.
     pub targets: Option<Vec<String>>,
     /// `python`: also emit a Python wrapper (`crate::python`); the option's span.
@@ -25,7 +27,7 @@ pub struct Options {
 
 /// Parses the attribute's arguments. Errors go to `ctxt`; the defaults stand in for bad options.
 pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Options {
-    let mut opts = Options { strict: false, targets: None, python: None };
+    let mut opts = Options { strict: false, parallel: false, targets: None, python: None };
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
         let name = meta.path.get_ident().map(|i| i.to_string()).unwrap_or_default();
@@ -42,8 +44,13 @@ pub fn parse(args: proc_macro2::TokenStream, ctxt: &mut crate::ctxt::Ctxt) -> Op
                 opts.python = Some(meta.path.span());
                 Ok(())
             }
+            PARALLEL if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) => Err(meta.error(
+                "`parallel` takes no arguments: the kernel runs on the rayon pool it is called in; \
+                 to choose the thread count, call it inside `rayon::ThreadPoolBuilder::new().num_threads(n).build()?.install(|| ..)`",
+            )),
             PARALLEL => {
-                Err(meta.error("`parallel` is not available yet: kernels run on one thread; remove the option"))
+                opts.parallel = true;
+                Ok(())
             }
             TARGETS => {
                 let content;

@@ -7,6 +7,7 @@
 //! - [`reduce`] / [`pass`]: deterministic reductions (32 lanes, fixed trees) and the loop driver.
 //! - [`nd`]: N-d shapes, broadcasting, views, fresh results and the N-d pass drivers
 //!   (elementwise, whole and axis reductions) over the 1-D one.
+//! - [`par`]: the parallel pass driver of `#[kernel(parallel)]` (rayon), same bits as serial.
 //! - [`math`]: vectorizable transcendental functions; [`stage`]: their chunked use in passes.
 //! - [`error`]: the `KernelError` type.
 //! - `python` (feature `python`): what the wrappers of `#[kernel(python)]` call.
@@ -22,6 +23,7 @@ pub mod level;
 pub mod math;
 pub mod nd;
 pub mod output;
+pub mod par;
 pub mod pass;
 mod private;
 #[cfg(feature = "python")]

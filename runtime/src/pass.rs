@@ -755,6 +755,24 @@ impl<A: Copy> Cascade<A> {
         }
         total.unwrap_or(identity)
     }
+
+    /// The result of every block pushed followed by `later`, the result of the blocks after
+    /// them when those are fewer than the lowest occupied level holds: what the cascade
+    /// would finish with had those blocks been pushed one by one. The parallel driver
+    /// ([`crate::par`]) pushes whole chunks of `2^k` blocks and ends with the last, shorter
+    /// chunk's own result.
+    #[inline(always)]
+    pub fn finish_onto(&self, later: A, merge: impl Fn(A, A) -> A) -> A {
+        let mut bits = self.blocks;
+        let mut total = later;
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: bit k of `blocks` is set only after level k was written.
+            total = merge(unsafe { self.levels[k].assume_init() }, total);
+        }
+        total
+    }
 }
 
 impl<A: Copy> Default for Cascade<A> {
@@ -782,7 +800,7 @@ pub(crate) fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES])
 }
 
 #[inline(always)]
-fn check_lengths<Src: Sources, S: Sinks>(n: usize, sources: &Src, sinks: &S) {
+pub(crate) fn check_lengths<Src: Sources, S: Sinks>(n: usize, sources: &Src, sinks: &S) {
     // The generated code checked every length against the user's arrays already; this
     // guards the unchecked reads and writes below.
     assert!(sources.min_len() >= n, "loopfuse: an input has {} elements, the pass needs {n}", sources.min_len());
@@ -835,7 +853,9 @@ pub fn pass_staged<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     }
 }
 
-/// The loops of [`pass_staged`], lengths checked.
+/// The loops of [`pass_staged`], lengths checked: [`elements`] for a pass without
+/// reductions, else [`blocks`] over the lane groups, the lane tree, and [`tail`]. The
+/// parallel driver ([`crate::par`]) runs the same three pieces on ranges of blocks.
 #[inline(always)]
 fn drive<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     n: usize,
@@ -846,70 +866,122 @@ fn drive<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     mut args: impl FnMut(Src::Items) -> M::Args,
     mut body: impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
 ) -> R::Outputs {
-    // Without stages the whole range is one chunk, and the loops below are the plain ones.
-    let chunk = if M::NONE { usize::MAX } else { CHUNK };
-    // Evaluates the stages of elements lo..hi, hi - lo <= chunk, hi <= n. (A function, not a
-    // closure: a closure was left out of line, without the clone's target features.)
-    #[inline(always)]
-    fn fill<Src: Sources, M: Stages>(
-        stages: &mut M,
-        sources: &Src,
-        args: &mut impl FnMut(Src::Items) -> M::Args,
-        lo: usize,
-        hi: usize,
-    ) {
-        if !M::NONE && lo < hi {
-            for i in lo..hi {
-                // SAFETY: i < hi <= n <= sources.min_len() (checked by the caller); i - lo < CHUNK.
-                unsafe { stages.store(i - lo, args(sources.get(i))) };
-            }
-            // SAFETY: hi - lo <= CHUNK, and 0..hi - lo were just stored.
-            unsafe { stages.run(hi - lo) };
-        }
-    }
     if R::NONE {
-        let mut lo = 0;
-        while lo < n {
-            let hi = lo + (n - lo).min(chunk);
-            fill(&mut stages, &sources, &mut args, lo, hi);
-            for i in lo..hi {
-                // SAFETY: i < n <= min_len of sources and sinks (checked above); i - lo is
-                // below the length of the chunk's run.
-                let (_, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - lo) });
-                // SAFETY: as above.
-                unsafe { sinks.put(i, values) };
-            }
-            lo = hi;
-        }
+        elements(0, n, &sources, &mut stages, &mut sinks, &mut args, &mut body);
         sinks.done();
         return reducers.finish(reducers.identity(), n);
     }
-    // Lane-wise merge of two partial results (vectorizes inside the clone).
-    let merge_lanes = |l: [R::Accs; LANES], r: [R::Accs; LANES]| {
+    let groups_end = n - n % LANES;
+    let mut cascade = Cascade::new();
+    blocks(0, groups_end, &sources, &mut stages, &reducers, &mut sinks, &mut args, &mut body, &mut cascade);
+    // Under one lane group every lane is the identity, and so is their tree: skip both
+    // (the result is the same bit for bit), which is most of the cost of a tiny call.
+    let acc = if groups_end == 0 {
+        reducers.identity()
+    } else {
+        combine_lanes(&reducers, &cascade.finish([reducers.identity(); LANES], merge_lanes(&reducers)))
+    };
+    let acc = tail(groups_end, n, acc, &sources, &mut stages, &reducers, &mut sinks, &mut args, &mut body);
+    sinks.done();
+    reducers.finish(acc, n)
+}
+
+/// Lane-wise merge of two partial results (vectorizes inside the clone).
+#[inline(always)]
+pub(crate) fn merge_lanes<R: Reducers>(
+    reducers: &R,
+) -> impl Fn([R::Accs; LANES], [R::Accs; LANES]) -> [R::Accs; LANES] + '_ {
+    move |l, r| {
         let mut out = l;
         for j in 0..LANES {
             out[j] = reducers.merge(l[j], r[j]);
         }
         out
-    };
-    let groups_end = n - n % LANES;
-    let mut cascade = Cascade::new();
-    let mut start = 0;
-    while start < groups_end {
-        let end = start + (groups_end - start).min(BLOCK);
+    }
+}
+
+/// Evaluates the stages of elements lo..hi, hi - lo <= the chunk, hi <= n. (A function, not
+/// a closure: a closure was left out of line, without the clone's target features.)
+#[inline(always)]
+fn fill<Src: Sources, M: Stages>(
+    stages: &mut M,
+    sources: &Src,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    lo: usize,
+    hi: usize,
+) {
+    if !M::NONE && lo < hi {
+        for i in lo..hi {
+            // SAFETY: i < hi <= n <= sources.min_len() (checked by the caller); i - lo < CHUNK.
+            unsafe { stages.store(i - lo, args(sources.get(i))) };
+        }
+        // SAFETY: hi - lo <= CHUNK, and 0..hi - lo were just stored.
+        unsafe { stages.run(hi - lo) };
+    }
+}
+
+/// Elements `lo..hi` of a pass without reductions, in stage chunks from `lo`.
+/// The caller checked `hi <= ` every source's and sink's length.
+#[inline(always)]
+pub(crate) fn elements<Src: Sources, M: Stages, S: Sinks, V>(
+    lo: usize,
+    hi: usize,
+    sources: &Src,
+    stages: &mut M,
+    sinks: &mut S,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (V, S::Items),
+) {
+    // Without stages the whole range is one chunk, and the loop below is the plain one.
+    let chunk = if M::NONE { usize::MAX } else { CHUNK };
+    let mut lo = lo;
+    while lo < hi {
+        let end = lo + (hi - lo).min(chunk);
+        fill(stages, sources, args, lo, end);
+        for i in lo..end {
+            // SAFETY: i < hi <= min_len of sources and sinks (the caller's check); i - lo is
+            // below the length of the chunk's run.
+            let (_, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - lo) });
+            // SAFETY: as above.
+            unsafe { sinks.put(i, values) };
+        }
+        lo = end;
+    }
+}
+
+/// The blocks of lane groups `start..end` (`start` a multiple of [`BLOCK`], `end` of
+/// [`LANES`]), each block's 32 lanes pushed onto `cascade`. The caller checked `end <=`
+/// every source's and sink's length.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn blocks<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
+    start: usize,
+    end: usize,
+    sources: &Src,
+    stages: &mut M,
+    reducers: &R,
+    sinks: &mut S,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
+    cascade: &mut Cascade<[R::Accs; LANES]>,
+) {
+    let chunk = if M::NONE { usize::MAX } else { CHUNK };
+    let mut start = start;
+    while start < end {
+        let block_end = start + (end - start).min(BLOCK);
         // Aligned: when LLVM keeps the lanes in memory (many reductions), they are loaded
         // and stored a vector at a time.
         let mut lanes = Aligned([reducers.identity(); LANES]);
-        // Chunks are whole lane groups: end - start and CHUNK are multiples of LANES.
+        // Chunks are whole lane groups: block_end - start and CHUNK are multiples of LANES.
         let mut lo = start;
-        while lo < end {
-            let hi = lo + (end - lo).min(chunk);
-            fill(&mut stages, &sources, &mut args, lo, hi);
+        while lo < block_end {
+            let hi = lo + (block_end - lo).min(chunk);
+            fill(stages, sources, args, lo, hi);
             let mut i = lo;
             while i < hi {
                 for (j, lane) in lanes.iter_mut().enumerate() {
-                    // SAFETY: i + j < hi <= groups_end <= n <= min_len of sources and sinks;
-                    // i + j - lo is below the length of the chunk's run.
+                    // SAFETY: i + j < hi <= end <= min_len of sources and sinks; i + j - lo
+                    // is below the length of the chunk's run.
                     let (items, values) = body(unsafe { sources.get(i + j) }, unsafe { stages.load(i + j - lo) });
                     reducers.update(lane, items, i + j);
                     // SAFETY: as above.
@@ -919,18 +991,27 @@ fn drive<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
             }
             lo = hi;
         }
-        cascade.push(lanes.0, merge_lanes);
-        start = end;
+        cascade.push(lanes.0, merge_lanes(reducers));
+        start = block_end;
     }
-    // Under one lane group every lane is the identity, and so is their tree: skip both
-    // (the result is the same bit for bit), which is most of the cost of a tiny call.
-    let mut acc = if groups_end == 0 {
-        reducers.identity()
-    } else {
-        combine_lanes(&reducers, &cascade.finish([reducers.identity(); LANES], merge_lanes))
-    };
-    // The tail, under LANES <= CHUNK elements: one chunk.
-    fill(&mut stages, &sources, &mut args, groups_end, n);
+}
+
+/// The tail `groups_end..n` (under [`LANES`] <= [`CHUNK`] elements: one stage chunk), added
+/// to `acc` one by one. The caller checked `n <=` every source's and sink's length.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn tail<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
+    groups_end: usize,
+    n: usize,
+    mut acc: R::Accs,
+    sources: &Src,
+    stages: &mut M,
+    reducers: &R,
+    sinks: &mut S,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
+) -> R::Accs {
+    fill(stages, sources, args, groups_end, n);
     for i in groups_end..n {
         // SAFETY: i < n <= min_len of sources and sinks; i - groups_end < n - groups_end, the
         // length of the tail's run.
@@ -939,8 +1020,7 @@ fn drive<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
         // SAFETY: as above.
         unsafe { sinks.put(i, values) };
     }
-    sinks.done();
-    reducers.finish(acc, n)
+    acc
 }
 
 /// Runs one pass in exact source order (`#[kernel(strict)]`): one accumulator per

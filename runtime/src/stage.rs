@@ -49,6 +49,20 @@ pub fn stage<T: Copy, F: FnMut(&[T], &mut [T])>(f: F) -> Stage<T, F> {
     }
 }
 
+/// The same stage with buffers of its own: each chunk of a parallel pass ([`crate::par`])
+/// evaluates its stages in its own buffers.
+impl<T: Copy, F: Clone> Clone for Stage<T, F> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        Stage {
+            f: self.f.clone(),
+            args: Aligned([const { MaybeUninit::uninit() }; CHUNK]),
+            values: Aligned([const { MaybeUninit::uninit() }; CHUNK]),
+            init: 0,
+        }
+    }
+}
+
 impl<T: Copy, F: FnMut(&[T], &mut [T])> Stage<T, F> {
     /// # Safety
     /// `j < CHUNK`.

@@ -253,6 +253,13 @@ pub fn with_target<R>(target: Target, f: impl FnOnce() -> R) -> R {
         target.name(),
         supported_targets().iter().map(|t| t.name()).collect::<Vec<_>>()
     );
+    scoped(target, f)
+}
+
+/// [`with_target`] without the check: for code that already runs at `target` (a chunk of a
+/// parallel pass, on a worker thread, inside its level's clone).
+#[inline(always)]
+pub(crate) fn scoped<R>(target: Target, f: impl FnOnce() -> R) -> R {
     struct Restore(u8);
     impl Drop for Restore {
         fn drop(&mut self) {

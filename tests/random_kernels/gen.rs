@@ -1332,7 +1332,16 @@ impl Kernel {
     /// The kernel's source.
     pub fn source(&self) -> String {
         let mut s = String::new();
-        let attr = if self.strict { "#[kernel(strict)]" } else { "#[kernel]" };
+        // Every fourth kernel is also `parallel` (chosen by id, so the random stream, and
+        // with it every kernel, stays what it was): the parallel passes' closures must compile
+        // for any body; at these lengths (below the threshold) the pass runs serially and
+        // must still equal the reading. `tests/parallel.rs` compares long inputs.
+        let attr = match (self.strict, self.id % 4 == 1) {
+            (true, true) => "#[kernel(strict, parallel)]",
+            (true, false) => "#[kernel(strict)]",
+            (false, true) => "#[kernel(parallel)]",
+            (false, false) => "#[kernel]",
+        };
         writeln!(s, "{attr}\nfn k{}{} {{", self.id, self.signature()).unwrap();
         for st in &self.stmts {
             match st {

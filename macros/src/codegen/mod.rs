@@ -17,6 +17,7 @@
 //! clones!{ views } }` (see [`Signature`]).
 
 mod nd;
+pub mod parallel;
 
 pub use nd::space_text;
 
@@ -43,6 +44,7 @@ pub struct Options<'a> {
     /// The kernel's name, for messages.
     pub name: &'a str,
     pub strict: bool,
+    pub parallel: bool,
     pub targets: Option<&'a [String]>,
 }
 
@@ -506,6 +508,8 @@ fn pass_parts(
     };
     let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
     let staged_driver = if then.is_empty() { staged_driver } else { quote!(nd::axis_pass_then) };
+    let (driver, staged_driver, n) = parallel::drivers(k, p, opts, (driver, staged_driver, n));
+    let mv = parallel::runs_parallel(k, p, opts).then(|| quote!(move));
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
         match &k.nodes[node].op {
@@ -570,7 +574,7 @@ fn pass_parts(
         }
     } else if staged.is_empty() {
         quote! {
-            __lf::#driver(#n, #sources, #reducers, #sinks, |#body_pattern| {
+            __lf::#driver(#n, #sources, #reducers, #sinks, #mv |#body_pattern| {
                 #(#body_lets)*
                 (#items, #values)
             })
@@ -586,11 +590,11 @@ fn pass_parts(
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
             __lf::#staged_driver(#n, #sources, (#(#stages,)*), #reducers, #sinks,
-                |#args_pattern| {
+                #mv |#args_pattern| {
                     #(#args_lets)*
                     (#(#args,)*)
                 },
-                |#body_pattern, (#(#results,)*)| {
+                #mv |#body_pattern, (#(#results,)*)| {
                     #(#body_lets)*
                     (#items, #values)
                 } #then)

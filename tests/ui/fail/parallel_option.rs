@@ -1,8 +1,0 @@
-use loopfuse::kernel;
-
-#[kernel(parallel)]
-fn count(x: &[f64]) -> usize {
-    x.len()
-}
-
-fn main() {}
