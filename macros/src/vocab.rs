@@ -155,6 +155,10 @@ pub const REDUCTIONS: &[(&str, RedKind)] = &[
 /// `x.len()` a shape query.
 pub const DOT: &str = "dot";
 pub const LEN: &str = "len";
+/// `x.is_empty()` of an array parameter: `x.len() == 0`, a scalar.
+pub const IS_EMPTY: &str = "is_empty";
+/// `x.slice(s![a..b])` of a 1-D input: a view, as `x[a..b]` is.
+pub const SLICE: &str = "slice";
 
 /// Axis reductions are the reductions' names with this suffix (`sum_axis(Axis(k))`,
 /// `var_axis(Axis(k), ddof)`: ndarray's names), giving an array of the other axes.

@@ -110,6 +110,7 @@ impl<T: AsFloat> Reducer for Mean<T> {
 /// `std()` is `Var::std`. NaN for no elements.
 pub struct Var<T: AsFloat> {
     mean: T::Float,
+    ddof: T::Float,
     sqrt: bool,
 }
 
@@ -117,12 +118,26 @@ impl<T: AsFloat> Var<T> {
     /// The variance around `mean`.
     #[inline(always)]
     pub fn new(mean: T::Float) -> Self {
-        Var { mean, sqrt: false }
+        Var { mean, ddof: <T::Float as Element>::ZERO, sqrt: false }
     }
     /// The standard deviation around `mean`.
     #[inline(always)]
     pub fn std(mean: T::Float) -> Self {
-        Var { mean, sqrt: true }
+        Var { mean, ddof: <T::Float as Element>::ZERO, sqrt: true }
+    }
+    /// `x.var(ddof)` / `x.std(ddof)` (ndarray's spelling; `1.0` is the sample variance):
+    /// divided by `max(n - ddof, 0)`, as NumPy does (NaN or `inf` when `n <= ddof`).
+    ///
+    /// ```
+    /// use loopfuse_runtime::pass::pass;
+    /// use loopfuse_runtime::reduce::Var;
+    /// let x: &[f64] = &[1.0, 2.0, 3.0, 4.0];
+    /// let (v,) = pass(4, (x,), (Var::with_ddof(2.5, 1.0, false),), (), |(x,)| ((x,), ()));
+    /// assert_eq!(v, 5.0 / 3.0);
+    /// ```
+    #[inline(always)]
+    pub fn with_ddof(mean: T::Float, ddof: T::Float, sqrt: bool) -> Self {
+        Var { mean, ddof, sqrt }
     }
 }
 
@@ -145,7 +160,10 @@ impl<T: AsFloat> Reducer for Var<T> {
     }
     #[inline(always)]
     fn finish(&self, acc: T::Float, n: usize) -> T::Float {
-        let v = acc / T::Float::from_usize(n);
+        // NumPy's divisor, `max(n - ddof, 0)` (`n` itself for `ddof = 0`).
+        let d = T::Float::from_usize(n) - self.ddof;
+        let zero = <T::Float as Element>::ZERO;
+        let v = acc / if d > zero { d } else { zero };
         if self.sqrt {
             v.sqrt()
         } else {
