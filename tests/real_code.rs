@@ -233,7 +233,10 @@ fn element_reads_are_checked_scalars() {
     }
     assert_eq!(try_first(&[21]), Ok(42));
     assert_eq!(try_first(&[]), Err(KernelError::Index { kernel: "try_first", text: "x[0]", index: 0, len: 0 }));
-    assert_eq!(panic_message(|| ends(&[])), "kernel `ends`: index out of bounds: `x[0]` reads index 0 of an array of 0 elements");
+    assert_eq!(
+        panic_message(|| ends(&[])),
+        "kernel `ends`: index out of bounds: `x[0]` reads index 0 of an array of 0 elements"
+    );
 }
 
 #[test]

@@ -253,7 +253,10 @@ impl Lower<'_> {
             return match self.expr(&m.args[0]) {
                 Value::Scalar(d) => self.reduction_ddof(kind, node, Some(d), text),
                 Value::Error => Value::Error,
-                _ => self.unsupported(&m.args[0], "`ddof` is a scalar (`0.0` for the population variance, `1.0` for the sample variance)"),
+                _ => self.unsupported(
+                    &m.args[0],
+                    "`ddof` is a scalar (`0.0` for the population variance, `1.0` for the sample variance)",
+                ),
             };
         }
         if RedKind::from_method(&name).is_some() || name == vocab::LEN {

@@ -25,7 +25,6 @@ impl Lower<'_> {
     fn sliceable(&mut self, e: &Expr, what: &str) -> Result<ParamId, Value> {
         let binding = match e {
             Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
-            Expr::Paren(p) => return self.sliceable(&p.expr, what),
             Expr::Reference(r) => return self.sliceable(&r.expr, what),
             _ => None,
         };
@@ -109,12 +108,22 @@ impl Lower<'_> {
         }
         let text = tidy(&m.to_token_stream());
         let arg = match (m.args.len(), m.args.first()) {
-            (1, Some(Expr::Macro(mac))) if mac.mac.path.is_ident("s") => mac.mac.parse_body::<Expr>().ok(),
+            (1, Some(Expr::Macro(mac))) if mac.mac.path.segments.last().is_some_and(|s| s.ident == "s") => {
+                // The kernel reads the `s![..]` tokens itself: one use keeps an `use ndarray::s` used.
+                let path = &mac.mac.path;
+                if !self.b.k.axis_uses.iter().any(|u| u.to_string() == quote!(#path![..]).to_string()) {
+                    self.b.k.axis_uses.push(quote!(#path![..]));
+                }
+                mac.mac.parse_body::<Expr>().ok()
+            }
             _ => None,
         };
         match arg {
             Some(Expr::Range(r)) => Some(self.slice(&m.receiver, &r, text)),
-            _ => Some(self.unsupported(m, "a 1-D slice in a kernel is `x.slice(s![a..b])` with one range (no step), or `x[a..b]`")),
+            _ => Some(self.unsupported(
+                m,
+                "a 1-D slice in a kernel is `x.slice(s![a..b])` with one range (no step), or `x[a..b]`",
+            )),
         }
     }
 
