@@ -155,6 +155,13 @@ pub const REDUCTIONS: &[(&str, RedKind)] = &[
 /// `x.len()` a shape query.
 pub const DOT: &str = "dot";
 pub const LEN: &str = "len";
+/// Iterator and closure spellings of elementwise work (`x.iter().map(|v| ..)`, ndarray's
+/// `mapv`), answered with the kernel's way: a scalar `fn` called on the array.
+pub const ITERATOR_METHODS: &[&str] =
+    &["iter", "into_iter", "map", "mapv", "map_inplace", "mapv_inplace", "for_each", "fold", "collect"];
+/// In-place reorderings, which a kernel does not do (its arrays are inputs or written whole).
+pub const SORTS: &[&str] =
+    &["sort", "sort_unstable", "sort_by", "sort_unstable_by", "sort_by_key", "reverse", "shuffle"];
 /// `x.is_empty()` of an array parameter: `x.len() == 0`, a scalar.
 pub const IS_EMPTY: &str = "is_empty";
 /// `x.slice(s![a..b])` of a 1-D input: a view, as `x[a..b]` is.

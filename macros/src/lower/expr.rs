@@ -263,6 +263,10 @@ impl Lower<'_> {
             let hint = if matches!(name.as_str(), "var" | "std") { " but `ddof` (`x.var(1.0)`)" } else { "" };
             return self.unsupported(&m.method, &format!("the reduction `{name}()` takes no arguments{hint}"));
         }
+        if vocab::ITERATOR_METHODS.contains(&name.as_str()) {
+            let msg = format!("`{name}` with a closure is not needed in a kernel: move the closure's body into a scalar `fn` and call it on the array (`f(x)` applies it to every element and fuses), or write a loop (`for v in x {{ .. }}`)");
+            return self.unsupported(&m.method, &msg);
+        }
         let msg = format!(
             "unsupported method `{name}` on an array; elementwise methods are Rust's float and integer methods ({}, ...), reductions are {}",
             vocab::methods_hint(),

@@ -116,6 +116,10 @@ impl Lower<'_> {
             Expr::ForLoop(f) => self.for_loop(f),
             Expr::While(_) => self.in_order_loop(e),
             Expr::Loop(l) => self.ctxt.error(l.loop_token, "`loop` is not supported in a kernel; use `for` or `while`"),
+            Expr::MethodCall(m) if crate::vocab::SORTS.contains(&m.method.to_string().as_str()) => {
+                let msg = format!("`{}` reorders an array in place, which a kernel does not do: sort before calling the kernel (`v.sort_by(f64::total_cmp)`); inside a kernel, `min`, `max`, `argmin` and `argmax` find extremes without sorting", m.method);
+                self.ctxt.error(&m.method, msg);
+            }
             _ => {
                 self.ctxt.error(e, "this statement has no effect in a kernel; bind it with `let`, return it, or write it to an output (`out[..] = ...`)");
             }
