@@ -281,3 +281,29 @@ fn var_and_std_take_ddof() {
         check_scalar(&what, div(2.5).sqrt(), &got.iter().map(|(t, r)| (*t, r.4)).collect::<Vec<_>>(), Cmp::NanAny);
     }
 }
+
+// ---- integer promotion, the ndarray re-export ------------------------------------------------------
+
+#[kernel]
+fn total_u8(x: &[u8]) -> u64 {
+    (x as u64).sum()
+}
+
+#[test]
+fn a_cast_promotes_a_small_integer_sum() {
+    let x = vec![200u8; 1000];
+    for (t, s) in at_every_level(|_| total_u8(&x)) {
+        assert_eq!(s, 200_000, "at {t:?}");
+    }
+}
+
+#[kernel]
+fn first_diff(x: loopfuse::ndarray::ArrayView1<f64>) -> f64 {
+    x[1] - x[0]
+}
+
+#[test]
+fn kernels_take_the_reexported_ndarray() {
+    let v = [1.0, 4.0];
+    assert_eq!(first_diff(loopfuse::ndarray::ArrayView1::from(&v[..])), 3.0);
+}
