@@ -307,3 +307,29 @@ fn kernels_take_the_reexported_ndarray() {
     let v = [1.0, 4.0];
     assert_eq!(first_diff(loopfuse::ndarray::ArrayView1::from(&v[..])), 3.0);
 }
+
+// ---- an output's `len()` is not an array use ------------------------------------------------------
+
+#[kernel]
+fn histogram(x: &[f64], lo: f64, hi: f64, histogram_out: &mut [f64]) {
+    let bins = histogram_out.len();
+    let w = (hi - lo) / bins as f64;
+    for i in 0..x.len() {
+        let b = ((x[i] - lo) / w) as usize;
+        if b < bins {
+            histogram_out[b] += 1.0;
+        }
+    }
+}
+
+#[test]
+fn histogram_reads_its_output_length() {
+    let x: Vec<f64> = (0..100).map(|i| i as f64 / 10.0).collect();
+    for (t, h) in at_every_level(|_| {
+        let mut h = [0.0; 5];
+        histogram(&x, 0.0, 10.0, &mut h);
+        h
+    }) {
+        assert_eq!(h, [20.0; 5], "at {t:?}");
+    }
+}
