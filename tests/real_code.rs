@@ -333,3 +333,56 @@ fn histogram_reads_its_output_length() {
         assert_eq!(h, [20.0; 5], "at {t:?}");
     }
 }
+
+// ---- boolean-mask selection: a masked reduction in the same pass -----------------------------------
+
+#[kernel]
+fn positive_mean(x: &[f64]) -> f64 {
+    x[x > 0.0].mean()
+}
+
+#[kernel]
+fn selected(x: &[i64], y: &[i64]) -> (i64, usize, f64) {
+    let big = x[y > 2];
+    (big.sum(), big.len(), x[x % 2 == 0].mean())
+}
+
+#[kernel]
+fn nan_selected(x: &[f64]) -> (f64, usize) {
+    (x[x.is_nan()].sum(), x[x.is_nan()].len())
+}
+
+#[test]
+fn selections_are_masked_reductions() {
+    for &n in [0, 1].iter().chain(NS) {
+        // Small integers: every order of the sums is exact, so the scalar reading is exact.
+        let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 17) as f64 - 8.0).collect();
+        let pos: Vec<f64> = x.iter().copied().filter(|&v| v > 0.0).collect();
+        let want = pos.iter().sum::<f64>() / pos.len() as f64;
+        check_scalar(
+            &format!("x[x > 0.0].mean() (n = {n})"),
+            want,
+            &at_every_level(|_| positive_mean(&x)),
+            Cmp::NanAny,
+        );
+        let xi: Vec<i64> = (0..n as i64).map(|i| (i * 7919) % 101 - 50).collect();
+        let yi: Vec<i64> = (0..n as i64).map(|i| i % 5).collect();
+        let big: Vec<i64> = xi.iter().zip(&yi).filter(|(_, &y)| y > 2).map(|(&x, _)| x).collect();
+        let even: Vec<i64> = xi.iter().copied().filter(|v| v % 2 == 0).collect();
+        let even_mean = even.iter().sum::<i64>() as f64 / even.len() as f64;
+        for (t, (s, c, m)) in at_every_level(|_| selected(&xi, &yi)) {
+            assert_eq!((s, c), (big.iter().sum::<i64>(), big.len()), "selected (n = {n}) at {t:?}");
+            assert!(
+                m.to_bits() == even_mean.to_bits() || (m.is_nan() && even_mean.is_nan()),
+                "mean at {t:?}: {m} vs {even_mean}"
+            );
+        }
+        let xs = gen_f64(n, seed(n, 10));
+        let nans = xs.iter().filter(|v| v.is_nan()).count();
+        for (t, (s, c)) in at_every_level(|_| nan_selected(&xs)) {
+            assert_eq!(c, nans, "at {t:?}");
+            assert_eq!(s.is_nan(), nans > 0, "at {t:?}");
+        }
+    }
+    assert!(positive_mean(&[-1.0, 0.0]).is_nan());
+}

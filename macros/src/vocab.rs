@@ -133,6 +133,8 @@ pub enum RedKind {
     MinNum,
     /// `if c { acc += e }` in a loop.
     SumWhere,
+    /// `x[mask].mean()`: the mean of the selected elements.
+    MeanWhere,
 }
 
 /// The reductions a kernel writes as methods, with their names (NumPy's and ndarray's).
@@ -215,7 +217,16 @@ impl RedKind {
     /// Whether the result of a float argument depends on the order of the additions or
     /// multiplications (what the fixed lane order makes deterministic).
     pub fn reassociates(self) -> bool {
-        matches!(self, RedKind::Sum | RedKind::Prod | RedKind::Mean | RedKind::Var | RedKind::Std | RedKind::SumWhere)
+        matches!(
+            self,
+            RedKind::Sum
+                | RedKind::Prod
+                | RedKind::Mean
+                | RedKind::Var
+                | RedKind::Std
+                | RedKind::SumWhere
+                | RedKind::MeanWhere
+        )
     }
 }
 

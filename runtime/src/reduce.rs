@@ -400,6 +400,35 @@ unit_reducer!(/// `acc = acc.min(x)` in an explicit loop: Rust's `f64::min` (a N
 
 unit_reducer!(/// `if cond { acc += x }` in an explicit loop: the sum of the elements whose mask is true.
     SumWhere);
+unit_reducer!(/// `x[mask].mean()`: the mean of the elements whose mask is true, NaN if none is
+    /// (NumPy's mean of an empty selection); the sum in the lane order of [`SumWhere`].
+    MeanWhere);
+
+impl<T: AsFloat> Reducer for MeanWhere<T> {
+    type Item = (bool, T);
+    type Acc = (T::Float, usize);
+    type Output = T::Float;
+    #[inline(always)]
+    fn identity(&self) -> (T::Float, usize) {
+        (<T::Float as Element>::ZERO, 0)
+    }
+    #[inline(always)]
+    fn update(&self, acc: (T::Float, usize), (take, x): (bool, T), _: usize) -> (T::Float, usize) {
+        if take {
+            (acc.0 + x.as_float(), acc.1 + 1)
+        } else {
+            acc
+        }
+    }
+    #[inline(always)]
+    fn merge(&self, l: (T::Float, usize), r: (T::Float, usize)) -> (T::Float, usize) {
+        (l.0 + r.0, l.1 + r.1)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: (T::Float, usize), _: usize) -> T::Float {
+        acc.0 / T::Float::from_usize(acc.1)
+    }
+}
 
 impl<T: Element> Reducer for SumWhere<T> {
     type Item = (bool, T);

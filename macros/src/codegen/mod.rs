@@ -180,6 +180,7 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
         RedKind::MaxNum => quote!(__lf::MaxNum::new()),
         RedKind::MinNum => quote!(__lf::MinNum::new()),
         RedKind::SumWhere => quote!(__lf::SumWhere::new()),
+        RedKind::MeanWhere => quote!(__lf::MeanWhere::new()),
     }
 }
 

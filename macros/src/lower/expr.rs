@@ -75,6 +75,7 @@ impl Lower<'_> {
                 Some(Binding::Output(q)) if self.is_local(q) => return Value::Local(q),
                 Some(Binding::Output(q)) => return Value::Array(self.output_value(q, ident.span())),
                 Some(Binding::Poison) => return Value::Error,
+                Some(Binding::Selection { arr, mask }) => return Value::Selection { arr, mask },
                 None => {}
             }
         }
@@ -141,6 +142,7 @@ impl Lower<'_> {
         match recv {
             Value::Error => Value::Error,
             Value::Array(node) => self.array_method(m, node, text),
+            Value::Selection { arr, mask } => self.selection_method(m, arr, mask),
             Value::Scalar(s) => {
                 let args: Vec<Value> = m.args.iter().map(|a| self.expr(a)).collect();
                 if args.iter().any(|a| matches!(a, Value::Array(_))) {

@@ -36,6 +36,11 @@ pub(crate) enum Binding {
     Input(ParamId),
     /// A `&mut` output parameter or a local output.
     Output(ParamId),
+    /// `let pos = x[x > 0.0];`: a selection, reduced later.
+    Selection {
+        arr: NodeId,
+        mask: NodeId,
+    },
     /// A binding whose value had an error: uses of it report nothing more.
     Poison,
 }
@@ -48,6 +53,12 @@ pub(crate) enum Value {
     Scalar(Scalar),
     Tuple(Vec<Value>),
     Ok(Box<Value>),
+    /// `x[mask]`: the elements of `x` where `mask` is true, reduced right away
+    /// (`x[x > 0.0].mean()`: a masked reduction in the same pass, no temporary).
+    Selection {
+        arr: NodeId,
+        mask: NodeId,
+    },
     Error,
 }
 
@@ -446,6 +457,10 @@ impl<'a> Lower<'a> {
             self.ctxt.error(at, msg);
             return Some(Value::Error);
         }
+        if parts.iter().any(|p| matches!(p, Value::Selection { .. })) {
+            self.ctxt.error(at, SELECTION_USE);
+            return Some(Value::Error);
+        }
         if parts.iter().any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_))) {
             self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
             return Some(Value::Error);
@@ -598,6 +613,9 @@ impl<'a> Lower<'a> {
         Value::Error
     }
 }
+
+/// What a boolean selection can be followed by.
+pub(crate) const SELECTION_USE: &str = "a selection `x[mask]` is reduced right away in a kernel: `x[mask].sum()`, `x[mask].mean()` or `x[mask].len()` (a masked reduction in the same pass); for an elementwise choice write `if mask { x } else { y }`";
 
 /// `x`, `x[..]` or `*x` as an assignment target -> `x`.
 fn target_name(e: &Expr) -> Option<String> {

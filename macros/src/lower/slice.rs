@@ -8,7 +8,7 @@
 //! of `x`. Its length check with the values it is combined with runs right after it.
 
 use super::*;
-use crate::vocab;
+use crate::vocab::{self, RedKind};
 use quote::quote;
 
 impl Lower<'_> {
@@ -39,7 +39,12 @@ impl Lower<'_> {
 
     /// A bound or an index: a scalar computed before the kernel's loops.
     fn bound(&mut self, e: &Expr) -> Option<TokenStream> {
-        match self.expr(e) {
+        let v = self.expr(e);
+        self.bound_value(v, e)
+    }
+
+    fn bound_value(&mut self, v: Value, e: &Expr) -> Option<TokenStream> {
+        match v {
             Value::Scalar(s) if s.deps.is_empty() => Some(s.tokens),
             Value::Error => None,
             Value::Scalar(_) => {
@@ -132,14 +137,64 @@ impl Lower<'_> {
         if let Expr::Range(r) = &*ix.index {
             return self.slice(&ix.expr, r, tidy(&ix.to_token_stream()));
         }
+        let index = self.expr(&ix.index);
+        if let Value::Array(mask) = index {
+            return self.selection(ix, mask);
+        }
         let p = match self.sliceable(&ix.expr, "indexed") {
             Ok(p) => p,
             Err(v) => return v,
         };
-        let Some(i) = self.bound(&ix.index) else { return Value::Error };
+        let Some(i) = self.bound_value(index, &ix.index) else { return Value::Error };
         let (x, text, name) = (self.param_name(p).clone(), tidy(&ix.to_token_stream()), &self.kernel_name);
         let value = self.checked(quote!(__lf::at(#name, #text, #x, #i)));
         Value::Scalar(Scalar::new(quote!((#value))))
+    }
+
+    /// `x[mask]` (a 1-D array value and a mask of its length), to be reduced.
+    fn selection(&mut self, ix: &syn::ExprIndex, mask: NodeId) -> Value {
+        let arr = match self.expr(&ix.expr) {
+            Value::Array(a) => a,
+            Value::Error => return Value::Error,
+            _ => return self.unsupported(&ix.expr, "a boolean selection `x[mask]` selects from an array"),
+        };
+        let (sa, sm) = (self.k().nodes[arr].space, self.k().nodes[mask].space);
+        let nd = |s| self.k().leaves(self.k().spaces.root(s)).is_some();
+        if nd(sa) || nd(sm) {
+            return self.unsupported(ix, "a boolean selection of an N-d array is not supported yet; reduce with a select instead (`(if mask { x } else { 0.0 }).sum()`)");
+        }
+        if !self.b.unify(sa, sm) {
+            return self.not_vectorizable(ix);
+        }
+        Value::Selection { arr, mask }
+    }
+
+    /// `x[mask].sum()`, `.mean()`, `.len()`: masked reductions.
+    pub(super) fn selection_method(&mut self, m: &syn::ExprMethodCall, arr: NodeId, mask: NodeId) -> Value {
+        let text = tidy(&m.to_token_stream());
+        let kind = match (m.method.to_string().as_str(), m.args.len()) {
+            ("sum", 0) => RedKind::SumWhere,
+            ("mean", 0) => RedKind::MeanWhere,
+            ("len" | "count", 0) => RedKind::Count,
+            _ => return self.unsupported(&m.method, SELECTION_USE),
+        };
+        let (arg, mask) = if kind == RedKind::Count { (mask, None) } else { (arr, Some(mask)) };
+        let mut deps = self.k().nodes[arg].deps.clone();
+        if let Some(mk) = mask {
+            deps.extend(self.k().nodes[mk].deps.iter().copied());
+        }
+        let r = self.b.reduction(Reduction {
+            kind,
+            arg,
+            axis: None,
+            ddof: None,
+            mask,
+            mean: None,
+            deps: deps.clone(),
+            text,
+        });
+        deps.insert(Dep::Red(r));
+        Value::Scalar(Scalar { tokens: names::reduction(r).into_token_stream(), deps })
     }
 
     /// The length checks of slices, in the body after the slices are cut.

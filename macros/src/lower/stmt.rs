@@ -92,6 +92,8 @@ impl Lower<'_> {
             Value::Error => Binding::Poison,
             // `let b = out;` of a local output: another name for it.
             Value::Local(p) => Binding::Output(p),
+            // `let pos = x[x > 0.0];`, reduced later (`pos.mean()`).
+            Value::Selection { arr, mask } => Binding::Selection { arr, mask },
             Value::Tuple(_) | Value::Ok(_) => {
                 self.ctxt.error(at, "a tuple is bound with a tuple pattern (`let (a, b) = (x.min(), x.max());`); `Ok(..)` is only supported as the kernel's result");
                 Binding::Poison
@@ -147,6 +149,10 @@ impl Lower<'_> {
                 return;
             }
             Some(Binding::Poison) => return,
+            Some(Binding::Selection { .. }) => {
+                self.ctxt.error(&b.left, crate::lower::SELECTION_USE);
+                return;
+            }
             None => {
                 self.ctxt.error(&b.left, format!("`{name}` is not a local binding or an output of this kernel"));
                 return;
