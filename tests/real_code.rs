@@ -386,3 +386,31 @@ fn selections_are_masked_reductions() {
     }
     assert!(positive_mean(&[-1.0, 0.0]).is_nan());
 }
+
+// ---- generic and strict kernels ------------------------------------------------------------------
+
+#[kernel]
+fn diff_t<T: loopfuse::Float>(x: &[T]) -> Vec<T> {
+    x[1..] - x[..x.len() - 1]
+}
+
+#[kernel(strict)]
+fn strict_tail_sum(x: &[f64]) -> (f64, f64) {
+    (x[1..].sum(), x[x > 0.0].sum())
+}
+
+#[test]
+fn generic_and_strict_kernels_slice_and_select() {
+    for &n in NS {
+        let x = gen_f32(n, seed(n, 11));
+        let want: Vec<f32> = x.windows(2).map(|w| w[1] - w[0]).collect();
+        check_levels(&format!("diff_t::<f32> (n = {n})"), &want, &at_every_level(|_| diff_t(&x)), Cmp::NanAny);
+        let y = gen_finite_f64(n, seed(n, 12));
+        // Strict: exact source order, so the sequential sums are the reading.
+        let tail: f64 = y[1..].iter().fold(0.0, |a, v| a + v);
+        let pos: f64 = y.iter().filter(|&&v| v > 0.0).fold(0.0, |a, v| a + v);
+        for (t, (a, b)) in at_every_level(|_| strict_tail_sum(&y)) {
+            assert_eq!((a.to_bits(), b.to_bits()), (tail.to_bits(), pos.to_bits()), "strict (n = {n}) at {t:?}");
+        }
+    }
+}
