@@ -414,3 +414,38 @@ fn generic_and_strict_kernels_slice_and_select() {
         }
     }
 }
+
+// ---- random windows: three views of two inputs in one pass ---------------------------------------
+
+#[kernel]
+fn windows3(x: ArrayView1<f64>, y: &[f64], a: usize, b: usize, c: usize, m: usize) -> (Vec<f64>, f64) {
+    let v = &x[a..a + m] * &y[b..b + m] + x.slice(s![c..c + m]);
+    (v, (x[a..a + m] - &y[b..b + m]).abs().max())
+}
+
+#[test]
+fn random_windows_match_the_scalar_reading() {
+    let mut rng = Rng::new(13);
+    for round in 0..300 {
+        let n = 1 + rng.below(300) as usize;
+        let base = gen_f64(2 * n, seed(n, round));
+        let y = gen_f64(n, seed(n, round + 1000));
+        let step = 1 + rng.below(2) as usize;
+        let x = ArrayView1::from(&base[..]).slice_move(s![..n * step;step]);
+        let m = rng.below(n as u64 + 1) as usize;
+        let [a, b, c] = [0; 3].map(|_| rng.below((n - m) as u64 + 1) as usize);
+        let want: Vec<f64> = (0..m).map(|i| x[a + i] * y[b + i] + x[c + i]).collect();
+        let what = format!("windows3 (round {round}, n = {n}, step {step}, {a} {b} {c} {m})");
+        if m == 0 {
+            let msg = panic_message(|| windows3(x, &y, a, b, c, m));
+            assert!(msg.contains("max()` of an empty array"), "{msg}");
+            continue;
+        }
+        let got = at_every_level(|_| windows3(x, &y, a, b, c, m));
+        check_levels(&what, &want, &got.iter().map(|(t, r)| (*t, r.0.clone())).collect::<Vec<_>>(), Cmp::NanAny);
+        let d: Vec<f64> = (0..m).map(|i| (x[a + i] - y[b + i]).abs()).collect();
+        let want_max =
+            if d.iter().any(|v| v.is_nan()) { f64::NAN } else { d.iter().copied().fold(f64::NEG_INFINITY, f64::max) };
+        check_scalar(&what, want_max, &got.iter().map(|(t, r)| (*t, r.1)).collect::<Vec<_>>(), Cmp::NanAny);
+    }
+}

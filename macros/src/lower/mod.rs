@@ -521,7 +521,7 @@ impl<'a> Lower<'a> {
             match self.k().params[p].kind {
                 ParamKind::Input { nd: Some(_), .. } => leaves.insert(Leaf::param(p)),
                 _ => {
-                    let name = self.param_name(p);
+                    let name = self.k().param_text(p);
                     return Err(format!("`{name}` is a slice or `Vec` and cannot be broadcast with N-d arrays: take it as `ArrayView1<T>` (`ndarray::ArrayView1::from(&v[..])` at the call)"));
                 }
             };
