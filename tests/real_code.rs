@@ -449,3 +449,34 @@ fn random_windows_match_the_scalar_reading() {
         check_scalar(&what, want_max, &got.iter().map(|(t, r)| (*t, r.1)).collect::<Vec<_>>(), Cmp::NanAny);
     }
 }
+
+// ---- an index loop past the shorter array ---------------------------------------------------------
+
+#[kernel]
+fn running_diff(x: &[f64], y: &[f64]) -> f64 {
+    let mut acc = 0.0;
+    for i in 0..x.len() {
+        acc = acc * 0.5 + (x[i] - y[i]);
+    }
+    acc
+}
+
+#[kernel]
+fn pairwise_sum(x: &[f64], y: &[f64], out: &mut [f64]) {
+    for i in 0..x.len() {
+        out[i] = x[i] + y[i];
+    }
+}
+
+#[test]
+fn an_index_loop_past_the_shorter_array_names_the_kernel() {
+    let msg = panic_message(|| pairwise_sum(&[1.0; 5], &[1.0; 3], &mut [0.0; 5]));
+    assert!(msg.starts_with("kernel `pairwise_sum`: index out of bounds: `y[i]`"), "{msg}");
+    let msg = panic_message(|| running_diff(&[1.0; 5], &[1.0; 3]));
+    assert_eq!(msg, "kernel `running_diff`: index out of bounds: `y[i]` reads index 3 of an array of 3 elements");
+    let (x, y) = (gen_finite_f64(100, 1), gen_finite_f64(100, 2));
+    let want = x.iter().zip(&y).fold(0.0, |acc, (a, b)| acc * 0.5 + (a - b));
+    for (t, v) in at_every_level(|_| running_diff(&x, &y)) {
+        assert_eq!(v.to_bits(), want.to_bits(), "at {t:?}");
+    }
+}
