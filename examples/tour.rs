@@ -302,6 +302,7 @@ fn nd_tour() {
 fn main() {
     let levels: Vec<&str> = supported_targets().into_iter().map(|t| t.name()).collect();
     println!("loopfuse::target() = {}   supported_targets() = [{}]", target().name(), levels.join(", "));
+    println!("(levels: generic = x86-64 SSE2, v2 = SSE4.2/POPCNT, v3 = AVX2/FMA, v4 = AVX-512, neon = aarch64 NEON)");
     println!("{:<24} {:>9} {:>12} {:>12} {:>10}", "kernel", "n", "loopfuse", "eager", "speedup");
     println!("{:<24} {:>9} {:>12} {:>12} {:>10}", "", "", "ns/elem", "ns/elem", "");
     let (pa, pb, pc, pd) = (0.5, -1.25, 2.0, 0.75);

@@ -56,8 +56,13 @@
 //!   `&mut Array1<T>` are outputs written in place: `out[..] = expr;`, `y += a * x;`.
 //! - **Results**: a scalar, `Vec<T>`, `Array1<T>`, a tuple of these (all from one pass
 //!   where possible), `()`, or `Result<_, KernelError>` with the body ending in `Ok(..)`.
-//! - **Statements**: `let` / `let mut`, shadowing, `+= -= *= /= %=` on arrays and scalars,
-//!   blocks, a final expression or `return`.
+//! - **Statements**: `let` / `let mut`, `let (a, b) = (x.min(), x.max());`, shadowing,
+//!   `+= -= *= /= %=` on arrays and scalars, blocks, a final expression or `return`, and an
+//!   early `if c { return v; }` at the top level (`c`, `v` from parameters and lengths).
+//! - **Slices and elements**: `&x[1..] - &x[..x.len() - 1]`, `x[a..b]`, `x.slice(s![1..])`
+//!   of a 1-D input are views of it in the same loop (no copy), bounds checked once;
+//!   `x[0]`, `x[x.len() - 1]` outside loops are checked scalars; `x[x > 0.0].mean()`,
+//!   `x[mask].sum()`, `x[mask].len()` are masked reductions in the same pass.
 //! - **Expressions**: `+ - * / %`, unary `-` and `!`, comparisons and `& | ^ && ||` on
 //!   masks, any mix of arrays and scalars (a scalar broadcasts), `if mask { a } else { b }`
 //!   (an elementwise select), `expr as T`, calls of your own scalar `fn`s on arrays
@@ -67,7 +72,8 @@
 //!   round trunc fract signum recip min max clamp mul_add copysign is_nan is_finite
 //!   is_infinite is_sign_negative is_sign_positive to_degrees to_radians rem_euclid
 //!   div_euclid pow abs_diff`, and the integer `wrapping_*` / `saturating_*` methods.
-//! - **Reductions**: `sum prod mean var std min max argmin argmax any all count dot len`.
+//! - **Reductions**: `sum prod mean var std min max argmin argmax any all count dot len`
+//!   (`x.var(ddof)` / `x.std(ddof)` as ndarray spells them, `x.var()` is `ddof = 0`).
 //!   `min`/`max` of an array propagate NaN (NumPy's `np.min`), unlike the elementwise
 //!   `a.min(b)` (Rust's `f64::min`). `argmin`/`argmax` give the first index of the extreme,
 //!   a NaN counting as the extreme.
@@ -180,6 +186,11 @@ pub use loopfuse_runtime::{
 
 #[doc(hidden)]
 pub use loopfuse_runtime::__private;
+
+/// The ndarray crate kernels take (0.16): `use loopfuse::ndarray::ArrayView1;` matches the
+/// version of the kernels' parameter types, whatever version the rest of your crate uses.
+#[cfg(feature = "ndarray")]
+pub use ndarray;
 
 #[doc(hidden)]
 pub use loopfuse_macros::__vocab_check;

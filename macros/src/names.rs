@@ -59,6 +59,11 @@ pub fn in_order(k: usize) -> Ident {
     format_ident!("__seq{}", k)
 }
 
+/// The `k`-th slice of an input (`x[1..]`), a view cut in the body.
+pub fn slice(k: usize) -> Ident {
+    format_ident!("__s{}", k)
+}
+
 /// The storage of local output `name` (`let mut name = vec![..]`).
 pub fn local_vec(name: &Ident) -> Ident {
     format_ident!("__v_{}", name)

@@ -676,7 +676,7 @@ mod tests {
         );
         assert!(p.contains("1 loop, 1 array allocation"), "{p}");
         assert!(
-            p.contains("1. over `x.insert_axis(Axis(1)), y.insert_axis(Axis(0))` along axis 2: reduces `(x.insert_axis(Axis(1)) -y.insert_axis(Axis(0))).powi(2).sum_axis(Axis(2))`; writes the returned array from each result as it is done"),
+            p.contains("1. over `x.insert_axis(Axis(1)), y.insert_axis(Axis(0))` along axis 2: reduces `(x.insert_axis(Axis(1)) - y.insert_axis(Axis(0))).powi(2).sum_axis(Axis(2))`; writes the returned array from each result as it is done"),
             "{p}"
         );
         let p = plan_of("fn mv(a: ArrayView2<f64>, v: ArrayView1<f64>) -> Array1<f64> { a.dot(&v) }");

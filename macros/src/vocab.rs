@@ -133,6 +133,8 @@ pub enum RedKind {
     MinNum,
     /// `if c { acc += e }` in a loop.
     SumWhere,
+    /// `x[mask].mean()`: the mean of the selected elements.
+    MeanWhere,
 }
 
 /// The reductions a kernel writes as methods, with their names (NumPy's and ndarray's).
@@ -155,6 +157,17 @@ pub const REDUCTIONS: &[(&str, RedKind)] = &[
 /// `x.len()` a shape query.
 pub const DOT: &str = "dot";
 pub const LEN: &str = "len";
+/// Iterator and closure spellings of elementwise work (`x.iter().map(|v| ..)`, ndarray's
+/// `mapv`), answered with the kernel's way: a scalar `fn` called on the array.
+pub const ITERATOR_METHODS: &[&str] =
+    &["iter", "into_iter", "map", "mapv", "map_inplace", "mapv_inplace", "for_each", "fold", "collect"];
+/// In-place reorderings, which a kernel does not do (its arrays are inputs or written whole).
+pub const SORTS: &[&str] =
+    &["sort", "sort_unstable", "sort_by", "sort_unstable_by", "sort_by_key", "reverse", "shuffle"];
+/// `x.is_empty()` of an array parameter: `x.len() == 0`, a scalar.
+pub const IS_EMPTY: &str = "is_empty";
+/// `x.slice(s![a..b])` of a 1-D input: a view, as `x[a..b]` is.
+pub const SLICE: &str = "slice";
 
 /// Axis reductions are the reductions' names with this suffix (`sum_axis(Axis(k))`,
 /// `var_axis(Axis(k), ddof)`: ndarray's names), giving an array of the other axes.
@@ -204,7 +217,16 @@ impl RedKind {
     /// Whether the result of a float argument depends on the order of the additions or
     /// multiplications (what the fixed lane order makes deterministic).
     pub fn reassociates(self) -> bool {
-        matches!(self, RedKind::Sum | RedKind::Prod | RedKind::Mean | RedKind::Var | RedKind::Std | RedKind::SumWhere)
+        matches!(
+            self,
+            RedKind::Sum
+                | RedKind::Prod
+                | RedKind::Mean
+                | RedKind::Var
+                | RedKind::Std
+                | RedKind::SumWhere
+                | RedKind::MeanWhere
+        )
     }
 }
 

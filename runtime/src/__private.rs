@@ -13,8 +13,9 @@ pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 #[cfg(feature = "python")]
 pub use crate::python as py;
 pub use crate::reduce::{
-    All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, Min, MinNum, Prod, Sum, SumWhere, Var, VarAxis,
+    All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, MeanWhere, Min, MinNum, Prod, Sum, SumWhere, Var, VarAxis,
 };
+pub use crate::slicing::{at, nonempty, sub, Elems};
 pub use crate::stage::stage;
 pub use crate::target::{level, Target};
 pub use crate::view::{Shifted, View, ViewMut};

@@ -80,6 +80,43 @@ pub enum KernelError {
         /// The array's rank.
         rank: usize,
     },
+    /// A slice of an input outside a loop (`x[1..]`, `x.slice(s![..n - 1])`) past the
+    /// array's end, or with its start past its end.
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::Slice { kernel: "diff", text: "x[1..]", start: 1, end: 0, len: 0 };
+    /// assert_eq!(e.to_string(), "kernel `diff`: slice `x[1..]` starts at 1, past its end 0 (the array has 0 elements)");
+    /// ```
+    Slice {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The slice, as written in the kernel.
+        text: &'static str,
+        /// Its first index.
+        start: usize,
+        /// One past its last index.
+        end: usize,
+        /// The length of the array sliced.
+        len: usize,
+    },
+    /// An element read outside a loop (`x[0]`, `x[x.len() - 1]`) past the array's end.
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::Index { kernel: "ewma", text: "x[0]", index: 0, len: 0 };
+    /// assert_eq!(e.to_string(), "kernel `ewma`: index out of bounds: `x[0]` reads index 0 of an array of 0 elements");
+    /// ```
+    Index {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The read, as written in the kernel.
+        text: &'static str,
+        /// The index.
+        index: usize,
+        /// The array's length.
+        len: usize,
+    },
 }
 
 impl fmt::Display for KernelError {
@@ -97,6 +134,15 @@ impl fmt::Display for KernelError {
             ),
             KernelError::Axis { kernel, text, axis, rank } => {
                 write!(f, "kernel `{kernel}`: `{text}`: axis {axis} is out of bounds for an array of rank {rank}")
+            }
+            KernelError::Slice { kernel, text, start, end, len } if start > end => {
+                write!(f, "kernel `{kernel}`: slice `{text}` starts at {start}, past its end {end} (the array has {len} elements)")
+            }
+            KernelError::Slice { kernel, text, start, end, len } => {
+                write!(f, "kernel `{kernel}`: slice `{text}` is {start}..{end}, out of bounds of an array of {len} elements")
+            }
+            KernelError::Index { kernel, text, index, len } => {
+                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` reads index {index} of an array of {len} elements")
             }
         }
     }

@@ -29,6 +29,7 @@ mod private;
 #[cfg(feature = "python")]
 pub mod python;
 pub mod reduce;
+mod slicing;
 pub mod stage;
 pub mod target;
 pub mod view;

@@ -110,6 +110,7 @@ impl<T: AsFloat> Reducer for Mean<T> {
 /// `std()` is `Var::std`. NaN for no elements.
 pub struct Var<T: AsFloat> {
     mean: T::Float,
+    ddof: T::Float,
     sqrt: bool,
 }
 
@@ -117,12 +118,26 @@ impl<T: AsFloat> Var<T> {
     /// The variance around `mean`.
     #[inline(always)]
     pub fn new(mean: T::Float) -> Self {
-        Var { mean, sqrt: false }
+        Var { mean, ddof: <T::Float as Element>::ZERO, sqrt: false }
     }
     /// The standard deviation around `mean`.
     #[inline(always)]
     pub fn std(mean: T::Float) -> Self {
-        Var { mean, sqrt: true }
+        Var { mean, ddof: <T::Float as Element>::ZERO, sqrt: true }
+    }
+    /// `x.var(ddof)` / `x.std(ddof)` (ndarray's spelling; `1.0` is the sample variance):
+    /// divided by `max(n - ddof, 0)`, as NumPy does (NaN or `inf` when `n <= ddof`).
+    ///
+    /// ```
+    /// use loopfuse_runtime::pass::pass;
+    /// use loopfuse_runtime::reduce::Var;
+    /// let x: &[f64] = &[1.0, 2.0, 3.0, 4.0];
+    /// let (v,) = pass(4, (x,), (Var::with_ddof(2.5, 1.0, false),), (), |(x,)| ((x,), ()));
+    /// assert_eq!(v, 5.0 / 3.0);
+    /// ```
+    #[inline(always)]
+    pub fn with_ddof(mean: T::Float, ddof: T::Float, sqrt: bool) -> Self {
+        Var { mean, ddof, sqrt }
     }
 }
 
@@ -145,7 +160,10 @@ impl<T: AsFloat> Reducer for Var<T> {
     }
     #[inline(always)]
     fn finish(&self, acc: T::Float, n: usize) -> T::Float {
-        let v = acc / T::Float::from_usize(n);
+        // NumPy's divisor, `max(n - ddof, 0)` (`n` itself for `ddof = 0`).
+        let d = T::Float::from_usize(n) - self.ddof;
+        let zero = <T::Float as Element>::ZERO;
+        let v = acc / if d > zero { d } else { zero };
         if self.sqrt {
             v.sqrt()
         } else {
@@ -382,6 +400,35 @@ unit_reducer!(/// `acc = acc.min(x)` in an explicit loop: Rust's `f64::min` (a N
 
 unit_reducer!(/// `if cond { acc += x }` in an explicit loop: the sum of the elements whose mask is true.
     SumWhere);
+unit_reducer!(/// `x[mask].mean()`: the mean of the elements whose mask is true, NaN if none is
+    /// (NumPy's mean of an empty selection); the sum in the lane order of [`SumWhere`].
+    MeanWhere);
+
+impl<T: AsFloat> Reducer for MeanWhere<T> {
+    type Item = (bool, T);
+    type Acc = (T::Float, usize);
+    type Output = T::Float;
+    #[inline(always)]
+    fn identity(&self) -> (T::Float, usize) {
+        (<T::Float as Element>::ZERO, 0)
+    }
+    #[inline(always)]
+    fn update(&self, acc: (T::Float, usize), (take, x): (bool, T), _: usize) -> (T::Float, usize) {
+        if take {
+            (acc.0 + x.as_float(), acc.1 + 1)
+        } else {
+            acc
+        }
+    }
+    #[inline(always)]
+    fn merge(&self, l: (T::Float, usize), r: (T::Float, usize)) -> (T::Float, usize) {
+        (l.0 + r.0, l.1 + r.1)
+    }
+    #[inline(always)]
+    fn finish(&self, acc: (T::Float, usize), _: usize) -> T::Float {
+        acc.0 / T::Float::from_usize(acc.1)
+    }
+}
 
 impl<T: Element> Reducer for SumWhere<T> {
     type Item = (bool, T);

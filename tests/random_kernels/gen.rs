@@ -338,6 +338,7 @@ impl E {
             Cmp(op, a, b) | MBin(op, a, b) => format!("({} {op} {})", a.k(), b.k()),
             Pred(f, a) => format!("{}.{f}()", a.recv()),
             Not(a) => format!("(!{})", a.k()),
+            Red(r @ ("var1" | "std1"), a) => format!("{}.{}(1.0)", a.k(), &r[..3]),
             Red(r, a) => format!("{}.{r}()", a.k()),
             Dot(a, b) => format!("{}.dot({})", a.k(), b.k()),
             AsF64(a) => format!("({} as f64)", a.k()),
@@ -533,12 +534,12 @@ impl E {
                             det: if strict || unit { det } else { Det::Levels },
                         }
                     }
-                    "var" | "std" => {
+                    "var" | "std" | "var1" | "std1" => {
                         let det = match (strict, x.grid, det) {
                             (true, ..) => det,
                             (false, Some((_, m)), Det::Exact) => {
                                 let tol = 1e-12 * (4.0 * m * m + 1.0);
-                                Det::Approx(if *r == "var" { tol } else { tol.sqrt() })
+                                Det::Approx(if r.starts_with("var") { tol } else { tol.sqrt() })
                             }
                             _ => Det::Levels,
                         };
@@ -846,7 +847,8 @@ impl Gen<'_> {
         let d = d.saturating_sub(1);
         match self.rng.below(12) {
             0..=5 => {
-                let r = self.rng.pick(&["sum", "mean", "var", "std", "min", "max", "sum", "mean"]);
+                // `var1`/`std1`: `x.var(1.0)` / `x.std(1.0)`, ndarray's `ddof`.
+                let r = self.rng.pick(&["sum", "mean", "var", "std", "min", "max", "sum", "mean", "var1", "std1"]);
                 Red(r, bx(self.arr(d)))
             }
             6 => {

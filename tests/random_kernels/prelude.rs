@@ -30,6 +30,18 @@ fn rd_var(v: &[f64]) -> f64 {
 fn rd_std(v: &[f64]) -> f64 {
     rd_var(v).sqrt()
 }
+/// `x.var(1.0)`: divided by `max(n - 1, 0)`, as NumPy's `ddof = 1`.
+fn rd_var1(v: &[f64]) -> f64 {
+    let m = rd_mean(v);
+    let d = v.len() as f64 - 1.0;
+    v.iter().fold(0.0, |a, x| {
+        let d = x - m;
+        a + d * d
+    }) / if d > 0.0 { d } else { 0.0 }
+}
+fn rd_std1(v: &[f64]) -> f64 {
+    rd_var1(v).sqrt()
+}
 /// NaN if any element is NaN, else the largest, `+0.0` preferred over `-0.0`.
 fn rd_max(v: &[f64]) -> f64 {
     assert!(!v.is_empty(), "max of an empty array");

@@ -184,6 +184,10 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
         RedKind::Sum => quote!(__lf::Sum::new()),
         RedKind::Prod => quote!(__lf::Prod::new()),
         RedKind::Mean => quote!(__lf::Mean::new()),
+        RedKind::Var | RedKind::Std if red.ddof.is_some() => {
+            let (ddof, sqrt) = (red.ddof.as_ref().map(|d| &d.tokens), red.kind == RedKind::Std);
+            quote!(__lf::Var::with_ddof(#mean, #ddof, #sqrt))
+        }
         RedKind::Var => quote!(__lf::Var::new(#mean)),
         RedKind::Std => quote!(__lf::Var::std(#mean)),
         RedKind::Min => quote!(__lf::Min::new()),
@@ -196,6 +200,7 @@ fn reducer(k: &Kernel, r: RedId) -> TokenStream {
         RedKind::MaxNum => quote!(__lf::MaxNum::new()),
         RedKind::MinNum => quote!(__lf::MinNum::new()),
         RedKind::SumWhere => quote!(__lf::SumWhere::new()),
+        RedKind::MeanWhere => quote!(__lf::MeanWhere::new()),
     }
 }
 
@@ -612,16 +617,17 @@ fn pass_parts(
 pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     let mut out = TokenStream::new();
     let used: BTreeSet<SpaceId> = plan.passes.iter().map(|p| p.space).collect();
-    for &s in &used {
-        if let (None, Some(p)) = (k.range(s), k.space_param(s)) {
-            let (x, n) = (&k.params[p].ident, names::len(s));
-            out.extend(quote!(let #n = #x.len();));
-        }
-    }
     for stage in 0..=plan.stages {
         for (l, s) in k.lets.iter().zip(&plan.let_stage) {
             if *s == stage {
                 out.extend(scalar_let(k, l));
+            }
+        }
+        // The lengths after the first lets: a slice (`x[1..]`) is one of them.
+        for &s in used.iter().filter(|_| stage == 0) {
+            if let (None, Some(p)) = (k.range(s), k.space_param(s)) {
+                let (x, n) = (&k.params[p].ident, names::len(s));
+                out.extend(quote!(let #n = #x.len();));
             }
         }
         for p in plan.passes.iter().filter(|p| p.stage == stage) {
@@ -650,6 +656,7 @@ fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
     let mutable = l.mutable.then(|| quote!(mut));
     let ty = l.ty.as_ref().map(|t| quote!(: #t));
     let value = match &l.kind {
+        LetKind::Statement => return l.value.tokens.clone(),
         LetKind::Plain => l.value.tokens.clone(),
         LetKind::LocalVec { init, len } => quote!(::std::vec![#init; #len]),
         LetKind::LocalView { vec } => quote!(__lf::cells(&mut #vec)),
@@ -885,16 +892,12 @@ pub fn checks(k: &Kernel, plan: &Plan, name: &str, result: bool) -> (TokenStream
     for a in &k.axis_uses {
         out.extend(quote!(let _ = #a;));
     }
-    for c in &k.checks {
+    // A slice's checks run in the body, where it is cut (`lower`); emptiness is checked
+    // where a 1-D `min`/`max`/.. is used (`__lf::nonempty`), so an untaken branch does not fail.
+    for c in k.checks.iter().filter(|c| !k.is_slice(c.left) && !k.is_slice(c.right)) {
         let (l, r) = (&k.params[c.left].ident, &k.params[c.right].ident);
         let (ls, rs) = (l.to_string(), r.to_string());
         out.extend(wrap(quote!(__lf::check_len(#name, #ls, #l.len(), #rs, #r.len()))));
-    }
-    for (_, red) in k.reductions.iter().filter(|(_, r)| r.kind.needs_nonempty()) {
-        let Some(p) = k.space_param(k.node_space(red.arg)) else { continue };
-        let x = &k.params[p].ident;
-        let text = &red.text;
-        out.extend(wrap(quote!(__lf::check_nonempty(#name, #text, #x.len()))));
     }
     let shapes = nd::shapes(k, plan, name, &value);
     out.extend(shapes.stmts);

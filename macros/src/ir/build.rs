@@ -35,6 +35,7 @@ impl Builder {
             unwrapped: Vec::new(),
             axis_uses: Vec::new(),
             in_order_loops: 0,
+            slices: Vec::new(),
             result: Ret::Unreachable,
         };
         Builder { k, interned: HashMap::new() }

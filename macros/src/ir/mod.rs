@@ -267,6 +267,9 @@ pub enum LetKind {
     /// outputs it reads or writes by index (their accesses are rewritten for the runtime),
     /// each with the version it finds (the deps of the writes before it).
     InOrder { body: Box<syn::Expr>, copies: Vec<(syn::Ident, TokenStream)>, outputs: Vec<(ParamId, Deps)> },
+    /// A statement, the value's tokens as they are: an early return
+    /// (`if x.len() < 2 { return f64::NAN; }`), the length check of a slice.
+    Statement,
 }
 
 /// A scalar `let`, hoisted to the first point where its dependencies are computed.
@@ -327,6 +330,9 @@ pub struct Kernel {
     pub axis_uses: Vec<TokenStream>,
     /// Loops that run in order (emitted as plain Rust), for the plan.
     pub in_order_loops: usize,
+    /// Inputs that are slices of other inputs (`x[1..]`), with the slice as written: each
+    /// is a view cut in the body (a checked `let`), so its length checks run there too.
+    pub slices: Vec<(ParamId, String)>,
     pub result: Ret,
 }
 
@@ -360,6 +366,19 @@ impl Kernel {
                 Rank::Dyn => Rank::Dyn,
             },
         }
+    }
+
+    /// A parameter as messages name it: its name, or a slice as written (`x[1..]`).
+    pub fn param_text(&self, p: ParamId) -> String {
+        match self.slices.iter().find(|(q, _)| *q == p) {
+            Some((_, text)) => text.clone(),
+            None => self.params[p].ident.to_string(),
+        }
+    }
+
+    /// Whether `p` is a slice of another input, cut in the body.
+    pub fn is_slice(&self, p: ParamId) -> bool {
+        self.slices.iter().any(|(q, _)| *q == p)
     }
 
     pub fn leaf_rank(&self, l: &Leaf) -> Rank {

@@ -354,7 +354,7 @@ impl Classifier<'_, '_> {
                 self.read_whole.insert(p);
                 V::Outer(space(p))
             }
-            Some(Binding::Poison) => V::Other,
+            Some(Binding::Poison | Binding::Selection { .. }) => V::Other,
         })
     }
 

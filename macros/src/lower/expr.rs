@@ -50,9 +50,9 @@ impl Lower<'_> {
             Expr::Closure(_) => self.unsupported(e, "closures are not supported in a kernel; move the body into a scalar `fn` and call it on the array (`f(x)`)"),
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.unsupported(e, "a loop is a statement in a kernel: end it with `;` or put it on its own line, and bind its results to `let mut` scalars declared before it"),
             Expr::Index(ix) if self.in_loop.is_some() => self.loop_index(ix),
-            Expr::Index(_) => self.unsupported(e, "indexing is only supported inside a `for` loop over an index (`for i in 0..n { x[i] }`); outside loops use whole-array expressions, or `out[..] = expr` to fill an output"),
+            Expr::Index(ix) => self.element(ix),
             Expr::Macro(_) => self.unsupported(e, "macros are not supported inside a kernel; compute with expressions, and print or assert outside the kernel"),
-            Expr::Return(_) => self.unsupported(e, "`return` is only supported as the last statement of a kernel"),
+            Expr::Return(_) => self.unsupported(e, "`return` is supported as the last statement of a kernel, or under a scalar `if` at its top level (`if x.len() < 2 { return f64::NAN; }`)"),
             Expr::Assign(_) => self.unsupported(e, "assignment is a statement; end it with `;`"),
             _ => self.unsupported(e, "unsupported expression in a kernel; supported: arithmetic and comparison operators, `as` casts, method calls, calls of scalar `fn`s, `if`/`else`, blocks"),
         }
@@ -75,6 +75,7 @@ impl Lower<'_> {
                 Some(Binding::Output(q)) if self.is_local(q) => return Value::Local(q),
                 Some(Binding::Output(q)) => return Value::Array(self.output_value(q, ident.span())),
                 Some(Binding::Poison) => return Value::Error,
+                Some(Binding::Selection { arr, mask }) => return Value::Selection { arr, mask },
                 None => {}
             }
         }
@@ -133,11 +134,15 @@ impl Lower<'_> {
         if let Some(len) = self.param_len(m) {
             return len;
         }
+        if let Some(v) = self.slice_method(m) {
+            return v;
+        }
         let recv = self.expr(&m.receiver);
         let text = tidy(&m.to_token_stream());
         match recv {
             Value::Error => Value::Error,
             Value::Array(node) => self.array_method(m, node, text),
+            Value::Selection { arr, mask } => self.selection_method(m, arr, mask),
             Value::Scalar(s) => {
                 let args: Vec<Value> = m.args.iter().map(|a| self.expr(a)).collect();
                 if args.iter().any(|a| matches!(a, Value::Array(_))) {
@@ -173,6 +178,7 @@ impl Lower<'_> {
         let name = m.method.to_string();
         let axis = match (name.as_str(), m.args.len()) {
             (vocab::LEN, 0) if !nd => return Some(scalar(quote!(#ident.len()))),
+            (vocab::IS_EMPTY, 0) if !nd => return Some(scalar(quote!(#ident.is_empty()))),
             (vocab::LEN, 0) => return Some(scalar(quote!(#ident.shape().len()))),
             ("nrows", 0) if nd => 0,
             ("ncols", 0) if nd => 1,
@@ -244,8 +250,24 @@ impl Lower<'_> {
             let args = m.args.iter().map(|a| self.expr(a)).collect();
             return self.elementwise_method(m, Value::Array(node), args);
         }
+        if let (Some(kind @ (RedKind::Var | RedKind::Std)), 1) = (RedKind::from_method(&name), m.args.len()) {
+            // ndarray's `x.var(ddof)`: `1.0` is the sample variance.
+            return match self.expr(&m.args[0]) {
+                Value::Scalar(d) => self.reduction_ddof(kind, node, Some(d), text),
+                Value::Error => Value::Error,
+                _ => self.unsupported(
+                    &m.args[0],
+                    "`ddof` is a scalar (`0.0` for the population variance, `1.0` for the sample variance)",
+                ),
+            };
+        }
         if RedKind::from_method(&name).is_some() || name == vocab::LEN {
-            return self.unsupported(&m.method, &format!("the reduction `{name}()` takes no arguments"));
+            let hint = if matches!(name.as_str(), "var" | "std") { " but `ddof` (`x.var(1.0)`)" } else { "" };
+            return self.unsupported(&m.method, &format!("the reduction `{name}()` takes no arguments{hint}"));
+        }
+        if vocab::ITERATOR_METHODS.contains(&name.as_str()) {
+            let msg = format!("`{name}` with a closure is not needed in a kernel: move the closure's body into a scalar `fn` and call it on the array (`f(x)` applies it to every element and fuses), or write a loop (`for v in x {{ .. }}`)");
+            return self.unsupported(&m.method, &msg);
         }
         let msg = format!(
             "unsupported method `{name}` on an array; elementwise methods are Rust's float and integer methods ({}, ...), reductions are {}",

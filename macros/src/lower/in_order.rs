@@ -53,6 +53,10 @@ impl Lower<'_> {
         }
         let mut body_expr = e.clone();
         Free { subst: Some(&subst), ..Free::default() }.visit_expr_mut(&mut body_expr);
+        // Reads of inputs (`y[i]`) are checked with the kernel's name, as the fused form's.
+        let inputs: BTreeSet<String> =
+            free.used.iter().filter(|n| matches!(self.lookup(n), Some(Binding::Input(_)))).cloned().collect();
+        InputReads { inputs: &inputs, kernel: &self.kernel_name }.visit_expr_mut(&mut body_expr);
         let copies = mutated
             .iter()
             .map(|(name, ident)| {
@@ -187,5 +191,26 @@ impl VisitMut for Free<'_> {
             }
         }
         syn::visit_mut::visit_expr_mut(self, e);
+    }
+}
+
+/// `y[i]` of an input in a loop that runs in order -> `__lf::expect(__lf::at("k", "y[i]", y, i))`:
+/// an out-of-range read panics naming the kernel, the read, the index and the length.
+struct InputReads<'a> {
+    inputs: &'a BTreeSet<String>,
+    kernel: &'a str,
+}
+
+impl VisitMut for InputReads<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, e);
+        let Expr::Index(ix) = e else { return };
+        let Expr::Path(p) = &*ix.expr else { return };
+        let Some(name) = p.path.get_ident() else { return };
+        if !self.inputs.contains(&name.to_string()) || matches!(&*ix.index, Expr::Range(_)) {
+            return;
+        }
+        let (text, kernel, index) = (tidy(&ix.to_token_stream()), self.kernel, &ix.index);
+        *e = syn::parse_quote!(__lf::expect(__lf::at(#kernel, #text, #name, #index)));
     }
 }

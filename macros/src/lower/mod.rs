@@ -22,6 +22,7 @@ mod classify;
 mod expr;
 mod in_order;
 pub mod signature;
+mod slice;
 mod stmt;
 mod vector_loop;
 
@@ -35,6 +36,11 @@ pub(crate) enum Binding {
     Input(ParamId),
     /// A `&mut` output parameter or a local output.
     Output(ParamId),
+    /// `let pos = x[x > 0.0];`: a selection, reduced later.
+    Selection {
+        arr: NodeId,
+        mask: NodeId,
+    },
     /// A binding whose value had an error: uses of it report nothing more.
     Poison,
 }
@@ -47,6 +53,12 @@ pub(crate) enum Value {
     Scalar(Scalar),
     Tuple(Vec<Value>),
     Ok(Box<Value>),
+    /// `x[mask]`: the elements of `x` where `mask` is true, reduced right away
+    /// (`x[x > 0.0].mean()`: a masked reduction in the same pass, no temporary).
+    Selection {
+        arr: NodeId,
+        mask: NodeId,
+    },
     Error,
 }
 
@@ -93,7 +105,7 @@ pub fn tidy(tokens: &TokenStream) -> String {
             let next = chars.get(i + 1).copied().unwrap_or(' ');
             if matches!(next, '.' | '(' | ')' | ',' | '[' | ']' | ';')
                 || matches!(prev, '.' | '(' | '[' | '&' | '!')
-                || (prev == '-' && i >= 2 && matches!(chars[i - 2], '(' | ' ' | ','))
+                || (prev == '-' && i >= 2 && unary_minus(&chars[..i - 1]))
             {
                 continue;
             }
@@ -101,6 +113,13 @@ pub fn tidy(tokens: &TokenStream) -> String {
         out.push(c);
     }
     out
+}
+
+/// Whether the `-` ending `before` is unary: it follows `(`, `,` or an operator (the
+/// tokens' text puts a space between them), not an operand (`x.len() - 1`).
+fn unary_minus(before: &[char]) -> bool {
+    let mut it = before.iter().rev().skip(1).skip_while(|c| **c == ' ');
+    it.next().is_none_or(|c| "(,=+-*/%<>&|^![".contains(*c))
 }
 
 pub struct Lower<'a> {
@@ -124,6 +143,12 @@ pub struct Lower<'a> {
     pub strict: bool,
     /// Axis reductions whose buffer is returned as it is.
     returned: BTreeSet<RedId>,
+    /// The kernel's name, for the messages of checks in the body.
+    kernel_name: String,
+    /// A `Result` kernel: checks in the body return `Err` (`?`).
+    result_kernel: bool,
+    /// Slices of inputs by parameter and bounds (`x[1..]` twice is one view).
+    slice_params: HashMap<String, ParamId>,
 }
 
 impl<'a> Lower<'a> {
@@ -190,6 +215,9 @@ impl<'a> Lower<'a> {
             seq_outputs: BTreeSet::new(),
             strict: false,
             returned: BTreeSet::new(),
+            kernel_name: func.sig.ident.to_string(),
+            result_kernel: false,
+            slice_params: HashMap::new(),
         }
     }
 
@@ -203,6 +231,7 @@ impl<'a> Lower<'a> {
 
     /// Lowers the body and the result; returns the kernel IR.
     pub fn lower(mut self, block: &syn::Block, ret: &RetType) -> Kernel {
+        self.result_kernel = ret.result;
         let mut tail = None;
         let n = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
@@ -219,6 +248,7 @@ impl<'a> Lower<'a> {
         }
         let (value, tokens) = tail.unwrap_or_else(|| (Value::Tuple(Vec::new()), block.to_token_stream()));
         self.b.k.result = self.result(value, ret, &tokens).unwrap_or(Ret::Unreachable);
+        self.slice_checks();
         for &p in &self.seq_outputs {
             if self.out_current.contains_key(&p) {
                 let name = self.param_name(p).clone();
@@ -427,6 +457,10 @@ impl<'a> Lower<'a> {
             self.ctxt.error(at, msg);
             return Some(Value::Error);
         }
+        if parts.iter().any(|p| matches!(p, Value::Selection { .. })) {
+            self.ctxt.error(at, SELECTION_USE);
+            return Some(Value::Error);
+        }
         if parts.iter().any(|p| matches!(p, Value::Tuple(_) | Value::Ok(_))) {
             self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
             return Some(Value::Error);
@@ -487,7 +521,7 @@ impl<'a> Lower<'a> {
             match self.k().params[p].kind {
                 ParamKind::Input { nd: Some(_), .. } => leaves.insert(Leaf::param(p)),
                 _ => {
-                    let name = self.param_name(p);
+                    let name = self.k().param_text(p);
                     return Err(format!("`{name}` is a slice or `Vec` and cannot be broadcast with N-d arrays: take it as `ArrayView1<T>` (`ndarray::ArrayView1::from(&v[..])` at the call)"));
                 }
             };
@@ -530,7 +564,15 @@ impl<'a> Lower<'a> {
     }
 
     fn reduction(&mut self, kind: RedKind, arg: NodeId, text: String) -> Value {
+        self.reduction_ddof(kind, arg, None, text)
+    }
+
+    /// A whole reduction; `ddof` of `x.var(ddof)` / `x.std(ddof)`.
+    fn reduction_ddof(&mut self, kind: RedKind, arg: NodeId, ddof: Option<Scalar>, text: String) -> Value {
         let mut deps = self.k().nodes[arg].deps.clone();
+        if let Some(d) = &ddof {
+            deps.extend(d.deps.iter().copied());
+        }
         let mean = if matches!(kind, RedKind::Var | RedKind::Std) {
             let m = self.mean_for(arg, None, &deps, &text);
             deps.insert(Dep::Red(m));
@@ -542,14 +584,23 @@ impl<'a> Lower<'a> {
             kind,
             arg,
             axis: None,
-            ddof: None,
+            ddof,
             mask: None,
             mean,
             deps: deps.clone(),
-            text,
+            text: text.clone(),
         });
         deps.insert(Dep::Red(r));
-        Value::Scalar(Scalar { tokens: names::reduction(r).into_token_stream(), deps })
+        let value = names::reduction(r).into_token_stream();
+        // `min`/`max`/`argmin`/`argmax` have no value on empty input: checked where the value
+        // is used, so one in a branch that is not taken does not fail (N-d: `codegen::nd`).
+        let space = self.k().node_space(arg);
+        if let (true, Some(p), None) = (kind.needs_nonempty(), self.k().space_param(space), self.k().range(space)) {
+            let (x, name) = (self.param_name(p).clone(), &self.kernel_name);
+            let call = self.checked(quote::quote!(__lf::nonempty(#name, #text, #x.len(), #value)));
+            return Value::Scalar(Scalar { tokens: quote::quote!((#call)), deps });
+        }
+        Value::Scalar(Scalar { tokens: value, deps })
     }
 
     /// A construct `classify` should have kept out of a vectorized loop. Never reached by
@@ -562,6 +613,9 @@ impl<'a> Lower<'a> {
         Value::Error
     }
 }
+
+/// What a boolean selection can be followed by.
+pub(crate) const SELECTION_USE: &str = "a selection `x[mask]` is reduced right away in a kernel: `x[mask].sum()`, `x[mask].mean()` or `x[mask].len()` (a masked reduction in the same pass); for an elementwise choice write `if mask { x } else { y }`";
 
 /// `x`, `x[..]` or `*x` as an assignment target -> `x`.
 fn target_name(e: &Expr) -> Option<String> {

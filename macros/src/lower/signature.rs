@@ -146,6 +146,13 @@ pub fn param_kind(name: &syn::Ident, ty: &Type, generics: &[String], ctxt: &mut 
             .or_else(|| nd_of(inner, "ArrayViewMut").map(|(elem, r)| ParamKind::Output { elem, nd: Some(r) }))
             .or_else(|| nd_of(inner, "ArrayView").map(nd)),
     };
+    // `&[Vec<f64>]`: an array of arrays is not an element type.
+    let nested = |elem: &Type| {
+        let e = elem.to_token_stream().to_string();
+        e.starts_with("Vec") || e.starts_with('[') || e.starts_with('&')
+    };
+    let kind =
+        kind.filter(|k| !matches!(k, ParamKind::Input { elem, .. } | ParamKind::Output { elem, .. } if nested(elem)));
     if kind.is_none() {
         let shown = ty
             .to_token_stream()
@@ -155,7 +162,15 @@ pub fn param_kind(name: &syn::Ident, ty: &Type, generics: &[String], ctxt: &mut 
             .replace("< ", "<")
             .replace(" >", ">")
             .replace("& ", "&");
-        ctxt.error(ty, format!("parameter `{name}`: `{shown}` is not a loopfuse scalar or array; {ACCEPTED}"));
+        // The two near misses real code writes: an owned `Vec`, a slice of rows.
+        let hint = if shown.starts_with("Vec<") || shown.starts_with("Array") {
+            format!(" (a kernel borrows its arrays: take `&{shown}`, or `&[T]`)")
+        } else if shown.starts_with("&[Vec<") || shown.starts_with("&Vec<Vec<") {
+            " (rows of rows are not an array a kernel loops over: pass an `ArrayView2<T>`, e.g. `Array2::from_shape_vec((rows, cols), flat)`, or call the kernel once per row)".to_string()
+        } else {
+            String::new()
+        };
+        ctxt.error(ty, format!("parameter `{name}`: `{shown}` is not a loopfuse scalar or array{hint}; {ACCEPTED}"));
     }
     kind
 }

@@ -24,6 +24,9 @@ impl Lower<'_> {
 
     /// `let name = e;` / `let name: T = e;`.
     pub(super) fn local(&mut self, l: &syn::Local) {
+        if let (Pat::Tuple(t), Some(init)) = (&l.pat, &l.init) {
+            return self.tuple_let(t, init);
+        }
         let Some((ident, ty)) = let_name(&l.pat) else {
             let pat = match &l.pat {
                 Pat::Type(pt) => &*pt.pat,
@@ -45,14 +48,54 @@ impl Lower<'_> {
         if let Some((_, diverge)) = &init.diverge {
             self.ctxt.error(diverge, "`let ... else` is not supported in a kernel");
         }
-        let binding = match self.expr(&init.expr) {
+        let value = self.expr(&init.expr);
+        self.bind_value(&ident, ty, value, &init.expr);
+    }
+
+    /// `let (a, b) = (x.min(), x.max());`: each name bound to its part (nested tuples too).
+    fn tuple_let(&mut self, t: &syn::PatTuple, init: &syn::LocalInit) {
+        if let Some((_, diverge)) = &init.diverge {
+            self.ctxt.error(diverge, "`let ... else` is not supported in a kernel");
+        }
+        let value = self.expr(&init.expr);
+        self.bind_tuple(t, value, &init.expr);
+    }
+
+    fn bind_tuple(&mut self, t: &syn::PatTuple, value: Value, at: &Expr) {
+        let parts = match value {
+            Value::Tuple(parts) if parts.len() == t.elems.len() => parts,
+            Value::Error => vec![Value::Error; t.elems.len()],
+            _ => {
+                let msg = format!("a tuple pattern of {} names takes a tuple of {} values written out (`let (a, b) = (x.min(), x.max());`)", t.elems.len(), t.elems.len());
+                self.ctxt.error(at, msg);
+                vec![Value::Error; t.elems.len()]
+            }
+        };
+        for (pat, v) in t.elems.iter().zip(parts) {
+            match pat {
+                Pat::Tuple(inner) => self.bind_tuple(inner, v, at),
+                Pat::Wild(_) => {}
+                p => match let_name(p) {
+                    Some((ident, ty)) => self.bind_value(&ident, ty, v, at),
+                    None => self.ctxt.error(p, "only names are supported in a tuple `let` (`let (a, b) = ..`)"),
+                },
+            }
+        }
+    }
+
+    /// Binds `ident` to a lowered value.
+    fn bind_value(&mut self, ident: &syn::Ident, ty: Option<Type>, value: Value, at: &Expr) {
+        let name = ident.to_string();
+        let binding = match value {
             Value::Array(n) => Binding::Array(n),
-            Value::Scalar(s) => Binding::Scalar(self.new_let(&ident, ty, s)),
+            Value::Scalar(s) => Binding::Scalar(self.new_let(ident, ty, s)),
             Value::Error => Binding::Poison,
             // `let b = out;` of a local output: another name for it.
             Value::Local(p) => Binding::Output(p),
+            // `let pos = x[x > 0.0];`, reduced later (`pos.mean()`).
+            Value::Selection { arr, mask } => Binding::Selection { arr, mask },
             Value::Tuple(_) | Value::Ok(_) => {
-                self.ctxt.error(&init.expr, "tuples and `Ok(..)` are only supported as the kernel's result");
+                self.ctxt.error(at, "a tuple is bound with a tuple pattern (`let (a, b) = (x.min(), x.max());`); `Ok(..)` is only supported as the kernel's result");
                 Binding::Poison
             }
         };
@@ -64,16 +107,21 @@ impl Lower<'_> {
         match e {
             Expr::Binary(b) if compound_base(&b.op).is_some() => self.compound(e, b),
             Expr::Assign(a) => self.assign(a),
+            Expr::If(i) if self.early_return(i) => {}
             Expr::If(_) | Expr::Block(_) => {
                 self.ctxt.error(
                     e,
                     "an `if` or block used as a statement has no effect in a kernel; bind its value with `let`",
                 );
             }
-            Expr::Return(r) => self.ctxt.error(r, "`return` is only supported as the last statement of a kernel"),
+            Expr::Return(r) => self.ctxt.error(r, "`return` is supported as the last statement of a kernel, or under a scalar `if` at its top level (`if x.len() < 2 { return f64::NAN; }`)"),
             Expr::ForLoop(f) => self.for_loop(f),
             Expr::While(_) => self.in_order_loop(e),
             Expr::Loop(l) => self.ctxt.error(l.loop_token, "`loop` is not supported in a kernel; use `for` or `while`"),
+            Expr::MethodCall(m) if crate::vocab::SORTS.contains(&m.method.to_string().as_str()) => {
+                let msg = format!("`{}` reorders an array in place, which a kernel does not do: sort before calling the kernel (`v.sort_by(f64::total_cmp)`); inside a kernel, `min`, `max`, `argmin` and `argmax` find extremes without sorting", m.method);
+                self.ctxt.error(&m.method, msg);
+            }
             _ => {
                 self.ctxt.error(e, "this statement has no effect in a kernel; bind it with `let`, return it, or write it to an output (`out[..] = ...`)");
             }
@@ -101,6 +149,10 @@ impl Lower<'_> {
                 return;
             }
             Some(Binding::Poison) => return,
+            Some(Binding::Selection { .. }) => {
+                self.ctxt.error(&b.left, crate::lower::SELECTION_USE);
+                return;
+            }
             None => {
                 self.ctxt.error(&b.left, format!("`{name}` is not a local binding or an output of this kernel"));
                 return;

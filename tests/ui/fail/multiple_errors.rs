@@ -4,9 +4,9 @@ use loopfuse::kernel;
 
 #[kernel]
 fn three_mistakes(x: &[f64]) -> f64 {
-    let first = x[0];
+    let first = x.to_vec();
     let twice = |v: f64| v * 2.0;
-    println!("{first}");
+    println!("{first:?}");
     twice(first)
 }
 
