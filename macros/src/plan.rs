@@ -12,6 +12,9 @@
 use crate::ir::*;
 use std::collections::HashMap;
 
+/// The nodes a pass computes or reads (`codegen::pass_nodes`).
+type Nodes = std::collections::BTreeSet<NodeId>;
+
 pub struct Pass {
     pub stage: usize,
     pub space: SpaceId,
@@ -266,11 +269,14 @@ pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
         passes[i].sinks.push(s);
     }
     passes.sort_by_key(|p| (p.stage, p.space, p.axis));
+    // The nodes of each pass, for the fusions below (they change no pass's reductions or
+    // sinks, so these stay the passes' nodes).
+    let nodes: Vec<Nodes> = passes.iter().map(|p| crate::codegen::pass_nodes(k, p)).collect();
     if !strict {
-        epilogues(k, &mut passes);
+        epilogues(k, &mut passes, &nodes);
     }
-    let chains = chains(k, &passes, &let_stage);
-    let maps = if strict { Vec::new() } else { buffer_maps(k, &passes) };
+    let chains = chains(k, &passes, &nodes, &let_stage);
+    let maps = if strict { Vec::new() } else { buffer_maps(k, &passes, &nodes) };
     let stages =
         passes.iter().map(|p| p.stage + 1).max().unwrap_or(0).max(let_stage.iter().map(|s| s + 1).max().unwrap_or(0));
     if st.cycle {
@@ -285,9 +291,7 @@ pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
 /// the results. The mapped pass reads nothing else (no input, no other reduction, no math
 /// stage), the buffers are read nowhere else, and each is read as it is (no view). Not in
 /// `strict` kernels, whose axis driver takes no epilogue.
-fn epilogues(k: &Kernel, passes: &mut [Pass]) {
-    let nodes: Vec<std::collections::BTreeSet<NodeId>> =
-        passes.iter().map(|p| crate::codegen::pass_nodes(k, p)).collect();
+fn epilogues(k: &Kernel, passes: &mut [Pass], nodes: &[Nodes]) {
     let reads = |n: &NodeId, r: RedId| matches!(&k.nodes[*n].op, Op::Leaf(l) if l.src == LeafSrc::Reduced(r));
     for e in 0..passes.len() {
         let p = &passes[e];
@@ -332,14 +336,13 @@ fn epilogues(k: &Kernel, passes: &mut [Pass]) {
 /// runs once per result, not once per element it is broadcast to. The chain has no math
 /// stage and uses no scalar computed later; not in `strict` kernels (whose axis driver
 /// takes no map), nor for a buffer returned or written by an epilogue.
-fn buffer_maps(k: &Kernel, passes: &[Pass]) -> Vec<BufferMap> {
+fn buffer_maps(k: &Kernel, passes: &[Pass], nodes: &[Nodes]) -> Vec<BufferMap> {
     // Who uses each node: other nodes, or something else (a reduction or a write).
     // Only the nodes some pass computes (lowering leaves dead ones: a `sqrt` of the buffer
     // rebuilt over its `insert_axis` view).
-    let live: std::collections::BTreeSet<NodeId> =
-        passes.iter().flat_map(|p| crate::codegen::pass_nodes(k, p)).collect();
+    let live: Nodes = nodes.iter().flatten().copied().collect();
     let mut users: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
-    let mut other: std::collections::BTreeSet<NodeId> = std::collections::BTreeSet::new();
+    let mut other = Nodes::new();
     for (n, node) in k.nodes.iter().filter(|(n, _)| live.contains(n)) {
         for o in node.op.operands() {
             if let Operand::Array(m) = o {
@@ -404,25 +407,25 @@ fn buffer_maps(k: &Kernel, passes: &[Pass]) -> Vec<BufferMap> {
 /// block is read from memory once, and again from cache by the later passes (a row's norm,
 /// then the row divided by it), with the same bits as pass by pass. The run time keeps one
 /// block unless the axis is the outermost in memory. No scalar is computed between them.
-fn chains(k: &Kernel, passes: &[Pass], let_stage: &[usize]) -> Vec<Chain> {
+fn chains(k: &Kernel, passes: &[Pass], nodes: &[Nodes], let_stage: &[usize]) -> Vec<Chain> {
     let last = passes.iter().map(|p| p.stage).max();
     let mut out = Vec::new();
     let Some(last) = last else { return out };
     // The space of a stage whose every pass could be in a chain.
     let eligible = |stage: usize| -> Option<SpaceId> {
-        let ps: Vec<&Pass> = passes.iter().filter(|p| p.stage == stage).collect();
-        let space = ps.first()?.space;
+        let ps: Vec<(&Pass, &Nodes)> = passes.iter().zip(nodes).filter(|(p, _)| p.stage == stage).collect();
+        let space = ps.first()?.0.space;
         let rank = match k.space_rank(space) {
             Rank::Static(r) if r >= 2 => r,
             _ => return None,
         };
-        let ok = ps.iter().all(|p| {
+        let ok = ps.iter().all(|(p, nodes)| {
             p.space == space
                 && p.epilogue.is_none()
                 && !p.fused
                 && (p.axis.is_some() || p.reductions.is_empty())
                 && p.sinks.iter().all(|&s| matches!(k.sinks[s].target, SinkTarget::Fresh(_)))
-                && crate::codegen::pass_nodes(k, p).iter().all(|&n| match &k.nodes[n].op {
+                && nodes.iter().all(|&n| match &k.nodes[n].op {
                     Op::Current(_) | Op::Shifted(..) | Op::Index => false,
                     // A buffer read along the space's axes.
                     Op::Leaf(l @ Leaf { src: LeafSrc::Reduced(r), views }) => {
@@ -455,10 +458,10 @@ fn chains(k: &Kernel, passes: &[Pass], let_stage: &[usize]) -> Vec<Chain> {
             Rank::Dyn => 0,
         };
         // Every buffer the chain reads is one it makes (block by block).
-        let run = || passes.iter().filter(|p| s <= p.stage && p.stage <= t);
-        let own = run().all(|p| {
-            crate::codegen::pass_nodes(k, p).iter().all(|&n| match &k.nodes[n].op {
-                Op::Leaf(Leaf { src: LeafSrc::Reduced(r), .. }) => run().any(|q| q.reductions.contains(r)),
+        let run = || passes.iter().zip(nodes).filter(|(p, _)| s <= p.stage && p.stage <= t);
+        let own = run().all(|(_, nodes)| {
+            nodes.iter().all(|&n| match &k.nodes[n].op {
+                Op::Leaf(Leaf { src: LeafSrc::Reduced(r), .. }) => run().any(|(q, _)| q.reductions.contains(r)),
                 _ => true,
             })
         });
