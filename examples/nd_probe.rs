@@ -1,5 +1,6 @@
-//! Times one N-d kernel in a loop, for `perf record` (`cargo run --release --example
-//! nd_probe -- standardize_c`); prints the best time of 20 calls.
+//! Times N-d kernels in a loop, for `perf record` or an interleaved comparison
+//! (`cargo run --release --example nd_probe -- pairwise pairwise_hand`); prints the best
+//! and the median time of `REPS` calls (200) of each.
 #[path = "../tests/common/nd_kernels.rs"]
 mod kernels;
 
@@ -7,32 +8,40 @@ use ndarray::{Array2, ShapeBuilder};
 use std::time::Instant;
 
 fn main() {
-    let which = std::env::args().nth(1).unwrap_or_else(|| "standardize_c".into());
+    let which: Vec<String> = std::env::args().skip(1).collect();
+    let which = if which.is_empty() { vec!["standardize_c".to_string()] } else { which };
     let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let c = Array2::from_shape_fn((n, n), |(i, j)| ((i * 31 + j * 17) % 101) as f64 * 0.01);
     let f = Array2::from_shape_fn((n, n).f(), |(i, j)| c[[i, j]]);
     let p = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 7 + j * 3) % 29) as f64 * 0.1);
     let q = Array2::from_shape_fn((1000, 16), |(i, j)| ((i * 5 + j * 11) % 31) as f64 * 0.1);
-    let mut best = f64::MAX;
     let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    // Several workloads are interleaved call by call, so that a noisy neighbour slows
+    // them alike and their ratio holds.
+    let mut times = vec![Vec::with_capacity(reps); which.len()];
     for _ in 0..reps {
-        let t = Instant::now();
-        let s = match which.as_str() {
-            "standardize_c" => kernels::standardize_cols(c.view())[[0, 0]],
-            "standardize_f" => kernels::standardize_cols(f.view())[[0, 0]],
-            "normalize" => kernels::normalize_rows(c.view())[[0, 0]],
-            "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
-            "sums" => kernels::sums(c.view()).0[0],
-            "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
-            "normalize_nosqrt" => normalize_nosqrt(c.view())[[0, 0]],
-            "normalize_hand" => hand_normalize(c.as_slice().unwrap(), n)[0],
-            "pairwise_hand" => hand_pairwise(p.as_slice().unwrap(), q.as_slice().unwrap(), 16)[0],
-            _ => panic!("unknown workload {which}"),
-        };
-        best = best.min(t.elapsed().as_secs_f64());
-        std::hint::black_box(s);
+        for (w, t_w) in which.iter().zip(&mut times) {
+            let t = Instant::now();
+            let s = match w.as_str() {
+                "standardize_c" => kernels::standardize_cols(c.view())[[0, 0]],
+                "standardize_f" => kernels::standardize_cols(f.view())[[0, 0]],
+                "normalize" => kernels::normalize_rows(c.view())[[0, 0]],
+                "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
+                "sums" => kernels::sums(c.view()).0[0],
+                "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
+                "normalize_nosqrt" => normalize_nosqrt(c.view())[[0, 0]],
+                "normalize_hand" => hand_normalize(c.as_slice().unwrap(), n)[0],
+                "pairwise_hand" => hand_pairwise(p.as_slice().unwrap(), q.as_slice().unwrap(), 16)[0],
+                _ => panic!("unknown workload {w}"),
+            };
+            t_w.push(t.elapsed().as_secs_f64() * 1e3);
+            std::hint::black_box(s);
+        }
     }
-    println!("{which}: {:.3} ms", best * 1e3);
+    for (w, t) in which.iter().zip(&mut times) {
+        t.sort_by(f64::total_cmp);
+        println!("{w}: best {:.3} ms, median {:.3} ms", t[0], t[t.len() / 2]);
+    }
 }
 
 /// The bench's hand loop (`benches/nd.rs`), to compare in one process.
