@@ -10,6 +10,12 @@
 //! `matvec`): `cargo bench --bench nd -- softmax` or `-- /hand`. Every form is checked
 //! against `eager` before it is timed. Sample counts are small (10 samples, 1 s) so the
 //! whole bench runs in about a minute and a half.
+//!
+//! `ND_INTERLEAVED=<rounds> cargo bench --bench nd` prints an interleaved table instead:
+//! each round calls `kernel`, `hand` (and `dot`) once each, `eager` every fourth round, and
+//! the table has each form's best and median call; on a shared machine a noisy neighbour then
+//! slows every form alike, and the ratios hold where criterion's means, taken minutes
+//! apart, do not.
 
 use criterion::{criterion_group, BenchmarkGroup, Criterion, Throughput};
 use ndarray::{Array, Array1, Array2, Array3, ArrayView2, Axis, Dimension, ShapeBuilder};
@@ -246,18 +252,39 @@ fn nd(c: &mut Criterion) {
         black_box(a.view())
     }
 
+    let rounds: Option<usize> =
+        std::env::var("ND_INTERLEAVED").ok().map(|r| r.parse().expect("ND_INTERLEAVED=<rounds>"));
+    if rounds.is_some() {
+        println!(
+            "{:<32} {:>13} {:>13} {:>13} {:>13} {:>12} {:>13}",
+            "workload", "kernel best", "kernel median", "hand best", "hand median", "eager best", "kernel/hand"
+        );
+    }
     macro_rules! bench {
         ($name:expr, $elems:expr, kernel: $k:expr, eager: $e:expr, hand: $h:expr $(, $extra:literal: $x:expr)?) => {{
             let want = $e;
             assert_close(concat!($name, " kernel"), &$k, &want);
             assert_close(concat!($name, " hand"), &$h, &want);
             $( assert_close(concat!($name, " ", $extra), &$x, &want); )?
-            let mut g = group(c, $name, $elems);
-            g.bench_function("kernel", |b| b.iter(|| $k));
-            g.bench_function("eager", |b| b.iter(|| $e));
-            g.bench_function("hand", |b| b.iter(|| $h));
-            $( g.bench_function($extra, |b| b.iter(|| $x)); )?
-            g.finish();
+            if let Some(rounds) = rounds {
+                let mut t = Interleaved::default();
+                for r in 0..rounds {
+                    t.time(0, || $k);
+                    t.time(1, || $h);
+                    $( t.time(3, || $x); )?
+                    if r % 4 == 0 {
+                        t.time(2, || $e);
+                    }
+                }
+                t.print($name, [$( $extra )?].first().copied());
+            } else {
+                let mut g = group(c, $name, $elems);
+                g.bench_function("kernel", |b| b.iter(|| $k));
+                g.bench_function("eager", |b| b.iter(|| $e));
+                g.bench_function("hand", |b| b.iter(|| $h));
+                $( g.bench_function($extra, |b| b.iter(|| $x)); )?
+                g.finish();
+            }
         }};
     }
 
@@ -279,18 +306,21 @@ fn nd(c: &mut Criterion) {
         hand: hand::normalize_rows(black_box(raw_c), n, m));
 
     // In place, into an existing matrix: `y += a * x` (ndarray's own `scaled_add` as eager).
-    let mut y = xc.clone();
-    let mut g = group(c, "axpy_inplace/1000x1000", n * m);
-    g.bench_function("kernel", |b| b.iter(|| kernels::axpy2(0.5, view(&xc), black_box(y.view_mut()))));
-    g.bench_function("eager", |b| b.iter(|| black_box(&mut y).scaled_add(0.5, black_box(&xc))));
-    g.bench_function("hand", |b| {
-        b.iter(|| {
-            for (o, &x) in black_box(&mut y).as_slice_mut().unwrap().iter_mut().zip(raw_c) {
-                *o += 0.5 * x;
-            }
-        })
-    });
-    g.finish();
+    // (Criterion only: the interleaved table compares fresh results.)
+    if rounds.is_none() {
+        let mut y = xc.clone();
+        let mut g = group(c, "axpy_inplace/1000x1000", n * m);
+        g.bench_function("kernel", |b| b.iter(|| kernels::axpy2(0.5, view(&xc), black_box(y.view_mut()))));
+        g.bench_function("eager", |b| b.iter(|| black_box(&mut y).scaled_add(0.5, black_box(&xc))));
+        g.bench_function("hand", |b| {
+            b.iter(|| {
+                for (o, &x) in black_box(&mut y).as_slice_mut().unwrap().iter_mut().zip(raw_c) {
+                    *o += 0.5 * x;
+                }
+            })
+        });
+        g.finish();
+    }
 
     let (p, q) = (2000, 2000);
     let a = Array2::from_shape_vec((p, q), data(p * q, 2)).unwrap();
@@ -318,6 +348,38 @@ fn nd(c: &mut Criterion) {
         kernel: kernels::brighten(black_box(img.view()), gain, bias),
         eager: eager::brighten(black_box(&img), gain, bias),
         hand: hand::brighten(black_box(img.as_slice().unwrap()), dim, gain, bias));
+}
+
+/// Call times of up to four forms (kernel, hand, eager, extra), ms.
+#[derive(Default)]
+struct Interleaved([Vec<f64>; 4]);
+
+impl Interleaved {
+    fn time<R>(&mut self, form: usize, f: impl FnOnce() -> R) {
+        let t = std::time::Instant::now();
+        black_box(f());
+        self.0[form].push(t.elapsed().as_secs_f64() * 1e3);
+    }
+
+    fn print(&mut self, name: &str, extra: Option<&str>) {
+        for t in &mut self.0 {
+            t.sort_by(f64::total_cmp);
+        }
+        let [k, h, e, x] = &self.0;
+        let mut line = format!(
+            "{name:<32} {:>13.3} {:>13.3} {:>13.3} {:>13.3} {:>12.3} {:>13.2}",
+            k[0],
+            k[k.len() / 2],
+            h[0],
+            h[h.len() / 2],
+            e[0],
+            k[0] / h[0]
+        );
+        if let Some(extra) = extra {
+            line += &format!("   {extra} best {:.3} median {:.3}", x[0], x[x.len() / 2]);
+        }
+        println!("{line}");
+    }
 }
 
 criterion_group!(benches, nd);

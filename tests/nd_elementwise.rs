@@ -243,3 +243,27 @@ fn naive_readings_agree_with_eager_ndarray() {
     let eager = (&x * 0.5).mapv(loopfuse::math::exp) - 1.0;
     assert!(naive_dyn_exp(&x, &OneD).diff(&eager, Cmp::NanAny).is_none(), "dyn_exp reading");
 }
+
+/// `(x + w).t()`: the view reaches `w` as the value's trailing axis, so `w` is a column of
+/// the transpose (`w.insert_axis(Axis(0)).t()`), not a row. Found by the random kernels: the
+/// view was applied to `w` as a rank-1 array of its own, which gave the transpose of
+/// `x.t() + w` on square inputs, silently.
+#[loopfuse::kernel]
+fn t_of_broadcast(x: ndarray::ArrayView2<f64>, w: ndarray::ArrayView1<f64>) -> Array2<f64> {
+    (x + w).t() * 1.0
+}
+
+#[test]
+fn transpose_of_a_broadcast_value_vs_naive() {
+    for &(n, m) in SHAPES2 {
+        for (data, x) in data2((n, m), 11) {
+            for w in weights(m, seed_nd(&[n, m], 12)) {
+                let Ok(sum) = std::panic::catch_unwind(|| &x + &w) else { continue };
+                let want = sum.t().mapv(|v| v * 1.0);
+                let runs = run2(&x, &w, t_of_broadcast);
+                let ctx = format!("{} ({data})", what("t_of_broadcast", &[("x", x.shape()), ("w", w.shape())]));
+                check_runs(&ctx, &want, &runs, Cmp::NanAny);
+            }
+        }
+    }
+}

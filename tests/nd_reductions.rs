@@ -414,3 +414,29 @@ fn naive_readings_agree_with_eager_ndarray() {
         assert!((naive_sum2(&x, &Seq) - x.sum()).abs() <= 1e-9 * (1.0 + x.sum().abs()), "{}", c("sum"));
     }
 }
+
+/// A reduced array read with arrays it was not reduced from broadcasts with them as NumPy
+/// does: `w` of length 1 stretches to the column sums, and column sums of length 1 stretch
+/// to a longer `w`. Found by the random kernels: the reduced array was taken to fit `w`'s
+/// shape, and the call failed with "cannot broadcast".
+#[loopfuse::kernel]
+fn scaled_col_sums(x: ndarray::ArrayView2<f64>, w: ndarray::ArrayView1<f64>) -> Array1<f64> {
+    w * x.t().sum_axis(Axis(1))
+}
+
+#[test]
+fn reduced_array_broadcasts_with_other_inputs() {
+    each_2d(13, false, |data, x| {
+        let m = x.ncols();
+        let mut ws = vec![Array1::from(gen_f64(m, 14)), Array1::from(vec![-1.5])];
+        if m == 1 {
+            ws.push(Array1::from(gen_f64(7, 15)));
+        }
+        let (s0, _) = naive_sums(x, &OneD);
+        for w in ws {
+            let want = &w * &s0;
+            let c = format!("{} with `w` {:?}", ctx("scaled_col_sums", data, x), w.shape());
+            check_runs(&c, &want, &run2(x, &w, scaled_col_sums), Cmp::NanAny);
+        }
+    });
+}

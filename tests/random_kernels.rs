@@ -28,18 +28,23 @@
 //! returned; `#[kernel(strict)]`.
 //!
 //! N-d kernels (`random_kernels/nd.rs`, [`gen::Grammar::nd`], one kernel in
-//! [`gen::Grammar::nd_every`]): `x, y: ArrayView2<f64>` of shape `(n, m)`, `w: ArrayView1<f64>` of `m`
-//! elements or one, `a: f64`; the expression grammar above on N-d operands under NumPy
-//! broadcasting, whole reductions, axis reductions (`sum prod mean var std min max argmin
-//! argmax count any all` `_axis`, `ddof`) reused as they are or through `insert_axis`, the
-//! views `insert_axis` and `t()` of parameters and computed values, values of rank 0 to 3,
-//! array `let mut` with `+= -= *= /=`; results `Array1..3`, scalars and tuples. Each runs on
-//! 12 shapes (7 square ones `n == m` for kernels that mix `x` with `x.t()`: n, m in 0, 1, 2,
-//! 3, 17, 31, 33, 64), the three data sets (data set 1 with a one-element `w`), every input
-//! in six layouts (C, F, transposed copy, `[1..;2, 1..;2]` of a larger array, axis 0
-//! reversed, both reversed) at every CPU level, and must equal its reading bit for bit on
-//! any data: the reading's reductions are the 1-D `#[kernel]` reductions over each lane or
-//! the C-order sequence (the N-d order contract).
+//! [`gen::Grammar::nd_every`]): `x, y: ArrayView2<f64>` of shape `(n, m)` (`x` also
+//! `ArrayViewD<f64>` or `&Array2<f64>`), `w: ArrayView1<f64>` of `m` elements or one,
+//! `z: ArrayView3<f64>` of shape `(2, n, m)`, `a: f64`, an output `o` (`ArrayViewMut2<f64>`
+//! or `&mut Array2<f64>`, `o += e`, `o[..] = e`); the expression grammar above on N-d
+//! operands under NumPy broadcasting, whole reductions, axis reductions (`sum prod mean var
+//! std min max argmin argmax count any all` `_axis`, `ddof`) reused as they are or through
+//! `insert_axis`, `a.dot(&v)`, the views `insert_axis` and `t()` of parameters and computed
+//! values, values of rank 0 to 3, array `let mut` with `+= -= *= /=`; results `Array1..3`,
+//! `ArrayD`, scalars, tuples, `()` and `Result`; `strict`. Each runs on 14 shapes (8 square
+//! ones `n == m` for kernels that mix `x` with `x.t()`: n, m in 0, 1, 2, 3, 17, 31, 33, 64,
+//! 200, 20000; a shape whose largest value would pass 2^21 elements is skipped), the three
+//! data sets (data set 1 with a one-element `w`), every input in six layouts (C, F,
+//! transposed copy, `[1..;2, 1..;2]` of a larger array, axis 0 reversed, both reversed; `z`
+//! in C, F, permuted, stepped and reversed) and once as stride-0 broadcasts, at every CPU
+//! level, and must equal its reading bit for bit on any data: the reading's reductions are
+//! the 1-D `#[kernel]` reductions over each lane or the C-order sequence (the N-d order
+//! contract), the in-order ones for `strict`.
 //!
 //! [`gen::Grammar`] switches parts off; the two that found
 //! compile errors (`mixed_outputs`, `literal_selects`, with minimized kernels in their

@@ -1,20 +1,25 @@
-//! Random N-d kernels (`Grammar::nd`): parameters `x, y: ArrayView2<f64>` of shape `(n, m)`,
-//! `w: ArrayView1<f64>` of `m` elements or one (NumPy stretch), `a: f64`; the 1-D expression
+//! Random N-d kernels (`Grammar::nd`): parameters `x, y: ArrayView2<f64>` of shape `(n, m)`
+//! (`x` also as `ArrayViewD<f64>`, every array result then `ArrayD`, or as `&Array2<f64>`),
+//! `w: ArrayView1<f64>` of `m` elements or one (NumPy stretch), `a: f64`, `z: ArrayView3<f64>`
+//! of shape `(2, n, m)`, and an output `o` (`ArrayViewMut2<f64>` in any layout or
+//! `&mut Array2<f64>`) written by `o += e`, `-=`, `*=`, `o[..] = e`; the 1-D expression
 //! grammar on N-d operands under NumPy broadcasting, with whole reductions (scalars used
 //! later), axis reductions `sum prod mean var std min max argmin argmax count any all _axis`
 //! (`var_axis`/`std_axis` with `ddof`) reused later as they are (`x - x.mean_axis(Axis(0))`)
-//! or through `insert_axis(Axis(k))` (`x / e.sum_axis(Axis(1)).insert_axis(Axis(1))`), views
-//! `insert_axis` and `t()` of parameters and of computed values, values of rank 0 to 3;
-//! `let`, `let mut`, `+= -= *= /=` on array lets, shadowing of lets and parameters; results
-//! `Array1..3<f64>`, `Array1..2<usize>`, `Array1..2<bool>`, `f64`, `usize`, `bool` and
-//! tuples.
+//! or through `insert_axis(Axis(k))` (`x / e.sum_axis(Axis(1)).insert_axis(Axis(1))`),
+//! `a.dot(&v)`, views `insert_axis` and `t()` of parameters and of computed values, values of
+//! rank 0 to 3; `let`, `let mut`, `+= -= *= /=` on array lets, shadowing of lets and
+//! parameters; results `Array1..3<f64>`, `Array1..2<usize>`, `Array1..2<bool>`, `f64`,
+//! `usize`, `bool`, tuples and `()`, plain or as `Result<_, KernelError>`; `#[kernel(strict)]`
+//! (the reading then reduces in order).
 //!
 //! Shapes are symbolic (`n`, `m`, `1`): every operand of an operation broadcasts by
 //! construction (a "square" kernel has `m = n` and may mix `x` with `x.t()`). The reading
 //! (`r<id>`) computes each value eagerly as a logical `ArrayD` with the prelude's helpers,
 //! every reduction by the 1-D `#[kernel]` reduction over the lane or over the C-order
 //! sequence, math through `loopfuse::math`: so every result must equal the reading bit for
-//! bit (any NaN for any NaN) on any data, on every layout (prelude `L2`, `L1`) and level.
+//! bit (any NaN for any NaN) on any data, on every layout (prelude `L1`, `L2`, `L3`, and
+//! stride-0 broadcasts of a row, a column, an element and a plane) and level.
 
 use super::{lit, Grammar, Rng};
 use std::fmt::Write;
@@ -24,6 +29,8 @@ use std::fmt::Write;
 enum D {
     N,
     M,
+    /// The leading axis of the 3-D parameter `z` (2 at run time).
+    K,
     One,
 }
 
@@ -86,6 +93,8 @@ enum X {
     T(Box<X>, bool),
     /// `(e as f64)` of a usize scalar.
     AsF64(Box<X>),
+    /// `a.dot(&v)` of a matrix `[p, q]` and a vector `[q]`: `(a * v).sum_axis(Axis(1))`.
+    Dot(Box<X>, Box<X>),
 }
 
 use X::*;
@@ -132,11 +141,27 @@ impl X {
                 t
             }
             AsF64(x) => f(x.ty().shape),
+            Dot(a, _) => f(vec![a.ty().shape[0]]),
         }
     }
 
     fn rank(&self) -> usize {
         self.ty().shape.len()
+    }
+
+    /// The shapes of this value and of every value it is made of (the reading makes each).
+    fn shapes(&self, out: &mut Vec<Vec<D>>) {
+        out.push(self.ty().shape);
+        let subs: Vec<&X> = match self {
+            Leaf(..) | Lit(_) => vec![],
+            Bin(_, a, b) | M2(_, a, b) | Cmp(_, a, b) | MBin(_, a, b) | Dot(a, b) => vec![a, b],
+            MulAdd(a, b, c) | Select(a, b, c) => vec![a, b, c],
+            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) | Pred(_, a) | Not(a) | Red(_, a) | AsF64(a) => vec![a],
+            Axis(_, a, ..) | Ins(a, _) | T(a, _) => vec![a],
+        };
+        for e in subs {
+            e.shapes(out);
+        }
     }
 
     fn literal_only(&self) -> bool {
@@ -187,44 +212,58 @@ impl X {
             T(a, false) => format!("{}.t()", a.recv()),
             T(a, true) => format!("{}.reversed_axes()", a.recv()),
             AsF64(a) => format!("({} as f64)", a.k()),
+            Dot(a, b) => format!("{}.dot(&{})", a.recv(), b.k()),
         }
     }
 
-    /// The reading's text: an `ArrayD` (a 0-d one for a scalar).
-    fn r(&self) -> String {
-        let f1 = |a: &X, body: String| format!("ew1(&{}, &|p: f64| {body})", a.r());
-        let f2 = |a: &X, b: &X, body: String| format!("ew2(&{}, &{}, &|p: f64, q: f64| {body})", a.r(), b.r());
+    /// The reading's text: an `ArrayD` (a 0-d one for a scalar). `k1` names the 1-D
+    /// reductions: `k1` (lanes), or `k1s` for a `strict` kernel (in order).
+    fn r(&self, k1: &str) -> String {
+        let f1 = |a: &X, body: String| format!("ew1(&{}, &|p: f64| {body})", a.r(k1));
+        let f2 = |a: &X, b: &X, body: String| format!("ew2(&{}, &{}, &|p: f64, q: f64| {body})", a.r(k1), b.r(k1));
         match self {
             Leaf(n, _) => format!("{n}.clone()"),
             Lit(c) => format!("sc({c:?}_f64)"),
             Bin(op, a, b) | Cmp(op, a, b) => f2(a, b, format!("p {op} q")),
-            MBin(op, a, b) => format!("ew2(&{}, &{}, &|p: bool, q: bool| p {op} q)", a.r(), b.r()),
+            MBin(op, a, b) => format!("ew2(&{}, &{}, &|p: bool, q: bool| p {op} q)", a.r(k1), b.r(k1)),
             Neg(a) => f1(a, "-p".into()),
             M1(f @ ("exp" | "ln" | "sin"), a) => f1(a, format!("loopfuse::math::{f}(p)")),
             M1(f, a) | Pred(f, a) => f1(a, format!("p.{f}()")),
             M2(f, a, b) => f2(a, b, format!("p.{f}(q)")),
             MulAdd(a, b, c) => {
-                format!("ew3(&{}, &{}, &{}, &|p: f64, q: f64, r: f64| p.mul_add(q, r))", a.r(), b.r(), c.r())
+                format!("ew3(&{}, &{}, &{}, &|p: f64, q: f64, r: f64| p.mul_add(q, r))", a.r(k1), b.r(k1), c.r(k1))
             }
             Powi(a, p) => f1(a, format!("p.powi({p})")),
             Cast(t, a) => f1(a, format!("p as {t} as f64")),
             Select(c, a, b) => {
-                format!("ew3(&{}, &{}, &{}, &|c: bool, p: f64, q: f64| if c {{ p }} else {{ q }})", c.r(), a.r(), b.r())
+                format!(
+                    "ew3(&{}, &{}, &{}, &|c: bool, p: f64, q: f64| if c {{ p }} else {{ q }})",
+                    c.r(k1),
+                    a.r(k1),
+                    b.r(k1)
+                )
             }
-            Not(a) => format!("ew1(&{}, &|p: bool| !p)", a.r()),
-            Red(r, a) => format!("whole(&{}, &k1_{r})", a.r()),
+            Not(a) => format!("ew1(&{}, &|p: bool| !p)", a.r(k1)),
+            Red(r, a) => format!("whole(&{}, &{k1}_{r})", a.r(k1)),
             Axis(r, a, k, dd) => {
                 let panics = matches!(*r, "min" | "max" | "argmin" | "argmax");
                 let el = if red_el(r) == El::B || *r == "count" { "bool" } else { "f64" };
                 let call = match dd {
-                    Some(dd) => format!("k1_{r}_dd(l, {dd:?})"),
-                    None => format!("k1_{r}(l)"),
+                    Some(dd) => format!("{k1}_{r}_dd(l, {dd:?})"),
+                    None => format!("{k1}_{r}(l)"),
                 };
-                format!("along(&{}, {k}, {panics}, &|l: &[{el}]| {call})", a.r())
+                format!("along(&{}, {k}, {panics}, &|l: &[{el}]| {call})", a.r(k1))
             }
-            Ins(a, k) => format!("ins(&{}, {k})", a.r()),
-            T(a, _) => format!("tr(&{})", a.r()),
-            AsF64(a) => format!("ew1(&{}, &|p: usize| p as f64)", a.r()),
+            Ins(a, k) => format!("ins(&{}, {k})", a.r(k1)),
+            T(a, _) => format!("tr(&{})", a.r(k1)),
+            AsF64(a) => format!("ew1(&{}, &|p: usize| p as f64)", a.r(k1)),
+            Dot(a, b) => {
+                format!(
+                    "along(&ew2(&{}, &{}, &|p: f64, q: f64| p * q), 1, false, &|l: &[f64]| {k1}_sum(l))",
+                    a.r(k1),
+                    b.r(k1)
+                )
+            }
         }
     }
 }
@@ -233,15 +272,39 @@ impl X {
 
 #[derive(Clone, Debug)]
 enum S {
-    Let { name: String, mutable: bool, e: X },
-    Compound { target: String, op: &'static str, e: X },
+    Let {
+        name: String,
+        mutable: bool,
+        e: X,
+    },
+    Compound {
+        target: String,
+        op: &'static str,
+        e: X,
+    },
+    /// `o op e;` into the output parameter `o` (`[n, m]`): `+= -= *=` or `[..] =`.
+    Out {
+        op: &'static str,
+        e: X,
+    },
 }
 
 pub struct NdKernel {
     id: usize,
     square: bool,
-    /// Which of `x, y, w, a` the kernel takes.
-    params: [bool; 4],
+    /// Which of `x, y, w, a, z` the kernel takes.
+    params: [bool; 5],
+    /// `x` is `ArrayViewD<f64>` (and every array result `ArrayD`).
+    dyn_x: bool,
+    /// `x` is `&Array2<f64>` (an owned C or F array).
+    ref_x: bool,
+    /// The output parameter `o`: `None`, or `Some(true)` for `&mut Array2<f64>`,
+    /// `Some(false)` for `ArrayViewMut2<f64>` (any layout).
+    out: Option<bool>,
+    /// `-> Result<_, KernelError>`, ending in `Ok(..)`.
+    result: bool,
+    /// `#[kernel(strict)]`: the reading's reductions are the 1-D in-order ones.
+    strict: bool,
     stmts: Vec<S>,
     results: Vec<X>,
 }
@@ -257,6 +320,10 @@ struct Gen<'a> {
     rng: &'a mut Rng,
     g: Grammar,
     square: bool,
+    /// The kernel takes `z: ArrayView3<f64>` of shape `[K, n, m]`.
+    z: bool,
+    /// The kernel writes the output parameter `o`.
+    out: bool,
     binds: Vec<Bind>,
     fresh: usize,
 }
@@ -282,6 +349,7 @@ impl Gen<'_> {
     fn shape(&mut self) -> Vec<D> {
         let (n, m) = (D::N, self.m());
         match self.rng.below(12) {
+            0 if self.z => vec![D::K, n, m],
             0..=4 => vec![n, m],
             5 => vec![m],
             6 => vec![n],
@@ -417,10 +485,27 @@ impl Gen<'_> {
                     _ => a,
                 }
             }
+            19 if s.len() == 1 => self.dot(s, d),
             _ => {
                 let op = self.rng.pick(&["+", "-", "*"]);
                 Bin(op, bx(self.f(s, d)), bx(self.f(s, d)))
             }
+        }
+    }
+
+    /// `a.dot(&v)` of shape `s = [p]`: a `[p, q]` matrix and a `[q]` vector; when the
+    /// operands drawn do not have exactly those shapes, the same sum spelled out.
+    fn dot(&mut self, s: &[D], d: usize) -> X {
+        let q = self.rng.pick(&[D::N, self.m()]);
+        let a = self.f(&[s[0], q], d);
+        let b = self.f(&[q], d);
+        if a.ty().shape == [s[0], q] && b.ty().shape == [q] {
+            return Dot(bx(a), bx(b));
+        }
+        let p = Bin("*", bx(a), bx(b));
+        match p.rank() {
+            2 => Axis("sum", bx(p), 1, None),
+            _ => Red("sum", bx(p)),
         }
     }
 
@@ -575,6 +660,12 @@ impl Gen<'_> {
     fn stmt(&mut self) -> S {
         let mutables: Vec<Bind> =
             self.visible().into_iter().filter(|b| b.mutable && b.ty.el == El::F && !b.ty.shape.is_empty()).collect();
+        if self.out && self.rng.pct(30) {
+            let op = self.rng.pick(&["+=", "-=", "*=", "[..] =", "[..] ="]);
+            let s = vec![D::N, self.m()];
+            let e = self.f(&s, 2);
+            return S::Out { op, e };
+        }
         match self.rng.below(10) {
             0..=4 => {
                 let s = self.shape();
@@ -674,14 +765,19 @@ impl Gen<'_> {
 
 pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
     let square = rng.pct(25);
-    let mut params = [true, rng.pct(50), rng.pct(45), rng.pct(35)];
+    let mut params = [true, rng.pct(50), rng.pct(45), rng.pct(35), rng.pct(20)];
     if !params[1] && !params[2] && rng.pct(30) {
         params[1] = true;
     }
-    let mut gen = Gen { rng, g, square, binds: vec![], fresh: 0 };
+    let dyn_x = rng.pct(15);
+    let ref_x = !dyn_x && rng.pct(10);
+    let out = rng.pct(25).then(|| rng.pct(30));
+    let result = rng.pct(15);
+    let strict = rng.pct(12);
+    let mut gen = Gen { rng, g, square, z: params[4], out: out.is_some(), binds: vec![], fresh: 0 };
     let m = gen.m();
-    let tys = [vec![D::N, m], vec![D::N, m], vec![m], vec![]];
-    for (i, name) in ["x", "y", "w", "a"].iter().enumerate() {
+    let tys = [vec![D::N, m], vec![D::N, m], vec![m], vec![], vec![D::K, D::N, m]];
+    for (i, name) in ["x", "y", "w", "a", "z"].iter().enumerate() {
         if params[i] {
             gen.binds.push(Bind {
                 name: name.to_string(),
@@ -690,72 +786,116 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
             });
         }
     }
-    let nstmts = gen.rng.below(5);
-    let stmts: Vec<S> = (0..nstmts).map(|_| gen.stmt()).collect();
-    let nres = 1 + gen.rng.below(3);
+    let nstmts = gen.rng.below(5) + usize::from(out.is_some());
+    let mut stmts: Vec<S> = (0..nstmts).map(|_| gen.stmt()).collect();
+    if out.is_some() && !stmts.iter().any(|s| matches!(s, S::Out { .. })) {
+        let e = gen.f(&[D::N, m], 2);
+        stmts.push(S::Out { op: "[..] =", e });
+    }
+    // A kernel with an output may return nothing else.
+    let nres = gen.rng.below(3) + usize::from(out.is_none() || gen.rng.pct(50));
     let results: Vec<X> = (0..nres).map(|_| gen.result()).collect();
-    NdKernel { id, square, params, stmts, results }
+    NdKernel { id, square, params, dyn_x, ref_x, out, result, strict, stmts, results }
 }
 
-fn ty_text(t: &Ty) -> String {
-    let el = match t.el {
+fn el_text(el: El) -> &'static str {
+    match el {
         El::F => "f64",
         El::B => "bool",
         El::U => "usize",
-    };
+    }
+}
+
+/// A result's type: `ArrayD` for every array of a kernel over `ArrayViewD` (`dyn_x`).
+fn ty_text(t: &Ty, dyn_x: bool) -> String {
+    let el = el_text(t.el);
     match t.shape.len() {
         0 => el.to_string(),
+        _ if dyn_x => format!("ArrayD<{el}>"),
         r => format!("Array{r}<{el}>"),
+    }
+}
+
+/// `(a, b)`, `a`, or `()`.
+fn tuple(v: &[String]) -> String {
+    match v.len() {
+        1 => v[0].clone(),
+        _ => format!("({})", v.join(", ")),
     }
 }
 
 impl NdKernel {
     fn ret(&self) -> String {
-        let rs: Vec<String> = self.results.iter().map(|e| ty_text(&e.ty())).collect();
-        match rs.len() {
-            1 => format!(" -> {}", rs[0]),
-            _ => format!(" -> ({})", rs.join(", ")),
+        let rs: Vec<String> = self.results.iter().map(|e| ty_text(&e.ty(), self.dyn_x)).collect();
+        match (tuple(&rs), self.result) {
+            (t, true) => format!(" -> Result<{t}, loopfuse::KernelError>"),
+            (t, false) if t == "()" => String::new(),
+            (t, false) => format!(" -> {t}"),
+        }
+    }
+
+    fn k1(&self) -> &'static str {
+        if self.strict {
+            "k1s"
+        } else {
+            "k1"
         }
     }
 
     pub fn source(&self) -> String {
         let mut s = String::new();
-        let ps: Vec<&str> = ["x: ArrayView2<f64>", "y: ArrayView2<f64>", "w: ArrayView1<f64>", "a: f64"]
+        let x = match (self.dyn_x, self.ref_x) {
+            (true, _) => "x: ArrayViewD<f64>",
+            (_, true) => "x: &Array2<f64>",
+            _ => "x: ArrayView2<f64>",
+        };
+        let mut ps: Vec<&str> = [x, "y: ArrayView2<f64>", "w: ArrayView1<f64>", "a: f64", "z: ArrayView3<f64>"]
             .iter()
             .zip(self.params)
             .filter(|p| p.1)
             .map(|p| *p.0)
             .collect();
-        writeln!(s, "#[kernel]\nfn k{}({}){} {{", self.id, ps.join(", "), self.ret()).unwrap();
+        match self.out {
+            Some(true) => ps.push("o: &mut Array2<f64>"),
+            Some(false) => ps.push("o: ArrayViewMut2<f64>"),
+            None => {}
+        }
+        let attr = if self.strict { "#[kernel(strict)]" } else { "#[kernel]" };
+        writeln!(s, "{attr}\nfn k{}({}){} {{", self.id, ps.join(", "), self.ret()).unwrap();
         for st in &self.stmts {
             match st {
                 S::Let { name, mutable, e } => {
                     writeln!(s, "    let {}{name} = {};", if *mutable { "mut " } else { "" }, e.typed()).unwrap()
                 }
                 S::Compound { target, op, e } => writeln!(s, "    {target} {op} {};", e.k()).unwrap(),
+                S::Out { op, e } => writeln!(
+                    s,
+                    "    o{} {};",
+                    if op.starts_with('[') { op.to_string() } else { format!(" {op}") },
+                    e.k()
+                )
+                .unwrap(),
             }
         }
         let v: Vec<String> = self.results.iter().map(|e| e.k()).collect();
-        match v.len() {
-            1 => writeln!(s, "    {}", v[0]).unwrap(),
-            _ => writeln!(s, "    ({})", v.join(", ")).unwrap(),
+        match (tuple(&v), self.result) {
+            (t, true) => writeln!(s, "    Ok({t})").unwrap(),
+            (t, false) if t == "()" => {}
+            (t, false) => writeln!(s, "    {t}").unwrap(),
         }
         s.push_str("}\n");
         s
     }
 
     pub fn reading(&self) -> String {
+        let k1 = self.k1();
         let mut s = String::new();
         let ret: Vec<String> = self
             .results
             .iter()
             .map(|e| {
                 let t = e.ty();
-                let el = match t.el {
-                    El::F => "f64",
-                    El::B => "bool",
-                    El::U => "usize",
-                };
+                let el = el_text(t.el);
                 if t.shape.is_empty() {
                     el.to_string()
                 } else {
@@ -763,28 +903,69 @@ impl NdKernel {
                 }
             })
             .collect();
-        let ret = if ret.len() == 1 { ret[0].clone() } else { format!("({})", ret.join(", ")) };
-        writeln!(s, "fn r{}(x: ArrayD<f64>, y: ArrayD<f64>, w: ArrayD<f64>, a: f64) -> {ret} {{", self.id).unwrap();
+        writeln!(
+            s,
+            "fn r{}(x: ArrayD<f64>, y: ArrayD<f64>, w: ArrayD<f64>, z: ArrayD<f64>, a: f64, o: &mut ArrayD<f64>) -> {} {{",
+            self.id,
+            tuple(&ret)
+        )
+        .unwrap();
         writeln!(s, "    let a = sc(a);").unwrap();
         for st in &self.stmts {
             match st {
                 S::Let { name, mutable, e } => {
-                    writeln!(s, "    let {}{name} = {};", if *mutable { "mut " } else { "" }, e.r()).unwrap()
+                    writeln!(s, "    let {}{name} = {};", if *mutable { "mut " } else { "" }, e.r(k1)).unwrap()
                 }
                 S::Compound { target, op, e } => {
-                    writeln!(s, "    {target} = comp(&{target}, &{}, &|p: f64, q: f64| p {} q);", e.r(), &op[..1])
+                    writeln!(s, "    {target} = comp(&{target}, &{}, &|p: f64, q: f64| p {} q);", e.r(k1), &op[..1])
                         .unwrap()
+                }
+                S::Out { op, e } => {
+                    let f = if op.starts_with('[') { "q".to_string() } else { format!("p {} q", &op[..1]) };
+                    writeln!(s, "    *o = comp(o, &{}, &|p: f64, q: f64| {f});", e.r(k1)).unwrap()
                 }
             }
         }
         let v: Vec<String> =
-            self.results.iter().map(|e| if e.rank() == 0 { format!("s0(&{})", e.r()) } else { e.r() }).collect();
-        match v.len() {
-            1 => writeln!(s, "    {}", v[0]).unwrap(),
-            _ => writeln!(s, "    ({})", v.join(", ")).unwrap(),
+            self.results.iter().map(|e| if e.rank() == 0 { format!("s0(&{})", e.r(k1)) } else { e.r(k1) }).collect();
+        if !v.is_empty() {
+            writeln!(s, "    {}", tuple(&v)).unwrap();
         }
         s.push_str("}\n");
         s
+    }
+
+    /// The largest value's element count as Rust text over `n`, `m`: the shapes whose values
+    /// would be too large to test (`(n, 1, m) + (n, m, 1)` at (3, 20000) has 1.2e9) are
+    /// skipped.
+    fn largest(&self) -> String {
+        let mut shapes = Vec::new();
+        for st in &self.stmts {
+            match st {
+                S::Let { e, .. } | S::Compound { e, .. } | S::Out { e, .. } => e.shapes(&mut shapes),
+            }
+        }
+        for e in &self.results {
+            e.shapes(&mut shapes);
+        }
+        let mut sizes: Vec<String> = shapes
+            .iter()
+            .map(|sh| {
+                let f: Vec<&str> = sh
+                    .iter()
+                    .map(|d| match d {
+                        D::N => "n",
+                        D::M => "m",
+                        D::K => "2",
+                        D::One => "1",
+                    })
+                    .collect();
+                format!("[{}].iter().product::<usize>()", f.join(", "))
+            })
+            .collect();
+        sizes.sort();
+        sizes.dedup();
+        format!("[{}, 2 * n * m].into_iter().max().unwrap()", sizes.join(", "))
     }
 
     /// The kernel, its reading and its test function.
@@ -793,9 +974,28 @@ impl NdKernel {
         let mut s = src.clone();
         s.push_str(&self.reading());
         let id = self.id;
-        let nres = self.results.len();
-        let args: Vec<&str> = ["xv", "yv", "wv", "a"].iter().zip(self.params).filter(|p| p.1).map(|p| *p.0).collect();
+        let largest = self.largest();
+        let nres = self.results.len() + usize::from(self.out.is_some());
+        let x = match (self.dyn_x, self.ref_x) {
+            (true, _) => "xv.into_dyn()",
+            (_, true) => "&xv.to_owned()",
+            _ => "xv",
+        };
+        let mut args: Vec<&str> =
+            [x, "yv", "wv", "a", "zv"].iter().zip(self.params).filter(|p| p.1).map(|p| *p.0).collect();
+        match self.out {
+            Some(true) => args.push("&mut oa"),
+            Some(false) => args.push("lo.view_mut(li)"),
+            None => {}
+        }
         let args = args.join(", ");
+        let unwrap = if self.result { ".unwrap()" } else { "" };
+        // The output's values after the call, as the last result.
+        let out_vals = match self.out {
+            Some(true) => "oa.vals(&mut v);",
+            Some(false) => "lo.views()[li].1.to_owned().vals(&mut v);",
+            None => "",
+        };
         let shapes = if self.square { "SHAPES_SQ" } else { "SHAPES_ND" };
         write!(
             s,
@@ -803,30 +1003,73 @@ impl NdKernel {
 fn t{id}(ctx: &mut Ctx) {{
     let modes = [M::Exact; {nres}];
     for &(n, m) in {shapes} {{
+        if {largest} > 1 << 21 {{
+            continue;
+        }}
         for set in 0..SETS {{
             let x = mat(set, n, m, 1);
             let y = mat(set, n, m, 2);
             // Data set 1 stretches `w` (one element).
             let wl = if set == 1 {{ 1 }} else {{ m }};
             let w = Array1::from(data(set, wl, 3));
+            let z = cube(set, 2, n, m, 6);
+            let o0 = mat(set, n, m, 5);
+            let empty = Array2::zeros((0, 0));
             let a = scalar(set, 4);
-            let want = run(|| {{
-                let mut v = Vec::new();
-                r{id}(x.clone().into_dyn(), y.clone().into_dyn(), w.clone().into_dyn(), a).vals(&mut v);
-                v
-            }});
-            let (lx, ly, lw) = (L2::new(&x), L2::new(&y), L1::new(&w));
-            let (vx, vy, vw) = (lx.views(), ly.views(), lw.views());
+            let reading = |x: &Array2<f64>, y: &Array2<f64>, w: &Array1<f64>, z: &Array3<f64>| {{
+                run(|| {{
+                    let mut v = Vec::new();
+                    let mut o = o0.clone().into_dyn();
+                    r{id}(x.clone().into_dyn(), y.clone().into_dyn(), w.clone().into_dyn(), z.clone().into_dyn(), a, &mut o)
+                        .vals(&mut v);
+                    if {has_out} {{
+                        o.vals(&mut v);
+                    }}
+                    v
+                }})
+            }};
+            let want = reading(&x, &y, &w, &z);
+            let (lx, ly, lw, lz) = (L2::new(&x), L2::new(&y), L1::new(&w), L3::new(&z));
+            let (vx, vy, vw, vz) = (lx.views(), ly.views(), lw.views(), lz.views());
             for li in 0..vx.len() {{
                 let ((nx, xv), (ny, yv), (nw, wv)) = (vx[li], vy[(li + 2) % vy.len()], vw[li % vw.len()]);
+                let (nz, zv) = vz[(li + 1) % vz.len()];
                 let got = levels(|| {{
                     run(|| {{
                         let mut v = Vec::new();
-                        k{id}({args}).vals(&mut v);
+                        let mut lo = L2::new(if {has_out} {{ &o0 }} else {{ &empty }});
+                        let mut oa = lo.owners[li % 2].clone();
+                        k{id}({args}){unwrap}.vals(&mut v);
+                        {out_vals}
                         v
                     }})
                 }});
-                let case = format!("x, y ({{n}}, {{m}}), w [{{wl}}]; layouts x {{nx}}, y {{ny}}, w {{nw}}");
+                let case = format!("x, y ({{n}}, {{m}}), w [{{wl}}]; layouts x {{nx}}, y {{ny}}, w {{nw}}, z {{nz}}, o {{}}", L2_NAMES[li]);
+                if !ctx.check_at({id}, SRC{id}, &case, set, &want, &got, &modes) {{
+                    return;
+                }}
+            }}
+            // Stride-0 inputs: `x` repeats its first row, `y` its first column, `w` and `z`
+            // their first element and plane, each as a broadcast view (the reading gets
+            // the same logical arrays, owned).
+            if n > 0 && m > 0 {{
+                let (x0, y0, w0, z0) = (x.slice(s![0..1, ..]), y.slice(s![.., 0..1]), w.slice(s![0..1]), z.slice(s![0..1, .., ..]));
+                let (xb, yb) = (x0.broadcast((n, m)).unwrap(), y0.broadcast((n, m)).unwrap());
+                let (wb, zb) = (w0.broadcast(wl).unwrap(), z0.broadcast((2, n, m)).unwrap());
+                let want = reading(&xb.to_owned(), &yb.to_owned(), &wb.to_owned(), &zb.to_owned());
+                let li = 0;
+                let got = levels(|| {{
+                    run(|| {{
+                        let (xv, yv, wv, zv) = (xb, yb, wb, zb);
+                        let mut v = Vec::new();
+                        let mut lo = L2::new(if {has_out} {{ &o0 }} else {{ &empty }});
+                        let mut oa = lo.owners[0].clone();
+                        k{id}({args}){unwrap}.vals(&mut v);
+                        {out_vals}
+                        v
+                    }})
+                }});
+                let case = format!("x, y ({{n}}, {{m}}), w [{{wl}}]; stride-0 x, y, w, z");
                 if !ctx.check_at({id}, SRC{id}, &case, set, &want, &got, &modes) {{
                     return;
                 }}
@@ -834,7 +1077,8 @@ fn t{id}(ctx: &mut Ctx) {{
         }}
     }}
 }}
-"####
+"####,
+            has_out = self.out.is_some(),
         )
         .unwrap();
         s

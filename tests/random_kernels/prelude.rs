@@ -5,7 +5,8 @@
 #![allow(clippy::all)]
 
 use loopfuse::{kernel, Target};
-use ndarray::{s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, Axis, Dimension, IxDyn};
+use ndarray::{s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2};
+use ndarray::{Axis, Dimension, IxDyn};
 use ndarray::{ShapeBuilder, Zip};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -467,6 +468,56 @@ fn k1_var_dd(x: &[f64], ddof: f64) -> f64 {
 fn k1_std_dd(x: &[f64], ddof: f64) -> f64 {
     k1_var_dd(x, ddof).sqrt()
 }
+
+// The same in order, for `#[kernel(strict)]` kernels (`k1s_*`).
+#[kernel(strict)]
+fn k1s_sum(x: &[f64]) -> f64 {
+    x.sum()
+}
+#[kernel(strict)]
+fn k1s_prod(x: &[f64]) -> f64 {
+    x.prod()
+}
+#[kernel(strict)]
+fn k1s_mean(x: &[f64]) -> f64 {
+    x.mean()
+}
+#[kernel(strict)]
+fn k1s_var(x: &[f64]) -> f64 {
+    x.var()
+}
+#[kernel(strict)]
+fn k1s_std(x: &[f64]) -> f64 {
+    x.std()
+}
+#[kernel(strict)]
+fn k1s_min(x: &[f64]) -> f64 {
+    x.min()
+}
+#[kernel(strict)]
+fn k1s_max(x: &[f64]) -> f64 {
+    x.max()
+}
+#[kernel(strict)]
+fn k1s_argmin(x: &[f64]) -> usize {
+    x.argmin()
+}
+#[kernel(strict)]
+fn k1s_argmax(x: &[f64]) -> usize {
+    x.argmax()
+}
+fn k1s_var_dd(x: &[f64], ddof: f64) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    let m = k1s_mean(x);
+    let d: Vec<f64> = x.iter().map(|&v| (v - m) * (v - m)).collect();
+    k1s_sum(&d) / (x.len() as f64 - ddof)
+}
+fn k1s_std_dd(x: &[f64], ddof: f64) -> f64 {
+    k1s_var_dd(x, ddof).sqrt()
+}
+use crate::{k1_all as k1s_all, k1_any as k1s_any, k1_count as k1s_count};
 fn k1_count(x: &[bool]) -> usize {
     x.iter().filter(|&&b| b).count()
 }
@@ -568,6 +619,11 @@ fn mat(set: usize, n: usize, m: usize, seed: u64) -> Array2<f64> {
     Array2::from_shape_vec((n, m), data(set, n * m, seed ^ ((m as u64) << 32))).unwrap()
 }
 
+/// A `(k, n, m)` array of data set `set`, filled in C order.
+fn cube(set: usize, k: usize, n: usize, m: usize, seed: u64) -> Array3<f64> {
+    Array3::from_shape_vec((k, n, m), data(set, k * n * m, seed ^ ((m as u64) << 32) ^ ((n as u64) << 16))).unwrap()
+}
+
 /// What surrounds the elements of a strided layout: a kernel that reads it shows it.
 const GARBAGE: f64 = -7.777e77;
 
@@ -613,6 +669,55 @@ impl L2 {
             assert_eq!(x.dim(), (self.n, self.m));
         }
         L2_NAMES.iter().copied().zip(v).collect()
+    }
+    /// Layout `i` of [`L2::views`], writable (an output parameter).
+    fn view_mut(&mut self, i: usize) -> ArrayViewMut2<'_, f64> {
+        let n = self.n;
+        let o = &mut self.owners[i];
+        match i {
+            2 => o.slice_mut(s![.., ..n]).reversed_axes(),
+            3 => o.slice_mut(s![1..;2, 1..;2]),
+            4 => {
+                let mut v = o.view_mut();
+                v.invert_axis(Axis(0));
+                v
+            }
+            5 => {
+                let mut v = o.view_mut();
+                v.invert_axis(Axis(0));
+                v.invert_axis(Axis(1));
+                v
+            }
+            _ => o.view_mut(),
+        }
+    }
+}
+
+/// The same logical 3-D array in C, F, `perm` (a C array of axes `(m, k, n)` with its axes
+/// permuted back), `step2` (every axis stepped) and `rev1` (axis 1 reversed) layouts.
+struct L3 {
+    dim: (usize, usize, usize),
+    owners: Vec<Array3<f64>>,
+}
+impl L3 {
+    fn new(z: &Array3<f64>) -> L3 {
+        let (k, n, m) = z.dim();
+        let f = Array3::from_shape_vec((k, n, m).f(), z.t().iter().copied().collect()).unwrap();
+        let p = z.view().permuted_axes([2, 0, 1]).as_standard_layout().into_owned();
+        let mut st = Array3::from_elem((2 * k + 1, 2 * n + 1, 2 * m + 1), GARBAGE);
+        st.slice_mut(s![1..;2, 1..;2, 1..;2]).assign(z);
+        let r1 = z.slice(s![.., ..;-1, ..]).to_owned();
+        L3 { dim: (k, n, m), owners: vec![z.clone(), f, p, st, r1] }
+    }
+    fn views(&self) -> Vec<(&'static str, ArrayView3<'_, f64>)> {
+        let o = &self.owners;
+        let mut r1 = o[4].view();
+        r1.invert_axis(Axis(1));
+        let v = vec![o[0].view(), o[1].view(), o[2].view().permuted_axes([1, 2, 0]), o[3].slice(s![1..;2, 1..;2, 1..;2]), r1];
+        for z in &v {
+            assert_eq!(z.dim(), self.dim);
+        }
+        ["C", "F", "perm", "step2", "rev1"].into_iter().zip(v).collect()
     }
 }
 

@@ -454,6 +454,13 @@ impl Lower<'_> {
     /// the value is aligned on the trailing axes, as broadcasting does.
     fn view_of(&mut self, node: NodeId, view: ViewOp) -> Result<NodeId, String> {
         let rank = self.k().space_rank(self.k().node_space(node));
+        self.view_at(node, view, rank)
+    }
+
+    /// [`Self::view_of`] of `node`, an operand of a value of rank `rank`: a leaf of lower
+    /// rank aligns with the value's trailing axes (`(x + w).t()` reads `w` as a column:
+    /// `w.insert_axis(Axis(0)).t()`), not with those of the operand it is in.
+    fn view_at(&mut self, node: NodeId, view: ViewOp, rank: Rank) -> Result<NodeId, String> {
         let n = &self.k().nodes[node];
         let (deps, span) = (n.deps.clone(), n.span);
         let leaf = match &n.op {
@@ -500,7 +507,7 @@ impl Lower<'_> {
             op.operands().into_iter().filter_map(|o| if let Operand::Array(a) = o { Some(*a) } else { None }).collect();
         let mut mapped = std::collections::HashMap::new();
         for a in operands {
-            let v = self.view_of(a, view)?;
+            let v = self.view_at(a, view, rank)?;
             mapped.insert(a, v);
         }
         let op = self.b.k.nodes[node].op.map_arrays(&mut |a| mapped[&a]);

@@ -530,16 +530,22 @@ impl<'a> Lower<'a> {
     }
 
     /// The N-d space of a value reading `leaves`. A reduced array read back over arrays it
-    /// cannot outrank is derived (`ir::shape`): it fits their space, checked at run time,
-    /// and stays out of the key.
+    /// cannot outrank, reduced from those arrays alone, is derived (`ir::shape`): it fits
+    /// their space, checked at run time, and stays out of the key. One reduced from other
+    /// arrays is in the key: `w` of shape `[1]` stretches to `x.t().min_axis(Axis(1))` as
+    /// NumPy does, where a fit check would refuse it.
     fn nd_space(&mut self, leaves: BTreeSet<Leaf>) -> SpaceId {
         let k = self.k();
         let base: BTreeSet<Leaf> = leaves.iter().filter(|l| matches!(l.src, LeafSrc::Param(_))).cloned().collect();
+        let base_params: BTreeSet<ParamId> = base.iter().flat_map(|l| self.source_params(l)).collect();
         let base_rank = base.iter().map(|l| k.leaf_rank(l)).fold(Rank::Static(0), Rank::max);
-        let derived = |l: &Leaf| match (k.leaf_rank(l), base_rank) {
-            (Rank::Static(a), Rank::Static(b)) => a <= b,
-            (Rank::Dyn, Rank::Dyn) => true,
-            _ => false,
+        let derived = |l: &Leaf| {
+            let ranks = match (k.leaf_rank(l), base_rank) {
+                (Rank::Static(a), Rank::Static(b)) => a <= b,
+                (Rank::Dyn, Rank::Dyn) => true,
+                _ => false,
+            };
+            ranks && self.source_params(l).is_subset(&base_params)
         };
         let key: BTreeSet<Leaf> = if base.is_empty() {
             leaves
@@ -547,6 +553,17 @@ impl<'a> Lower<'a> {
             leaves.into_iter().filter(|l| matches!(l.src, LeafSrc::Param(_)) || !derived(l)).collect()
         };
         self.b.k.spaces.nd(key)
+    }
+
+    /// The parameters a leaf's values come from: itself, or those its reduction read.
+    fn source_params(&self, l: &Leaf) -> BTreeSet<ParamId> {
+        match l.src {
+            LeafSrc::Param(p) => [p].into(),
+            LeafSrc::Reduced(r) => {
+                let arg = self.k().node_space(self.k().reductions[r].arg);
+                self.k().leaves(arg).into_iter().flatten().flat_map(|l| self.source_params(l)).collect()
+            }
+        }
     }
 
     /// The mean `var`/`std` (whole, or along `axis`) is computed around: an earlier pass.
