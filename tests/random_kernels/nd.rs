@@ -504,8 +504,9 @@ impl Gen<'_> {
         }
         let p = Bin("*", bx(a), bx(b));
         match p.rank() {
-            2 => Axis("sum", bx(p), 1, None),
-            _ => Red("sum", bx(p)),
+            0 => p,
+            1 => Red("sum", bx(p)),
+            _ => Axis("sum", bx(p), 1, None),
         }
     }
 
