@@ -77,6 +77,22 @@
 //!   `min`/`max` of an array propagate NaN (NumPy's `np.min`), unlike the elementwise
 //!   `a.min(b)` (Rust's `f64::min`). `argmin`/`argmax` give the first index of the extreme,
 //!   a NaN counting as the extreme.
+//! - **Scans**: `cumsum cumprod cummax cummin` of a 1-D array give the running values
+//!   (NumPy's `cumsum`, `cumprod`, `maximum.accumulate`, `minimum.accumulate`) as an array
+//!   that fuses with the work before and after it (`(p * v).cumsum() / v.cumsum()` is one
+//!   pass). Floats in exact left-to-right order (the naive loop's bits at every level),
+//!   integers scanned in registers a chunk at a time (the same values); the pass runs in
+//!   order, on one thread. `cummax`/`cummin` propagate NaN.
+//!
+//! ```
+//! use loopfuse::kernel;
+//!
+//! #[kernel]
+//! fn vwap(price: &[f64], volume: &[f64]) -> Vec<f64> {
+//!     (price * volume).cumsum() / volume.cumsum()
+//! }
+//! assert_eq!(vwap(&[1.0, 4.0], &[1.0, 1.0]), [1.0, 2.5]);
+//! ```
 //!
 //! Anything else is a compile error on the offending token that says what is supported;
 //! the function is still emitted so IDEs keep working.

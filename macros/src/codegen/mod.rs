@@ -106,9 +106,49 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
             let (c, a, b) = (operand(k, c), operand(k, a), operand(k, b));
             quote!(if #c { #a } else { #b })
         }
+        // Stepped in the body, in order (a scan's stage, when it has one, is `scan_finish`).
+        Op::Scan(kind, a) => {
+            let (a, c, op) = (operand(k, a), names::carry(n), scan_op(*kind));
+            quote!({ #c = __lf::ScanOp::step(#op, #c, #a); #c })
+        }
         // Loaded by the pass driver: the closure binds `__a{n}` itself.
         Op::Index | Op::Shifted(..) | Op::Leaf(_) => unreachable!("sources are bound by the closure"),
     }
+}
+
+/// The runtime's operation of a scan (`__lf::CumSum`).
+fn scan_op(kind: ScanKind) -> TokenStream {
+    let op = format_ident!("{}", kind.runtime());
+    quote!(__lf::#op)
+}
+
+/// The scans of a pass that run as stages (`runtime/src/scan.rs`): those whose argument
+/// reads no other scan (a scan of a scan is stepped in the body) and no staged math call
+/// (stages run side by side, not one on another), after the pass's math stages, up to
+/// `MAX_STAGES` in all.
+fn scan_stages(
+    k: &Kernel,
+    needed: &BTreeSet<NodeId>,
+    math: &[(NodeId, &syn::Ident, NodeId)],
+) -> Vec<(NodeId, ScanKind, NodeId)> {
+    let staged: BTreeSet<NodeId> = math.iter().map(|c| c.0).collect();
+    needed
+        .iter()
+        .filter_map(|&n| match k.nodes[n].op {
+            Op::Scan(kind, Operand::Array(a)) if !k.has_scan(a) => {
+                let mut reads = BTreeSet::new();
+                collect_nodes(k, a, &mut reads);
+                reads.is_disjoint(&staged).then_some((n, kind, a))
+            }
+            _ => None,
+        })
+        .take(MAX_STAGES.saturating_sub(math.len()))
+        .collect()
+}
+
+/// Whether a pass computes a scan: it runs in order, on one thread.
+pub fn pass_has_scan(k: &Kernel, p: &crate::plan::Pass) -> bool {
+    pass_nodes(k, p).iter().any(|&n| matches!(k.nodes[n].op, Op::Scan(..)))
 }
 
 /// A buffer map's chain as text over `r`, the result (`r.sqrt()`), for the fusion plan.
@@ -165,7 +205,9 @@ fn staged_calls<'k>(k: &'k Kernel, needed: &BTreeSet<NodeId>) -> Vec<(NodeId, &'
             let (m, arg) = staged_call(k, n)?;
             let mut deps = BTreeSet::new();
             collect_nodes(k, arg, &mut deps);
-            deps.is_disjoint(&calls).then_some((n, m, arg))
+            // A stage's argument is computed in its own closure: a scan there would be
+            // stepped twice, so a call on a scan is computed in the body.
+            (deps.is_disjoint(&calls) && !k.has_scan(arg)).then_some((n, m, arg))
         })
         .take(MAX_STAGES)
         .collect()
@@ -400,14 +442,17 @@ fn pass_parts(
     // An N-d pass runs over a shape (`__lf::nd`), an axis pass reduces one of its axes.
     let nd = k.leaves(p.space).is_some();
     let calls = if opts.strict { Vec::new() } else { staged_calls(k, &needed) };
+    let scans = if opts.strict { Vec::new() } else { scan_stages(k, &needed, &calls) };
     let staged: BTreeSet<NodeId> = calls.iter().map(|c| c.0).collect();
     // The body reads staged calls' results; their arguments are computed by the stage closure.
+    // A staged scan's node stays in the body, which finishes it from the stage's value.
+    let stop: BTreeSet<NodeId> = staged.iter().copied().chain(scans.iter().map(|s| s.0)).collect();
     let mut in_body = BTreeSet::new();
     for &r in &roots {
-        collect_nodes_until(k, r, &staged, &mut in_body);
+        collect_nodes_until(k, r, &stop, &mut in_body);
     }
     let mut in_args = BTreeSet::new();
-    for &(_, _, arg) in &calls {
+    for arg in calls.iter().map(|c| c.2).chain(scans.iter().map(|s| s.2)) {
         collect_nodes(k, arg, &mut in_args);
     }
     // The chains of mapped buffers were computed by the axis pass.
@@ -417,8 +462,17 @@ fn pass_parts(
             .iter()
             .filter(|&&n| !staged.contains(&n) && !k.nodes[n].op.is_source() && !mapped.contains(&n))
             .map(|&n| {
-                let (id, e) = (names::node(n), node_expr(k, n));
-                quote!(let #id = #e;)
+                let id = names::node(n);
+                match scans.iter().find(|s| s.0 == n) {
+                    Some(&(_, kind, _)) => {
+                        let (c, v, op) = (names::carry(n), names::scan_value(n), scan_op(kind));
+                        quote!(let #id = __lf::ScanOp::finish(#op, &mut #c, #v);)
+                    }
+                    None => {
+                        let e = node_expr(k, n);
+                        quote!(let #id = #e;)
+                    }
+                }
             })
             .collect()
     };
@@ -440,6 +494,13 @@ fn pass_parts(
     });
     // The loop's first index: 0 for arrays, `lo` of `for i in lo..hi` (bound by `range_checks`).
     let mut prelude = TokenStream::new();
+    // Each scan's running value, captured by the body (the pass runs in order, `parallel`).
+    for &n in &needed {
+        if let Op::Scan(kind, _) = k.nodes[n].op {
+            let (c, op) = (names::carry(n), scan_op(kind));
+            prelude.extend(quote!(let mut #c = __lf::ScanOp::start(#op);));
+        }
+    }
     let lo = match k.range(p.space) {
         Some(_) => names::lo(p.space).into_token_stream(),
         None => quote!(0),
@@ -568,7 +629,7 @@ fn pass_parts(
     let (body_pattern, body_lets) = (pattern(&in_body), lets(&in_body));
     let (sources, reducers, sinks) = (tuple(sources), tuple(reducers), tuple(sinks));
     let (items, values) = (tuple(items), tuple(values));
-    let call = if staged.is_empty() && nd && !opts.strict {
+    let call = if staged.is_empty() && scans.is_empty() && nd && !opts.strict {
         // The staged driver with no stage: a runtime wrapper closure around the body would be
         // compiled without the clone's features, and LLVM may leave it out of line.
         quote! {
@@ -577,7 +638,7 @@ fn pass_parts(
                 (#items, #values)
             } #then)
         }
-    } else if staged.is_empty() {
+    } else if staged.is_empty() && scans.is_empty() {
         quote! {
             __lf::#driver(#n, #sources, #reducers, #sinks, #mv |#body_pattern| {
                 #(#body_lets)*
@@ -590,8 +651,13 @@ fn pass_parts(
             let f = format_ident!("{}_slice_at", m);
             quote!(__lf::stage(|__x, __o| __lf::math::#f(#level, __x, __o)))
         });
-        let args = calls.iter().map(|&(_, _, arg)| elem(k, arg));
-        let results = calls.iter().map(|&(s, _, _)| names::node(s));
+        let stages = stages.chain(scans.iter().map(|&(_, kind, _)| {
+            let op = scan_op(kind);
+            quote!(__lf::scan_stage(#op))
+        }));
+        let args = calls.iter().map(|&(_, _, arg)| elem(k, arg)).chain(scans.iter().map(|&(_, _, arg)| elem(k, arg)));
+        let results =
+            calls.iter().map(|&(s, _, _)| names::node(s)).chain(scans.iter().map(|&(s, _, _)| names::scan_value(s)));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
             __lf::#staged_driver(#n, #sources, (#(#stages,)*), #reducers, #sinks,

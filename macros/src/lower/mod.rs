@@ -471,6 +471,14 @@ impl<'a> Lower<'a> {
         let mut space = self.k().nodes[first].space;
         let mut deps = Deps::new();
         let nd = arrays.iter().any(|&a| self.k().leaves(self.k().node_space(a)).is_some());
+        if nd && arrays.iter().any(|&a| self.k().has_scan(a)) {
+            let msg = format!(
+                "a scan ({}) is a 1-D array in order: it cannot be broadcast with N-d arrays",
+                crate::vocab::scans_hint()
+            );
+            self.ctxt.error(at, msg);
+            return Some(Value::Error);
+        }
         if nd {
             let mut leaves = BTreeSet::new();
             for &a in &arrays {
