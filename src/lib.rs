@@ -62,7 +62,9 @@
 //! - **Slices and elements**: `&x[1..] - &x[..x.len() - 1]`, `x[a..b]`, `x.slice(s![1..])`
 //!   of a 1-D input are views of it in the same loop (no copy), bounds checked once;
 //!   `x[0]`, `x[x.len() - 1]` outside loops are checked scalars; `x[x > 0.0].mean()`,
-//!   `x[mask].sum()`, `x[mask].len()` are masked reductions in the same pass.
+//!   `x[mask].sum()`, `x[mask].len()` are masked reductions in the same pass, and a
+//!   selection returned (`-> Vec<f64>`: `x[x > 0.0]`) is compacted into one allocation of
+//!   its exact length (a pass counts the mask first).
 //! - **Expressions**: `+ - * / %`, unary `-` and `!`, comparisons and `& | ^ && ||` on
 //!   masks, any mix of arrays and scalars (a scalar broadcasts), `if mask { a } else { b }`
 //!   (an elementwise select), `expr as T`, calls of your own scalar `fn`s on arrays

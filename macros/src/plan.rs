@@ -537,6 +537,9 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         }
         for &s in &p.sinks {
             what.push(match k.sinks[s].target {
+                SinkTarget::Fresh(_) if k.sinks[s].select.is_some() => {
+                    "writes the selected elements, in order, into the returned array (allocated at the length counted before)".to_string()
+                }
                 SinkTarget::Fresh(_) => "writes the returned array".to_string(),
                 SinkTarget::Param(q) => format!("writes `{}`", k.params[q].ident),
             });
@@ -639,6 +642,14 @@ mod tests {
         let p = plan_of("fn f(x: &[f64]) -> Vec<f64> { (x - x.mean()).cummax() }");
         assert!(p.contains("2 loops") && p.contains("2. over `x`: runs in order"), "{p}");
         assert!(p.contains("lane accumulators"), "{p}");
+    }
+
+    #[test]
+    fn a_returned_selection_is_counted_first() {
+        let p = plan_of("fn f(x: &[f64]) -> Vec<f64> { (x * 2.0)[x > 0.0] }");
+        assert!(p.contains("2 loops, 1 array allocation"), "{p}");
+        assert!(p.contains("1. over `x`: reduces `(x * 2.0)[x > 0.0] (its length)`"), "{p}");
+        assert!(p.contains("2. over `x`: writes the selected elements, in order, into the returned array"), "{p}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::nd;
-pub use crate::output::{KernelOutput, OutBuf};
+pub use crate::output::{Compact, KernelOutput, OutBuf};
 pub use crate::par;
 pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 #[cfg(feature = "python")]

@@ -146,9 +146,11 @@ fn scan_stages(
         .collect()
 }
 
-/// Whether a pass computes a scan: it runs in order, on one thread.
+/// Whether a pass computes a scan, or writes a returned selection: it runs in order, on one
+/// thread.
 pub fn pass_has_scan(k: &Kernel, p: &crate::plan::Pass) -> bool {
     pass_nodes(k, p).iter().any(|&n| matches!(k.nodes[n].op, Op::Scan(..)))
+        || p.sinks.iter().any(|&s| k.sinks[s].select.is_some())
 }
 
 /// A buffer map's chain as text over `r`, the result (`r.sqrt()`), for the fusion plan.
@@ -312,6 +314,7 @@ fn pass_roots(k: &Kernel, p: &crate::plan::Pass) -> Vec<NodeId> {
     let mut roots: Vec<NodeId> =
         p.reductions.iter().flat_map(|&r| [Some(k.reductions[r].arg), k.reductions[r].mask]).flatten().collect();
     roots.extend(p.sinks.iter().map(|&s| k.sinks[s].node));
+    roots.extend(p.sinks.iter().filter_map(|&s| k.sinks[s].select.map(|(mask, _)| mask)));
     roots
 }
 
@@ -522,7 +525,14 @@ fn pass_parts(
         Some(a) => quote!(&mut #o.block(#a, __i0, __i1)),
         None => quote!(&mut #o),
     };
-    let values = p.sinks.iter().map(|&s| elem(k, k.sinks[s].node));
+    // A returned selection's sink takes the mask with the element (`__lf::Compact`).
+    let values = p.sinks.iter().map(|&s| match k.sinks[s].select {
+        Some((mask, _)) => {
+            let (m, v) = (elem(k, mask), elem(k, k.sinks[s].node));
+            quote!((#m, #v))
+        }
+        None => elem(k, k.sinks[s].node),
+    });
     let reducers = p.reductions.iter().map(|&r| reducer(k, r));
     let window = |q: ParamId, offset: isize| window(k, opts, p.space, q, offset);
     let sinks = p.sinks.iter().map(|&s| match k.sinks[s].target {
@@ -537,7 +547,13 @@ fn pass_parts(
         }
         SinkTarget::Fresh(o) => {
             let o = names::fresh(o);
-            prelude.extend(quote!(let mut #o = __lf::OutBuf::new(#n);));
+            match k.sinks[s].select {
+                Some((_, count)) => {
+                    let c = names::reduction(count);
+                    prelude.extend(quote!(let mut #o = __lf::Compact::new(#c, #n);));
+                }
+                None => prelude.extend(quote!(let mut #o = __lf::OutBuf::new(#n);)),
+            }
             quote!(&mut #o)
         }
         SinkTarget::Param(q) if k.sinks[s].window => window(q, 0),

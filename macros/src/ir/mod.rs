@@ -198,6 +198,10 @@ pub struct Sink {
     pub window: bool,
     /// What this write must come after (earlier loops writing the same output).
     pub after: Deps,
+    /// A selection returned as an array (`x[x > 0.0]`): its mask, and the reduction counting
+    /// it, which sizes the output (an earlier pass, in `after`). Only the elements the mask
+    /// keeps are written, one after the other.
+    pub select: Option<(NodeId, RedId)>,
 }
 
 /// An explicit loop lowered into the IR: its reductions and writes, which may land in
