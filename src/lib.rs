@@ -82,9 +82,8 @@
 //! - **Scans**: `cumsum cumprod cummax cummin` of a 1-D array give the running values
 //!   (NumPy's `cumsum`, `cumprod`, `maximum.accumulate`, `minimum.accumulate`) as an array
 //!   that fuses with the work before and after it (`(p * v).cumsum() / v.cumsum()` is one
-//!   pass). Floats in exact left-to-right order (the naive loop's bits at every level),
-//!   integers scanned in registers a chunk at a time (the same values); the pass runs in
-//!   order, on one thread. `cummax`/`cummin` propagate NaN.
+//!   pass), in exact left-to-right order (the naive loop's bits at every level); the pass
+//!   runs in order, on one thread. `cummax`/`cummin` propagate NaN.
 //!
 //! ```
 //! use loopfuse::kernel;

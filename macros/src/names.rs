@@ -94,8 +94,3 @@ pub fn nd_view(name: &Ident) -> Ident {
 pub fn carry(n: NodeId) -> Ident {
     format_ident!("__run{}", n.index())
 }
-
-/// The value a scan's stage gives the loop body for its element, before `ScanOp::finish`.
-pub fn scan_value(n: NodeId) -> Ident {
-    format_ident!("__sv{}", n.index())
-}

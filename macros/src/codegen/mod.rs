@@ -106,7 +106,12 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
             let (c, a, b) = (operand(k, c), operand(k, a), operand(k, b));
             quote!(if #c { #a } else { #b })
         }
-        // Stepped in the body, in order (a scan's stage, when it has one, is `scan_finish`).
+        // Stepped in the body, in order: the driver calls it element by element, and the
+        // running value is captured by the body (see `pass_parts`). Not a stage: staging the
+        // argument and scanning each chunk in a buffer measured slower than this (f64
+        // cumsum 1.45 vs 0.87 ns/elem; an integer log-step prefix over 32-element chunks
+        // 4.96 vs 0.47: an integer add has one cycle of latency, so the in-order loop is
+        // bound by its loads and stores, and a portable prefix does five times the adds).
         Op::Scan(kind, a) => {
             let (a, c, op) = (operand(k, a), names::carry(n), scan_op(*kind));
             quote!({ #c = __lf::ScanOp::step(#op, #c, #a); #c })
@@ -120,30 +125,6 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
 fn scan_op(kind: ScanKind) -> TokenStream {
     let op = format_ident!("{}", kind.runtime());
     quote!(__lf::#op)
-}
-
-/// The scans of a pass that run as stages (`runtime/src/scan.rs`): those whose argument
-/// reads no other scan (a scan of a scan is stepped in the body) and no staged math call
-/// (stages run side by side, not one on another), after the pass's math stages, up to
-/// `MAX_STAGES` in all.
-fn scan_stages(
-    k: &Kernel,
-    needed: &BTreeSet<NodeId>,
-    math: &[(NodeId, &syn::Ident, NodeId)],
-) -> Vec<(NodeId, ScanKind, NodeId)> {
-    let staged: BTreeSet<NodeId> = math.iter().map(|c| c.0).collect();
-    needed
-        .iter()
-        .filter_map(|&n| match k.nodes[n].op {
-            Op::Scan(kind, Operand::Array(a)) if !k.has_scan(a) => {
-                let mut reads = BTreeSet::new();
-                collect_nodes(k, a, &mut reads);
-                reads.is_disjoint(&staged).then_some((n, kind, a))
-            }
-            _ => None,
-        })
-        .take(MAX_STAGES.saturating_sub(math.len()))
-        .collect()
 }
 
 /// Whether a pass computes a scan, or writes a returned selection: it runs in order, on one
@@ -445,17 +426,14 @@ fn pass_parts(
     // An N-d pass runs over a shape (`__lf::nd`), an axis pass reduces one of its axes.
     let nd = k.leaves(p.space).is_some();
     let calls = if opts.strict { Vec::new() } else { staged_calls(k, &needed) };
-    let scans = if opts.strict { Vec::new() } else { scan_stages(k, &needed, &calls) };
     let staged: BTreeSet<NodeId> = calls.iter().map(|c| c.0).collect();
     // The body reads staged calls' results; their arguments are computed by the stage closure.
-    // A staged scan's node stays in the body, which finishes it from the stage's value.
-    let stop: BTreeSet<NodeId> = staged.iter().copied().chain(scans.iter().map(|s| s.0)).collect();
     let mut in_body = BTreeSet::new();
     for &r in &roots {
-        collect_nodes_until(k, r, &stop, &mut in_body);
+        collect_nodes_until(k, r, &staged, &mut in_body);
     }
     let mut in_args = BTreeSet::new();
-    for arg in calls.iter().map(|c| c.2).chain(scans.iter().map(|s| s.2)) {
+    for &(_, _, arg) in &calls {
         collect_nodes(k, arg, &mut in_args);
     }
     // The chains of mapped buffers were computed by the axis pass.
@@ -465,17 +443,8 @@ fn pass_parts(
             .iter()
             .filter(|&&n| !staged.contains(&n) && !k.nodes[n].op.is_source() && !mapped.contains(&n))
             .map(|&n| {
-                let id = names::node(n);
-                match scans.iter().find(|s| s.0 == n) {
-                    Some(&(_, kind, _)) => {
-                        let (c, v, op) = (names::carry(n), names::scan_value(n), scan_op(kind));
-                        quote!(let #id = __lf::ScanOp::finish(#op, &mut #c, #v);)
-                    }
-                    None => {
-                        let e = node_expr(k, n);
-                        quote!(let #id = #e;)
-                    }
-                }
+                let (id, e) = (names::node(n), node_expr(k, n));
+                quote!(let #id = #e;)
             })
             .collect()
     };
@@ -645,7 +614,7 @@ fn pass_parts(
     let (body_pattern, body_lets) = (pattern(&in_body), lets(&in_body));
     let (sources, reducers, sinks) = (tuple(sources), tuple(reducers), tuple(sinks));
     let (items, values) = (tuple(items), tuple(values));
-    let call = if staged.is_empty() && scans.is_empty() && nd && !opts.strict {
+    let call = if staged.is_empty() && nd && !opts.strict {
         // The staged driver with no stage: a runtime wrapper closure around the body would be
         // compiled without the clone's features, and LLVM may leave it out of line.
         quote! {
@@ -654,7 +623,7 @@ fn pass_parts(
                 (#items, #values)
             } #then)
         }
-    } else if staged.is_empty() && scans.is_empty() {
+    } else if staged.is_empty() {
         quote! {
             __lf::#driver(#n, #sources, #reducers, #sinks, #mv |#body_pattern| {
                 #(#body_lets)*
@@ -667,13 +636,8 @@ fn pass_parts(
             let f = format_ident!("{}_slice_at", m);
             quote!(__lf::stage(|__x, __o| __lf::math::#f(#level, __x, __o)))
         });
-        let stages = stages.chain(scans.iter().map(|&(_, kind, _)| {
-            let op = scan_op(kind);
-            quote!(__lf::scan_stage(#op))
-        }));
-        let args = calls.iter().map(|&(_, _, arg)| elem(k, arg)).chain(scans.iter().map(|&(_, _, arg)| elem(k, arg)));
-        let results =
-            calls.iter().map(|&(s, _, _)| names::node(s)).chain(scans.iter().map(|&(s, _, _)| names::scan_value(s)));
+        let args = calls.iter().map(|&(_, _, arg)| elem(k, arg));
+        let results = calls.iter().map(|&(s, _, _)| names::node(s));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
         quote! {
             __lf::#staged_driver(#n, #sources, (#(#stages,)*), #reducers, #sinks,

@@ -117,7 +117,7 @@ mod tests {
     fn scans_stay_serial() {
         let out = expand("parallel", "fn f(x: &[f64]) -> (Vec<f64>, f64) { let m = x.sum(); ((x - m).cumsum(), m) }");
         assert!(out.contains("__lf :: par :: pass (__level ,"), "{out}");
-        assert!(out.contains("__lf :: pass_staged (__n"), "{out}");
+        assert!(out.contains("__lf :: pass (__n"), "{out}");
         assert!(out.contains("`parallel`: loop 1 runs"), "{out}");
         assert!(out.contains("1 on the calling thread (N-d, a scan, or the reductions of `strict`)"), "{out}");
     }
