@@ -62,7 +62,9 @@
 //! - **Slices and elements**: `&x[1..] - &x[..x.len() - 1]`, `x[a..b]`, `x.slice(s![1..])`
 //!   of a 1-D input are views of it in the same loop (no copy), bounds checked once;
 //!   `x[0]`, `x[x.len() - 1]` outside loops are checked scalars; `x[x > 0.0].mean()`,
-//!   `x[mask].sum()`, `x[mask].len()` are masked reductions in the same pass.
+//!   `x[mask].sum()`, `x[mask].len()` are masked reductions in the same pass, and a
+//!   selection returned (`-> Vec<f64>`: `x[x > 0.0]`) is compacted into one allocation of
+//!   its exact length (a pass counts the mask first).
 //! - **Expressions**: `+ - * / %`, unary `-` and `!`, comparisons and `& | ^ && ||` on
 //!   masks, any mix of arrays and scalars (a scalar broadcasts), `if mask { a } else { b }`
 //!   (an elementwise select), `expr as T`, calls of your own scalar `fn`s on arrays
@@ -77,6 +79,21 @@
 //!   `min`/`max` of an array propagate NaN (NumPy's `np.min`), unlike the elementwise
 //!   `a.min(b)` (Rust's `f64::min`). `argmin`/`argmax` give the first index of the extreme,
 //!   a NaN counting as the extreme.
+//! - **Scans**: `cumsum cumprod cummax cummin` of a 1-D array give the running values
+//!   (NumPy's `cumsum`, `cumprod`, `maximum.accumulate`, `minimum.accumulate`) as an array
+//!   that fuses with the work before and after it (`(p * v).cumsum() / v.cumsum()` is one
+//!   pass), in exact left-to-right order (the naive loop's bits at every level); the pass
+//!   runs in order, on one thread. `cummax`/`cummin` propagate NaN.
+//!
+//! ```
+//! use loopfuse::kernel;
+//!
+//! #[kernel]
+//! fn vwap(price: &[f64], volume: &[f64]) -> Vec<f64> {
+//!     (price * volume).cumsum() / volume.cumsum()
+//! }
+//! assert_eq!(vwap(&[1.0, 4.0], &[1.0, 1.0]), [1.0, 2.5]);
+//! ```
 //!
 //! Anything else is a compile error on the offending token that says what is supported;
 //! the function is still emitted so IDEs keep working.

@@ -25,7 +25,10 @@
 //! reduction form (`+=`, `-=`, `max`, `min`, `if c { acc += e }`, counters), running values
 //! (`acc = acc * 0.5 + e`, `o[i] = acc` after `acc += e`), loop-local `let`s shadowing outer
 //! names, `break`; local outputs `let mut out = vec![init; x.len()]` written by loops and
-//! returned; `#[kernel(strict)]`.
+//! returned; `#[kernel(strict)]`; scans `cumsum cumprod cummax cummin` of array expressions
+//! (read as NumPy's running values); reductions of 1-D slices of parameters
+//! (`(&x[1..] - &x[..x.len() - 1]).sum()`, `x[1..x.len() - 1].max()`, `y[..y.len() - 1]`),
+//! scanned first or not.
 //!
 //! N-d kernels (`random_kernels/nd.rs`, [`gen::Grammar::nd`], one kernel in
 //! [`gen::Grammar::nd_every`]): `x, y: ArrayView2<f64>` of shape `(n, m)` (`x` also

@@ -89,3 +89,8 @@ pub fn buffer(r: RedId) -> Ident {
 pub fn nd_view(name: &Ident) -> Ident {
     format_ident!("__nd_{}", name)
 }
+
+/// The running value of scan node `n` (`x.cumsum()`) in the pass computing it.
+pub fn carry(n: NodeId) -> Ident {
+    format_ident!("__run{}", n.index())
+}

@@ -10,7 +10,7 @@
 //! one loop.
 
 use crate::ir::*;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The nodes a pass computes or reads (`codegen::pass_nodes`).
 type Nodes = std::collections::BTreeSet<NodeId>;
@@ -473,6 +473,28 @@ fn chains(k: &Kernel, passes: &[Pass], nodes: &[Nodes], let_stage: &[usize]) -> 
     out
 }
 
+/// Whether node `n` is known to hold integers (from the element types of the inputs and the
+/// casts it reads): its sums have one value in any order, so the plan says nothing of lanes.
+fn is_int(k: &Kernel, n: NodeId) -> bool {
+    const INTS: &[&str] = &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
+    let int_ty = |t: &syn::Type| INTS.contains(&quote::ToTokens::to_token_stream(t).to_string().as_str());
+    let array = |o: &Operand| match o {
+        Operand::Array(m) => Some(*m),
+        Operand::Scalar(_) => None,
+    };
+    match &k.nodes[n].op {
+        Op::Input(p) | Op::Current(p) => match &k.params[*p].kind {
+            ParamKind::Input { elem, .. } | ParamKind::Output { elem, .. } => int_ty(elem),
+            _ => false,
+        },
+        Op::Cast(_, t) => int_ty(t),
+        Op::Unary(_, a) | Op::Scan(_, a) | Op::Method(_, a, _) => array(a).is_some_and(|m| is_int(k, m)),
+        Op::Binary(_, a, b) => [a, b].into_iter().filter_map(array).all(|m| is_int(k, m)),
+        Op::Select(_, a, b) => [a, b].into_iter().filter_map(array).any(|m| is_int(k, m)),
+        _ => false,
+    }
+}
+
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
@@ -515,6 +537,9 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         }
         for &s in &p.sinks {
             what.push(match k.sinks[s].target {
+                SinkTarget::Fresh(_) if k.sinks[s].select.is_some() => {
+                    "writes the selected elements, in order, into the returned array (allocated at the length counted before)".to_string()
+                }
                 SinkTarget::Fresh(_) => "writes the returned array".to_string(),
                 SinkTarget::Param(q) => format!("writes `{}`", k.params[q].ident),
             });
@@ -522,6 +547,17 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         for m in plan.maps.iter().filter(|m| p.reductions.contains(&m.red)) {
             let r = crate::codegen::chain_text(k, &m.chain, "r");
             what.push(format!("stores `{r}` for each result `r`"));
+        }
+        let scans: BTreeSet<&str> = crate::codegen::pass_nodes(k, p)
+            .into_iter()
+            .filter_map(|n| match k.nodes[n].op {
+                Op::Scan(kind, _) => Some(kind.name()),
+                _ => None,
+            })
+            .collect();
+        if !scans.is_empty() {
+            let names: Vec<String> = scans.iter().map(|n| format!("`{n}`")).collect();
+            what.insert(0, format!("runs in order, on one thread (the running {} of its elements)", names.join(", ")));
         }
         if let Some(e) = p.epilogue {
             let n = plan.passes[e].sinks.len();
@@ -549,7 +585,7 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
             plural(k.in_order_loops, "explicit loop")
         ));
     }
-    if k.reductions.iter().any(|(_, r)| r.kind.reassociates()) {
+    if k.reductions.iter().any(|(_, r)| r.kind.reassociates() && !is_int(k, r.arg)) {
         lines.push(String::new());
         lines.push(
             "Sums and products use 32 lane accumulators in a fixed order: the same bits on every CPU level."
@@ -595,6 +631,33 @@ mod tests {
         );
         assert!(p.contains("1 loop, 0 array allocations"), "{p}");
         assert!(p.contains("1. 1 explicit loop: run in order"), "{p}");
+    }
+
+    #[test]
+    fn a_scan_pass_is_counted_and_runs_in_order() {
+        let p = plan_of("fn vwap(p: &[f64], v: &[f64]) -> Vec<f64> { (p * v).cumsum() / v.cumsum() }");
+        assert!(p.contains("1 loop, 1 array allocation"), "{p}");
+        assert!(p.contains("1. over `p`: runs in order, on one thread (the running `cumsum` of its elements); writes the returned array"), "{p}");
+        assert!(!p.contains("lane accumulators"), "{p}");
+        let p = plan_of("fn f(x: &[f64]) -> Vec<f64> { (x - x.mean()).cummax() }");
+        assert!(p.contains("2 loops") && p.contains("2. over `x`: runs in order"), "{p}");
+        assert!(p.contains("lane accumulators"), "{p}");
+    }
+
+    #[test]
+    fn a_returned_selection_is_counted_first() {
+        let p = plan_of("fn f(x: &[f64]) -> Vec<f64> { (x * 2.0)[x > 0.0] }");
+        assert!(p.contains("2 loops, 1 array allocation"), "{p}");
+        assert!(p.contains("1. over `x`: reduces `(x * 2.0)[x > 0.0] (its length)`"), "{p}");
+        assert!(p.contains("2. over `x`: writes the selected elements, in order, into the returned array"), "{p}");
+    }
+
+    #[test]
+    fn no_lane_sentence_for_integer_sums() {
+        let p = plan_of("fn f(x: &[i64]) -> i64 { x.sum() }");
+        assert!(!p.contains("lane accumulators"), "{p}");
+        let p = plan_of("fn f(x: &[u8]) -> f64 { (x as f64).sum() }");
+        assert!(p.contains("lane accumulators"), "{p}");
     }
 
     #[test]

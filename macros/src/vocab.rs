@@ -153,6 +153,49 @@ pub const REDUCTIONS: &[(&str, RedKind)] = &[
     ("count", RedKind::Count),
 ];
 
+/// A scan: a no-argument method giving the 1-D array of running values (NumPy's `cumsum`,
+/// `cumprod`, `maximum.accumulate`, `minimum.accumulate`). ndarray 0.16 has no scans; the
+/// names are NumPy's for the first two and pandas' `cummax`/`cummin` for the extrema, the
+/// spelling users of both already know.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum ScanKind {
+    Sum,
+    Prod,
+    Max,
+    Min,
+}
+
+/// The scans a kernel writes as methods, in the order the docs list them.
+pub const SCANS: &[(&str, ScanKind)] =
+    &[("cumsum", ScanKind::Sum), ("cumprod", ScanKind::Prod), ("cummax", ScanKind::Max), ("cummin", ScanKind::Min)];
+
+impl ScanKind {
+    /// The scan written as the method `name()`.
+    pub fn from_method(name: &str) -> Option<ScanKind> {
+        SCANS.iter().find(|(n, _)| *n == name).map(|&(_, k)| k)
+    }
+
+    /// Its name, as written.
+    pub fn name(self) -> &'static str {
+        SCANS.iter().find(|(_, k)| *k == self).map(|(n, _)| *n).expect("every scan is in SCANS")
+    }
+
+    /// The runtime's operation (`loopfuse_runtime::scan`).
+    pub fn runtime(self) -> &'static str {
+        match self {
+            ScanKind::Sum => "CumSum",
+            ScanKind::Prod => "CumProd",
+            ScanKind::Max => "CumMax",
+            ScanKind::Min => "CumMin",
+        }
+    }
+}
+
+/// `` `cumsum`, `cumprod`, ... `` for messages.
+pub fn scans_hint() -> String {
+    backticked(SCANS.iter().map(|(n, _)| *n))
+}
+
 /// Reduction-like methods that are not in [`REDUCTIONS`]: `x.dot(y)` is `(x * y).sum()`,
 /// `x.len()` a shape query.
 pub const DOT: &str = "dot";
@@ -292,6 +335,11 @@ mod tests {
         reduction_names().collect::<Vec<_>>().join(" ")
     }
 
+    /// The scans as the docs list them: `cumsum cumprod cummax cummin`.
+    pub fn doc_scans() -> String {
+        SCANS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" ")
+    }
+
     /// `text` with the markdown line breaks and `//!` prefixes of the crate docs removed.
     fn flat(text: &str) -> String {
         text.lines().map(|l| l.trim_start().trim_start_matches("//!").trim()).collect::<Vec<_>>().join(" ")
@@ -306,6 +354,7 @@ mod tests {
             doc_list()
         );
         assert!(text.contains(&format!("`{}`", doc_reductions())), "{file}'s reduction list differs from vocab.rs");
+        assert!(text.contains(&format!("`{}`", doc_scans())), "{file}'s scan list differs from vocab.rs");
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub use crate::error::KernelError;
 pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::nd;
-pub use crate::output::{KernelOutput, OutBuf};
+pub use crate::output::{Compact, KernelOutput, OutBuf};
 pub use crate::par;
 pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 #[cfg(feature = "python")]
@@ -15,6 +15,7 @@ pub use crate::python as py;
 pub use crate::reduce::{
     All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, MeanWhere, Min, MinNum, Prod, Sum, SumWhere, Var, VarAxis,
 };
+pub use crate::scan::{CumMax, CumMin, CumProd, CumSum, ScanOp};
 pub use crate::slicing::{at, nonempty, sub, Elems};
 pub use crate::stage::stage;
 pub use crate::target::{level, Target};

@@ -106,6 +106,7 @@ float_elements!(f32, f64);
 /// ```
 pub trait Float:
     crate::math::Math
+    + crate::scan::Scan
     + Element
     + Extremum
     + AsFloat<Float = Self>

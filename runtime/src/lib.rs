@@ -8,6 +8,7 @@
 //! - [`nd`]: N-d shapes, broadcasting, views, fresh results and the N-d pass drivers
 //!   (elementwise, whole and axis reductions) over the 1-D one.
 //! - [`par`]: the parallel pass driver of `#[kernel(parallel)]` (rayon), same bits as serial.
+//! - [`scan`]: running sums, products and extrema (`cumsum`), exact left-to-right order.
 //! - [`math`]: vectorizable transcendental functions; [`stage`]: their chunked use in passes.
 //! - [`error`]: the `KernelError` type.
 //! - `python` (feature `python`): what the wrappers of `#[kernel(python)]` call.
@@ -29,6 +30,7 @@ mod private;
 #[cfg(feature = "python")]
 pub mod python;
 pub mod reduce;
+pub mod scan;
 mod slicing;
 pub mod stage;
 pub mod target;

@@ -87,6 +87,73 @@ impl<T> OutBuf<T> {
     }
 }
 
+/// A selection returned as an array (`x[x > 0.0]` as a kernel's result), compacted into one
+/// allocation of its exact length.
+///
+/// Sized by counting first: the kernel's earlier pass counts the mask (a vectorized
+/// reduction), this output reserves exactly `count` elements, and the writing pass offers
+/// each of the `n` elements with its mask bit; the kept ones are written one after the
+/// other. The alternative, reserving `n` and truncating, would hold the input's length of
+/// memory for a result that may be a few elements, or copy to shrink it; counting costs one
+/// more read of the mask's inputs and never over-allocates.
+///
+/// ```
+/// use loopfuse_runtime::{output::Compact, pass::pass};
+/// let x: &[f64] = &[1.0, -2.0, 3.0];
+/// let mut out = Compact::new(2, 3);
+/// pass(3, (x,), (), (&mut out,), |(x,)| ((), ((x > 0.0, x),)));
+/// assert_eq!(out.into_vec(), [1.0, 3.0]);
+/// ```
+pub struct Compact<T> {
+    out: OutBuf<T>,
+    /// Elements offered by the pass.
+    offered: usize,
+    /// Elements kept so far.
+    next: usize,
+}
+
+impl<T> Compact<T> {
+    /// An output for `count` kept elements out of `offered`.
+    pub fn new(count: usize, offered: usize) -> Self {
+        Compact { out: OutBuf::new(count), offered, next: 0 }
+    }
+
+    /// The elements offered by the pass (the pass's length).
+    pub fn offered(&self) -> usize {
+        self.offered
+    }
+
+    /// Keeps `value` after the ones kept before.
+    ///
+    /// # Panics
+    /// If more elements are kept than were counted (the mask gave another answer in the
+    /// counting pass: a bug in the generated code, never user input).
+    #[inline(always)]
+    pub(crate) fn keep(&mut self, value: T) {
+        assert!(self.next < self.out.len(), "loopfuse: a selection kept more elements than it counted");
+        // SAFETY: next < len, just checked.
+        unsafe { self.out.write(self.next, value) };
+        self.next += 1;
+    }
+
+    /// Records that the pass is done; every counted element must have been kept.
+    pub(crate) fn finish(&mut self) {
+        assert_eq!(self.next, self.out.len(), "loopfuse: a selection kept fewer elements than it counted");
+        self.out.mark_written();
+    }
+
+    /// The kept elements.
+    pub fn into_vec(self) -> Vec<T> {
+        self.out.into_vec()
+    }
+
+    /// The kept elements as an `ndarray::Array1`.
+    #[cfg(feature = "ndarray")]
+    pub fn into_array1(self) -> ndarray::Array1<T> {
+        self.out.into_array1()
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn advise_huge_pages(ptr: *const u8, bytes: usize) {
     const HUGE: usize = 2 << 20;

@@ -127,6 +127,34 @@ impl<T> Sink for &mut crate::output::OutBuf<T> {
     }
 }
 
+/// A returned selection: the element and whether the mask keeps it; kept ones are written
+/// one after the other (a serial pass calls `put` in index order).
+impl<T> Sink for &mut crate::output::Compact<T> {
+    type Item = (bool, T);
+    type Flat = Self;
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.offered()
+    }
+    #[inline(always)]
+    fn is_unit_stride(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    unsafe fn into_flat(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    unsafe fn put(&mut self, _: usize, (kept, value): (bool, T)) {
+        if kept {
+            self.keep(value);
+        }
+    }
+    fn done(&mut self) {
+        self.finish();
+    }
+}
+
 impl<T: Copy> Sink for &[std::cell::Cell<T>] {
     type Item = T;
     type Flat = Self;

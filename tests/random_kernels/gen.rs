@@ -92,6 +92,12 @@ pub struct Grammar {
     pub nd_every: usize,
     /// `any_axis` / `all_axis` of masks (N-d).
     pub nd_mask_axis: bool,
+    /// Scans of arrays: `e.cumsum()`, `cumprod`, `cummax`, `cummin` (read as NumPy's
+    /// running values, left to right).
+    pub scans: bool,
+    /// Reductions of 1-D slices of parameters: `(&x[1..] - &x[..x.len() - 1]).sum()`,
+    /// `x[1..x.len() - 1].max()`, optionally scanned first.
+    pub slices: bool,
 }
 
 impl Default for Grammar {
@@ -108,6 +114,8 @@ impl Default for Grammar {
             nd: true,
             nd_every: 10,
             nd_mask_axis: true,
+            scans: true,
+            slices: true,
         }
     }
 }
@@ -258,6 +266,57 @@ enum E {
     Red(&'static str, Box<E>),
     Dot(Box<E>, Box<E>),
     AsF64(Box<E>),
+    /// `a.cumsum()` (any scan): an array, the running values of `a`.
+    Scan(&'static str, Box<E>),
+    /// A reduction of a slice of a parameter, optionally scanned first:
+    /// `(&x[1..] - &x[..x.len() - 1]).cumsum().max()`. Slices have another length than the
+    /// kernel's other arrays, so they are reduced right away.
+    SliceRed(&'static str, Option<&'static str>, Slice),
+}
+
+/// A 1-D slice of parameter `p`.
+#[derive(Clone, Debug)]
+enum Slice {
+    /// `&p[1..] - &p[..p.len() - 1]` (`np.diff`).
+    Diff(String),
+    /// `p[lo..p.len() - trim]` (`p[lo..]` without a trim, `p[..p.len() - trim]` from 0).
+    Cut(String, usize, usize),
+}
+
+impl Slice {
+    fn param(&self) -> &str {
+        match self {
+            Slice::Diff(p) | Slice::Cut(p, ..) => p,
+        }
+    }
+
+    fn k(&self) -> String {
+        match self {
+            Slice::Diff(p) => format!("(&{p}[1..] - &{p}[..{p}.len() - 1])"),
+            Slice::Cut(p, lo, 0) => format!("{p}[{lo}..]"),
+            Slice::Cut(p, 0, t) => format!("{p}[..{p}.len() - {t}]"),
+            Slice::Cut(p, lo, t) => format!("{p}[{lo}..{p}.len() - {t}]"),
+        }
+    }
+
+    /// The reading: a `Vec<f64>` of the slice's elements, panicking where the kernel's
+    /// bounds check does (`n - 1` of an empty input overflows, a start past the end).
+    fn r(&self) -> String {
+        match self {
+            Slice::Diff(p) => format!(
+                "{{ let (u, v) = (&{p}[1..], &{p}[..n - 1]); u.iter().zip(v).map(|(a, b)| a - b).collect::<Vec<f64>>() }}"
+            ),
+            Slice::Cut(p, lo, t) => format!("{p}[{lo}..n - {t}].to_vec()"),
+        }
+    }
+
+    /// The same elements as a whole-array expression, for the abstract value.
+    fn like(&self) -> E {
+        match self {
+            Slice::Diff(p) => Bin("-", bx(Arr(p.clone())), bx(Arr(p.clone()))),
+            Slice::Cut(p, ..) => Arr(p.clone()),
+        }
+    }
 }
 
 use E::*;
@@ -281,7 +340,8 @@ impl E {
             Arr(_) => Kind::Arr,
             MaskV(_) => Kind::Mask,
             Raw(_, k, _) => *k,
-            Lit(_) | AsF64(_) | Dot(..) => Kind::Sca,
+            Lit(_) | AsF64(_) | Dot(..) | SliceRed(..) => Kind::Sca,
+            Scan(..) => Kind::Arr,
             Bin(_, a, b) | M2(_, a, b) | MulAdd(a, b, _) => {
                 if a.kind() == Kind::Arr || b.kind() == Kind::Arr {
                     Kind::Arr
@@ -342,6 +402,9 @@ impl E {
             Red(r, a) => format!("{}.{r}()", a.k()),
             Dot(a, b) => format!("{}.dot({})", a.k(), b.k()),
             AsF64(a) => format!("({} as f64)", a.k()),
+            Scan(f, a) => format!("{}.{f}()", a.k()),
+            SliceRed(r, Some(f), sl) => format!("{}.{f}().{r}()", sl.k()),
+            SliceRed(r, None, sl) => format!("{}.{r}()", sl.k()),
         }
     }
 
@@ -368,9 +431,8 @@ impl E {
         match self {
             Lit(_) => true,
             // Masks and bools have their type.
-            Arr(_) | MaskV(_) | Raw(..) | Red(..) | Dot(..) | AsF64(_) | Cmp(..) | MBin(..) | Pred(..) | Not(_) => {
-                false
-            }
+            Arr(_) | MaskV(_) | Raw(..) | Red(..) | Dot(..) | AsF64(_) | Cmp(..) | MBin(..) | Pred(..) | Not(_)
+            | Scan(..) | SliceRed(..) => false,
             Bin(_, a, b) | M2(_, a, b) => a.literal_only() && b.literal_only(),
             MulAdd(a, b, c) => a.literal_only() && b.literal_only() && c.literal_only(),
             Select(_, b, c) => b.literal_only() && c.literal_only(),
@@ -419,6 +481,21 @@ impl E {
                 h
             }
             AsF64(a) => format!("({} as f64)", a.r(hoist)),
+            Scan(f, a) => {
+                let v = a.r(hoist);
+                let h = format!("h{}", hoist.len());
+                hoist.push(format!("let {h} = rd_{f}(&(0..n).map(|i| {v}).collect::<Vec<f64>>());"));
+                format!("{h}[i]")
+            }
+            SliceRed(r, f, sl) => {
+                let v = match f {
+                    Some(f) => format!("rd_{f}(&{})", sl.r()),
+                    None => sl.r(),
+                };
+                let h = format!("h{}", hoist.len());
+                hoist.push(format!("let {h} = rd_{r}(&{v});"));
+                h
+            }
         }
     }
 
@@ -550,6 +627,24 @@ impl E {
             }
             Dot(a, b) => Red("sum", bx(Bin("*", a.clone(), b.clone()))).ab(env),
             AsF64(a) => a.ab(env),
+            // In order in the kernel as in the reading: exact whenever the operand is; a
+            // running sum keeps a grid while every partial sum is exact.
+            Scan(f, a) => {
+                let x = a.ab(env);
+                let g = match *f {
+                    "cumsum" => sum_grid(x.grid, Some((0, 0.0))),
+                    "cummax" | "cummin" => x.grid,
+                    _ => None,
+                };
+                Ab { grid: g, det: x.det.operand(true) }
+            }
+            SliceRed(r, f, sl) => {
+                let e = match f {
+                    Some(f) => Scan(f, bx(sl.like())),
+                    None => sl.like(),
+                };
+                Red(r, bx(e)).ab(env)
+            }
         }
     }
 
@@ -563,7 +658,10 @@ impl E {
             Lit(_) => false,
             Bin(_, a, b) | M2(_, a, b) | Cmp(_, a, b) | MBin(_, a, b) | Dot(a, b) => a.mentions(v) || b.mentions(v),
             MulAdd(a, b, c) | Select(a, b, c) => a.mentions(v) || b.mentions(v) || c.mentions(v),
-            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) | Pred(_, a) | Not(a) | Red(_, a) | AsF64(a) => a.mentions(v),
+            Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) | Pred(_, a) | Not(a) | Red(_, a) | AsF64(a) | Scan(_, a) => {
+                a.mentions(v)
+            }
+            SliceRed(.., sl) => sl.param() == v,
         }
     }
 }
@@ -760,6 +858,10 @@ impl Gen<'_> {
             return Arr(self.rng.pick(&leaves).name);
         }
         let d = d - 1;
+        if self.g.scans && self.in_loop.is_none() && self.rng.pct(6) {
+            let f = self.rng.pick(&["cumsum", "cumsum", "cumprod", "cummax", "cummin"]);
+            return Scan(f, bx(self.arr(d)));
+        }
         match self.rng.below(16) {
             0..=2 => {
                 let op = self.rng.pick(&["+", "-", "*", "+", "-", "*", "/", "%"]);
@@ -845,6 +947,9 @@ impl Gen<'_> {
     /// A reduction (an f64 scalar).
     fn red(&mut self, d: usize) -> E {
         let d = d.saturating_sub(1);
+        if self.g.slices && self.in_loop.is_none() && self.rng.pct(10) {
+            return self.slice_red();
+        }
         match self.rng.below(12) {
             0..=5 => {
                 // `var1`/`std1`: `x.var(1.0)` / `x.std(1.0)`, ndarray's `ddof`.
@@ -865,6 +970,28 @@ impl Gen<'_> {
             10 => AsF64(bx(Red("count", bx(self.mask(d))))),
             _ => AsF64(bx(Red("len", bx(self.arr(0))))),
         }
+    }
+
+    /// A reduction of a slice of a parameter (`x`, or `y` when the kernel takes it).
+    fn slice_red(&mut self) -> E {
+        let ps: Vec<String> = self
+            .of_kind(Kind::Arr)
+            .into_iter()
+            .filter(|b| b.param && (b.name == "x" || b.name == "y"))
+            .map(|b| b.name)
+            .collect();
+        // A shadowed `x` is a computed value, which the kernel language does not slice.
+        if ps.is_empty() {
+            return Red("sum", bx(self.arr(0)));
+        }
+        let p = self.rng.pick(&ps);
+        let sl = match self.rng.below(4) {
+            0 | 1 => Slice::Diff(p),
+            2 => Slice::Cut(p, self.rng.pick(&[1, 2]), self.rng.pick(&[0, 1])),
+            _ => Slice::Cut(p, 0, 1),
+        };
+        let scan = self.rng.pct(40).then(|| self.rng.pick(&["cumsum", "cummax", "cummin"]));
+        SliceRed(self.rng.pick(&["sum", "mean", "max", "min", "sum"]), scan, sl)
     }
 
     fn sca(&mut self, d: usize) -> E {

@@ -60,6 +60,31 @@ fn rd_min(v: &[f64]) -> f64 {
     v.iter().fold(f64::INFINITY, |a, &b| if b < a || (b == a && b.is_sign_negative()) { b } else { a })
 }
 /// The first NaN, else the first largest.
+/// NumPy's running values: `out[0] = v[0]`, `out[i] = op(out[i - 1], v[i])`.
+fn rd_running(v: &[f64], op: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::with_capacity(v.len());
+    for &x in v {
+        let next = match out.last() {
+            Some(&acc) => op(acc, x),
+            None => x,
+        };
+        out.push(next);
+    }
+    out
+}
+fn rd_cumsum(v: &[f64]) -> Vec<f64> {
+    rd_running(v, |a, b| a + b)
+}
+fn rd_cumprod(v: &[f64]) -> Vec<f64> {
+    rd_running(v, |a, b| a * b)
+}
+/// `np.maximum.accumulate`: NaN propagates, the earlier of equal values is kept.
+fn rd_cummax(v: &[f64]) -> Vec<f64> {
+    rd_running(v, |a, b| if a >= b || a.is_nan() { a } else { b })
+}
+fn rd_cummin(v: &[f64]) -> Vec<f64> {
+    rd_running(v, |a, b| if a <= b || a.is_nan() { a } else { b })
+}
 fn rd_argmax(v: &[f64]) -> usize {
     assert!(!v.is_empty(), "argmax of an empty array");
     if let Some(i) = v.iter().position(|x| x.is_nan()) {

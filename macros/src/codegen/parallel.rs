@@ -5,7 +5,7 @@
 //! first: `__lf::par::pass(__level, n, sources, reducers, sinks, body)`. The driver runs the
 //! serial pass below its size threshold and otherwise splits on power-of-two block
 //! boundaries, so the result has the serial bits for every thread count. Stay serial: N-d
-//! passes, and the reductions of a `strict` kernel (one accumulator in source order, which
+//! passes, passes with a scan (`x.cumsum()`: a running value, in order), and the reductions of a `strict` kernel (one accumulator in source order, which
 //! no split keeps). Loops kept in order (a running value, `break`, a recurrence) are not
 //! passes: they run as written, on the calling thread.
 //!
@@ -21,7 +21,10 @@ use quote::quote;
 
 /// Whether pass `p` runs on rayon's pool.
 pub fn runs_parallel(k: &Kernel, p: &Pass, opts: &super::Options) -> bool {
-    opts.parallel && k.leaves(p.space).is_none() && (!opts.strict || p.reductions.is_empty())
+    opts.parallel
+        && k.leaves(p.space).is_none()
+        && (!opts.strict || p.reductions.is_empty())
+        && !super::pass_has_scan(k, p)
 }
 
 /// The drivers and first arguments of pass `p`'s call: the serial ones given, or the
@@ -52,7 +55,7 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
         .map(|(i, _)| (i + 1).to_string())
         .collect();
     let mut line = match parallel.len() {
-        0 => "`parallel`: every loop runs on the calling thread (N-d, in order, or the reductions of `strict`)"
+        0 => "`parallel`: every loop runs on the calling thread (N-d, in order, a scan, or the reductions of `strict`)"
             .to_string(),
         n if n == passes.len() && k.in_order_loops == 0 => "`parallel`: every loop runs".to_string(),
         1 => format!("`parallel`: loop {} runs", parallel[0]),
@@ -67,7 +70,7 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
     }
     let serial = passes.len() - parallel.len();
     if serial > 0 && !parallel.is_empty() {
-        line.push_str(&format!("; {serial} on the calling thread (N-d, or the reductions of `strict`)"));
+        line.push_str(&format!("; {serial} on the calling thread (N-d, a scan, or the reductions of `strict`)"));
     }
     if k.in_order_loops > 0 && !parallel.is_empty() {
         line.push_str("; the loops that run in order stay on the calling thread");
@@ -108,6 +111,15 @@ mod tests {
             "fn f(x: &[f64], c: &mut [f64]) -> f64 { let m = x.sum(); let mut acc = 0.0; for i in 0..x.len() { acc += x[i] - m; c[i] = acc; } acc }",
         );
         assert!(out.contains("the loops that run in order stay on the calling thread"), "{out}");
+    }
+
+    #[test]
+    fn scans_stay_serial() {
+        let out = expand("parallel", "fn f(x: &[f64]) -> (Vec<f64>, f64) { let m = x.sum(); ((x - m).cumsum(), m) }");
+        assert!(out.contains("__lf :: par :: pass (__level ,"), "{out}");
+        assert!(out.contains("__lf :: pass (__n"), "{out}");
+        assert!(out.contains("`parallel`: loop 1 runs"), "{out}");
+        assert!(out.contains("1 on the calling thread (N-d, a scan, or the reductions of `strict`)"), "{out}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub mod build;
 pub mod id;
 pub mod shape;
 
-pub use crate::vocab::RedKind;
+pub use crate::vocab::{RedKind, ScanKind};
 pub use id::{Arena, Id};
 pub use shape::{Leaf, LeafSrc, LoopRange, Rank, Space, ViewOp};
 
@@ -97,6 +97,9 @@ pub enum Op {
     Index,
     /// `x[i + k]` in an explicit loop over `i`.
     Shifted(ParamId, isize),
+    /// `x.cumsum()` (`crate::vocab::SCANS`): element `i` is the running value of the
+    /// operand's elements `0..=i`, so a pass computing it runs in order, on one thread.
+    Scan(ScanKind, Operand),
     /// An N-d array read through views (`x.insert_axis(Axis(1))`, an axis reduction's
     /// result); a parameter read as it is is `Input`.
     Leaf(Leaf),
@@ -106,7 +109,7 @@ impl Op {
     pub fn operands(&self) -> Vec<&Operand> {
         match self {
             Op::Input(_) | Op::Current(_) | Op::Splat(_) | Op::Index | Op::Shifted(..) | Op::Leaf(_) => Vec::new(),
-            Op::Unary(_, a) | Op::Cast(a, _) => vec![a],
+            Op::Unary(_, a) | Op::Cast(a, _) | Op::Scan(_, a) => vec![a],
             Op::Binary(_, a, b) => vec![a, b],
             Op::Method(_, r, args) => std::iter::once(r).chain(args).collect(),
             Op::Call(_, args) => args.iter().collect(),
@@ -130,6 +133,7 @@ impl Op {
                 Op::Binary(*b, l, o(r))
             }
             Op::Cast(a, t) => Op::Cast(o(a), t.clone()),
+            Op::Scan(kind, a) => Op::Scan(*kind, o(a)),
             Op::Method(m, r, args) => {
                 let r = o(r);
                 Op::Method(m.clone(), r, args.iter().map(o).collect())
@@ -194,6 +198,10 @@ pub struct Sink {
     pub window: bool,
     /// What this write must come after (earlier loops writing the same output).
     pub after: Deps,
+    /// A selection returned as an array (`x[x > 0.0]`): its mask, and the reduction counting
+    /// it, which sizes the output (an earlier pass, in `after`). Only the elements the mask
+    /// keeps are written, one after the other.
+    pub select: Option<(NodeId, RedId)>,
 }
 
 /// An explicit loop lowered into the IR: its reductions and writes, which may land in
@@ -379,6 +387,24 @@ impl Kernel {
     /// Whether `p` is a slice of another input, cut in the body.
     pub fn is_slice(&self, p: ParamId) -> bool {
         self.slices.iter().any(|(q, _)| *q == p)
+    }
+
+    /// Whether node `n` is or reads a scan (`x.cumsum()`): a pass computing it runs in order.
+    pub fn has_scan(&self, n: NodeId) -> bool {
+        let (mut todo, mut seen) = (vec![n], BTreeSet::new());
+        while let Some(n) = todo.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            if matches!(self.nodes[n].op, Op::Scan(..)) {
+                return true;
+            }
+            todo.extend(self.nodes[n].op.operands().into_iter().filter_map(|o| match o {
+                Operand::Array(m) => Some(*m),
+                Operand::Scalar(_) => None,
+            }));
+        }
+        false
     }
 
     pub fn leaf_rank(&self, l: &Leaf) -> Rank {

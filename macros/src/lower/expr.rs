@@ -219,6 +219,9 @@ impl Lower<'_> {
                 return self.reduction(kind, node, text);
             }
         }
+        if let Some(kind) = vocab::ScanKind::from_method(&name) {
+            return self.scan(m, kind, node);
+        }
         if name == vocab::DOT && m.args.len() == 1 {
             let other = self.expr(&m.args[0]);
             let Value::Array(o) = other else {
@@ -270,9 +273,10 @@ impl Lower<'_> {
             return self.unsupported(&m.method, &msg);
         }
         let msg = format!(
-            "unsupported method `{name}` on an array; elementwise methods are Rust's float and integer methods ({}, ...), reductions are {}",
+            "unsupported method `{name}` on an array; elementwise methods are Rust's float and integer methods ({}, ...), reductions are {}, scans are {}",
             vocab::methods_hint(),
-            vocab::reductions_hint()
+            vocab::reductions_hint(),
+            vocab::scans_hint()
         );
         self.unsupported(&m.method, &msg)
     }
@@ -517,6 +521,29 @@ impl Lower<'_> {
         }
         let space = self.nd_space(leaves);
         Ok(self.b.node(op, space, deps, span))
+    }
+
+    /// `x.cumsum()` (any scan of `vocab::SCANS`) of a 1-D array: a node of the same space,
+    /// computed in order by the pass that needs it (`codegen`), never a temporary.
+    fn scan(&mut self, m: &syn::ExprMethodCall, kind: vocab::ScanKind, node: NodeId) -> Value {
+        let name = kind.name();
+        if !m.args.is_empty() {
+            let msg = format!("`{name}()` takes no arguments: it runs along the whole 1-D array, from its first element (NumPy's `axis` and `dtype` are not taken: cast first, `(x as i64).{name}()`)");
+            return self.unsupported(&m.args, &msg);
+        }
+        if self.in_loop.is_some() {
+            let recv = tidy(&m.receiver.to_token_stream());
+            let msg = format!("`{name}()` in a loop: there `{recv}` is one element; keep the running value in the loop (`acc += v; out[i] = acc;`), or call `{name}()` on the array outside the loop");
+            return self.unsupported(&m.method, &msg);
+        }
+        if self.k().leaves(self.k().node_space(node)).is_some() {
+            let msg = format!("`{name}()` of an N-d array is not supported: scans run along 1-D arrays (`ArrayView1<T>`, `&[T]`); for one row, pass the row (`a.row(i)`) to a 1-D kernel");
+            return self.unsupported(&m.method, &msg);
+        }
+        let v = self.elementwise(vec![Value::Array(node)], m, |ops| {
+            Op::Scan(kind, ops.into_iter().next().expect("the scanned array"))
+        });
+        v.expect("an array operand")
     }
 
     /// `recv.method(args)` applied to elements; the receiver or an argument is an array.

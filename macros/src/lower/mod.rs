@@ -262,7 +262,7 @@ impl<'a> Lower<'a> {
                 continue; // its own value: nothing to write
             }
             let after = self.loop_written.get(&p).cloned().unwrap_or_default();
-            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false, after });
+            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: false, after, select: None });
         }
         self.b.k
     }
@@ -312,8 +312,46 @@ impl<'a> Lower<'a> {
                 }
                 let k = self.k().fresh.len();
                 self.b.k.fresh.push(*kind);
-                self.b.k.sinks.push(Sink { target: SinkTarget::Fresh(k), node: n, window: false, after: Deps::new() });
+                self.b.k.sinks.push(Sink {
+                    target: SinkTarget::Fresh(k),
+                    node: n,
+                    window: false,
+                    after: Deps::new(),
+                    select: None,
+                });
                 Some(Ret::Fresh(k, *kind))
+            }
+            (Value::Selection { arr, mask }, Shape::Array(kind, Rank::Static(1))) => {
+                // Compacted into one allocation of the exact length: a first pass counts the
+                // mask (a reduction, vectorized), the writing pass keeps the selected elements
+                // in order. No temporary, and no allocation of the input's length.
+                let deps: Deps = self.k().nodes[arr].deps.union(&self.k().nodes[mask].deps).copied().collect();
+                let text = format!("{} (its length)", tidy(tokens));
+                let count = self.b.reduction(Reduction {
+                    kind: RedKind::Count,
+                    arg: mask,
+                    axis: None,
+                    ddof: None,
+                    mask: None,
+                    mean: None,
+                    deps,
+                    text,
+                });
+                let k = self.k().fresh.len();
+                self.b.k.fresh.push(*kind);
+                let after = [Dep::Red(count)].into();
+                self.b.k.sinks.push(Sink {
+                    target: SinkTarget::Fresh(k),
+                    node: arr,
+                    window: false,
+                    after,
+                    select: Some((mask, count)),
+                });
+                Some(Ret::Fresh(k, *kind))
+            }
+            (Value::Selection { .. }, _) => {
+                self.ctxt.error(tokens, "a selection `x[mask]` is a 1-D array: return it as `Vec<T>` or `Array1<T>`, or reduce it (`x[mask].sum()`)");
+                None
             }
             (Value::Tuple(vs), Shape::Tuple(shapes)) if vs.len() == shapes.len() => {
                 let parts = vs.into_iter().zip(shapes).map(|(v, s)| self.shaped(v, s, tokens));
@@ -471,6 +509,14 @@ impl<'a> Lower<'a> {
         let mut space = self.k().nodes[first].space;
         let mut deps = Deps::new();
         let nd = arrays.iter().any(|&a| self.k().leaves(self.k().node_space(a)).is_some());
+        if nd && arrays.iter().any(|&a| self.k().has_scan(a)) {
+            let msg = format!(
+                "a scan ({}) is a 1-D array in order: it cannot be broadcast with N-d arrays",
+                crate::vocab::scans_hint()
+            );
+            self.ctxt.error(at, msg);
+            return Some(Value::Error);
+        }
         if nd {
             let mut leaves = BTreeSet::new();
             for &a in &arrays {
@@ -632,7 +678,7 @@ impl<'a> Lower<'a> {
 }
 
 /// What a boolean selection can be followed by.
-pub(crate) const SELECTION_USE: &str = "a selection `x[mask]` is reduced right away in a kernel: `x[mask].sum()`, `x[mask].mean()` or `x[mask].len()` (a masked reduction in the same pass); for an elementwise choice write `if mask { x } else { y }`";
+pub(crate) const SELECTION_USE: &str = "a selection `x[mask]` is reduced right away in a kernel (`x[mask].sum()`, `x[mask].mean()` or `x[mask].len()`: a masked reduction in the same pass) or returned as it is (`-> Vec<T>`); for an elementwise choice write `if mask { x } else { y }`";
 
 /// `x`, `x[..]` or `*x` as an assignment target -> `x`.
 fn target_name(e: &Expr) -> Option<String> {

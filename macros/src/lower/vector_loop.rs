@@ -65,7 +65,7 @@ impl Lower<'_> {
         for &(p, node) in &written {
             let after = self.loop_written.get(&p).cloned().unwrap_or_default();
             sinks.push(self.k().sinks.len());
-            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true, after });
+            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true, after, select: None });
         }
         // Later uses of what this loop wrote wait for all of it.
         let l = self.b.k.loops.push(Loop { reductions: ctx.reductions, sinks });

@@ -1,8 +1,0 @@
-use loopfuse::kernel;
-
-#[kernel]
-fn cumulative(x: &[f64]) -> Vec<f64> {
-    x.cumsum()
-}
-
-fn main() {}
