@@ -244,6 +244,10 @@ pub struct NdKernel {
     params: [bool; 4],
     stmts: Vec<S>,
     results: Vec<X>,
+    /// `#[kernel(parallel)]`: every second N-d kernel (by id, so the random stream stays
+    /// what it was), also run at a shape past the parallel threshold, where its passes
+    /// split on the global pool (`runtime/src/nd/par.rs`) and must still equal the reading.
+    parallel: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -694,7 +698,8 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
     let stmts: Vec<S> = (0..nstmts).map(|_| gen.stmt()).collect();
     let nres = 1 + gen.rng.below(3);
     let results: Vec<X> = (0..nres).map(|_| gen.result()).collect();
-    NdKernel { id, square, params, stmts, results }
+    let parallel = (id / g.nd_every.max(1)) % 2 == 1;
+    NdKernel { id, square, params, stmts, results, parallel }
 }
 
 fn ty_text(t: &Ty) -> String {
@@ -726,7 +731,8 @@ impl NdKernel {
             .filter(|p| p.1)
             .map(|p| *p.0)
             .collect();
-        writeln!(s, "#[kernel]\nfn k{}({}){} {{", self.id, ps.join(", "), self.ret()).unwrap();
+        let attr = if self.parallel { "#[kernel(parallel)]" } else { "#[kernel]" };
+        writeln!(s, "{attr}\nfn k{}({}){} {{", self.id, ps.join(", "), self.ret()).unwrap();
         for st in &self.stmts {
             match st {
                 S::Let { name, mutable, e } => {
@@ -796,7 +802,12 @@ impl NdKernel {
         let nres = self.results.len();
         let args: Vec<&str> = ["xv", "yv", "wv", "a"].iter().zip(self.params).filter(|p| p.1).map(|p| *p.0).collect();
         let args = args.join(", ");
-        let shapes = if self.square { "SHAPES_SQ" } else { "SHAPES_ND" };
+        let shapes = match (self.square, self.parallel) {
+            (true, false) => "SHAPES_SQ",
+            (false, false) => "SHAPES_ND",
+            (true, true) => "SHAPES_SQ_PAR",
+            (false, true) => "SHAPES_ND_PAR",
+        };
         write!(
             s,
             r####"const SRC{id}: &str = r###"{src}"###;
