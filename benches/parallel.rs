@@ -2,6 +2,9 @@
 //!
 //! - Groups `<workload>/<size>` (hypot, poly3, exp, softmax, variance, dot at `1e3`, `1e5`,
 //!   `1e6`, `1e7`), functions `serial` and `parallel`, on rayon's global pool (every core).
+//! - Groups `nd/<workload>/<rows>x<cols>` (softmax_rows, normalize_rows, standardize_cols
+//!   of a C and of an F matrix, a whole sum of a transposed matrix at `1000x1000` and
+//!   `3163x3163` (1e7 elements), functions `serial` and `parallel`.
 //! - Group `sweep/<size>`: where a split starts to pay, the runtime's parallel driver forced
 //!   below its threshold (`par::pass_staged_from(0, ..)`) vs the serial driver, for an
 //!   elementwise pass (hypot) and a reduction (a sum of squares), 4 Ki to 512 Ki elements.
@@ -14,6 +17,7 @@
 use criterion::{criterion_group, Criterion, Throughput};
 use loopfuse::__private as lf;
 use loopfuse::kernel;
+use ndarray::{Array2, ArrayView2, Axis, ShapeBuilder};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -39,6 +43,46 @@ twins! {
     }
     fn variance(x: &[f64]) -> [f64] { x.var() }
     fn dot(x: &[f64], y: &[f64]) -> [f64] { x.dot(y) }
+    fn softmax_rows(x: ArrayView2<f64>) -> [Array2<f64>] {
+        let e = (x - x.max_axis(Axis(1)).insert_axis(Axis(1))).exp();
+        e / e.sum_axis(Axis(1)).insert_axis(Axis(1))
+    }
+    fn normalize_rows(x: ArrayView2<f64>) -> [Array2<f64>] { x / (x * x).sum_axis(Axis(1)).sqrt().insert_axis(Axis(1)) }
+    fn standardize_cols(x: ArrayView2<f64>) -> [Array2<f64>] { (x - x.mean_axis(Axis(0))) / x.std_axis(Axis(0), 0.0) }
+    fn sum2(x: ArrayView2<f64>) -> [f64] { x.sum() }
+}
+
+const ND_SIZES: [(&str, usize); 2] = [("1000x1000", 1000), ("3163x3163", 3163)];
+
+/// The N-d workloads at `n x n` (`x` a C matrix, `f` the same values in F order).
+fn nd_workloads<'a>(x: &'a Array2<f64>, f: &'a Array2<f64>) -> Vec<Workload<'a>> {
+    macro_rules! w {
+        ($name:literal, $bytes:expr, $k:ident, $v:expr) => {
+            (
+                $name,
+                $bytes,
+                Box::new(move || {
+                    black_box($k::serial($v));
+                }) as Box<dyn Fn()>,
+                Box::new(move || {
+                    black_box($k::parallel($v));
+                }) as Box<dyn Fn()>,
+            )
+        };
+    }
+    vec![
+        w!("softmax_rows", 16, softmax_rows, x.view()),
+        w!("normalize_rows", 16, normalize_rows, x.view()),
+        w!("standardize_c", 16, standardize_cols, x.view()),
+        w!("standardize_f", 16, standardize_cols, f.view()),
+        w!("sum_t", 8, sum2, x.t()),
+    ]
+}
+
+fn nd_data(n: usize) -> (Array2<f64>, Array2<f64>) {
+    let x = Array2::from_shape_vec((n, n), data(n * n, 3)).unwrap();
+    let f = Array2::from_shape_vec((n, n).f(), x.t().iter().copied().collect()).unwrap();
+    (x, f)
 }
 
 fn data(n: usize, seed: u64) -> Vec<f64> {
@@ -172,6 +216,17 @@ fn parallel(c: &mut Criterion) {
             g.finish();
         }
     }
+    for (label, n) in ND_SIZES {
+        let (x, f) = nd_data(n);
+        for (name, bytes, serial, par) in nd_workloads(&x, &f) {
+            let mut g = c.benchmark_group(format!("nd/{name}/{label}"));
+            g.throughput(Throughput::Bytes((bytes * n * n) as u64));
+            g.warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2)).sample_size(20);
+            g.bench_function("serial", |b| b.iter(&serial));
+            g.bench_function("parallel", |b| b.iter(&par));
+            g.finish();
+        }
+    }
     for n in SWEEP {
         for (what, reduce) in [("hypot", false), ("sumsq", true)] {
             assert_eq!(sweep_pair(n, &x, &y, reduce).0.to_bits(), sweep_pair(n, &x, &y, reduce).1.to_bits());
@@ -210,6 +265,15 @@ fn interleaved() {
         for (name, bytes, serial, par) in workloads(&x[..n], &y[..n]) {
             let (s, p) = best_of(reps, &serial, &par);
             let gbs = (bytes * n) as f64 / p / 1e9;
+            println!("{name:<10} {label:>6} {:>10.1}us {:>10.1}us {:>7.2}x {gbs:>10.1}", s * 1e6, p * 1e6, s / p);
+        }
+    }
+    for (label, n) in ND_SIZES {
+        let (x, f) = nd_data(n);
+        let reps = (2e8 / (n * n) as f64).clamp(15.0, 2000.0) as usize;
+        for (name, bytes, serial, par) in nd_workloads(&x, &f) {
+            let (s, p) = best_of(reps, &serial, &par);
+            let gbs = (bytes * n * n) as f64 / p / 1e9;
             println!("{name:<10} {label:>6} {:>10.1}us {:>10.1}us {:>7.2}x {gbs:>10.1}", s * 1e6, p * 1e6, s / p);
         }
     }

@@ -7,10 +7,13 @@
 #![allow(clippy::type_complexity)]
 
 mod common;
+#[path = "common/par.rs"]
+#[macro_use]
+mod par;
 use common::*;
 use loopfuse::{kernel, KernelError, Target};
 use ndarray::{s, Array1, ArrayView1, ArrayViewMut1};
-use std::sync::OnceLock;
+use par::*;
 
 /// The runtime's threshold (`loopfuse_runtime::par::THRESHOLD`), restated: the lengths below
 /// are chosen around it.
@@ -30,83 +33,6 @@ fn lengths() -> Vec<usize> {
         v.extend([(BLOCK << k) - 1, (BLOCK << k) + 1]);
     }
     v.push(1_000_007);
-    v
-}
-
-const THREADS: [usize; 6] = [1, 2, 3, 4, 7, 16];
-
-fn pools() -> &'static [(usize, rayon::ThreadPool)] {
-    static POOLS: OnceLock<Vec<(usize, rayon::ThreadPool)>> = OnceLock::new();
-    POOLS.get_or_init(|| {
-        THREADS.iter().map(|&t| (t, rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap())).collect()
-    })
-}
-
-/// A result as bits, NaNs as one value.
-trait Bits {
-    fn bits(&self, out: &mut Vec<u64>);
-}
-
-impl Bits for f64 {
-    fn bits(&self, out: &mut Vec<u64>) {
-        out.push(if self.is_nan() { u64::MAX } else { self.to_bits() });
-    }
-}
-impl Bits for f32 {
-    fn bits(&self, out: &mut Vec<u64>) {
-        out.push(if self.is_nan() { u64::MAX } else { self.to_bits() as u64 });
-    }
-}
-impl Bits for usize {
-    fn bits(&self, out: &mut Vec<u64>) {
-        out.push(*self as u64);
-    }
-}
-impl Bits for bool {
-    fn bits(&self, out: &mut Vec<u64>) {
-        out.push(*self as u64);
-    }
-}
-impl Bits for () {
-    fn bits(&self, _: &mut Vec<u64>) {}
-}
-impl<T: Bits> Bits for [T] {
-    fn bits(&self, out: &mut Vec<u64>) {
-        out.push(self.len() as u64);
-        self.iter().for_each(|x| x.bits(out));
-    }
-}
-impl<T: Bits> Bits for Vec<T> {
-    fn bits(&self, out: &mut Vec<u64>) {
-        self[..].bits(out)
-    }
-}
-impl<T: Bits + Clone> Bits for Array1<T> {
-    fn bits(&self, out: &mut Vec<u64>) {
-        self.to_vec().bits(out)
-    }
-}
-impl<T: Bits> Bits for Result<T, KernelError> {
-    fn bits(&self, out: &mut Vec<u64>) {
-        match self {
-            Ok(v) => v.bits(out),
-            // The message names the kernel: `serial` or `parallel`, the same otherwise.
-            Err(e) => out.extend(e.to_string().replace("`parallel`", "`serial`").bytes().map(u64::from)),
-        }
-    }
-}
-macro_rules! tuple_bits {
-    ($(($($T:ident $i:tt),*))*) => {$(
-        impl<$($T: Bits),*> Bits for ($($T,)*) {
-            fn bits(&self, out: &mut Vec<u64>) { $( self.$i.bits(out); )* }
-        }
-    )*};
-}
-tuple_bits! { (A 0, B 1) (A 0, B 1, C 2) (A 0, B 1, C 2, D 3) (A 0, B 1, C 2, D 3, E 4) (A 0, B 1, C 2, D 3, E 4, F 5) }
-
-fn bits<T: Bits + ?Sized>(x: &T) -> Vec<u64> {
-    let mut v = Vec::new();
-    x.bits(&mut v);
     v
 }
 
@@ -144,21 +70,6 @@ fn data(n: usize, seed: u64, specials: bool) -> Vec<f64> {
             }
         })
         .collect()
-}
-
-/// `twins! { fn name(params) -> [R] { body } }`: `mod name` with `serial` (`#[kernel]`) and
-/// `parallel` (`#[kernel(parallel)]`, or with more options after a `[..]`) of one body.
-macro_rules! twins {
-    ($( fn $name:ident ($($p:tt)*) -> [$($r:tt)*] { $($body:tt)* } $([$($opt:tt)*])? )*) => {$(
-        #[allow(dead_code)]
-        mod $name {
-            use super::*;
-            #[kernel $(($($opt)*))?]
-            pub fn serial($($p)*) -> $($r)* { $($body)* }
-            #[kernel(parallel $(, $($opt)*)?)]
-            pub fn parallel($($p)*) -> $($r)* { $($body)* }
-        }
-    )*};
 }
 
 twins! {

@@ -17,7 +17,7 @@ pub const LEVELS: [&str; 5] = ["generic", "v2", "v3", "v4", "neon"];
 
 pub struct Options {
     pub strict: bool,
-    /// `parallel`: 1-D passes run on rayon's pool above a size threshold (`codegen/parallel.rs`).
+    /// `parallel`: passes (1-D and N-d) run on rayon's pool above a size threshold (`codegen/parallel.rs`).
     pub parallel: bool,
     /// Levels to clone for; `None` = all.
     pub targets: Option<Vec<String>>,

@@ -54,14 +54,14 @@ use std::cell::Cell;
 pub const THRESHOLD: usize = 1 << 17;
 
 /// Blocks per chunk at least (`2^3` blocks = 16 Ki elements) and at most (`2^8` = 512 Ki).
-const MIN_CHUNK_BLOCKS: usize = 8;
+pub(crate) const MIN_CHUNK_BLOCKS: usize = 8;
 const MAX_CHUNK_BLOCKS: usize = 256;
 
 /// Chunks per thread aimed at: enough to even out a busy machine's cores.
-const CHUNKS_PER_THREAD: usize = 8;
+pub(crate) const CHUNKS_PER_THREAD: usize = 8;
 
 /// Blocks per chunk for `blocks` blocks on `threads` threads: a power of two (module docs).
-fn chunk_blocks(blocks: usize, threads: usize) -> usize {
+pub(crate) fn chunk_blocks(blocks: usize, threads: usize) -> usize {
     (blocks / (CHUNKS_PER_THREAD * threads)).next_power_of_two().clamp(MIN_CHUNK_BLOCKS, MAX_CHUNK_BLOCKS)
 }
 

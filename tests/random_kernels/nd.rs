@@ -307,6 +307,10 @@ pub struct NdKernel {
     strict: bool,
     stmts: Vec<S>,
     results: Vec<X>,
+    /// `#[kernel(parallel)]`: every second N-d kernel (by id, so the random stream stays
+    /// what it was), also run at a shape past the parallel threshold, where its passes
+    /// split on the global pool (`runtime/src/nd/par.rs`) and must still equal the reading.
+    parallel: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -796,7 +800,8 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
     // A kernel with an output may return nothing else.
     let nres = gen.rng.below(3) + usize::from(out.is_none() || gen.rng.pct(50));
     let results: Vec<X> = (0..nres).map(|_| gen.result()).collect();
-    NdKernel { id, square, params, dyn_x, ref_x, out, result, strict, stmts, results }
+    let parallel = (id / g.nd_every.max(1)) % 2 == 1;
+    NdKernel { id, square, params, dyn_x, ref_x, out, result, strict, stmts, results, parallel }
 }
 
 fn el_text(el: El) -> &'static str {
@@ -861,7 +866,11 @@ impl NdKernel {
             Some(false) => ps.push("o: ArrayViewMut2<f64>"),
             None => {}
         }
-        let attr = if self.strict { "#[kernel(strict)]" } else { "#[kernel]" };
+        let opts: Vec<&str> = [("strict", self.strict), ("parallel", self.parallel)]
+            .into_iter()
+            .filter_map(|(o, on)| on.then_some(o))
+            .collect();
+        let attr = if opts.is_empty() { "#[kernel]".to_string() } else { format!("#[kernel({})]", opts.join(", ")) };
         writeln!(s, "{attr}\nfn k{}({}){} {{", self.id, ps.join(", "), self.ret()).unwrap();
         for st in &self.stmts {
             match st {
@@ -997,7 +1006,12 @@ impl NdKernel {
             Some(false) => "lo.views()[li].1.to_owned().vals(&mut v);",
             None => "",
         };
-        let shapes = if self.square { "SHAPES_SQ" } else { "SHAPES_ND" };
+        let shapes = match (self.square, self.parallel) {
+            (true, false) => "SHAPES_SQ",
+            (false, false) => "SHAPES_ND",
+            (true, true) => "SHAPES_SQ_PAR",
+            (false, true) => "SHAPES_ND_PAR",
+        };
         write!(
             s,
             r####"const SRC{id}: &str = r###"{src}"###;

@@ -638,6 +638,10 @@ const SHAPES_ND: &[(usize, usize)] = &[
 ];
 /// The shapes of kernels that combine `x` with `x.t()` (n == m); (200, 200) makes two blocks.
 const SHAPES_SQ: &[(usize, usize)] = &[(0, 0), (1, 1), (2, 2), (3, 3), (17, 17), (33, 33), (64, 64), (200, 200)];
+/// The shapes of `parallel` kernels: also one past the threshold (2^17 elements), where the
+/// passes run on the pool; odd lengths, so whole reductions split inside rows.
+const SHAPES_ND_PAR: &[(usize, usize)] = &[(0, 0), (1, 17), (17, 31), (64, 33), (3, 20000), (401, 331)];
+const SHAPES_SQ_PAR: &[(usize, usize)] = &[(0, 0), (3, 3), (33, 33), (200, 200), (363, 363)];
 
 /// An `(n, m)` matrix of data set `set`, filled in C order.
 fn mat(set: usize, n: usize, m: usize, seed: u64) -> Array2<f64> {

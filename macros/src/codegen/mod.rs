@@ -376,6 +376,8 @@ fn chain(k: &Kernel, plan: &Plan, c: &crate::plan::Chain, opts: &Options) -> Tok
     let (sh, b) = (names::shape(c.space), c.axis);
     let in_chain = |p: &&crate::plan::Pass| c.stages.0 <= p.stage && p.stage <= c.stages.1 && !p.fused;
     let (mut preludes, mut calls, mut finish, mut inputs) = (Vec::new(), Vec::new(), Vec::new(), BTreeSet::new());
+    // The outputs the chain writes block by block.
+    let mut outs = Vec::new();
     for p in plan.passes.iter().filter(in_chain) {
         let (prelude, call) = pass_parts(k, plan, p, opts, Some(b));
         preludes.push(prelude);
@@ -384,12 +386,14 @@ fn chain(k: &Kernel, plan: &Plan, c: &crate::plan::Chain, opts: &Options) -> Tok
             if let SinkTarget::Fresh(o) = k.sinks[s].target {
                 let o = names::fresh(o);
                 finish.push(quote!(#o.finish_blocks(#b);));
+                outs.push(o);
             }
         }
         if p.axis.is_some() {
             for &r in &p.reductions {
                 let (buf, a) = (names::buffer(r), crate::plan::buffer_axis(k, r, b));
                 finish.push(quote!(#buf.finish_blocks(#a);));
+                outs.push(buf);
             }
         }
         for n in pass_nodes(k, p) {
@@ -399,15 +403,36 @@ fn chain(k: &Kernel, plan: &Plan, c: &crate::plan::Chain, opts: &Options) -> Tok
         }
     }
     let like = inputs.iter().map(|&q| nd::leaf_source(k, &Leaf::param(q), c.space, None));
+    let len = quote!(let __len = __lf::nd::block_len(#sh, #b, &[#(#like.erase()),*], 8););
+    if !parallel::chain_parallel(opts) {
+        return quote! {
+            #(#preludes)*
+            #len
+            let mut __i0 = 0;
+            while __i0 < #sh.dims()[#b] {
+                let __i1 = __i0 + (#sh.dims()[#b] - __i0).min(__len);
+                #(#calls)*
+                __i0 = __i1;
+            }
+            #(#finish)*
+        };
+    }
+    // On the pool: chunks of whole blocks, each running the block loop over its range and
+    // writing its part of every output, named as the outputs so that the calls are the same.
+    let level = crate::dispatch::level_ident();
+    let parts = tuple(outs.iter().map(|o| quote!(#o)));
+    let outs = tuple(outs.iter().map(|o| quote!(&mut #o)));
     quote! {
         #(#preludes)*
-        let __len = __lf::nd::block_len(#sh, #b, &[#(#like.erase()),*], 8);
-        let mut __i0 = 0;
-        while __i0 < #sh.dims()[#b] {
-            let __i1 = __i0 + (#sh.dims()[#b] - __i0).min(__len);
-            #(#calls)*
-            __i0 = __i1;
-        }
+        #len
+        __lf::nd::par::chain(#level, #sh, #b, __len, #outs, |__c0, __c1, #parts| {
+            let mut __i0 = __c0;
+            while __i0 < __c1 {
+                let __i1 = __i0 + (__c1 - __i0).min(__len);
+                #(#calls)*
+                __i0 = __i1;
+            }
+        });
         #(#finish)*
     }
 }
@@ -559,7 +584,7 @@ fn pass_parts(
     };
     let (staged_driver, driver) = (driver("_staged"), driver(if opts.strict { "_strict" } else { "" }));
     let staged_driver = if then.is_empty() { staged_driver } else { quote!(nd::axis_pass_then) };
-    let (driver, staged_driver, n) = parallel::drivers(k, p, opts, (driver, staged_driver, n));
+    let (driver, staged_driver, n) = parallel::drivers(k, p, opts, block.is_some(), (driver, staged_driver, n));
     let mv = parallel::runs_parallel(k, p, opts).then(|| quote!(move));
     let (mut names, mut sources) = (Vec::new(), Vec::new());
     for &node in &needed {
@@ -618,7 +643,7 @@ fn pass_parts(
         // The staged driver with no stage: a runtime wrapper closure around the body would be
         // compiled without the clone's features, and LLVM may leave it out of line.
         quote! {
-            __lf::#staged_driver(#n, #sources, (), #reducers, #sinks, |_| (), |#body_pattern, ()| {
+            __lf::#staged_driver(#n, #sources, (), #reducers, #sinks, #mv |_| (), #mv |#body_pattern, ()| {
                 #(#body_lets)*
                 (#items, #values)
             } #then)

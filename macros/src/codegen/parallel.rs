@@ -4,41 +4,64 @@
 //! (`runtime/src/par.rs`) with the same arguments as the serial one, the clone's level token
 //! first: `__lf::par::pass(__level, n, sources, reducers, sinks, body)`. The driver runs the
 //! serial pass below its size threshold and otherwise splits on power-of-two block
-//! boundaries, so the result has the serial bits for every thread count. Stay serial: N-d
-//! passes, passes with a scan (`x.cumsum()`: a running value, in order), and the reductions of a `strict` kernel (one accumulator in source order, which
-//! no split keeps). Loops kept in order (a running value, `break`, a recurrence) are not
-//! passes: they run as written, on the calling thread.
+//! boundaries, so the result has the serial bits for every thread count. An N-d pass calls
+//! `__lf::nd::par::{pass, pass_staged, axis_pass_staged, axis_pass_then}` the same way
+//! (`runtime/src/nd/par.rs`: split along the outermost axis in memory, a whole reduction on
+//! block boundaries of its flat C index, an axis reduction along another axis than the one
+//! it reduces), and a chain of passes run by blocks (`plan::chains`) calls
+//! `__lf::nd::par::chain` with its block loop, cut into chunks of whole blocks. Stay serial:
+//! the reductions of a `strict` kernel (one accumulator in source order, which no split
+//! keeps) and chains of a `strict` kernel, an axis reduction of a 1-D array (one result),
+//! and passes with a scan (`x.cumsum()`: a running value, in order).
+//! Loops kept in order (a running value, `break`, a recurrence) are not passes: they run as
+//! written, on the calling thread.
 //!
 //! The closures of a parallel pass are `move`: each chunk copies them, so the scalars they
 //! capture are in registers of the chunk's loop, not behind references to the caller's
 //! stack (shared between threads, LLVM would reload them after each output store, and the
 //! loop would not vectorize).
 
-use crate::ir::Kernel;
+use crate::ir::{Kernel, Rank};
 use crate::plan::{Pass, Plan};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
-/// Whether pass `p` runs on rayon's pool.
+/// Whether pass `p` runs on rayon's pool (by itself, or as part of a chain).
 pub fn runs_parallel(k: &Kernel, p: &Pass, opts: &super::Options) -> bool {
-    opts.parallel
-        && k.leaves(p.space).is_none()
-        && (!opts.strict || p.reductions.is_empty())
-        && !super::pass_has_scan(k, p)
+    let one_result = p.axis.is_some() && k.space_rank(p.space) == Rank::Static(1);
+    opts.parallel && (!opts.strict || p.reductions.is_empty()) && !one_result && !super::pass_has_scan(k, p)
+}
+
+/// Whether chain `c`'s block loop runs on rayon's pool (`nd::par::chain`).
+pub fn chain_parallel(opts: &super::Options) -> bool {
+    opts.parallel && !opts.strict
 }
 
 /// The drivers and first arguments of pass `p`'s call: the serial ones given, or the
-/// parallel driver's (`par::pass`, `par::pass_staged`) with the level token before `n`.
+/// parallel driver's (`par::pass`, `par::pass_staged`, `nd::par::..`) with the level token
+/// before `n`. A pass of a chain (`in_chain`) calls the serial drivers: the chain's chunks
+/// run on the pool.
 pub fn drivers(
     k: &Kernel,
     p: &Pass,
     opts: &super::Options,
+    in_chain: bool,
     serial: (TokenStream, TokenStream, TokenStream),
 ) -> (TokenStream, TokenStream, TokenStream) {
-    if !runs_parallel(k, p, opts) {
+    if in_chain || !runs_parallel(k, p, opts) {
         return serial;
     }
     let (level, n) = (crate::dispatch::level_ident(), serial.2);
+    if k.leaves(p.space).is_some() {
+        // `nd::pass_strict` (elementwise: the order does not matter) -> `nd::par::pass`.
+        let name = |t: &TokenStream| {
+            let t = t.to_string();
+            let last = t.rsplit("::").next().unwrap_or_default().trim().trim_end_matches("_strict").to_string();
+            format_ident!("{}", last)
+        };
+        let (d, s) = (name(&serial.0), name(&serial.1));
+        return (quote!(nd::par::#d), quote!(nd::par::#s), quote!(#level, #n));
+    }
     (quote!(par::pass), quote!(par::pass_staged), quote!(#level, #n))
 }
 
@@ -48,14 +71,16 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
         return Vec::new();
     }
     let passes: Vec<&Pass> = plan.passes.iter().filter(|p| !p.fused).collect();
+    let in_serial_chain =
+        |p: &Pass| !chain_parallel(opts) && plan.chains.iter().any(|c| c.stages.0 <= p.stage && p.stage <= c.stages.1);
     let parallel: Vec<String> = passes
         .iter()
         .enumerate()
-        .filter(|(_, p)| runs_parallel(k, p, opts))
+        .filter(|(_, p)| runs_parallel(k, p, opts) && !in_serial_chain(p))
         .map(|(i, _)| (i + 1).to_string())
         .collect();
     let mut line = match parallel.len() {
-        0 => "`parallel`: every loop runs on the calling thread (N-d, in order, a scan, or the reductions of `strict`)"
+        0 => "`parallel`: every loop runs on the calling thread (in order, a scan, the reductions of `strict`, or an axis reduction of a 1-D array)"
             .to_string(),
         n if n == passes.len() && k.in_order_loops == 0 => "`parallel`: every loop runs".to_string(),
         1 => format!("`parallel`: loop {} runs", parallel[0]),
@@ -68,9 +93,19 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
             THRESHOLD_TEXT
         ));
     }
+    let nd = passes.iter().any(|p| k.leaves(p.space).is_some() && runs_parallel(k, p, opts));
+    if nd {
+        line.push_str(
+            "; an N-d loop splits along its outermost axis in memory (an axis reduction along another axis \
+             than the one it reduces, a chain by whole blocks, a whole reduction on block boundaries of its \
+             flat index)",
+        );
+    }
     let serial = passes.len() - parallel.len();
     if serial > 0 && !parallel.is_empty() {
-        line.push_str(&format!("; {serial} on the calling thread (N-d, a scan, or the reductions of `strict`)"));
+        line.push_str(&format!(
+            "; {serial} on the calling thread (a scan, the reductions of `strict`, or an axis reduction of a 1-D array)"
+        ));
     }
     if k.in_order_loops > 0 && !parallel.is_empty() {
         line.push_str("; the loops that run in order stay on the calling thread");
@@ -119,7 +154,34 @@ mod tests {
         assert!(out.contains("__lf :: par :: pass (__level ,"), "{out}");
         assert!(out.contains("__lf :: pass (__n"), "{out}");
         assert!(out.contains("`parallel`: loop 1 runs"), "{out}");
-        assert!(out.contains("1 on the calling thread (N-d, a scan, or the reductions of `strict`)"), "{out}");
+        assert!(
+            out.contains(
+                "1 on the calling thread (a scan, the reductions of `strict`, or an axis reduction of a 1-D array)"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn nd_passes_and_chains_call_the_nd_drivers() {
+        let out = expand(
+            "parallel",
+            "fn f(x: ArrayView2<f64>) -> (Array2<f64>, f64, Array1<f64>) { (x * 2.0, x.sum(), x.max_axis(Axis(0))) }",
+        );
+        assert!(out.contains("__lf :: nd :: par :: pass_staged (__level ,"), "{out}");
+        assert!(out.contains("__lf :: nd :: par :: axis_pass_staged (__level ,"), "{out}");
+        assert!(out.contains("splits along its outermost axis in memory"), "{out}");
+        let out = expand(
+            "parallel",
+            "fn f(x: ArrayView2<f64>) -> Array2<f64> { x / (x * x).sum_axis(Axis(1)).sqrt().insert_axis(Axis(1)) }",
+        );
+        assert!(out.contains("__lf :: nd :: par :: chain (__level ,"), "{out}");
+        // The chain's passes call the serial drivers: the chain's chunks run on the pool.
+        assert!(!out.contains("par :: axis_pass") && !out.contains("par :: pass_staged"), "{out}");
+        let out = expand("parallel, strict", "fn f(x: ArrayView2<f64>) -> Array2<f64> { x * 2.0 }");
+        assert!(out.contains("__lf :: nd :: par :: pass (__level ,"), "{out}");
+        let out = expand("parallel, strict", "fn f(x: ArrayView2<f64>) -> f64 { x.sum() }");
+        assert!(out.contains("__lf :: nd :: pass_strict (") && !out.contains(":: par ::"), "{out}");
     }
 
     #[test]

@@ -292,7 +292,7 @@ pub fn axis_pass_then<Src: NdSources, M: Stages, R: Reducers, O: NdSinks>(
 }
 
 #[inline(always)]
-fn check<Src: NdSources, O: NdSinks>(shape: Shape, axis: usize, sources: &Src, outs: &O) {
+pub(crate) fn check<Src: NdSources, O: NdSinks>(shape: Shape, axis: usize, sources: &Src, outs: &O) {
     assert!(axis < shape.rank(), "loopfuse: axis {axis} of an array of rank {}", shape.rank());
     sources.check(shape);
     outs.check(shape.remove_axis(axis));
@@ -300,7 +300,7 @@ fn check<Src: NdSources, O: NdSinks>(shape: Shape, axis: usize, sources: &Src, o
 
 /// Axis `a` of the shape as an axis of the reduced shape.
 #[inline(always)]
-fn out_axis(a: usize, axis: usize) -> usize {
+pub(crate) fn out_axis(a: usize, axis: usize) -> usize {
     if a < axis {
         a
     } else {

@@ -81,7 +81,7 @@ impl Shape {
 /// The offset of index `i0` of `axis`, or 0 where no element is addressed (an empty block
 /// or shape: the pointer stays the view's, valid and aligned).
 #[inline(always)]
-fn cut_offset(shape: Shape, strides: &[isize; MAX_RANK], axis: usize, i0: usize, i1: usize) -> isize {
+pub(crate) fn cut_offset(shape: Shape, strides: &[isize; MAX_RANK], axis: usize, i0: usize, i1: usize) -> isize {
     if i0 == i1 || shape.is_empty() {
         0
     } else {
@@ -113,9 +113,13 @@ impl<'a, T> NdView<'a, T> {
     }
 }
 
-/// Indices `i0..i1` of an axis of an [`NdOut`], written by one pass of a chain (module docs).
+/// Indices `i0..i1` of an axis of an [`NdOut`] (or of an [`NdOutPart`]), written by one
+/// pass of a chain (module docs).
 pub struct NdBlock<'o, T> {
-    out: &'o mut NdOut<T>,
+    /// The output's strides.
+    strides: [isize; MAX_RANK],
+    /// The output's count of written indices, set to `i1` when the pass is done.
+    rows_done: &'o mut usize,
     ptr: *mut T,
     shape: Shape,
     i1: usize,
@@ -148,7 +152,8 @@ impl<T: Copy> NdOut<T> {
         // SAFETY: as `NdView::rows`: `off` is the offset of an element of the buffer when
         // non-zero.
         let ptr = unsafe { self.base_mut().offset(off) };
-        NdBlock { out: self, ptr, shape, i1 }
+        let strides = *self.strides_array();
+        NdBlock { strides, rows_done: self.rows_done_mut(), ptr, shape, i1 }
     }
 
     /// Indices `i0..i1` of `axis`, already written by blocks.
@@ -190,23 +195,101 @@ impl<T: Copy> NdSink for &mut NdBlock<'_, T> {
     }
     #[inline(always)]
     fn visit(&self, f: &mut impl FnMut(&[isize])) {
-        f(self.out.strides())
+        f(&self.strides[..self.shape.rank()])
     }
     #[inline(always)]
     unsafe fn row(&mut self, axes: &[usize], idx: &[usize], along: Along, len: usize) -> RowMut<T> {
         let stride = match along {
             Along::Flat => 1,
-            Along::Axis(a) => self.out.strides()[a],
+            Along::Axis(a) => self.strides[a],
         };
         if len == 0 {
             return RowMut::new(self.ptr, 0, stride);
         }
         // SAFETY: len > 0 and the indices are in bounds of the block (caller), so the offset
         // is the one of an element of the block's rows of the buffer.
-        RowMut::new(unsafe { self.ptr.offset(offset(self.out.strides_array(), axes, idx)) }, len, stride)
+        RowMut::new(unsafe { self.ptr.offset(offset(&self.strides, axes, idx)) }, len, stride)
     }
     #[inline]
     fn done(&mut self) {
-        self.out.set_rows_done(self.i1);
+        *self.rows_done = self.i1;
+    }
+}
+
+/// Indices `start..end` of the chain's axis of an [`NdOut`], for one chunk of a parallel
+/// chain (`nd::par::chain`) to write block by block and read back, as [`NdOut::block`] and
+/// [`NdOut::written`] do for the whole axis, with the same checks inside the chunk's range.
+/// The chunks' ranges are disjoint, so each element is written by one thread and read only
+/// by the thread that wrote it.
+pub struct NdOutPart<'o, T> {
+    base: *mut T,
+    shape: Shape,
+    strides: [isize; MAX_RANK],
+    /// Where the blocks written so far end (from `start`).
+    rows_done: usize,
+    start: usize,
+    end: usize,
+    life: std::marker::PhantomData<&'o mut NdOut<T>>,
+}
+
+// SAFETY: a part stands for the unique borrow of its range of the output (`NdOut::part`):
+// it may move to another thread when `T: Send`, as `&mut [T]` may.
+unsafe impl<T: Send> Send for NdOutPart<'_, T> {}
+
+impl<T: Copy> NdOut<T> {
+    /// Indices `start..end` of the chain's axis as a part for one chunk.
+    ///
+    /// # Safety
+    /// The parts made from one output have disjoint ranges and are all dropped before the
+    /// output is used again (the caller holds `&'o mut` for their whole life).
+    pub(crate) unsafe fn part<'o>(&mut self, start: usize, end: usize) -> NdOutPart<'o, T> {
+        NdOutPart {
+            base: self.base_mut(),
+            shape: self.shape(),
+            strides: *self.strides_array(),
+            rows_done: start,
+            start,
+            end,
+            life: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: Copy> NdOutPart<'_, T> {
+    /// As [`NdOut::block`], inside the part's range.
+    ///
+    /// # Panics
+    /// Unless `i0` is where the part's written blocks end and `i1 <=` its end.
+    #[track_caller]
+    pub fn block(&mut self, axis: usize, i0: usize, i1: usize) -> NdBlock<'_, T> {
+        assert!(i0 == self.rows_done && i1 <= self.end, "loopfuse: output blocks written out of order");
+        let shape = self.shape.block(axis, i0, i1);
+        let off = cut_offset(self.shape, &self.strides, axis, i0, i1);
+        // SAFETY: `off` is the offset of an element of the buffer when non-zero (as
+        // `NdOut::block`), and the indices i0..i1 are in the part's range.
+        let ptr = unsafe { self.base.offset(off) };
+        NdBlock { strides: self.strides, rows_done: &mut self.rows_done, ptr, shape, i1 }
+    }
+
+    /// As [`NdOut::written`], inside the part's range.
+    ///
+    /// # Panics
+    /// Unless `start <= i0 <= i1 <=` the end of the part's blocks written so far.
+    #[track_caller]
+    pub fn written(&self, axis: usize, i0: usize, i1: usize) -> NdView<'_, T> {
+        assert!(
+            self.start <= i0 && i0 <= i1 && i1 <= self.rows_done,
+            "loopfuse: output block {i0}..{i1} read before it was written"
+        );
+        let shape = self.shape.block(axis, i0, i1);
+        let off = cut_offset(self.shape, &self.strides, axis, i0, i1);
+        // SAFETY: indices i0..i1 of the axis are in the part's range and were written by
+        // this part (checked); `off` as in `block`.
+        unsafe { NdView::from_raw_parts(self.base.offset(off), shape, &self.strides[..self.shape.rank()]) }
+    }
+
+    /// Whether the part's blocks cover its range.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.rows_done == self.end
     }
 }

@@ -42,6 +42,12 @@ impl<T> NdViewMut<'_, T> {
         &self.strides[..self.shape.rank()]
     }
 
+    /// Logical element 0, for the parallel drivers' shared parts (`nd::par`).
+    #[inline(always)]
+    pub(crate) fn ptr(&self) -> *mut T {
+        self.ptr
+    }
+
     /// The row along `along` from the element at `idx[k]` of axis `axes[k]`.
     ///
     /// # Safety

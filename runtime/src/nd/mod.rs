@@ -11,6 +11,8 @@
 //!   [`pass_staged`], [`pass_strict`]).
 //! - [`block`]: a chain of passes run by blocks along one axis ([`block_len`], [`NdOut::block`]).
 //! - [`axis`]: axis reductions ([`axis_pass`], [`axis_pass_staged`], [`axis_pass_strict`]).
+//! - [`par`](mod@par): the same drivers and chains on rayon's pool, for `#[kernel(parallel)]`,
+//!   with the serial bits for every thread count.
 //!
 //! Generated code reaches all of this as `__lf::nd::...`.
 
@@ -20,6 +22,7 @@ pub mod inout;
 pub mod operand;
 mod order;
 pub mod out;
+pub mod par;
 pub mod pass;
 pub mod shape;
 pub mod view;

@@ -369,9 +369,9 @@ impl NdSinks for () {
 /// pass (`x.sum_axis(Axis(1)).sqrt()` writes each root as its sum is done). Made by
 /// [`crate::nd::axis_pass_then`].
 pub struct Mapped<O, F, I> {
-    outs: O,
-    f: F,
-    item: PhantomData<fn(I)>,
+    pub(crate) outs: O,
+    pub(crate) f: F,
+    pub(crate) item: PhantomData<fn(I)>,
 }
 
 impl<O, F, I> Mapped<O, F, I> {

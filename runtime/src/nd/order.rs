@@ -48,31 +48,21 @@ impl Order {
 
     /// The order of smallest strides innermost, collapsed.
     pub fn free<Src: NdSources, S: NdSinks>(shape: Shape, sources: &Src, sinks: &S) -> Order {
-        // Per axis: the sum of |stride| over sinks, then over sources. Summing keeps one
-        // ordering when the operands agree (all C, all F) and lets the majority win otherwise.
-        let mut sink_key = [0usize; MAX_RANK];
-        let mut source_key = [0usize; MAX_RANK];
-        sinks.visit(&mut |s| {
-            for (k, v) in sink_key.iter_mut().zip(s) {
-                *k = k.saturating_add(v.unsigned_abs());
-            }
-        });
-        sources.visit(&mut |s| {
-            for (k, v) in source_key.iter_mut().zip(s) {
-                *k = k.saturating_add(v.unsigned_abs());
-            }
-        });
-        let mut axes = [0; MAX_RANK];
-        let mut rank = 0;
-        for (a, &len) in shape.dims().iter().enumerate() {
-            if len != 1 {
-                axes[rank] = a;
-                rank += 1;
-            }
-        }
-        // Largest key outermost; the sort is stable, so ties keep the logical order.
-        axes[..rank].sort_by(|&a, &b| (sink_key[b], source_key[b]).cmp(&(sink_key[a], source_key[a])));
+        let (axes, rank) = free_axes(shape, sources, sinks, None);
         collapse(shape, &axes[..rank], sources, sinks)
+    }
+
+    /// The outermost axis (of length > 1) of [`Order::free`] before collapsing, `skip`
+    /// left out: where a parallel pass splits (`nd::par`), so that each chunk is a run of
+    /// whole outer rows in memory. `None` when no other axis is longer than 1.
+    pub fn outermost<Src: NdSources, S: NdSinks>(
+        shape: Shape,
+        sources: &Src,
+        sinks: &S,
+        skip: Option<usize>,
+    ) -> Option<usize> {
+        let (axes, rank) = free_axes(shape, sources, sinks, skip);
+        (rank > 0).then_some(axes[0])
     }
 
     /// The loops but the innermost: what a driver iterates to cut rows.
@@ -81,6 +71,40 @@ impl Order {
         let r = self.rank.saturating_sub(1);
         (&self.axes[..r], &self.lens[..r])
     }
+}
+
+/// The axes of length > 1 (but `skip`), largest strides first: per axis, the sum of
+/// |stride| over sinks, then over sources. Summing keeps one ordering when the operands
+/// agree (all C, all F) and lets the majority win otherwise.
+fn free_axes<Src: NdSources, S: NdSinks>(
+    shape: Shape,
+    sources: &Src,
+    sinks: &S,
+    skip: Option<usize>,
+) -> ([usize; MAX_RANK], usize) {
+    let mut sink_key = [0usize; MAX_RANK];
+    let mut source_key = [0usize; MAX_RANK];
+    sinks.visit(&mut |s| {
+        for (k, v) in sink_key.iter_mut().zip(s) {
+            *k = k.saturating_add(v.unsigned_abs());
+        }
+    });
+    sources.visit(&mut |s| {
+        for (k, v) in source_key.iter_mut().zip(s) {
+            *k = k.saturating_add(v.unsigned_abs());
+        }
+    });
+    let mut axes = [0; MAX_RANK];
+    let mut rank = 0;
+    for (a, &len) in shape.dims().iter().enumerate() {
+        if len != 1 && Some(a) != skip {
+            axes[rank] = a;
+            rank += 1;
+        }
+    }
+    // Largest key outermost; the sort is stable, so ties keep the logical order.
+    axes[..rank].sort_by(|&a, &b| (sink_key[b], source_key[b]).cmp(&(sink_key[a], source_key[a])));
+    (axes, rank)
 }
 
 /// Collapses consecutive axes of `axes` (outermost first, lengths > 1) that every operand

@@ -306,6 +306,12 @@ impl<T: Copy> NdOut<T> {
     pub(crate) fn set_rows_done(&mut self, i1: usize) {
         self.rows_done = i1;
     }
+
+    /// Where the blocks written so far end, to be set by a block's pass.
+    #[inline(always)]
+    pub(crate) fn rows_done_mut(&mut self) -> &mut usize {
+        &mut self.rows_done
+    }
 }
 
 #[cfg(all(test, feature = "ndarray"))]

@@ -148,7 +148,7 @@ pub fn pass_staged<Src: NdSources, M: Stages, R: Reducers, S: NdSinks>(
 
 /// Every operand C-contiguous: the fast path.
 #[inline(always)]
-fn all_c<Src: NdSources, S: NdSinks>(shape: Shape, sources: &Src, sinks: &S) -> bool {
+pub(crate) fn all_c<Src: NdSources, S: NdSinks>(shape: Shape, sources: &Src, sinks: &S) -> bool {
     let mut c = true;
     sources.visit(&mut |s| c &= is_c_contiguous(shape, s));
     sinks.visit(&mut |s| c &= is_c_contiguous(shape, s));
@@ -161,6 +161,9 @@ pub(crate) struct Flow<R: Reducers> {
     /// The current block's lanes.
     lanes: Aligned<[R::Accs; LANES]>,
     cascade: Cascade<[R::Accs; LANES]>,
+    /// The cascade's total once the lane groups are done (for the parallel driver, which
+    /// merges the chunks' totals: `nd::par`).
+    pub(crate) top: [R::Accs; LANES],
     /// The lanes' total once the lane groups are done, then the tail added to it.
     acc: R::Accs,
     /// The flat index of the next element.
@@ -173,12 +176,23 @@ impl<R: Reducers> Flow<R> {
     /// No element yet, of `n`.
     #[inline(always)]
     pub(crate) fn new(reducers: &R, n: usize) -> Self {
+        Self::at(reducers, 0, n - n % LANES, reducers.identity())
+    }
+
+    /// The next element has flat index `g` (a multiple of [`BLOCK`], or `groups_end`),
+    /// the lane groups end at `groups_end`, and `acc` is the lanes' total if `g` is past
+    /// them: a chunk of a parallel pass (`g..groups_end` its lane groups, `top` its value),
+    /// or the tail of one, fed onto the chunks' total.
+    #[inline(always)]
+    pub(crate) fn at(reducers: &R, g: usize, groups_end: usize, acc: R::Accs) -> Self {
+        debug_assert!(g.is_multiple_of(BLOCK) || g == groups_end);
         Flow {
             lanes: Aligned([reducers.identity(); LANES]),
             cascade: Cascade::new(),
-            acc: reducers.identity(),
-            g: 0,
-            groups_end: n - n % LANES,
+            top: [reducers.identity(); LANES],
+            acc,
+            g,
+            groups_end,
         }
     }
 
@@ -267,7 +281,8 @@ impl<R: Reducers> Flow<R> {
                 self.cascade.push(lanes.0, merge_lanes);
                 lanes = Aligned([reducers.identity(); LANES]);
                 if block_end == self.groups_end {
-                    self.acc = combine_lanes(reducers, &self.cascade.finish([reducers.identity(); LANES], merge_lanes));
+                    self.top = self.cascade.finish([reducers.identity(); LANES], merge_lanes);
+                    self.acc = combine_lanes(reducers, &self.top);
                 }
             }
             self.lanes = lanes;
