@@ -24,11 +24,12 @@
 //!   state, the chunks' cascade values are merged in chunk order onto one cascade, and the
 //!   lane tree and the tail (the last `n % 32` flat elements, in order) run on the calling
 //!   thread: the serial tree.
-//! - **Chains** ([`chain`]): the block axis is cut into chunks of whole blocks (of one
-//!   block each where the axis is not the outermost in memory, which the serial chain runs
-//!   as one block), and each chunk runs the chain's block loop over its range into its own
+//! - **Chains** ([`chain`]): the block axis is cut into chunks of whole blocks, and each
+//!   chunk runs the chain's block loop over its range into its own
 //!   [`NdOutPart`] of each output. Blocks compute the same bits as the whole shape
-//!   (`super::block`), so any cut does.
+//!   (`super::block`), so any cut does. Where the axis is not the outermost in memory the
+//!   serial chain is one block, and so is the parallel one: on the calling thread (strips of
+//!   short row segments measured 3.5x slower than serial).
 //! - Outputs: chunks write disjoint blocks of each output (their own indices of the split
 //!   axis), no lock, no atomic on data; an in-place output is read by a chunk only at the
 //!   elements it writes. A fresh output is allocated untouched, so its pages are first
@@ -433,8 +434,8 @@ impl<'o, T: Copy + Send> ChainOut for &'o mut NdOut<T> {
 /// A chain of passes (`super::block`) on rayon's pool: `f(c0, c1, parts)` runs the chain's
 /// block loop over indices `c0..c1` of `axis` (blocks of `block` indices, the last maybe
 /// shorter), writing and reading its outputs through `parts`, that range of each. Chunks
-/// are whole blocks, or single blocks where `block` is the whole axis (module docs); below
-/// the threshold, one call over the whole axis on the calling thread.
+/// are whole blocks; where `block` is the whole axis, or below the threshold, one call over
+/// the whole axis on the calling thread.
 ///
 /// ```
 /// use loopfuse_runtime::level::{Generic, Level};
@@ -468,16 +469,14 @@ where
     F: Fn(usize, usize, &mut O::Part) + Sync,
 {
     let (n, len) = (shape.len(), shape.dims()[axis]);
-    let rows = if serial(n) {
+    // One block is what the serial chain keeps where `axis` is not the outermost in memory
+    // (`nd::block_len`): cutting it there makes strips of short row segments, which measured
+    // 3.5x slower than the serial chain (standardize_cols of a C matrix), so it stays whole.
+    let rows = if serial(n) || block >= len {
         len
     } else {
-        let rows = chunk_len(len, n / len.max(1), rayon::current_num_threads());
         // Whole blocks: the serial chain's blocks, several to a chunk.
-        if block < len {
-            rows.div_ceil(block) * block
-        } else {
-            rows
-        }
+        chunk_len(len, n / len.max(1), rayon::current_num_threads()).div_ceil(block) * block
     };
     if rows >= len {
         // SAFETY: one part, of the whole axis, dropped before `outs` is used again.
