@@ -131,6 +131,12 @@ impl<'a, T> View<'a, T> {
         self.stride
     }
 
+    /// The address of element 0 (a pack remembers where its rows started).
+    #[inline(always)]
+    pub(crate) fn as_ptr(&self) -> *const T {
+        self.ptr
+    }
+
     /// `true` when the elements are consecutive in memory, in order (stride 1, or at most
     /// one element).
     #[inline(always)]

@@ -35,6 +35,7 @@
 
 use super::operand::{NdSinks, NdSources};
 use super::order::for_each_index;
+use super::pack::groups_per_block;
 use super::pass::fill;
 use super::shape::{Shape, MAX_RANK};
 use super::view::Along;
@@ -329,7 +330,7 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
         return;
     }
     match strategy {
-        Strategy::Short if M::NONE && len < LANES && shape.rank() > 1 => {
+        Strategy::Short if M::NONE && (2..LANES).contains(&len) && shape.rank() > 1 => {
             short_rows(shape, axis, &sources, &reducers, &mut outs, |items| {
                 // SAFETY: M::NONE: every stage is `()` (or a group of them), whose `load`
                 // reads nothing.
@@ -352,7 +353,11 @@ pub(crate) fn drive<Src: NdSources, M: Stages, R: Reducers, O: NdSinks<Items = R
 }
 
 /// Strategy 3: every result is `finish` of the identity updated in order along `axis`
-/// (`rank > 1`), [`GROUP`] results at a time along the last result axis.
+/// (`rank > 1`), [`GROUP`] results at a time along the last result axis, each group's rows
+/// packed ([`crate::nd::pack`]). The groups are taken a block at a time
+/// ([`groups_per_block`]), and within a block every index of the other result axes: a
+/// source that does not move along those axes (`y` in pairwise distances) is packed once
+/// per block and read for all of them.
 #[inline(always)]
 fn short_rows<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
     shape: Shape,
@@ -363,43 +368,65 @@ fn short_rows<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Outputs>>(
     mut body: impl FnMut(Src::Items) -> (R::Items, ()),
 ) {
     let len = shape.dims()[axis];
+    debug_assert!(len > 1, "the drivers take the short rows only for an axis longer than 1");
     let (others, lens, r) = other_axes(shape, axis);
     let out_axes: [usize; MAX_RANK] = std::array::from_fn(|k| k);
     let last = lens[r - 1];
-    for_each_index!(&lens[..r - 1], |idx| {
-        // SAFETY: idx < lens (the odometer): a row of `last` results along the last result axis.
-        let mut out = unsafe { outs.row(&out_axes[..r - 1], idx, Along::Axis(r - 1), last) };
-        let mut full = [0usize; MAX_RANK];
-        full[..r - 1].copy_from_slice(idx);
-        let mut k0 = 0;
-        while k0 < last {
-            let g = GROUP.min(last - k0);
-            full[r - 1] = k0;
-            // SAFETY: every index in bounds (k0 < last); the row runs over the whole reduced axis.
-            let first = unsafe { sources.row(&others[..r], &full[..r], Along::Axis(axis), len) };
-            // A short group repeats its last row: the same loop, the extra results unused.
-            // Written out: a closure (`array::from_fn`'s or a local one) was left out of line.
-            macro_rules! at {
-                ($u:expr) => {
-                    // SAFETY: k0 + u.min(g - 1) < last.
-                    unsafe { sources.shift(&first, others[r - 1], ($u as usize).min(g - 1)) }
-                };
+    let per_block = groups_per_block(len) * GROUP;
+    let mut packs = Src::Packs::default();
+    let mut b0 = 0;
+    while b0 < last {
+        let bw = per_block.min(last - b0);
+        for_each_index!(&lens[..r - 1], |idx| {
+            let mut full = [0usize; MAX_RANK];
+            full[..r - 1].copy_from_slice(idx);
+            full[r - 1] = b0;
+            // SAFETY: idx < lens (the odometer), b0 + bw <= last: the block's results along
+            // the last result axis, a row no other block or index writes.
+            let out = unsafe { outs.row(&out_axes[..r], &full[..r], Along::Axis(r - 1), bw) };
+            // The groups of the block, written through `$out`. (A macro: expanded for a
+            // unit-stride row, whose full groups are stored as one vector, and for any row.)
+            macro_rules! groups {
+                ($out:expr) => {{
+                    let mut out = $out;
+                    let mut k = 0;
+                    while k < bw {
+                        let g = GROUP.min(bw - k);
+                        full[r - 1] = b0 + k;
+                        // SAFETY: every index in bounds (b0 + k < last); the row runs over the
+                        // whole reduced axis (len > 1: `drive`), and moved g - 1 steps it is
+                        // result b0 + k + g - 1 < last.
+                        let rows = unsafe {
+                            let first = sources.row(&others[..r], &full[..r], Along::Axis(axis), len);
+                            sources.group_rows(&first, others[r - 1], g, k / GROUP, &mut packs)
+                        };
+                        let accs = chains(reducers, len, &rows, &mut body);
+                        // A full group in a loop of constant length: its finishing (a root, a
+                        // division) and its stores vectorize.
+                        if g == GROUP {
+                            for (u, &acc) in accs.iter().enumerate() {
+                                // SAFETY: k + u < k + g <= bw, the out row's length.
+                                unsafe { out.put(k + u, reducers.finish(acc, len)) };
+                            }
+                        } else {
+                            for (u, &acc) in accs[..g].iter().enumerate() {
+                                // SAFETY: as above.
+                                unsafe { out.put(k + u, reducers.finish(acc, len)) };
+                            }
+                        }
+                        k += g;
+                    }
+                }};
             }
-            let rows: [Src::Rows; GROUP] = [at!(0), at!(1), at!(2), at!(3), at!(4), at!(5), at!(6), at!(7)];
-            let accs = if rows[0].is_unit_stride() {
-                // SAFETY: the rows of one operand along one axis have the same stride, so all
-                // are unit-stride (just checked).
-                chains(reducers, len, &rows.map(|row| unsafe { row.into_flat() }), &mut body)
+            if out.is_unit_stride() {
+                // SAFETY: just checked.
+                groups!(unsafe { out.into_flat() })
             } else {
-                chains(reducers, len, &rows, &mut body)
-            };
-            for (u, &acc) in accs[..g].iter().enumerate() {
-                // SAFETY: k0 + u < last, the out row's length.
-                unsafe { out.put(k0 + u, reducers.finish(acc, len)) };
+                groups!(out)
             }
-            k0 += g;
-        }
-    });
+        });
+        b0 += bw;
+    }
 }
 
 /// The loop of [`short_rows`]: step `e` of every row, then step `e + 1`.
@@ -717,7 +744,9 @@ pub(crate) fn drive_strict<Src: NdSources, R: Reducers, O: NdSinks<Items = R::Ou
         return;
     }
     match strategy {
-        Strategy::Short if shape.rank() > 1 => short_rows(shape, axis, &sources, &reducers, &mut outs, body),
+        Strategy::Short if shape.rank() > 1 && shape.dims()[axis] > 1 => {
+            short_rows(shape, axis, &sources, &reducers, &mut outs, body)
+        }
         Strategy::Rows | Strategy::Short => {
             rows!(shape, axis, &sources, &mut outs, |row| crate::pass::pass_strict(len, row, &reducers, (), body))
         }

@@ -11,6 +11,7 @@
 //! element `i` before it writes it, in the same iteration (as the 1-D `ViewMut`,
 //! `crate::view`).
 
+use super::axis::GROUP;
 use super::operand::{NdSink, NdSource};
 use super::out::RowMut;
 use super::shape::{Shape, MAX_RANK};
@@ -190,5 +191,11 @@ impl<T: Copy> NdSource for Current<&NdViewMut<'_, T>> {
     unsafe fn unit_row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, _: &mut ()) -> RowMut<T> {
         // SAFETY: forwarded contract (an output never has stride 0 on a longer axis).
         unsafe { NdViewMut::row(self.0, axes, idx, along, len) }
+    }
+    type Pack = ();
+    #[inline(always)]
+    unsafe fn group_rows(&self, row: &RowMut<T>, axis: usize, g: usize, _: usize, _: &mut ()) -> [RowMut<T>; GROUP] {
+        // Not packed: the pass writes this output, so no pack of it may be reused.
+        super::operand::shifted_group!(self, row, axis, g)
     }
 }

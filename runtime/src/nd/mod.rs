@@ -22,6 +22,7 @@ pub mod inout;
 pub mod operand;
 mod order;
 pub mod out;
+pub mod pack;
 pub mod par;
 pub mod pass;
 pub mod shape;

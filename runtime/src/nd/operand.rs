@@ -12,7 +12,9 @@
 //!   shape, and the driver passes the same axes and indices to each.
 //! - The traits are sealed: the drivers trust the rows' memory.
 
+use super::axis::GROUP;
 use super::out::{NdOut, RowMut};
+use super::pack::Pack;
 use super::shape::Shape;
 use super::view::{Along, NdView};
 use crate::pass::{Sink, Sinks, Source, Sources};
@@ -63,6 +65,23 @@ pub trait NdSource: Sealed {
         len: usize,
         buf: &mut Self::Buf,
     ) -> Self::Row;
+    /// Packed rows for [`NdSource::group_rows`].
+    type Pack: Default;
+    /// The rows of [`GROUP`] results: `row` (one of [`NdSource::row`]'s) moved `0 .. g`
+    /// steps along `axis`, the last `GROUP - g` repeating step `g - 1`; a view packs them in
+    /// `slot` ([`crate::nd::pack`]) for one vector load per step.
+    ///
+    /// # Safety
+    /// `row` is not empty; `1 <= g <= GROUP`; `row` moved `g - 1` steps along `axis` is in
+    /// bounds; the rows are used only until the next call with `pack`.
+    unsafe fn group_rows(
+        &self,
+        row: &Self::Row,
+        axis: usize,
+        g: usize,
+        slot: usize,
+        pack: &mut Self::Pack,
+    ) -> [Self::Row; GROUP];
 }
 
 /// The sources of an N-d pass: a tuple of [`NdSource`]s, or `()`. Past 12, nest them as
@@ -112,6 +131,20 @@ pub trait NdSources: Sealed {
         len: usize,
         bufs: &mut Self::Bufs,
     ) -> Self::Rows;
+    /// Packed rows for [`NdSources::group_rows`].
+    type Packs: Default;
+    /// As [`NdSource::group_rows`].
+    ///
+    /// # Safety
+    /// As [`NdSource::group_rows`].
+    unsafe fn group_rows(
+        &self,
+        rows: &Self::Rows,
+        axis: usize,
+        g: usize,
+        slot: usize,
+        packs: &mut Self::Packs,
+    ) -> [Self::Rows; GROUP];
 }
 
 /// One N-d output of a pass (`&mut NdOut<T>`) or a group of them (a tuple).
@@ -205,6 +238,19 @@ impl<'a, T: Copy> NdSource for NdView<'a, T> {
         // while the row is used (the caller's contract): the 1-D invariant holds.
         unsafe { View::from_raw_parts(buf.as_ptr(), len, 1) }
     }
+    type Pack = Pack<T>;
+    #[inline(always)]
+    unsafe fn group_rows(
+        &self,
+        row: &View<'a, T>,
+        axis: usize,
+        g: usize,
+        slot: usize,
+        pack: &mut Pack<T>,
+    ) -> [View<'a, T>; GROUP] {
+        // SAFETY: forwarded contract; an input is never written during a pass.
+        unsafe { pack.rows(row, self.strides()[axis], g, slot) }
+    }
 }
 
 impl<T> Sealed for &mut NdOut<T> {}
@@ -231,6 +277,21 @@ impl<T: Copy> NdSink for &mut NdOut<T> {
     fn done(&mut self) {
         self.mark_written();
     }
+}
+
+/// A tuple of [`GROUP`]-arrays as a [`GROUP`]-array of tuples (rows are not `Copy`: an
+/// output's row is unique).
+macro_rules! transpose_group {
+    ($r:ident, $($i:tt)*) => {{
+        let mut it = ($( $r.$i.into_iter(), )*);
+        macro_rules! next {
+            () => {
+                // SAFETY: each array has GROUP elements, and each is taken once.
+                ($( unsafe { it.$i.next().unwrap_unchecked() }, )*)
+            };
+        }
+        [next!(), next!(), next!(), next!(), next!(), next!(), next!(), next!()]
+    }};
 }
 
 macro_rules! tuples {
@@ -260,6 +321,13 @@ macro_rules! tuples {
                 // SAFETY: forwarded contract, for every element of the group.
                 ($( unsafe { self.$i.unit_row(axes, idx, along, len, &mut buf.$i) }, )*)
             }
+            type Pack = ($($T::Pack,)*);
+            #[inline(always)]
+            unsafe fn group_rows(&self, row: &Self::Row, axis: usize, g: usize, slot: usize, pack: &mut Self::Pack) -> [Self::Row; GROUP] {
+                // SAFETY: forwarded contract, for every element of the group.
+                let r = ($( unsafe { self.$i.group_rows(&row.$i, axis, g, slot, &mut pack.$i) }, )*);
+                transpose_group!(r, $($i)*)
+            }
         }
         impl<$($T: NdSource),*> NdSources for ($($T,)*) {
             type Items = ($($T::Item,)*);
@@ -283,6 +351,13 @@ macro_rules! tuples {
             unsafe fn unit_rows(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, bufs: &mut Self::Bufs) -> Self::Rows {
                 // SAFETY: forwarded contract, for every source.
                 ($( unsafe { self.$i.unit_row(axes, idx, along, len, &mut bufs.$i) }, )*)
+            }
+            type Packs = ($($T::Pack,)*);
+            #[inline(always)]
+            unsafe fn group_rows(&self, rows: &Self::Rows, axis: usize, g: usize, slot: usize, packs: &mut Self::Packs) -> [Self::Rows; GROUP] {
+                // SAFETY: forwarded contract, for every source.
+                let r = ($( unsafe { self.$i.group_rows(&rows.$i, axis, g, slot, &mut packs.$i) }, )*);
+                transpose_group!(r, $($i)*)
             }
         }
         // A group of sinks is one sink.
@@ -350,7 +425,28 @@ impl NdSources for () {
     type Bufs = ();
     #[inline(always)]
     unsafe fn unit_rows(&self, _: &[usize], _: &[usize], _: Along, _: usize, _: &mut ()) {}
+    type Packs = ();
+    #[inline(always)]
+    unsafe fn group_rows(&self, _: &(), _: usize, _: usize, _: usize, _: &mut ()) -> [(); GROUP] {
+        [(); GROUP]
+    }
 }
+
+/// [`NdSource::group_rows`] of a source that is not packed (an output read back, `y += e`):
+/// `row` shifted `0 .. GROUP` steps along `axis`, the last `GROUP - g` at step `g - 1`.
+macro_rules! shifted_group {
+    ($src:expr, $row:expr, $axis:expr, $g:expr) => {{
+        let (src, row, axis, g) = ($src, $row, $axis, $g);
+        macro_rules! at {
+            ($u:expr) => {
+                // SAFETY: u.min(g - 1) < g: in bounds (the caller's contract).
+                unsafe { src.shift(row, axis, ($u as usize).min(g - 1)) }
+            };
+        }
+        [at!(0), at!(1), at!(2), at!(3), at!(4), at!(5), at!(6), at!(7)]
+    }};
+}
+pub(crate) use shifted_group;
 
 impl NdSinks for () {
     type Items = ();

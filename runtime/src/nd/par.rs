@@ -37,7 +37,7 @@
 //! - Each chunk runs inside the kernel's level ([`Enter`]), a panic in a chunk reaches the
 //!   caller with its own payload (rayon resumes it).
 
-use super::axis::{check, out_axis};
+use super::axis::{check, out_axis, GROUP};
 use super::block::{cut_offset, NdOutPart};
 use super::operand::{sealed::Sealed, Mapped, NdSink, NdSinks, NdSource, NdSources};
 use super::order::Order;
@@ -266,6 +266,12 @@ impl<T: Copy> NdSource for CurrentPart<T> {
     unsafe fn unit_row(&self, axes: &[usize], idx: &[usize], along: Along, len: usize, _: &mut ()) -> RowMut<T> {
         // SAFETY: forwarded contract (an output never has stride 0 on a longer axis).
         unsafe { self.0.row(axes, idx, along, len) }
+    }
+    type Pack = ();
+    #[inline(always)]
+    unsafe fn group_rows(&self, row: &RowMut<T>, axis: usize, g: usize, _: usize, _: &mut ()) -> [RowMut<T>; GROUP] {
+        // Not packed: the pass writes this output, so no pack of it may be reused.
+        super::operand::shifted_group!(self, row, axis, g)
     }
 }
 
