@@ -26,12 +26,16 @@
 //!      chain of dependent additions), as in pairwise distances over 16 features. The
 //!      results are taken [`GROUP`] at a time along the last result axis, and step `e`
 //!      updates the group's accumulators together: independent chains, each the same
-//!      additions in the same order. (The strict variant, in order at any length, uses it
-//!      whenever the reduced axis has the smallest stride.)
+//!      additions in the same order. Each group's rows are packed transposed
+//!      ([`crate::nd::pack`]: step `e` of the 8 rows is one vector load), and a pack is
+//!      reused for every index of the other result axes it does not move along. (The
+//!      strict variant, in order at any length, uses it whenever the reduced axis has the
+//!      smallest stride.)
 //! - The results are written into `outs` (`&mut NdOut` of shape `shape.remove_axis(axis)`,
-//!   one per reducer, nested like the reducers), once each. The only allocation is the
-//!   tile's accumulators: `32 * tile` for the lanes and as many per cascade level, one level
-//!   per bit of `blocks - 1` (none for an axis shorter than 2080 elements).
+//!   one per reducer, nested like the reducers), once each. The only allocations are the
+//!   tile's accumulators (`32 * tile` for the lanes and as many per cascade level, one level
+//!   per bit of `blocks - 1`: none for an axis shorter than 2080 elements) and strategy 3's
+//!   packs (at most [`crate::nd::pack::PACK_ELEMS`] elements per source).
 
 use super::operand::{NdSinks, NdSources};
 use super::order::for_each_index;
