@@ -33,6 +33,9 @@ use crate::stage::{Stages, CHUNK};
 // Chunks with stages are whole lane groups when aligned on them (see `Flow::feed`).
 const _: () = assert!(CHUNK == LANES);
 
+/// Rows shorter than this run the element loop alone ([`pass_staged`]).
+const SHORT_ROW: usize = 8;
+
 /// One pass over every element of `shape` (module docs): `sources` are [`crate::nd::NdView`]s
 /// already broadcast to `shape` (a tuple, nested past 12 as in [`crate::pass`]), `sinks` a
 /// tuple of `&mut NdOut<T>` of that shape, `reducers` as in [`crate::pass::pass`]. Returns the
@@ -115,7 +118,20 @@ pub fn pass_staged<Src: NdSources, M: Stages, R: Reducers, S: NdSinks>(
     let (outer_axes, outer_lens) = order.outer();
     let (inner, len) = (Along::Axis(order.axes[order.rank - 1]), order.lens[order.rank - 1]);
     let mut bufs = Src::Bufs::default();
-    let out = if R::NONE {
+    let out = if R::NONE && M::NONE && len < SHORT_ROW {
+        // Rows of a few elements (a step-2 slice of an (n, 3) array): the element loop
+        // alone per row, strided, without the 1-D driver's checks and its two loops (a
+        // third of the time at 3 elements).
+        for_each_index!(outer_lens, |idx| {
+            // SAFETY: as below; the rows are not copied (no `unit_rows`: the strided loop
+            // reads a broadcast row where it is).
+            let (rows, mut sink_rows) =
+                unsafe { (sources.row(outer_axes, idx, inner, len), sinks.row(outer_axes, idx, inner, len)) };
+            crate::pass::elements(0, len, &rows, &mut stages, &mut sink_rows, &mut args, &mut body);
+            sink_rows.done();
+        });
+        reducers.finish(reducers.identity(), n)
+    } else if R::NONE {
         for_each_index!(outer_lens, |idx| {
             // SAFETY: idx < outer_lens (the odometer), the row runs over the whole inner loop;
             // the rows are used in this iteration only.
