@@ -20,6 +20,8 @@ fn main() {
     // would differ from the odometer.
     let tall = Array2::from_shape_fn((2 * n * n / 3, 3), |(i, j)| (i + j) as f64 * 0.5);
     let stepped = tall.slice(ndarray::s![..;2, ..]);
+    // Rows of 100, as `python/bench.py` shapes softmax_rows (n/100 x 100).
+    let short = Array2::from_shape_fn((n * n / 100, 100), |(i, j)| ((i * 13 + j * 7) % 97) as f64 * 0.01);
     let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     // Several workloads are interleaved call by call, so that a noisy neighbour slows
     // them alike and their ratio holds.
@@ -32,6 +34,8 @@ fn main() {
                 "standardize_f" => kernels::standardize_cols(f.view())[[0, 0]],
                 "normalize" => kernels::normalize_rows(c.view())[[0, 0]],
                 "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
+                "softmax_short" => kernels::softmax_rows(short.view())[[0, 0]],
+                "exp_short" => exp_all(short.view())[[0, 0]],
                 "sums" => kernels::sums(c.view()).0[0],
                 "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
                 "normalize_nosqrt" => normalize_nosqrt(c.view())[[0, 0]],
@@ -111,4 +115,10 @@ fn hand_affine(x: ndarray::ArrayView2<f64>) -> Vec<f64> {
     }
     debug_assert_eq!(out.len(), n * m);
     out
+}
+
+/// The elementwise part of softmax alone: what the `exp` costs over the same elements.
+#[loopfuse::kernel]
+fn exp_all(x: ndarray::ArrayView2<f64>) -> Array2<f64> {
+    x.exp()
 }
