@@ -36,6 +36,9 @@ fn main() {
                 "softmax" => kernels::softmax_rows(c.view())[[0, 0]],
                 "softmax_short" => kernels::softmax_rows(short.view())[[0, 0]],
                 "exp_short" => exp_all(short.view())[[0, 0]],
+                "exp_square" => exp_all(c.view())[[0, 0]],
+                "max_short" => max_rows(short.view())[0],
+                "expsum_short" => expsum_rows(short.view())[0],
                 "sums" => kernels::sums(c.view()).0[0],
                 "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
                 "normalize_nosqrt" => normalize_nosqrt(c.view())[[0, 0]],
@@ -121,4 +124,16 @@ fn hand_affine(x: ndarray::ArrayView2<f64>) -> Vec<f64> {
 #[loopfuse::kernel]
 fn exp_all(x: ndarray::ArrayView2<f64>) -> Array2<f64> {
     x.exp()
+}
+
+/// The first pass of softmax_rows alone.
+#[loopfuse::kernel]
+fn max_rows(x: ndarray::ArrayView2<f64>) -> ndarray::Array1<f64> {
+    x.max_axis(ndarray::Axis(1))
+}
+
+/// Its second pass alone (without the max).
+#[loopfuse::kernel]
+fn expsum_rows(x: ndarray::ArrayView2<f64>) -> ndarray::Array1<f64> {
+    x.exp().sum_axis(ndarray::Axis(1))
 }

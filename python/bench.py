@@ -6,8 +6,8 @@ Same arrays, same process (memory: one subprocess per peer). For each workload a
 the median time per warm call, the first call's latency (Numba's and JAX's compile,
 loopfuse's first call), and at the largest size the peak extra memory of one call (the
 resident-set high-water mark above the inputs, reset before the call through
-/proc/self/clear_refs, Linux). Every peer runs on one thread (numexpr set to one thread, XLA's
-multi-threaded Eigen off), as loopfuse does. A peer that is not installed is skipped with a
+/proc/self/clear_refs, Linux). Every peer runs on one thread, as loopfuse does: the process
+is pinned to one CPU (Linux), numexpr set to one thread, XLA's multi-threaded Eigen off. A peer that is not installed is skipped with a
 note: `pip install numba numexpr "jax[cpu]"` brings them.
 """
 
@@ -20,6 +20,11 @@ import sys
 import time
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+# The flags alone no longer keep JAX on one thread: JAX 0.10's mean of |x| at 1e7 took 1.5x
+# its wall time in CPU time on 2 idle cores (4.9 ms; 9.5 ms on one). One CPU for the whole
+# process (the memory subprocesses inherit it) holds every peer to one thread.
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 import numpy as np  # noqa: E402
 
