@@ -38,6 +38,9 @@ fn main() {
                 "exp_short" => exp_all(short.view())[[0, 0]],
                 "exp_square" => exp_all(c.view())[[0, 0]],
                 "max_short" => max_rows(short.view())[0],
+                "max_square" => max_rows(c.view())[0],
+                "sum_short" => sum_rows(short.view())[0],
+                "sum_square" => sum_rows(c.view())[0],
                 "expsum_short" => expsum_rows(short.view())[0],
                 "sums" => kernels::sums(c.view()).0[0],
                 "pairwise" => kernels::pairwise_dist(p.view(), q.view())[[0, 0]],
@@ -136,4 +139,10 @@ fn max_rows(x: ndarray::ArrayView2<f64>) -> ndarray::Array1<f64> {
 #[loopfuse::kernel]
 fn expsum_rows(x: ndarray::ArrayView2<f64>) -> ndarray::Array1<f64> {
     x.exp().sum_axis(ndarray::Axis(1))
+}
+
+/// A row sum: the lightest axis reduction, for the cost per row of the rows strategy.
+#[loopfuse::kernel]
+fn sum_rows(x: ndarray::ArrayView2<f64>) -> ndarray::Array1<f64> {
+    x.sum_axis(ndarray::Axis(1))
 }
