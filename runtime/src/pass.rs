@@ -811,12 +811,13 @@ impl<A: Copy> Default for Cascade<A> {
 
 /// The fixed pairwise tree over the lanes: lane `j` with `j + 16`, then `+8`, `+4`, `+2`, `+1`.
 ///
-/// Inlined into the clone: out of line it was compiled for the baseline, and an N-d axis
-/// reduction runs it once per row (`max_axis(Axis(1))` over rows of 100: 27% of the time;
-/// inlined, rows of 100 run 1.04-1.10x faster). It had been kept out of line because it led
-/// LLVM's SLP vectorizer to pack the hot loop's lane accumulators two by two (xmm); the 1-D
-/// workloads measured no slower inlined (`benches/RESULTS.md`, fourth session).
-#[inline(always)]
+/// Out of line on purpose: inlined, this tree leads LLVM's SLP vectorizer to pack the lane
+/// accumulators two by two (xmm) even in the AVX-512 clone; out of line, the hot loop keeps
+/// them in full-width registers. It runs once per pass (once per row of an N-d axis
+/// reduction). One out-of-line copy also keeps a NaN sum's bits the same at every level:
+/// inlined, each clone's vectorized tree ordered the operands of its adds its own way, and
+/// the NaN's payload and sign followed (`tests/levels.rs`).
+#[inline(never)]
 pub(crate) fn combine_lanes<R: Reducers>(reducers: &R, lanes: &[R::Accs; LANES]) -> R::Accs {
     let mut lanes = Aligned(*lanes);
     let mut width = LANES / 2;
