@@ -35,7 +35,8 @@
 //!   one per reducer, nested like the reducers), once each. The only allocations are the
 //!   tile's accumulators (`32 * tile` for the lanes and as many per cascade level, one level
 //!   per bit of `blocks - 1`: none for an axis shorter than 2080 elements) and strategy 3's
-//!   packs (at most [`crate::nd::pack::PACK_ELEMS`] elements per source).
+//!   packs (per source [`crate::nd::pack::PACK_ELEMS`] elements, or one group of 8 rows when
+//!   longer).
 
 use super::operand::{NdSinks, NdSources};
 use super::order::for_each_index;

@@ -14,8 +14,9 @@
 //!   `x.insert_axis(Axis(1)) - y.insert_axis(Axis(0))`) always uses slot 0, filled with each
 //!   element repeated.
 //! - **Memory.** [`PACK_ELEMS`] elements per source at most (the drivers take as many groups
-//!   per block as fit); the values are the elements themselves, so the reduction's bits do
-//!   not change.
+//!   per block as fit), or one group's `len * GROUP` when that is more (a `strict` reduction
+//!   of rows longer than 256); the values are the elements themselves, so the reduction's
+//!   bits do not change.
 
 use super::axis::GROUP;
 use crate::view::View;
@@ -59,9 +60,9 @@ impl<T: Copy> Pack<T> {
     /// load: LLVM then no longer sees that the rows are adjacent).
     ///
     /// # Safety
-    /// `first` is not empty; `1 <= g <= GROUP`; `first` moved by `u * step` for every `u < g` is a view of the same
-    /// operand (its elements in bounds); the operand is not written while the pack lives;
-    /// the rows are used only until the next call.
+    /// `first` is not empty; `1 <= g <= GROUP`; `first` moved by `u * step` for every
+    /// `u < g` is a view of the same operand (its elements in bounds); the operand is not
+    /// written while the pack lives; the rows are used only until the next call.
     #[inline(always)]
     pub(crate) unsafe fn rows<'a>(
         &mut self,
