@@ -551,7 +551,7 @@ fn pass_parts(
             quote!(&mut #o)
         }
         SinkTarget::Param(q) if k.sinks[s].window => window(q, 0),
-        SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
+        SinkTarget::Param(q) => out_ref(k, q),
     });
     let mut sinks: Vec<_> = sinks.collect();
     let mut then = TokenStream::new();
@@ -607,8 +607,8 @@ fn pass_parts(
             }
             &Op::Current(q) if nd => {
                 // An in-place N-d output is the pass's shape: no broadcast.
-                let y = &k.params[q].ident;
-                names.push((node, y.clone()));
+                names.push((node, k.params[q].ident.clone()));
+                let y = out_ref(k, q);
                 sources.push(quote!(__lf::Current(#y)));
             }
             &Op::Current(q) => {
@@ -681,6 +681,17 @@ fn pass_parts(
     } else {
         let results = tuple(results.map(|r| r.into_token_stream()));
         (prelude, quote!(let #results = #call;))
+    }
+}
+
+/// An N-d output as a pass writes it: `&NdViewMut`, a parameter of the body, or the window
+/// of one that a nest cut in the body (`lower/nest.rs`).
+fn out_ref(k: &Kernel, q: ParamId) -> TokenStream {
+    let y = &k.params[q].ident;
+    if k.is_slice(q) {
+        quote!(&#y)
+    } else {
+        quote!(#y)
     }
 }
 
@@ -910,6 +921,15 @@ pub fn signature(k: &Kernel, plan: &Plan, shapes: &[SpaceId], func: &syn::ItemFn
                 contiguous.args.push(quote!(__lf::slice(#x)));
                 strided.params.push(quote!(#allow #x: __lf::View<'_, #elem>));
                 strided.args.push(quote!(#x));
+            }
+            // A nest writes it through a window, which borrows it uniquely (`lower/nest.rs`).
+            ParamKind::Output { elem, .. } if k.windowed.contains(&p) => {
+                prelude.extend(quote_spanned!(ty.span()=> let mut #x = __lf::nd::NdOutput::into_nd_mut(#x);));
+                for b in [&mut contiguous, &mut strided] {
+                    b.params.push(quote!(#x: &mut __lf::nd::NdViewMut<'_, #elem>));
+                    b.args.push(quote!(&mut #x));
+                }
+                continue;
             }
             ParamKind::Output { elem, .. } if nd::is_nd_param(k, p) => {
                 prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::nd::NdOutput::into_nd_mut(#x);));

@@ -341,6 +341,11 @@ pub struct Kernel {
     /// Inputs that are slices of other inputs (`x[1..]`), with the slice as written: each
     /// is a view cut in the body (a checked `let`), so its length checks run there too.
     pub slices: Vec<(ParamId, String)>,
+    /// The N-d spaces of loop nests (`lower/nest.rs`): their leaves are windows cut in the
+    /// body, so their shapes are computed there, not in the prelude.
+    pub nest_spaces: BTreeSet<SpaceId>,
+    /// Outputs a nest writes through a window (it borrows them uniquely).
+    pub windowed: BTreeSet<ParamId>,
     pub result: Ret,
 }
 

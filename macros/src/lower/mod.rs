@@ -7,7 +7,8 @@
 //! - this file: the lowering state, scopes, and the IR-building helpers;
 //! - `stmt.rs` / `expr.rs`: statements and expressions;
 //! - `classify.rs`: whether an explicit loop vectorizes (decided before it is lowered);
-//! - `vector_loop.rs`: loops lowered into the IR; `in_order.rs`: loops kept as plain Rust.
+//! - `vector_loop.rs`: loops lowered into the IR; `in_order.rs`: loops kept as plain Rust;
+//! - `nest.rs`: rectangular loop nests over N-d arrays, lowered into one N-d pass over windows.
 
 use crate::ctxt::Ctxt;
 use crate::ir::build::Builder;
@@ -21,6 +22,7 @@ use syn::{Expr, Pat, Stmt, Type};
 mod classify;
 mod expr;
 mod in_order;
+mod nest;
 pub mod signature;
 mod slice;
 mod stmt;
@@ -149,6 +151,8 @@ pub struct Lower<'a> {
     result_kernel: bool,
     /// Slices of inputs by parameter and bounds (`x[1..]` twice is one view).
     slice_params: HashMap<String, ParamId>,
+    /// How often each name occurs in the body (an output a nest writes is used only there).
+    name_uses: HashMap<String, usize>,
 }
 
 impl<'a> Lower<'a> {
@@ -218,6 +222,7 @@ impl<'a> Lower<'a> {
             kernel_name: func.sig.ident.to_string(),
             result_kernel: false,
             slice_params: HashMap::new(),
+            name_uses: nest::name_uses(&func.block),
         }
     }
 
