@@ -123,7 +123,7 @@ pub enum KernelError {
     /// ```
     /// use loopfuse_runtime::KernelError;
     /// let e = KernelError::Window { kernel: "laplacian", text: "u[[i + 1, j]]", axis: 0, first: 2, last: 5, shape: "[5, 6]".into() };
-    /// assert_eq!(e.to_string(), "kernel `laplacian`: index out of bounds: `u[[i + 1, j]]` reads indices 2..=5 of axis 0, of an array of shape [5, 6]");
+    /// assert_eq!(e.to_string(), "kernel `laplacian`: index out of bounds: `u[[i + 1, j]]` accesses indices 2..=5 of axis 0, of an array of shape [5, 6]");
     /// ```
     Window {
         /// The kernel's name.
@@ -167,10 +167,10 @@ impl fmt::Display for KernelError {
                 write!(f, "kernel `{kernel}`: index out of bounds: `{text}` reads index {index} of an array of {len} elements")
             }
             KernelError::Window { kernel, text, axis, first, last, shape } if first == last => {
-                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` reads index {first} of axis {axis}, of an array of shape {shape}")
+                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` accesses index {first} of axis {axis}, of an array of shape {shape}")
             }
             KernelError::Window { kernel, text, axis, first, last, shape } => {
-                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` reads indices {first}..={last} of axis {axis}, of an array of shape {shape}")
+                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` accesses indices {first}..={last} of axis {axis}, of an array of shape {shape}")
             }
         }
     }

@@ -474,7 +474,9 @@ impl Classifier<'_, '_> {
         for w in &a.axes {
             if let super::nest::Axis::At(text) = w {
                 let e: Expr = syn::parse_str(text).map_err(|_| Bad("an index"))?;
-                if self.expr(&e)? != V::Scalar || super::nest::mentions(&e, &self.locals.keys().cloned().collect::<Vec<_>>()) {
+                if self.expr(&e)? != V::Scalar
+                    || super::nest::mentions(&e, &self.locals.keys().cloned().collect::<Vec<_>>())
+                {
                     return Err(Bad("a fixed index that is not a scalar from before the nest"));
                 }
             }

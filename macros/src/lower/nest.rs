@@ -104,7 +104,8 @@ pub(super) fn access(ix: &syn::ExprIndex, vars: &[String]) -> Option<Access> {
             _ => return None,
         });
     }
-    let mut used: Vec<usize> = axes.iter().filter_map(|w| if let Axis::Loop(k, _) = w { Some(*k) } else { None }).collect();
+    let mut used: Vec<usize> =
+        axes.iter().filter_map(|w| if let Axis::Loop(k, _) = w { Some(*k) } else { None }).collect();
     let n = used.len();
     used.dedup();
     (used.len() == n).then_some(Access { name, axes })
@@ -218,7 +219,13 @@ impl Lower<'_> {
         let (x, name) = (self.param_name(p).clone(), &self.kernel_name);
         let cut = if output { quote!(window_mut) } else { quote!(window) };
         let value = self.checked(quote!(#x.#cut(#name, #text, &[#(#wins),*], &[#(#ranges),*])));
-        self.b.k.lets.push(ScalarLet { name: ident, mutable: false, ty: None, value: Scalar::new(value), kind: LetKind::Plain });
+        self.b.k.lets.push(ScalarLet {
+            name: ident,
+            mutable: false,
+            ty: None,
+            value: Scalar::new(value),
+            kind: LetKind::Plain,
+        });
         if output {
             self.b.k.windowed.insert(p);
         }
@@ -234,8 +241,10 @@ impl Lower<'_> {
         if let Some(&n) = self.ctx().written.get(&w) {
             return Value::Array(n);
         }
-        let space = self.k().params[w].space.expect("a window");
-        let op = if matches!(self.k().params[w].kind, ParamKind::Output { .. }) { Op::Current(w) } else { Op::Input(w) };
+        // Over the nest's space, as every value of its body: all windows have its shape.
+        let space = self.ctx().space;
+        let op =
+            if matches!(self.k().params[w].kind, ParamKind::Output { .. }) { Op::Current(w) } else { Op::Input(w) };
         Value::Array(self.b.node(op, space, Deps::new(), syn::spanned::Spanned::span(ix)))
     }
 }

@@ -17,7 +17,7 @@ use syn::BinOp;
 /// What the lowering of one vectorized loop knows.
 pub(super) struct LoopCtx {
     /// The loop's iteration space.
-    space: SpaceId,
+    pub(super) space: SpaceId,
     /// The name of the loop index, if any (`for i in ..`, `.enumerate()`).
     index: Option<String>,
     /// Accumulators: scalars declared before the loop that it updates.
@@ -275,14 +275,6 @@ impl Lower<'_> {
         let space = self.ctx().space;
         match v {
             Value::Array(n) if self.k().spaces.root(self.k().nodes[n].space) == self.k().spaces.root(space) => Some(n),
-            // In a nest, a value over some of its windows (all of the nest's shape) is a value
-            // over all of them.
-            Value::Array(n) if self.ctx().nest.is_some() => {
-                let node = &self.b.k.nodes[n];
-                let (deps, span) = (node.deps.clone(), node.span);
-                let op = node.op.map_arrays(&mut |a| a);
-                Some(self.b.node(op, space, deps, span))
-            }
             Value::Scalar(s) => {
                 let deps = s.deps.clone();
                 let s = self.hoist(s);

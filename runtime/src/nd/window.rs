@@ -50,7 +50,12 @@ fn cut(
     axes: &[Win],
     ranges: &[(usize, usize)],
 ) -> Result<Cut, KernelError> {
-    assert_eq!(axes.len(), shape.rank(), "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {shape}", axes.len());
+    assert_eq!(
+        axes.len(),
+        shape.rank(),
+        "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {shape}",
+        axes.len()
+    );
     let lens: Vec<usize> = ranges.iter().map(|&(lo, hi)| hi.saturating_sub(lo)).collect();
     let mut out = Cut { start: 0, shape: Shape::new(&lens), strides: [0; MAX_RANK] };
     if lens.contains(&0) {
@@ -89,7 +94,7 @@ impl<'a, T> NdView<'a, T> {
     /// assert_eq!((w.shape().dims(), w.strides()), (&[2, 4][..], &[5, 1][..]));
     /// // one more row reads past the last one
     /// let e = u.window("k", "u[[i + 1, j]]", &[Win::Loop(0, 1), Win::Loop(1, 0)], &[(0, 4), (0, 5)]).err().unwrap();
-    /// assert_eq!(e.to_string(), "kernel `k`: index out of bounds: `u[[i + 1, j]]` reads indices 1..=4 of axis 0, of an array of shape [4, 5]");
+    /// assert_eq!(e.to_string(), "kernel `k`: index out of bounds: `u[[i + 1, j]]` accesses indices 1..=4 of axis 0, of an array of shape [4, 5]");
     /// ```
     ///
     /// # Errors
@@ -146,7 +151,10 @@ impl<T> NdViewMut<'_, T> {
         // A loop no axis names would write one element from many iterations: the macro keeps
         // such a nest in order, so this is a bug of the generated code.
         let named = |k| axes.iter().filter(|w| matches!(w, Win::Loop(j, _) if *j == k)).count() == 1;
-        assert!((0..ranges.len()).all(named), "loopfuse: kernel `{kernel}`: `{text}` does not name every loop of its nest once");
+        assert!(
+            (0..ranges.len()).all(named),
+            "loopfuse: kernel `{kernel}`: `{text}` does not name every loop of its nest once"
+        );
         let c = cut(kernel, text, self.shape(), self.strides(), axes, ranges)?;
         let ptr = if c.shape.is_empty() {
             self.ptr()
