@@ -707,7 +707,10 @@ impl Gen<'_> {
                 let (c, cr) = self.nest_expr(d - 1);
                 let (a, ar) = self.nest_expr(d - 1);
                 let (b, br) = self.nest_expr(d - 1);
-                (format!("(if {c} > 0.0 {{ {a} }} else {{ {b} }})"), format!("(if {cr} > 0.0 {{ {ar} }} else {{ {br} }})"))
+                (
+                    format!("(if {c} > 0.0 {{ {a} }} else {{ {b} }})"),
+                    format!("(if {cr} > 0.0 {{ {ar} }} else {{ {br} }})"),
+                )
             }
             _ => {
                 let op = self.rng.pick(&["+", "-", "*", "/", "+"]);
@@ -886,12 +889,12 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
     // statements; or a sum into a scalar. Nests over `ArrayViewD` or with a `strict`
     // accumulator run in order, a form of its own.
     if g.nd_nests && !dyn_x {
-        if out.is_some() && gen.rng.pct(40) {
+        if out.is_some() && gen.rng.pct(60) {
             stmts.retain(|s| !matches!(s, S::Out { .. }));
             let op = gen.rng.pick(&["=", "+="]);
             stmts.push(gen.nest(Some(op)));
         }
-        if !strict && gen.rng.pct(25) {
+        if !strict && gen.rng.pct(40) {
             let at = gen.rng.below(stmts.len() + 1);
             let nest = gen.nest(None);
             stmts.insert(at, nest);

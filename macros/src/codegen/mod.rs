@@ -763,6 +763,7 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
                 k.sinks.iter().any(|s| s.target == SinkTarget::Fresh(*o) && k.leaves(k.node_space(s.node)).is_some());
             let o = names::fresh(*o);
             match kind {
+                FreshKind::Vec if nd => quote!(#o.into_vec()),
                 _ if nd => quote!(#o.into_array()),
                 FreshKind::Vec => quote!(#o.into_vec()),
                 FreshKind::Array1 | FreshKind::Nd => quote!(#o.into_array1()),

@@ -8,7 +8,8 @@
 //! - `stmt.rs` / `expr.rs`: statements and expressions;
 //! - `classify.rs`: whether an explicit loop vectorizes (decided before it is lowered);
 //! - `vector_loop.rs`: loops lowered into the IR; `in_order.rs`: loops kept as plain Rust;
-//! - `nest.rs`: rectangular loop nests over N-d arrays, lowered into one N-d pass over windows.
+//! - `nest.rs`: rectangular loop nests over N-d arrays, lowered into one N-d pass over windows;
+//! - `rows.rs`: per-row loops (`for row in x.outer_iter()`), lowered as axis reductions.
 
 use crate::ctxt::Ctxt;
 use crate::ir::build::Builder;
@@ -23,6 +24,7 @@ mod classify;
 mod expr;
 mod in_order;
 mod nest;
+mod rows;
 pub mod signature;
 mod slice;
 mod stmt;
@@ -153,6 +155,10 @@ pub struct Lower<'a> {
     slice_params: HashMap<String, ParamId>,
     /// How often each name occurs in the body (an output a nest writes is used only there).
     name_uses: HashMap<String, usize>,
+    /// The per-row loop being lowered, if any (`rows.rs`).
+    rows: Option<rows::RowCtx>,
+    /// Local outputs a per-row loop writes whole (`out[i] = v`), and the values per row.
+    row_results: HashMap<ParamId, NodeId>,
 }
 
 impl<'a> Lower<'a> {
@@ -223,6 +229,8 @@ impl<'a> Lower<'a> {
             result_kernel: false,
             slice_params: HashMap::new(),
             name_uses: nest::name_uses(&func.block),
+            rows: None,
+            row_results: HashMap::new(),
         }
     }
 
@@ -289,6 +297,11 @@ impl<'a> Lower<'a> {
     fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Ret> {
         match (value, shape) {
             (Value::Error, _) | (_, Shape::Poison) => None,
+            // Written whole by a per-row loop (`rows.rs`): the values per row are the result.
+            (Value::Local(p), shape @ Shape::Array(..)) if self.row_results.contains_key(&p) => {
+                let n = self.row_results[&p];
+                self.shaped(Value::Array(n), shape, tokens)
+            }
             (Value::Local(p), Shape::Array(kind, _)) => Some(Ret::Local(p, *kind)),
             (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Ret::Tuple(Vec::new())),
             (Value::Scalar(s), Shape::Scalar) => Some(Ret::Scalar(s)),
@@ -303,14 +316,14 @@ impl<'a> Lower<'a> {
                     }
                 }
                 let nd = self.k().leaves(space).is_some();
-                if nd && *kind == FreshKind::Vec {
+                if nd && *kind == FreshKind::Vec && have != Rank::Static(1) {
                     self.ctxt.error(tokens, "an N-d value is returned as an ndarray array: write `Array1<T>`, `Array2<T>`, .. or `ArrayD<T>` instead of `Vec<T>`");
                     return None;
                 }
                 // An axis reduction's buffer is the result itself, when returned once.
                 if let Op::Leaf(Leaf { src: LeafSrc::Reduced(r), views }) = &self.k().nodes[n].op {
                     let r = *r;
-                    if views.is_empty() && !self.returned.contains(&r) {
+                    if views.is_empty() && !self.returned.contains(&r) && *kind != FreshKind::Vec {
                         self.returned.insert(r);
                         return Some(Ret::Reduced(r));
                     }
@@ -508,6 +521,27 @@ impl<'a> Lower<'a> {
             self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
             return Some(Value::Error);
         }
+        let mut parts = parts;
+        let per_row = match self.row_operands(&mut parts) {
+            Ok(r) => r,
+            Err(msg) => {
+                self.ctxt.error(at, msg);
+                return Some(Value::Error);
+            }
+        };
+        let v = self.elementwise_parts(parts, at, build);
+        if let (true, Some(Value::Array(n))) = (per_row, &v) {
+            self.rows.as_mut().expect("in a per-row loop").per_row.insert(*n);
+        }
+        v
+    }
+
+    fn elementwise_parts(
+        &mut self,
+        parts: Vec<Value>,
+        at: &dyn ToTokens,
+        build: impl FnOnce(Vec<Operand>) -> Op,
+    ) -> Option<Value> {
         let arrays: Vec<NodeId> =
             parts.iter().filter_map(|p| if let Value::Array(n) = p { Some(*n) } else { None }).collect();
         let first = *arrays.first()?;
@@ -571,6 +605,10 @@ impl<'a> Lower<'a> {
         for p in self.k().spaces.members(s) {
             match self.k().params[p].kind {
                 ParamKind::Input { nd: Some(_), .. } => leaves.insert(Leaf::param(p)),
+                ParamKind::Output { .. } | ParamKind::Local => {
+                    let name = self.k().param_text(p);
+                    return Err(format!("`{name}` is a 1-D output, which N-d work (axis reductions, per-row loops) cannot write yet: return the values instead (`-> Array1<T>`)"));
+                }
                 _ => {
                     let name = self.k().param_text(p);
                     return Err(format!("`{name}` is a slice or `Vec` and cannot be broadcast with N-d arrays: take it as `ArrayView1<T>` (`ndarray::ArrayView1::from(&v[..])` at the call)"));

@@ -34,7 +34,7 @@ pub(super) struct LoopCtx {
 impl Lower<'_> {
     /// A `for` loop: vectorized if [`classify`](super::classify) says it can be, else in order.
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop) {
-        if self.try_nest(f) {
+        if self.try_rows(f) || self.try_nest(f) {
             return;
         }
         match self.classify(f) {
