@@ -5,6 +5,8 @@
 //!   cut once and zipped), compiled for the build's baseline;
 //! - `checked`: the same nest in plain Rust on ndarray, with its checked `x[[i, j]]`.
 //!
+//! `row_var` (a per-row loop) is timed against its expression form and the plain ndarray loop.
+//!
 //! Every form is checked against `checked` before it is timed. `cargo bench --bench nests`
 //! runs criterion (10 samples); `NESTS_INTERLEAVED=<rounds> cargo bench --bench nests`
 //! calls the forms in turn and prints each one's best and median call (ms), the ratios from
@@ -12,7 +14,7 @@
 
 use criterion::{criterion_group, BenchmarkGroup, Criterion, Throughput};
 use loopfuse::kernel;
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -41,6 +43,22 @@ fn blur3(u: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) {
             out[[i, j]] = s / 9.0;
         }
     }
+}
+
+/// The 1-D language on each row, in a loop (`lower/rows.rs`).
+#[kernel]
+fn row_var(x: ArrayView2<f64>) -> Vec<f64> {
+    let mut out = vec![0.0; x.nrows()];
+    for (i, row) in x.outer_iter().enumerate() {
+        out[i] = (row - row.mean()).powi(2).mean();
+    }
+    out
+}
+
+/// The same as one expression with axis reductions.
+#[kernel]
+fn row_var_expr(x: ArrayView2<f64>) -> Array1<f64> {
+    (x - x.mean_axis(Axis(1)).insert_axis(Axis(1))).powi(2).mean_axis(Axis(1))
 }
 
 mod checked {
@@ -131,7 +149,7 @@ fn interleaved(name: &str, rounds: usize, forms: &mut [(&str, &mut dyn FnMut())]
         line += &format!(" {form} {:.3} (median {:.3})", t[0], t[t.len() / 2]);
     }
     let ratio = |k: usize| times[0][0] / times[k][0];
-    line += &format!("   kernel/hand {:.2}, kernel/checked {:.2}", ratio(1), ratio(2));
+    line += &format!("   kernel/{} {:.2}, kernel/{} {:.2}", forms[1].0, ratio(1), forms[2].0, ratio(2));
     println!("{line}");
 }
 
@@ -157,17 +175,34 @@ fn nests(c: &mut Criterion) {
         let mut kernel = || k(black_box(u.view()), black_box(ko.view_mut()));
         let mut hand = || h(black_box(raw), black_box(ho.as_slice_mut().unwrap()), n, m);
         let mut checked = || chk(black_box(u.view()), black_box(co.view_mut()));
-        match rounds {
-            Some(r) => {
-                interleaved(name, r, &mut [("kernel", &mut kernel), ("hand", &mut hand), ("checked", &mut checked)])
+        run(c, name, n * m, rounds, &mut [("kernel", &mut kernel), ("hand", &mut hand), ("checked", &mut checked)]);
+    }
+
+    // row_var at 1000 x 1000: the loop form against the expression form (the same passes)
+    // and the plain ndarray loop (one `mean` and one `mapv` temporary per row).
+    let x = data(1000, 1000);
+    let plain = |x: ArrayView2<f64>| -> Vec<f64> {
+        x.outer_iter().map(|row| (&row - row.mean().unwrap()).mapv(|v| v * v).mean().unwrap()).collect()
+    };
+    assert_eq!(row_var(x.view()), row_var_expr(x.view()).to_vec(), "row_var: loop vs expression");
+    let mut kernel = || drop(black_box(row_var(black_box(x.view()))));
+    let mut expr = || drop(black_box(row_var_expr(black_box(x.view()))));
+    let mut eager = || drop(black_box(plain(black_box(x.view()))));
+    let forms: &mut [(&str, &mut dyn FnMut())] =
+        &mut [("kernel", &mut kernel), ("expression", &mut expr), ("ndarray", &mut eager)];
+    run(c, "row_var/1000x1000", 1000 * 1000, rounds, forms);
+}
+
+/// Criterion, or the interleaved table (`rounds`), of `forms`; the first is the kernel.
+fn run(c: &mut Criterion, name: &str, elems: usize, rounds: Option<usize>, forms: &mut [(&str, &mut dyn FnMut())]) {
+    match rounds {
+        Some(r) => interleaved(name, r, forms),
+        None => {
+            let mut g = group(c, name, elems);
+            for (form, f) in forms.iter_mut() {
+                g.bench_function(*form, |b| b.iter(&mut *f));
             }
-            None => {
-                let mut g = group(c, name, n * m);
-                g.bench_function("kernel", |b| b.iter(&mut kernel));
-                g.bench_function("hand", |b| b.iter(&mut hand));
-                g.bench_function("checked", |b| b.iter(&mut checked));
-                g.finish();
-            }
+            g.finish();
         }
     }
 }
