@@ -165,7 +165,7 @@ impl Lower<'_> {
         }
         let here = self.rows.as_ref().and_then(|r| r.uses.get(&name)).copied();
         if self.name_uses.get(&name) != Some(&3) || here != Some(1) || self.row_results.contains_key(&p) {
-            let msg = format!("a local output written by a per-row loop is created, written once in the loop (`{name}[i] = v`) and returned; for other uses take `{name}` as a `&mut` parameter");
+            let msg = format!("a local output written by a per-row loop is created, written once in the loop (`{name}[i] = v`) and returned as it is (it is then the values per row themselves, with no buffer): put the further work into the value written (`{name}[i] = row.sum() + 1.0`)");
             self.ctxt.error(&ix.expr, msg);
             return;
         }
