@@ -68,6 +68,9 @@ impl Lower<'_> {
             if self.reads_accumulator(&ident.to_string()) {
                 return self.not_vectorizable(p);
             }
+            if self.row_outer_array(&ident.to_string(), p) {
+                return Value::Error;
+            }
             if self.rows.as_ref().is_some_and(|r| r.index.as_deref() == Some(&ident.to_string())) {
                 return self.unsupported(p, "in a per-row loop the row's index only says where its result goes (`out[i] = v`); it is not a value of the loop");
             }

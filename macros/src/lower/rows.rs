@@ -33,6 +33,8 @@ pub(super) struct RowCtx {
     pub count: TokenStream,
     /// How often each name occurs in the loop.
     pub uses: HashMap<String, usize>,
+    /// The number of scopes outside the loop: a binding found there is from outside.
+    pub outer_scopes: usize,
 }
 
 /// `x.outer_iter()`, `x.rows()`, `x.columns()`, `x.axis_iter(Axis(k))` -> (`x`, the axis the
@@ -108,7 +110,8 @@ impl Lower<'_> {
             _ => quote!(0usize),
         };
         let uses = super::nest::name_uses(&f.body);
-        self.rows = Some(RowCtx { along: 1 - step, index: index.clone(), per_row: BTreeSet::new(), count, uses });
+        let outer_scopes = self.scopes.len();
+        self.rows = Some(RowCtx { along: 1 - step, index: index.clone(), per_row: BTreeSet::new(), count, uses, outer_scopes });
         self.scopes.push(HashMap::new());
         self.bind(row, Binding::Array(node));
         for stmt in &f.body.stmts {
@@ -261,6 +264,29 @@ impl Lower<'_> {
         let ident = syn::Ident::new(&name, target.span());
         let s = self.new_let(&ident, None, Scalar { tokens, deps });
         self.rebind(&name, Binding::Scalar(s));
+    }
+
+    /// In a per-row loop, a use of `name` bound outside it: an N-d array there is the whole
+    /// array, which plain Rust would broadcast against the row (`row - y` is every row of
+    /// `y` minus the row), not row by row. Refused rather than given another meaning.
+    pub(super) fn row_outer_array(&mut self, name: &str, at: &dyn ToTokens) -> bool {
+        let Some(outer) = self.rows.as_ref().map(|r| r.outer_scopes) else { return false };
+        if self.scopes[outer..].iter().any(|s| s.contains_key(name)) {
+            return false;
+        }
+        let rank = match self.lookup(name) {
+            Some(Binding::Input(p)) => self.k().params[p].kind.is_nd().then_some(()),
+            Some(Binding::Array(n)) => {
+                (self.k().space_rank(self.k().node_space(n)) != Rank::Static(1)).then_some(())
+            }
+            _ => None,
+        };
+        if rank.is_none() {
+            return false;
+        }
+        let msg = format!("`{name}` is a whole N-d array here, not one row of it: in a per-row loop use the row (`row`) and 1-D arrays, or write the work as whole-array expressions outside the loop");
+        self.ctxt.error(at, msg);
+        true
     }
 
     /// Whether `n` is a value per row of the per-row loop being lowered.
