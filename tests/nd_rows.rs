@@ -12,7 +12,7 @@ mod nd;
 use common::*;
 use loopfuse::kernel;
 use nd::Layouts;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 #[kernel]
 fn row_var(x: ArrayView2<f64>) -> Vec<f64> {
@@ -40,6 +40,20 @@ fn col_stats(x: ArrayView2<f64>) -> (Vec<f64>, f64) {
         total += m;
     }
     (out, total)
+}
+
+/// A 1-D array in the loop: broadcast along each row, and reduced whole.
+#[kernel]
+fn weighted(x: ArrayView2<f64>, w: ArrayView1<f64>) -> Vec<f64> {
+    let mut out = vec![0.0; x.nrows()];
+    for (i, row) in x.rows().into_iter().enumerate() {
+        out[i] = (row * w).sum() / w.sum();
+    }
+    out
+}
+
+fn plain_weighted(x: ArrayView2<f64>, w: ArrayView1<f64>) -> Vec<f64> {
+    x.rows().into_iter().map(|row| (&row * &w).sum() / w.sum()).collect()
 }
 
 fn plain_row_var(x: ArrayView2<f64>) -> Vec<f64> {
@@ -131,4 +145,18 @@ fn empty_columns_have_no_max() {
     let x = Array2::<f64>::zeros((0, 3));
     let msg = panic_message(|| col_stats(x.view()));
     assert!(msg.contains("kernel `col_stats`") && msg.contains("col.max()"), "{msg}");
+}
+
+#[test]
+fn one_d_array_in_the_loop_vs_plain() {
+    for &(n, m) in SHAPES.iter().filter(|s| s.1 > 0) {
+        let x = data(n, m, 3, true);
+        let w = Array1::from_iter((0..m).map(|j| [1.0, 2.0, 0.5][j % 3]));
+        let want = plain_weighted(x.view(), w.view());
+        for (l, v) in Layouts::new(&x).views() {
+            for (t, got) in at_every_level(|_| weighted(v.clone(), w.view())) {
+                assert_same(&format!("weighted {:?} {l} at {t:?}", (n, m)), &got, &want);
+            }
+        }
+    }
 }

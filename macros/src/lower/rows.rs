@@ -111,7 +111,8 @@ impl Lower<'_> {
         };
         let uses = super::nest::name_uses(&f.body);
         let outer_scopes = self.scopes.len();
-        self.rows = Some(RowCtx { along: 1 - step, index: index.clone(), per_row: BTreeSet::new(), count, uses, outer_scopes });
+        self.rows =
+            Some(RowCtx { along: 1 - step, index: index.clone(), per_row: BTreeSet::new(), count, uses, outer_scopes });
         self.scopes.push(HashMap::new());
         self.bind(row, Binding::Array(node));
         for stmt in &f.body.stmts {
@@ -276,9 +277,7 @@ impl Lower<'_> {
         }
         let rank = match self.lookup(name) {
             Some(Binding::Input(p)) => self.k().params[p].kind.is_nd().then_some(()),
-            Some(Binding::Array(n)) => {
-                (self.k().space_rank(self.k().node_space(n)) != Rank::Static(1)).then_some(())
-            }
+            Some(Binding::Array(n)) => (self.k().space_rank(self.k().node_space(n)) != Rank::Static(1)).then_some(()),
             _ => None,
         };
         if rank.is_none() {
@@ -304,6 +303,10 @@ impl Lower<'_> {
         text: String,
     ) -> Option<Value> {
         let along = self.rows.as_ref()?.along;
+        // A 1-D array from outside (`w.sum()`) is the same in every row: a whole reduction.
+        if !self.is_per_row(node) && self.k().space_rank(self.k().node_space(node)) != Rank::Static(2) {
+            return None;
+        }
         if self.is_per_row(node) {
             return Some(self.unsupported(
                 &text,
