@@ -440,3 +440,31 @@ fn reduced_array_broadcasts_with_other_inputs() {
         }
     });
 }
+
+/// A chain of axis passes (blocks along axis 0) whose input is read through a view: the
+/// block length was computed from the parameter without its view (`x` of shape `[n, m]`
+/// broadcast to `[n, 1, m]`), which panicked for every shape. Found by the random N-d
+/// kernels (seed 9). `prod_axis` and `sum_axis` of a length-1 axis: the result is `x * x`.
+#[loopfuse::kernel]
+fn chain_of_viewed_input(x: ndarray::ArrayView2<f64>) -> Array2<f64> {
+    (x.insert_axis(Axis(1)).prod_axis(Axis(1)).insert_axis(Axis(1)) * x.insert_axis(Axis(1))).sum_axis(Axis(1))
+}
+
+#[test]
+fn chain_reads_its_inputs_through_their_views() {
+    for &(n, m) in SHAPES2 {
+        for (data, x) in data2((n, m), 77) {
+            let want = x.mapv(|v| v * v);
+            for (l, v) in layouts2(&x).views() {
+                for (t, got) in at_every_level(|_| chain_of_viewed_input(v.clone())) {
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!(
+                            g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+                            "{n}x{m} {data} {l} at {t:?}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

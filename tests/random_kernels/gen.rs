@@ -94,6 +94,8 @@ pub struct Grammar {
     pub nd_mask_axis: bool,
     /// Loop nests over N-d arrays (`x[[i + 1, j]]`): writing `o`, or summing into a scalar.
     pub nd_nests: bool,
+    /// Per-row loops (`for row in x.outer_iter() { s += (row - row.mean()).max(); }`).
+    pub nd_rows: bool,
     /// Scans of arrays: `e.cumsum()`, `cumprod`, `cummax`, `cummin` (read as NumPy's
     /// running values, left to right).
     pub scans: bool,
@@ -117,6 +119,7 @@ impl Default for Grammar {
             nd_every: 10,
             nd_mask_axis: true,
             nd_nests: true,
+            nd_rows: true,
             scans: true,
             slices: true,
         }

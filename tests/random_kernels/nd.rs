@@ -336,6 +336,8 @@ struct Gen<'a> {
     /// The kernel writes the output parameter `o`.
     out: bool,
     binds: Vec<Bind>,
+    /// How many of `binds` are the parameters (the first ones).
+    params: usize,
     fresh: usize,
 }
 
@@ -664,22 +666,23 @@ impl Gen<'_> {
         }
     }
 
+    /// Whether `name` is a parameter the kernel takes and no `let` shadows.
+    fn is_param(&self, name: &str) -> bool {
+        let last = self.binds.iter().rposition(|b| b.name == name);
+        last.is_some_and(|i| i < self.params)
+    }
+
     /// A scalar expression of a nest's body over `x[[i + a, j + b]]` (`a`, `b` in -1..=1),
     /// `y[[..]]` when the kernel takes `y`, `a`, literals: the kernel's text and the reading's
     /// (`xr[[..]]`: `Ix2` views). Only operations whose bits any order of evaluation keeps.
     fn nest_expr(&mut self, d: usize) -> (String, String) {
         if d == 0 || self.rng.pct(30) {
-            let arrays: Vec<String> = self
-                .visible()
-                .into_iter()
-                .filter(|b| (b.name == "x" || b.name == "y") && b.ty.shape.len() == 2)
-                .map(|b| b.name)
-                .collect();
+            let arrays: Vec<String> = ["x", "y"].into_iter().filter(|n| self.is_param(n)).map(String::from).collect();
             let scalar = self.visible().into_iter().any(|b| b.name == "a");
             return match self.rng.below(6) {
                 0 => {
                     let c = self.rng.pick(LITS);
-                    (lit(c), format!("{c:?}_f64"))
+                    (format!("{c:?}_f64"), format!("{c:?}_f64"))
                 }
                 1 if scalar => ("a".into(), "s0(&a)".into()),
                 _ => {
@@ -718,6 +721,52 @@ impl Gen<'_> {
                 let (b, br) = self.nest_expr(d - 1);
                 (format!("({a} {op} {b})"), format!("({ar} {op} {br})"))
             }
+        }
+    }
+
+    /// An expression of a per-row loop's body over `row` (always read), `w` (a row's
+    /// length), `a`, literals and `row.mean()`: the kernel's text, and the reading's over the
+    /// whole matrix (`x` for `row`, the mean per row as a column).
+    fn row_expr(&mut self, d: usize, top: bool) -> (String, String) {
+        let has = |g: &Self, n: &str| g.is_param(n);
+        if d == 0 {
+            return match self.rng.below(5) {
+                0 if has(self, "w") => ("w".into(), "w.clone()".into()),
+                1 if has(self, "a") => ("a".into(), "a.clone()".into()),
+                2 => ("row.mean()".into(), "ins(&along(&x, 1, false, &|l: &[f64]| k1_mean(l)), 1)".into()),
+                3 => {
+                    let c = self.rng.pick(LITS);
+                    (format!("{c:?}_f64"), format!("sc({c:?}_f64)"))
+                }
+                _ => ("row".into(), "x.clone()".into()),
+            };
+        }
+        let (a, ar) = if top { ("row".to_string(), "x.clone()".to_string()) } else { self.row_expr(d - 1, false) };
+        match self.rng.below(5) {
+            0 => (format!("({a}).abs()"), format!("ew1(&{ar}, &|p: f64| p.abs())")),
+            1 => (format!("({a}).sqrt()"), format!("ew1(&{ar}, &|p: f64| p.sqrt())")),
+            _ => {
+                let op = self.rng.pick(&["+", "-", "*", "/"]);
+                let (b, br) = self.row_expr(d - 1, false);
+                (format!("({a} {op} {b})"), format!("ew2(&{ar}, &{br}, &|p: f64, q: f64| p {op} q)"))
+            }
+        }
+    }
+
+    /// `let mut s = 0.0; for row in x.outer_iter() { s += e.red(); }`: a per-row loop
+    /// (`lower/rows.rs`) accumulating one reduction per row.
+    fn row_loop(&mut self) -> S {
+        let (e, er) = self.row_expr(2, true);
+        let red = self.rng.pick(&["sum", "mean", "max", "min"]);
+        let panics = matches!(red, "max" | "min");
+        let name = self.name("s");
+        self.binds.push(Bind { name: name.clone(), ty: Ty { el: El::F, shape: vec![] }, mutable: false });
+        let iter = self.rng.pick(&["x.outer_iter()", "x.rows()"]);
+        S::Nest {
+            k: format!("let mut {name} = 0.0;\n    for row in {iter} {{\n        {name} += ({e}).{red}();\n    }}"),
+            r: format!(
+                "let {name} = sc(0.0 + s0(&whole(&along(&{er}, 1, {panics}, &|l: &[f64]| k1_{red}(l)), &k1_sum)));"
+            ),
         }
     }
 
@@ -867,7 +916,7 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
     let out = rng.pct(25).then(|| rng.pct(30));
     let result = rng.pct(15);
     let strict = rng.pct(12);
-    let mut gen = Gen { rng, g, square, z: params[4], out: out.is_some(), binds: vec![], fresh: 0 };
+    let mut gen = Gen { rng, g, square, z: params[4], out: out.is_some(), binds: vec![], params: 0, fresh: 0 };
     let m = gen.m();
     let tys = [vec![D::N, m], vec![D::N, m], vec![m], vec![], vec![D::K, D::N, m]];
     for (i, name) in ["x", "y", "w", "a", "z"].iter().enumerate() {
@@ -879,6 +928,7 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
             });
         }
     }
+    gen.params = gen.binds.len();
     let nstmts = gen.rng.below(5) + usize::from(out.is_some());
     let mut stmts: Vec<S> = (0..nstmts).map(|_| gen.stmt()).collect();
     if out.is_some() && !stmts.iter().any(|s| matches!(s, S::Out { .. })) {
@@ -888,7 +938,7 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
     // Loop nests (`g.nd_nests`): one writing `o`, its only use, in place of the `o op e`
     // statements; or a sum into a scalar. Nests over `ArrayViewD` or with a `strict`
     // accumulator run in order, a form of its own.
-    if g.nd_nests && !dyn_x {
+    if g.nd_nests && !dyn_x && gen.is_param("x") {
         if out.is_some() && gen.rng.pct(60) {
             stmts.retain(|s| !matches!(s, S::Out { .. }));
             let op = gen.rng.pick(&["=", "+="]);
@@ -899,6 +949,12 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
             let nest = gen.nest(None);
             stmts.insert(at, nest);
         }
+    }
+    // Per-row loops (`g.nd_rows`) over the 2-D `x`.
+    if g.nd_rows && !dyn_x && !strict && gen.is_param("x") && gen.rng.pct(35) {
+        let at = gen.rng.below(stmts.len() + 1);
+        let rows = gen.row_loop();
+        stmts.insert(at, rows);
     }
     // A kernel with an output may return nothing else.
     let nres = gen.rng.below(3) + usize::from(out.is_none() || gen.rng.pct(50));

@@ -396,13 +396,21 @@ fn chain(k: &Kernel, plan: &Plan, c: &crate::plan::Chain, opts: &Options) -> Tok
                 outs.push(buf);
             }
         }
+        // The inputs as the passes read them, views included (`x.insert_axis(Axis(1))`: the
+        // parameter itself may not fit the chain's shape).
         for n in pass_nodes(k, p) {
-            if let Op::Input(q) | Op::Leaf(Leaf { src: LeafSrc::Param(q), .. }) = k.nodes[n].op {
-                inputs.insert(q);
+            match &k.nodes[n].op {
+                Op::Input(q) => {
+                    inputs.insert(Leaf::param(*q));
+                }
+                Op::Leaf(l @ Leaf { src: LeafSrc::Param(_), .. }) => {
+                    inputs.insert(l.clone());
+                }
+                _ => {}
             }
         }
     }
-    let like = inputs.iter().map(|&q| nd::leaf_source(k, &Leaf::param(q), c.space, None));
+    let like = inputs.iter().map(|l| nd::leaf_source(k, l, c.space, None));
     let len = quote!(let __len = __lf::nd::block_len(#sh, #b, &[#(#like.erase()),*], 8););
     if !parallel::chain_parallel(opts) {
         return quote! {

@@ -309,6 +309,14 @@ impl Lower<'_> {
     /// other method. NumPy's spelling of an axis reduction (`x.sum(Axis(0))`) gets a hint.
     fn nd_method(&mut self, m: &syn::ExprMethodCall, node: NodeId, text: &str) -> Option<Value> {
         let name = m.method.to_string();
+        let nd_name = RedKind::from_axis_method(&name).is_some()
+            || name == vocab::INSERT_AXIS
+            || vocab::REVERSED.contains(&name.as_str());
+        if nd_name && self.rows.is_some() {
+            // A row is 1-D: its axis reductions and views would act on the whole matrix here.
+            let msg = format!("`{name}` in a per-row loop: a row is a 1-D array, reduced whole (`row.sum()`); write axis reductions and views as whole-array expressions outside the loop");
+            return Some(self.unsupported(&m.method, &msg));
+        }
         if let Some(kind) = RedKind::from_axis_method(&name) {
             return Some(self.axis_reduction(m, kind, node, text));
         }

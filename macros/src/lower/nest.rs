@@ -132,6 +132,13 @@ impl Lower<'_> {
     pub(super) fn try_nest(&mut self, f: &syn::ExprForLoop) -> bool {
         let Some(nest) = nest_of(f) else { return false };
         let Some(plan) = self.classify_nest(&nest) else { return false };
+        let vars: Vec<String> = nest.loops.iter().map(|l| l.0.clone()).collect();
+        // The accesses, in source order: one window each. A nest that reads nothing runs in order.
+        let mut accesses = Vec::new();
+        collect_accesses(nest.body, &vars, &mut accesses);
+        if accesses.is_empty() {
+            return false;
+        }
         // Bounds are computed before any loop: parameters, lengths, constants.
         let mut ranges = Vec::new();
         for (_, lo, hi) in &nest.loops {
@@ -143,10 +150,6 @@ impl Lower<'_> {
             let (lo, hi) = (self.hoist(lo), self.hoist(hi));
             ranges.push((lo.tokens, hi.tokens));
         }
-        let vars: Vec<String> = nest.loops.iter().map(|l| l.0.clone()).collect();
-        // The accesses, in source order: one window each.
-        let mut accesses = Vec::new();
-        collect_accesses(nest.body, &vars, &mut accesses);
         let mut windows = HashMap::new();
         let mut leaves = BTreeSet::new();
         for (a, text) in accesses {
