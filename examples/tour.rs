@@ -184,8 +184,9 @@ mod eager {
     /// NumPy's slicing form: `out[1:-1, 1:-1] = u[:-2, 1:-1] + u[2:, 1:-1] + ..`.
     pub fn laplacian(u: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) {
         let c = u.slice(s![1..-1, 1..-1]);
-        let v = &u.slice(s![..-2, 1..-1]) + &u.slice(s![2.., 1..-1]) + u.slice(s![1..-1, ..-2]) + u.slice(s![1..-1, 2..])
-            - &c * 4.0;
+        let v =
+            &u.slice(s![..-2, 1..-1]) + &u.slice(s![2.., 1..-1]) + u.slice(s![1..-1, ..-2]) + u.slice(s![1..-1, 2..])
+                - &c * 4.0;
         out.slice_mut(s![1..-1, 1..-1]).assign(&v);
     }
 
@@ -467,7 +468,8 @@ fn nd_tour() {
     check_array2("laplacian", &ko, &eo);
     check_array2("laplacian (hand)", &ho, &eo);
     let k = best(n * n, || laplacian(black_box(c.view()), black_box(ko.view_mut())));
-    let h = best(n * n, || hand::laplacian(black_box(c.as_slice().unwrap()), black_box(ho.as_slice_mut().unwrap()), n, n));
+    let h =
+        best(n * n, || hand::laplacian(black_box(c.as_slice().unwrap()), black_box(ho.as_slice_mut().unwrap()), n, n));
     let e = best(n * n, || eager::laplacian(black_box(c.view()), black_box(eo.view_mut())));
     row("laplacian (loop nest)", n * n, k, h, e);
 }

@@ -456,7 +456,7 @@ fn chain_reads_its_inputs_through_their_views() {
         for (data, x) in data2((n, m), 77) {
             let want = x.mapv(|v| v * v);
             for (l, v) in layouts2(&x).views() {
-                for (t, got) in at_every_level(|_| chain_of_viewed_input(v.clone())) {
+                for (t, got) in at_every_level(|_| chain_of_viewed_input(v)) {
                     for (g, w) in got.iter().zip(&want) {
                         assert!(
                             g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
