@@ -56,6 +56,8 @@ impl Lower<'_> {
         // Reads of inputs (`y[i]`) are checked with the kernel's name, as the fused form's.
         let inputs: BTreeSet<String> =
             free.used.iter().filter(|n| matches!(self.lookup(n), Some(Binding::Input(_)))).cloned().collect();
+        // N-d ones (`x[[i, j]]`) and shape queries first: `x[[i]]` of a 1-D array becomes `x[i]`.
+        self.nd_accesses(&mut body_expr);
         InputReads { inputs: &inputs, kernel: &self.kernel_name }.visit_expr_mut(&mut body_expr);
         let copies = mutated
             .iter()
