@@ -49,7 +49,14 @@ impl Lower<'_> {
             ("nrows" | "ncols", 0) => {
                 let axis = usize::from(method == "ncols");
                 if rank != Rank::Static(2) {
-                    let msg = format!("`{text}`: ndarray has `{method}()` for 2-D arrays only, and `{x}` {}; write `{x}.len_of(Axis({axis}))` or `{x}.shape()[{axis}]`", rank_text(rank));
+                    let hint = match rank {
+                        Rank::Static(r) if r <= axis => format!("its length is `{x}.len()`"),
+                        _ => format!("write `{x}.len_of(Axis({axis}))` or `{x}.shape()[{axis}]`"),
+                    };
+                    let msg = format!(
+                        "`{text}`: ndarray has `{method}()` for 2-D arrays only, and `{x}` {}; {hint}",
+                        rank_text(rank)
+                    );
                     return Some(self.unsupported(m, &msg));
                 }
                 dim(axis)
