@@ -217,13 +217,36 @@ twin! {
         s
     }
 
-    // Indices that are not the loop's: read through another array.
+    // A local `Array1` written by a loop that vectorizes (not in order): the same cells as
+    // a `vec![..]` local.
+    #[kernel]
+    fn doubled(x: ArrayView1<f64>) -> [Array1<f64>] {
+        let mut out = Array1::zeros(x.len());
+        for i in 0..x.len() {
+            out[i] = x[i] * 2.0 - 1.0;
+        }
+        out
+    }
+
+    // `IxDyn`: indices checked against the rank at run time, `len_of` of a run-time axis.
+    #[kernel]
+    fn dyn_corner(x: ArrayViewD<f64>) -> [f64] {
+        let mut s = 0.0;
+        for i in 0..x.len_of(Axis(0)) {
+            for j in 0..x.shape()[1] {
+                s += x[[i, j]] * (i + 1) as f64;
+            }
+        }
+        s
+    }
+
+    // Indices that are not the loop's (read through another array), as a tuple.
     #[kernel]
     fn gather(x: ArrayView2<f64>, rows: &[usize]) -> [f64] {
         let mut s = 0.0;
         for k in 0..rows.len() {
             for j in 0..x.ncols() {
-                s += x[[rows[k], j]];
+                s += x[(rows[k], j)];
             }
         }
         s
@@ -407,4 +430,31 @@ fn out_of_range_read_in_a_result_kernel_is_err() {
     );
     let d2: ArrayD<f64> = ArrayD::from_elem(IxDyn(&[2, 3]), 1.5);
     assert_eq!(dyn_read(d2.view(), 1, 2), Ok(1.5));
+}
+
+#[test]
+fn local_array1_written_by_a_vectorized_loop() {
+    for n in [0, 1, 17, 33, 2049] {
+        let x: Array1<f64> = gen_nd(ndarray::Ix1(n), 11, gen_f64);
+        for (layout, v) in nd::Layouts::new(&x).views() {
+            same(&format!("n={n} {layout}"), &doubled::r(v), at_every_level(|_| doubled::k(v)));
+        }
+    }
+}
+
+#[test]
+fn dyn_input_matches_plain_loop() {
+    for shape in [vec![0, 3], vec![1, 1], vec![3, 3], vec![17, 33]] {
+        let a: ArrayD<f64> = gen_nd(IxDyn(&shape), 12, gen_f64);
+        for (layout, v) in layouts_dyn(&a).views() {
+            same(&format!("{shape:?} {layout}"), &dyn_corner::r(v.view()), at_every_level(|_| dyn_corner::k(v.view())));
+        }
+    }
+    // A 0-D array has no axis 0 (ndarray panics too).
+    let d: ArrayD<f64> = ArrayD::zeros(IxDyn(&[]));
+    assert!(std::panic::catch_unwind(|| dyn_corner::r(d.view())).is_err());
+    assert_eq!(
+        panic_message(|| dyn_corner::k(d.view())),
+        "kernel `k`: `x.len_of(Axis(0))`: axis 0 is out of bounds for an array of rank 0"
+    );
 }

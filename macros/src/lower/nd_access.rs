@@ -66,6 +66,12 @@ impl Lower<'_> {
                 if !self.check_axis(m, axis, rank, false) {
                     return Some(Value::Error);
                 }
+                if rank == Rank::Dyn {
+                    // Checked at run time, naming the kernel (ndarray would panic too).
+                    let kernel = &self.kernel_name;
+                    let check = self.checked(quote!(__lf::nd::check_axis(#kernel, #text, #axis, #x.dims().len())));
+                    return Some(scalar(quote!({ #check; #x.dims()[#axis] })));
+                }
                 dim(axis)
             }
             ("shape", 0) if !one => scalar(quote!(#x.dims())),
