@@ -146,6 +146,7 @@ impl Lower<'_> {
             Value::Error => Value::Error,
             Value::Array(node) => self.array_method(m, node, text),
             Value::Selection { arr, mask } => self.selection_method(m, arr, mask),
+            Value::Local(p) => self.local_used_whole(p, &m.receiver),
             Value::Scalar(s) => {
                 let args: Vec<Value> = m.args.iter().map(|a| self.expr(a)).collect();
                 if args.iter().any(|a| matches!(a, Value::Array(_))) {

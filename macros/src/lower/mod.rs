@@ -571,10 +571,7 @@ impl<'a> Lower<'a> {
             return Some(Value::Error);
         }
         if let Some(Value::Local(p)) = parts.iter().find(|p| matches!(p, Value::Local(_))) {
-            let name = self.param_name(*p);
-            let msg = format!("`{name}` is a local output (`vec![..]`): write and read it by index in loops (`{name}[i]`) and return it; for a whole-array value use `let`");
-            self.ctxt.error(at, msg);
-            return Some(Value::Error);
+            return Some(self.local_used_whole(*p, at));
         }
         if parts.iter().any(|p| matches!(p, Value::Selection { .. })) {
             self.ctxt.error(at, SELECTION_USE);
@@ -632,6 +629,19 @@ impl<'a> Lower<'a> {
         }
         let span = syn::spanned::Spanned::span(&at.to_token_stream());
         Some(Value::Array(self.b.node(build(ops), space, deps, span)))
+    }
+
+    /// A local output used as a whole array: reported.
+    fn local_used_whole(&mut self, p: ParamId, at: &dyn ToTokens) -> Value {
+        let name = self.param_name(p);
+        let (made, elem) = match self.k().params[p].kind {
+            ParamKind::Local(Storage::Nd(_)) => ("an ndarray constructor", format!("{name}[[i, j]]")),
+            ParamKind::Local(Storage::Array1) => ("an ndarray constructor", format!("{name}[i]")),
+            _ => ("`vec![..]`", format!("{name}[i]")),
+        };
+        let msg = format!("`{name}` is a local output ({made}): write and read it by index in loops (`{elem}`) and return it; for a whole-array value use `let`");
+        self.ctxt.error(at, msg);
+        Value::Error
     }
 
     /// The leaves of a value over `s` as an N-d value: an N-d space's own, or the ndarray
