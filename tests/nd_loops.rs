@@ -43,6 +43,11 @@ impl Key for f64 {
         vec![if self.is_nan() { u64::MAX } else { self.to_bits() }]
     }
 }
+impl Key for f32 {
+    fn key(&self) -> Vec<u64> {
+        vec![if self.is_nan() { u64::MAX } else { self.to_bits() as u64 }]
+    }
+}
 impl Key for usize {
     fn key(&self) -> Vec<u64> {
         vec![*self as u64]
@@ -238,6 +243,35 @@ twin! {
             }
         }
         s
+    }
+
+    // `parallel` and `strict` kernels run such loops the same way, on one thread.
+    #[kernel(parallel)]
+    fn row_argmax_par(x: ArrayView2<f64>) -> [Array1<usize>] {
+        let mut out = Array1::zeros(x.nrows());
+        for i in 0..x.nrows() {
+            let mut best = f64::NEG_INFINITY;
+            let mut idx = 0;
+            for j in 0..x.ncols() {
+                if x[[i, j]] > best {
+                    best = x[[i, j]];
+                    idx = j;
+                }
+            }
+            out[i] = idx;
+        }
+        out
+    }
+
+    #[kernel(strict)]
+    fn col_sums_f32(x: ArrayView2<f32>) -> [Array1<f32>] {
+        let mut out = Array1::from_elem(x.ncols(), 0.0);
+        for j in 0..x.ncols() {
+            for i in 0..x.nrows() {
+                out[j] += x[[i, j]];
+            }
+        }
+        out
     }
 
     // Indices that are not the loop's (read through another array), as a tuple.
@@ -456,5 +490,35 @@ fn dyn_input_matches_plain_loop() {
     assert_eq!(
         panic_message(|| dyn_corner::k(d.view())),
         "kernel `k`: `x.len_of(Axis(0))`: axis 0 is out of bounds for an array of rank 0"
+    );
+}
+
+/// A generic kernel (`T: Float`) indexes N-d arrays the same way.
+#[kernel]
+fn max_diag<T: loopfuse::Float>(x: ArrayView2<T>) -> T {
+    let mut m = x[[0, 0]];
+    for i in 1..x.nrows().min(x.ncols()) {
+        if x[[i, i]] > m {
+            m = x[[i, i]];
+        }
+    }
+    m
+}
+
+#[test]
+fn parallel_strict_f32_and_generic_kernels() {
+    each2(13, |what, x| {
+        same(what, &row_argmax_par::r(x), at_every_level(|_| row_argmax_par::k(x)));
+        let x32 = x.mapv(|v| v as f32);
+        same(what, &col_sums_f32::r(x32.view()), at_every_level(|_| col_sums_f32::k(x32.view())));
+    });
+    let x = array![[1.0, 9.0], [3.0, 4.0]];
+    assert_eq!(max_diag(x.view()), 4.0);
+    assert_eq!(max_diag(x.mapv(|v| v as f32).view()), 4.0f32);
+    // `x[[0, 0]]` outside the loop is checked too.
+    let e: Array2<f64> = Array2::zeros((0, 3));
+    assert_eq!(
+        panic_message(|| max_diag(e.view())),
+        "kernel `max_diag`: index out of bounds: `x[[0, 0]]` reads index [0, 0] of an array of shape [0, 3] (axis 0)"
     );
 }

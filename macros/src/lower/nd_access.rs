@@ -17,6 +17,21 @@ fn index_hint(x: &syn::Ident, n: usize) -> String {
     format!("{x}[[{}]]", idx.join(", "))
 }
 
+/// `x[i]` of an N-d array: what an element is.
+fn not_an_element(x: &syn::Ident, rank: Rank) -> String {
+    let n = match rank {
+        Rank::Static(r) => r,
+        Rank::Dyn => 2,
+    };
+    format!("`{x}` {}: an element is `{}`, one index per axis in `[..]`", rank_text(rank), index_hint(x, n))
+}
+
+/// `x[[i, j, k]]` of a 2-D array.
+fn index_count(at: &TokenStream, given: usize, x: &syn::Ident, r: usize) -> String {
+    let want = if r == 1 { format!("{x}[i]") } else { index_hint(x, r) };
+    format!("`{}` gives {given} indices, but `{x}` is {r}-D: write one index per axis (`{want}`)", tidy(at))
+}
+
 fn rank_text(rank: Rank) -> String {
     match rank {
         Rank::Static(r) => format!("is {r}-D"),
@@ -120,6 +135,34 @@ impl Lower<'_> {
         }
     }
 
+    /// `x[[i, j]]` of an N-d input outside loops: the element, checked where it is read
+    /// (`None` for other indexing, which `Lower::element` handles).
+    pub(super) fn nd_element(&mut self, ix: &syn::ExprIndex) -> Option<Value> {
+        let (x, q, rank) = self.indexed_array(&ix.expr)?;
+        if rank == Rank::Static(1) || !matches!(self.k().params[q].kind, ParamKind::Input { .. }) {
+            return None;
+        }
+        let at = ix.to_token_stream();
+        let elems: Vec<&Expr> = match &*ix.index {
+            Expr::Array(a) => a.elems.iter().collect(),
+            Expr::Tuple(t) if t.elems.len() > 1 => t.elems.iter().collect(),
+            Expr::Range(_) => return None,
+            _ => return Some(self.unsupported(&at, &not_an_element(&x, rank))),
+        };
+        if let Rank::Static(r) = rank {
+            if r != elems.len() {
+                return Some(self.unsupported(&at, &index_count(&at, elems.len(), &x, r)));
+            }
+        }
+        let mut idx = Vec::new();
+        for e in elems {
+            idx.push(self.bound(e)?);
+        }
+        let (kernel, text) = (&self.kernel_name, tidy(&at));
+        let call = self.checked(quote!(__lf::nd::index::at(#kernel, #text, #x, [#(#idx),*])));
+        Some(Value::Scalar(Scalar::new(quote!((#call)))))
+    }
+
     /// Rewrites the ndarray arrays' queries and accesses of a loop that runs in order.
     pub(super) fn nd_accesses(&mut self, body: &mut Expr) {
         NdAccess { lower: self }.visit_expr_mut(body);
@@ -156,16 +199,7 @@ impl NdAccess<'_, '_> {
             if rank == Rank::Static(1) {
                 return Access::Keep;
             }
-            let n = match rank {
-                Rank::Static(r) => r,
-                Rank::Dyn => 2,
-            };
-            let msg = format!(
-                "`{x}` {}: an element is `{}`, one index per axis in `[..]`",
-                rank_text(rank),
-                index_hint(x, n)
-            );
-            self.lower.ctxt.error(&at, msg);
+            self.lower.ctxt.error(&at, not_an_element(x, rank));
             return Access::Error;
         };
         for e in elems.iter_mut() {
@@ -173,13 +207,7 @@ impl NdAccess<'_, '_> {
         }
         match rank {
             Rank::Static(r) if r != elems.len() => {
-                let msg = format!(
-                    "`{}` gives {} indices, but `{x}` is {r}-D: write one index per axis (`{}`)",
-                    tidy(&at),
-                    elems.len(),
-                    if r == 1 { format!("{x}[i]") } else { index_hint(x, r) }
-                );
-                self.lower.ctxt.error(&at, msg);
+                self.lower.ctxt.error(&at, index_count(&at, elems.len(), x, r));
                 Access::Error
             }
             Rank::Static(1) => Access::OneD((*elems[0]).clone()),
@@ -257,7 +285,16 @@ impl VisitMut for NdAccess<'_, '_> {
                     *e = syn::parse_quote!((#(#parts,)*));
                 }
                 Some(_) => {}
-                None => syn::visit_mut::visit_expr_method_call_mut(self, m),
+                None => {
+                    let (x, _, rank) = self.lower.indexed_array(&m.receiver).expect("matched");
+                    if rank == Rank::Static(1) {
+                        // `x.len()`, `x.is_empty()`: the 1-D view's own.
+                        return syn::visit_mut::visit_expr_method_call_mut(self, m);
+                    }
+                    let (text, elem) = (tidy(&m.to_token_stream()), index_hint(&x, 2));
+                    let msg = format!("in a loop that runs in order, an N-d array is read by element (`{elem}`) and by shape (`{x}.shape()[k]`, `{x}.len_of(Axis(k))`, `{x}.len()`, ..): compute `{text}` before the loop, or element by element");
+                    self.lower.ctxt.error(&*m, msg);
+                }
             },
             Expr::Index(ix) if self.lower.indexed_array(&ix.expr).is_some() => {
                 let (x, q, rank) = self.lower.indexed_array(&ix.expr).expect("matched");
