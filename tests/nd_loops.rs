@@ -274,6 +274,18 @@ twin! {
         out
     }
 
+    // A binding of the loop named as a parameter shadows it, as in Rust.
+    #[kernel]
+    fn shadowing(x: ArrayView2<f64>) -> [f64] {
+        let mut s = 0.0;
+        for i in 0..x.nrows().min(x.ncols()) {
+            let y = x[[i, i]];
+            let x = y * 2.0;
+            s += x.abs();
+        }
+        s
+    }
+
     // Indices that are not the loop's (read through another array), as a tuple.
     #[kernel]
     fn gather(x: ArrayView2<f64>, rows: &[usize]) -> [f64] {
@@ -361,6 +373,11 @@ fn three_d_input_matches_plain_loop() {
             same(&format!("{shape:?} {layout}"), &weighted3::r(v), at_every_level(|_| weighted3::k(v)));
         }
     }
+}
+
+#[test]
+fn loop_bindings_shadow_parameters() {
+    each2(14, |what, x| same(what, &shadowing::r(x), at_every_level(|_| shadowing::k(x))));
 }
 
 #[test]

@@ -85,6 +85,18 @@ impl Lower<'_> {
     }
 }
 
+/// The names a pattern binds, into `into`.
+pub(super) fn pat_names(p: &Pat, into: &mut BTreeSet<String>) {
+    struct B<'s>(&'s mut BTreeSet<String>);
+    impl<'ast> Visit<'ast> for B<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.insert(p.ident.to_string());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    B(into).visit_pat(p);
+}
+
 /// A walk of the loop that knows which names the loop's own bindings (`let`, patterns,
 /// closure parameters) shadow at each point: it records the free names used and assigned,
 /// and with `subst` replaces free uses of outer scalars by their current names.
@@ -98,17 +110,10 @@ struct Free<'b> {
 
 impl Free<'_> {
     fn bind_pat(&mut self, p: &Pat) {
-        struct B<'s>(&'s mut BTreeSet<String>);
-        impl<'ast> Visit<'ast> for B<'_> {
-            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-                self.0.insert(p.ident.to_string());
-                syn::visit::visit_pat_ident(self, p);
-            }
-        }
         if self.scopes.is_empty() {
             self.scopes.push(BTreeSet::new());
         }
-        B(self.scopes.last_mut().expect("a scope")).visit_pat(p);
+        pat_names(p, self.scopes.last_mut().expect("a scope"));
     }
 
     fn shadowed(&self, name: &str) -> bool {

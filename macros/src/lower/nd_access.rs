@@ -165,12 +165,14 @@ impl Lower<'_> {
 
     /// Rewrites the ndarray arrays' queries and accesses of a loop that runs in order.
     pub(super) fn nd_accesses(&mut self, body: &mut Expr) {
-        NdAccess { lower: self }.visit_expr_mut(body);
+        NdAccess { lower: self, scopes: Vec::new() }.visit_expr_mut(body);
     }
 }
 
 struct NdAccess<'l, 'a> {
     lower: &'l mut Lower<'a>,
+    /// The names the loop's own bindings (`let`, patterns, closure parameters) shadow.
+    scopes: Vec<BTreeSet<String>>,
 }
 
 /// What an index of an ndarray array becomes.
@@ -187,6 +189,24 @@ enum Access {
 }
 
 impl NdAccess<'_, '_> {
+    /// The ndarray array `e` names, unless a binding of the loop shadows it.
+    fn array(&self, e: &Expr) -> Option<(syn::Ident, ParamId, Rank)> {
+        let (x, q, rank) = self.lower.indexed_array(e)?;
+        let name = x.to_string();
+        (!self.scopes.iter().any(|s| s.contains(&name))).then_some((x, q, rank))
+    }
+
+    /// Runs `f` in a new scope binding the names of `pats`.
+    fn scoped<'p>(&mut self, pats: impl IntoIterator<Item = &'p Pat>, f: impl FnOnce(&mut Self)) {
+        let mut names = BTreeSet::new();
+        for p in pats {
+            super::in_order::pat_names(p, &mut names);
+        }
+        self.scopes.push(names);
+        f(self);
+        self.scopes.pop();
+    }
+
     /// The indices of `x[index]` for an array of rank `rank`, their own accesses rewritten.
     fn access(&mut self, x: &syn::Ident, rank: Rank, ix: &mut syn::ExprIndex) -> Access {
         let at = ix.to_token_stream();
@@ -233,7 +253,7 @@ impl NdAccess<'_, '_> {
             _ => unreachable!("a write"),
         };
         let Expr::Index(ix) = left else { unreachable!("an indexed target") };
-        let (x, q, rank) = self.lower.indexed_array(&ix.expr).expect("an ndarray target");
+        let (x, q, rank) = self.array(&ix.expr).expect("an ndarray target");
         self.visit_expr_mut(right);
         let text = tidy(&ix.to_token_stream());
         if matches!(self.lower.k().params[q].kind, ParamKind::Input { .. }) {
@@ -262,17 +282,58 @@ impl NdAccess<'_, '_> {
             Expr::Binary(b) if compound_base(&b.op).is_some() => &*b.left,
             _ => return false,
         };
-        matches!(left, Expr::Index(ix) if self.lower.indexed_array(&ix.expr).is_some())
+        matches!(left, Expr::Index(ix) if self.array(&ix.expr).is_some())
     }
 }
 
 impl VisitMut for NdAccess<'_, '_> {
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        self.scoped([], |s| {
+            for stmt in &mut b.stmts {
+                match stmt {
+                    // A `let` binds after its value.
+                    Stmt::Local(l) => {
+                        if let Some(init) = &mut l.init {
+                            s.visit_expr_mut(&mut init.expr);
+                            if let Some((_, d)) = &mut init.diverge {
+                                s.visit_expr_mut(d);
+                            }
+                        }
+                        super::in_order::pat_names(&l.pat, s.scopes.last_mut().expect("a scope"));
+                    }
+                    other => s.visit_stmt_mut(other),
+                }
+            }
+        });
+    }
+
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        self.visit_expr_mut(&mut f.expr);
+        let pat = (*f.pat).clone();
+        self.scoped([&pat], |s| s.visit_block_mut(&mut f.body));
+    }
+
+    fn visit_expr_closure_mut(&mut self, c: &mut syn::ExprClosure) {
+        let pats = c.inputs.clone();
+        self.scoped(&pats, |s| s.visit_expr_mut(&mut c.body));
+    }
+
+    fn visit_arm_mut(&mut self, a: &mut syn::Arm) {
+        let pat = a.pat.clone();
+        self.scoped([&pat], |s| {
+            if let Some((_, g)) = &mut a.guard {
+                s.visit_expr_mut(g);
+            }
+            s.visit_expr_mut(&mut a.body);
+        });
+    }
+
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         if self.is_write(e) {
             return self.write(e);
         }
         match e {
-            Expr::MethodCall(m) if self.lower.indexed_array(&m.receiver).is_some() => match self.lower.nd_query(m) {
+            Expr::MethodCall(m) if self.array(&m.receiver).is_some() => match self.lower.nd_query(m) {
                 Some(Value::Scalar(s)) => {
                     let t = s.tokens;
                     *e = syn::parse_quote!((#t));
@@ -286,7 +347,7 @@ impl VisitMut for NdAccess<'_, '_> {
                 }
                 Some(_) => {}
                 None => {
-                    let (x, _, rank) = self.lower.indexed_array(&m.receiver).expect("matched");
+                    let (x, _, rank) = self.array(&m.receiver).expect("matched");
                     if rank == Rank::Static(1) {
                         // `x.len()`, `x.is_empty()`: the 1-D view's own.
                         return syn::visit_mut::visit_expr_method_call_mut(self, m);
@@ -296,8 +357,8 @@ impl VisitMut for NdAccess<'_, '_> {
                     self.lower.ctxt.error(&*m, msg);
                 }
             },
-            Expr::Index(ix) if self.lower.indexed_array(&ix.expr).is_some() => {
-                let (x, q, rank) = self.lower.indexed_array(&ix.expr).expect("matched");
+            Expr::Index(ix) if self.array(&ix.expr).is_some() => {
+                let (x, q, rank) = self.array(&ix.expr).expect("matched");
                 let text = tidy(&ix.to_token_stream());
                 let f = if matches!(self.lower.k().params[q].kind, ParamKind::Input { .. }) { "at" } else { "get" };
                 match self.access(&x, rank, ix) {
@@ -313,7 +374,7 @@ impl VisitMut for NdAccess<'_, '_> {
             Expr::Index(ix) => {
                 if let Expr::MethodCall(m) = &*ix.expr {
                     if m.method == "shape" {
-                        if let Some((_, _, rank)) = self.lower.indexed_array(&m.receiver) {
+                        if let Some((_, _, rank)) = self.array(&m.receiver) {
                             if !self.lower.check_shape_index(ix, rank) {
                                 return;
                             }
