@@ -458,8 +458,24 @@ fn out_of_range_reads_and_writes_panic_with_the_access() {
     assert!(std::panic::catch_unwind(|| x[[3, 0]]).is_err());
 }
 
+#[kernel]
+fn try_scale_rows(x: ArrayView2<f64>, w: ArrayView1<f64>) -> Result<f64, KernelError> {
+    let mut s = 0.0;
+    for i in 0..x.nrows() {
+        s += x[[i, 0]] * w[i];
+    }
+    Ok(s)
+}
+
 #[test]
 fn out_of_range_read_in_a_result_kernel_is_err() {
+    // A 1-D read in the same loop returns its error too.
+    let w = array![1.0];
+    assert_eq!(
+        try_scale_rows(array![[2.0], [3.0]].view(), w.view()),
+        Err(KernelError::Index { kernel: "try_scale_rows", text: "w[i]", index: 1, len: 1 })
+    );
+    assert_eq!(try_scale_rows(array![[2.0]].view(), w.view()), Ok(2.0));
     let x = array![[1.0, 2.0], [3.0, 4.0]];
     assert_eq!(try_read(x.view(), 1, 1), Ok(4.0));
     let e = try_read(x.view(), 2, 1).unwrap_err();

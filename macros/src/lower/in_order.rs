@@ -58,7 +58,8 @@ impl Lower<'_> {
             free.used.iter().filter(|n| matches!(self.lookup(n), Some(Binding::Input(_)))).cloned().collect();
         // N-d ones (`x[[i, j]]`) and shape queries first: `x[[i]]` of a 1-D array becomes `x[i]`.
         self.nd_accesses(&mut body_expr);
-        InputReads { inputs: &inputs, kernel: &self.kernel_name }.visit_expr_mut(&mut body_expr);
+        InputReads { inputs: &inputs, kernel: &self.kernel_name, result: self.result_kernel }
+            .visit_expr_mut(&mut body_expr);
         let copies = mutated
             .iter()
             .map(|(name, ident)| {
@@ -202,10 +203,12 @@ impl VisitMut for Free<'_> {
 }
 
 /// `y[i]` of an input in a loop that runs in order -> `__lf::expect(__lf::at("k", "y[i]", y, i))`:
-/// an out-of-range read panics naming the kernel, the read, the index and the length.
+/// an out-of-range read panics naming the kernel, the read, the index and the length (in a
+/// `Result` kernel, `__lf::at(..)?` returns the error, as N-d reads do).
 struct InputReads<'a> {
     inputs: &'a BTreeSet<String>,
     kernel: &'a str,
+    result: bool,
 }
 
 impl VisitMut for InputReads<'_> {
@@ -218,6 +221,10 @@ impl VisitMut for InputReads<'_> {
             return;
         }
         let (text, kernel, index) = (tidy(&ix.to_token_stream()), self.kernel, &ix.index);
-        *e = syn::parse_quote!(__lf::expect(__lf::at(#kernel, #text, #name, #index)));
+        *e = if self.result {
+            syn::parse_quote!((__lf::at(#kernel, #text, #name, #index)?))
+        } else {
+            syn::parse_quote!(__lf::expect(__lf::at(#kernel, #text, #name, #index)))
+        };
     }
 }
