@@ -48,6 +48,11 @@ impl Key for f32 {
         vec![if self.is_nan() { u64::MAX } else { self.to_bits() as u64 }]
     }
 }
+impl Key for i64 {
+    fn key(&self) -> Vec<u64> {
+        vec![*self as u64]
+    }
+}
 impl Key for usize {
     fn key(&self) -> Vec<u64> {
         vec![*self as u64]
@@ -274,6 +279,25 @@ twin! {
         out
     }
 
+    // A typed local built with `Array::zeros`, updated with `+=` (a histogram by sign and
+    // magnitude), and a turbofish one.
+    #[kernel]
+    fn sign_hist(x: ArrayView2<f64>) -> [(Array2<f64>, Array1<i64>)] {
+        let mut h: Array2<f64> = Array::zeros((3, 2));
+        let mut rows = Array1::<i64>::from_elem(x.nrows(), 0);
+        for i in 0..x.nrows() {
+            for j in 0..x.ncols() {
+                let v = x[[i, j]];
+                let a = if v > 0.0 { 0 } else if v < 0.0 { 1 } else { 2 };
+                let b = usize::from(v.abs() > 1.0);
+                h[[a, b]] += 1.0;
+                h[(a, 1 - b)] -= 0.25;
+                rows[i] += a as i64;
+            }
+        }
+        (h, rows)
+    }
+
     // A binding of the loop named as a parameter shadows it, as in Rust.
     #[kernel]
     fn shadowing(x: ArrayView2<f64>) -> [f64] {
@@ -373,6 +397,11 @@ fn three_d_input_matches_plain_loop() {
             same(&format!("{shape:?} {layout}"), &weighted3::r(v), at_every_level(|_| weighted3::k(v)));
         }
     }
+}
+
+#[test]
+fn typed_local_updated_with_compound_ops() {
+    each2(15, |what, x| same(what, &sign_hist::r(x), at_every_level(|_| sign_hist::k(x))));
 }
 
 #[test]
