@@ -406,3 +406,37 @@ fn chunks_run_at_the_dispatched_level() {
         }
     });
 }
+
+// ---- loop nests (issue 14): a stencil's windows and a nest's accumulator -----------------
+
+twins! {
+    fn nest_laplacian(u: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) -> [()] {
+        for i in 1..u.nrows() - 1 {
+            for j in 1..u.ncols() - 1 {
+                out[[i, j]] = u[[i - 1, j]] + u[[i + 1, j]] + u[[i, j - 1]] + u[[i, j + 1]] - 4.0 * u[[i, j]];
+            }
+        }
+    }
+    fn nest_sum(u: ArrayView2<f64>) -> [f64] {
+        let mut acc = 0.0;
+        for i in 0..u.nrows() {
+            for j in 1..u.ncols() {
+                acc += (u[[i, j]] - u[[i, j - 1]]).abs();
+            }
+        }
+        acc
+    }
+}
+
+#[test]
+fn loop_nests_parallel_vs_serial() {
+    each_2d(90, |what, x| {
+        let run = |k: fn(ArrayView2<f64>, ArrayViewMut2<f64>)| {
+            let mut out = Array2::<f64>::from_elem(x.dim(), 0.5);
+            k(x.view(), out.view_mut());
+            out
+        };
+        check(&format!("nest_laplacian {what}"), || run(nest_laplacian::serial), || run(nest_laplacian::parallel));
+        check(&format!("nest_sum {what}"), || nest_sum::serial(x.view()), || nest_sum::parallel(x.view()));
+    });
+}

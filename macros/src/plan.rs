@@ -522,7 +522,7 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
             (Some(r), _) => {
                 format!("i in {}..{}", crate::lower::tidy(&r.lo.tokens), crate::lower::tidy(&r.hi.tokens))
             }
-            (None, Some(q)) => k.params[q].ident.to_string(),
+            (None, Some(q)) => k.param_text(q),
             (None, None) => crate::codegen::space_text(k, p.space),
         };
         let over = match (p.axis, p.epilogue) {
@@ -541,7 +541,7 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
                     "writes the selected elements, in order, into the returned array (allocated at the length counted before)".to_string()
                 }
                 SinkTarget::Fresh(_) => "writes the returned array".to_string(),
-                SinkTarget::Param(q) => format!("writes `{}`", k.params[q].ident),
+                SinkTarget::Param(q) => format!("writes `{}`", k.param_text(q)),
             });
         }
         for m in plan.maps.iter().filter(|m| p.reductions.contains(&m.red)) {

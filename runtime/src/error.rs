@@ -117,6 +117,28 @@ pub enum KernelError {
         /// The array's length.
         len: usize,
     },
+    /// An access in a loop nest (`u[[i + 1, j]]`) that reaches past an axis for some
+    /// iteration: checked once, before the nest runs ([`crate::nd::window`]).
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::Window { kernel: "laplacian", text: "u[[i + 1, j]]", axis: 0, first: 2, last: 5, shape: "[5, 6]".into() };
+    /// assert_eq!(e.to_string(), "kernel `laplacian`: index out of bounds: `u[[i + 1, j]]` accesses indices 2..=5 of axis 0, of an array of shape [5, 6]");
+    /// ```
+    Window {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The access, as written in the kernel.
+        text: &'static str,
+        /// The axis it reaches past.
+        axis: usize,
+        /// The first and last index it reads along that axis, over the nest's ranges.
+        first: i128,
+        /// See `first`.
+        last: i128,
+        /// The array's shape, as `[5, 6]`.
+        shape: String,
+    },
     /// An element of an N-d array read or written by index in a loop (`x[[i, j]]`), past the
     /// end of an axis: the first axis out of range is named.
     ///
@@ -192,6 +214,12 @@ impl fmt::Display for KernelError {
             }
             KernelError::Index { kernel, text, index, len } => {
                 write!(f, "kernel `{kernel}`: index out of bounds: `{text}` reads index {index} of an array of {len} elements")
+            }
+            KernelError::Window { kernel, text, axis, first, last, shape } if first == last => {
+                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` accesses index {first} of axis {axis}, of an array of shape {shape}")
+            }
+            KernelError::Window { kernel, text, axis, first, last, shape } => {
+                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` accesses indices {first}..={last} of axis {axis}, of an array of shape {shape}")
             }
             KernelError::NdIndex { kernel, text, write, index, shape, axis } => {
                 let verb = if *write { "writes" } else { "reads" };

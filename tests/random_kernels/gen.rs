@@ -92,6 +92,8 @@ pub struct Grammar {
     pub nd_every: usize,
     /// `any_axis` / `all_axis` of masks (N-d).
     pub nd_mask_axis: bool,
+    /// Loop nests over N-d arrays (`x[[i + 1, j]]`): writing `o`, or summing into a scalar.
+    pub nd_nests: bool,
     /// Scans of arrays: `e.cumsum()`, `cumprod`, `cummax`, `cummin` (read as NumPy's
     /// running values, left to right).
     pub scans: bool,
@@ -114,6 +116,7 @@ impl Default for Grammar {
             nd: true,
             nd_every: 10,
             nd_mask_axis: true,
+            nd_nests: true,
             scans: true,
             slices: true,
         }

@@ -287,6 +287,13 @@ enum S {
         op: &'static str,
         e: X,
     },
+    /// A loop nest over `1..n - 1 × 1..m - 1` (`lower/nest.rs`), as the kernel's text and
+    /// the reading's (the same loop in plain Rust on `Ix2` views of the reading's arrays):
+    /// `o[[i, j]] = e` / `+= e` (the kernel's only use of `o`), or `let mut s = 0.0; .. s += e`.
+    Nest {
+        k: String,
+        r: String,
+    },
 }
 
 pub struct NdKernel {
@@ -657,6 +664,87 @@ impl Gen<'_> {
         }
     }
 
+    /// A scalar expression of a nest's body over `x[[i + a, j + b]]` (`a`, `b` in -1..=1),
+    /// `y[[..]]` when the kernel takes `y`, `a`, literals: the kernel's text and the reading's
+    /// (`xr[[..]]`: `Ix2` views). Only operations whose bits any order of evaluation keeps.
+    fn nest_expr(&mut self, d: usize) -> (String, String) {
+        if d == 0 || self.rng.pct(30) {
+            let arrays: Vec<String> = self
+                .visible()
+                .into_iter()
+                .filter(|b| (b.name == "x" || b.name == "y") && b.ty.shape.len() == 2)
+                .map(|b| b.name)
+                .collect();
+            let scalar = self.visible().into_iter().any(|b| b.name == "a");
+            return match self.rng.below(6) {
+                0 => {
+                    let c = self.rng.pick(LITS);
+                    (lit(c), format!("{c:?}_f64"))
+                }
+                1 if scalar => ("a".into(), "s0(&a)".into()),
+                _ => {
+                    let v = self.rng.pick(&arrays);
+                    let off = |o: usize, i: &str| match o {
+                        0 => format!("{i} - 1"),
+                        1 => i.to_string(),
+                        _ => format!("{i} + 1"),
+                    };
+                    let (i, j) = (off(self.rng.below(3), "i"), off(self.rng.below(3), "j"));
+                    (format!("{v}[[{i}, {j}]]"), format!("{v}r[[{i}, {j}]]"))
+                }
+            };
+        }
+        match self.rng.below(6) {
+            0 => {
+                let (k, r) = self.nest_expr(d - 1);
+                (format!("{k}.abs()"), format!("({r}).abs()"))
+            }
+            1 => {
+                let (k, r) = self.nest_expr(d - 1);
+                (format!("({k}).sqrt()"), format!("({r}).sqrt()"))
+            }
+            2 => {
+                let (c, cr) = self.nest_expr(d - 1);
+                let (a, ar) = self.nest_expr(d - 1);
+                let (b, br) = self.nest_expr(d - 1);
+                (
+                    format!("(if {c} > 0.0 {{ {a} }} else {{ {b} }})"),
+                    format!("(if {cr} > 0.0 {{ {ar} }} else {{ {br} }})"),
+                )
+            }
+            _ => {
+                let op = self.rng.pick(&["+", "-", "*", "/", "+"]);
+                let (a, ar) = self.nest_expr(d - 1);
+                let (b, br) = self.nest_expr(d - 1);
+                (format!("({a} {op} {b})"), format!("({ar} {op} {br})"))
+            }
+        }
+    }
+
+    /// A nest writing `o` (`op` `=` or `+=`), or summing into a new scalar `let`.
+    fn nest(&mut self, out: Option<&str>) -> S {
+        let (e, er) = self.nest_expr(3);
+        let head = "for i in 1..x.nrows() - 1 {\n        for j in 1..x.ncols() - 1 {\n";
+        let rhead = "let xr = x.view().into_dimensionality::<Ix2>().unwrap();\n    let yr = y.view().into_dimensionality::<Ix2>().unwrap();\n    let _ = (&xr, &yr);\n";
+        let rloop = "for i in 1..xr.nrows() - 1 {\n        for j in 1..xr.ncols() - 1 {\n";
+        match out {
+            Some(op) => S::Nest {
+                k: format!("{head}            o[[i, j]] {op} {e};\n        }}\n    }}"),
+                r: format!("{{\n    {rhead}    let mut or = o.view_mut().into_dimensionality::<Ix2>().unwrap();\n    {rloop}            or[[i, j]] {op} {er};\n        }}\n    }}\n    }}"),
+            },
+            None => {
+                let name = self.name("s");
+                self.binds.push(Bind { name: name.clone(), ty: Ty { el: El::F, shape: vec![] }, mutable: false });
+                // The kernel sums in the N-d order of a whole reduction: the reading reduces the
+                // window's values, in C order, with the same 1-D reduction.
+                S::Nest {
+                    k: format!("let mut {name} = 0.0;\n    {head}            {name} += {e};\n        }}\n    }}"),
+                    r: format!("let {name} = {{\n    {rhead}    let mut vals = Vec::new();\n    {rloop}            vals.push({er});\n        }}\n    }}\n    sc(0.0 + k1_sum(&vals))\n    }};"),
+                }
+            }
+        }
+    }
+
     fn name(&mut self, p: &str) -> String {
         self.fresh += 1;
         format!("{p}{}", self.fresh)
@@ -797,6 +885,21 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
         let e = gen.f(&[D::N, m], 2);
         stmts.push(S::Out { op: "[..] =", e });
     }
+    // Loop nests (`g.nd_nests`): one writing `o`, its only use, in place of the `o op e`
+    // statements; or a sum into a scalar. Nests over `ArrayViewD` or with a `strict`
+    // accumulator run in order, a form of its own.
+    if g.nd_nests && !dyn_x {
+        if out.is_some() && gen.rng.pct(60) {
+            stmts.retain(|s| !matches!(s, S::Out { .. }));
+            let op = gen.rng.pick(&["=", "+="]);
+            stmts.push(gen.nest(Some(op)));
+        }
+        if !strict && gen.rng.pct(40) {
+            let at = gen.rng.below(stmts.len() + 1);
+            let nest = gen.nest(None);
+            stmts.insert(at, nest);
+        }
+    }
     // A kernel with an output may return nothing else.
     let nres = gen.rng.below(3) + usize::from(out.is_none() || gen.rng.pct(50));
     let results: Vec<X> = (0..nres).map(|_| gen.result()).collect();
@@ -885,6 +988,7 @@ impl NdKernel {
                     e.k()
                 )
                 .unwrap(),
+                S::Nest { k, .. } => writeln!(s, "    {k}").unwrap(),
             }
         }
         let v: Vec<String> = self.results.iter().map(|e| e.k()).collect();
@@ -934,6 +1038,7 @@ impl NdKernel {
                     let f = if op.starts_with('[') { "q".to_string() } else { format!("p {} q", &op[..1]) };
                     writeln!(s, "    *o = comp(o, &{}, &|p: f64, q: f64| {f});", e.r(k1)).unwrap()
                 }
+                S::Nest { r, .. } => writeln!(s, "    {r}").unwrap(),
             }
         }
         let v: Vec<String> =
@@ -953,6 +1058,7 @@ impl NdKernel {
         for st in &self.stmts {
             match st {
                 S::Let { e, .. } | S::Compound { e, .. } | S::Out { e, .. } => e.shapes(&mut shapes),
+                S::Nest { .. } => {}
             }
         }
         for e in &self.results {

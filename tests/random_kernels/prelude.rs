@@ -6,7 +6,7 @@
 
 use loopfuse::{kernel, Target};
 use ndarray::{s, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD, ArrayViewMut2};
-use ndarray::{Axis, Dimension, IxDyn};
+use ndarray::{Axis, Dimension, Ix2, IxDyn};
 use ndarray::{ShapeBuilder, Zip};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -551,7 +551,7 @@ fn pass_parts(
             quote!(&mut #o)
         }
         SinkTarget::Param(q) if k.sinks[s].window => window(q, 0),
-        SinkTarget::Param(q) => k.params[q].ident.to_token_stream(),
+        SinkTarget::Param(q) => out_ref(k, q),
     });
     let mut sinks: Vec<_> = sinks.collect();
     let mut then = TokenStream::new();
@@ -607,8 +607,8 @@ fn pass_parts(
             }
             &Op::Current(q) if nd => {
                 // An in-place N-d output is the pass's shape: no broadcast.
-                let y = &k.params[q].ident;
-                names.push((node, y.clone()));
+                names.push((node, k.params[q].ident.clone()));
+                let y = out_ref(k, q);
                 sources.push(quote!(__lf::Current(#y)));
             }
             &Op::Current(q) => {
@@ -684,6 +684,17 @@ fn pass_parts(
     }
 }
 
+/// An N-d output as a pass writes it: `&NdViewMut`, a parameter of the body, or the window
+/// of one that a nest cut in the body (`lower/nest.rs`).
+fn out_ref(k: &Kernel, q: ParamId) -> TokenStream {
+    let y = &k.params[q].ident;
+    if k.is_slice(q) {
+        quote!(&#y)
+    } else {
+        quote!(#y)
+    }
+}
+
 /// The statements of `__body`: lengths, then stage by stage scalar lets and loops, then the result.
 pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     let mut out = TokenStream::new();
@@ -730,7 +741,7 @@ fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
         LetKind::Statement => return l.value.tokens.clone(),
         LetKind::Plain => l.value.tokens.clone(),
         LetKind::LocalVec { init, len } => quote!(::std::vec![#init; #len]),
-        LetKind::LocalArray { ctor } => ctor.clone(),
+        LetKind::LocalArray { ctor, .. } => ctor.clone(),
         LetKind::LocalView { vec, storage: Storage::Vec } => quote!(__lf::cells(&mut #vec)),
         LetKind::LocalView { vec, storage: Storage::Array1 } => quote!(__lf::array_cells(&mut #vec)),
         // A reference to the temporary view, which lives as long as the binding.
@@ -756,6 +767,7 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
                 k.sinks.iter().any(|s| s.target == SinkTarget::Fresh(*o) && k.leaves(k.node_space(s.node)).is_some());
             let o = names::fresh(*o);
             match kind {
+                FreshKind::Vec if nd => quote!(#o.into_vec()),
                 _ if nd => quote!(#o.into_array()),
                 FreshKind::Vec => quote!(#o.into_vec()),
                 FreshKind::Array1 | FreshKind::Nd => quote!(#o.into_array1()),
@@ -916,6 +928,15 @@ pub fn signature(k: &Kernel, plan: &Plan, shapes: &[SpaceId], func: &syn::ItemFn
                 contiguous.args.push(quote!(__lf::slice(#x)));
                 strided.params.push(quote!(#allow #x: __lf::View<'_, #elem>));
                 strided.args.push(quote!(#x));
+            }
+            // A nest writes it through a window, which borrows it uniquely (`lower/nest.rs`).
+            ParamKind::Output { elem, .. } if k.windowed.contains(&p) => {
+                prelude.extend(quote_spanned!(ty.span()=> let mut #x = __lf::nd::NdOutput::into_nd_mut(#x);));
+                for b in [&mut contiguous, &mut strided] {
+                    b.params.push(quote!(#x: &mut __lf::nd::NdViewMut<'_, #elem>));
+                    b.args.push(quote!(&mut #x));
+                }
+                continue;
             }
             ParamKind::Output { elem, .. } if nd::is_nd_param(k, p) => {
                 prelude.extend(quote_spanned!(ty.span()=> let #x = __lf::nd::NdOutput::into_nd_mut(#x);));

@@ -25,7 +25,7 @@ fn view_text(v: &ViewOp) -> String {
 /// A leaf as the user wrote it, for messages: `x.insert_axis(Axis(1))`.
 pub fn leaf_text(k: &Kernel, l: &Leaf) -> String {
     let base = match l.src {
-        LeafSrc::Param(p) => k.params[p].ident.to_string(),
+        LeafSrc::Param(p) => k.param_text(p),
         LeafSrc::Reduced(r) => k.reductions[r].text.clone(),
     };
     l.views.iter().fold(base, |s, v| s + &view_text(v))
@@ -189,7 +189,9 @@ impl Emit<'_> {
 pub fn shapes(k: &Kernel, plan: &Plan, name: &str, wrap: &dyn Fn(TokenStream) -> TokenStream) -> Shapes {
     let mut e =
         Emit { k, name, wrap, done: BTreeSet::new(), out: Shapes { stmts: TokenStream::new(), spaces: Vec::new() } };
-    let nd_passes: Vec<_> = plan.passes.iter().filter(|p| k.leaves(p.space).is_some()).collect();
+    // A nest's windows are cut in the body, and fit its shape by construction (`lower/nest.rs`).
+    let nd_passes: Vec<_> =
+        plan.passes.iter().filter(|p| k.leaves(p.space).is_some() && !k.nest_spaces.contains(&p.space)).collect();
     for p in &nd_passes {
         e.space(p.space);
     }
@@ -226,7 +228,7 @@ pub fn shapes(k: &Kernel, plan: &Plan, name: &str, wrap: &dyn Fn(TokenStream) ->
     out.stmts.extend(fits);
     for (r, red) in k.reductions.iter() {
         let s = k.node_space(red.arg);
-        if k.leaves(s).is_none() {
+        if k.leaves(s).is_none() || k.nest_spaces.contains(&s) {
             continue;
         }
         let sh = names::shape(s);

@@ -36,6 +36,8 @@ impl Builder {
             axis_uses: Vec::new(),
             in_order_loops: 0,
             slices: Vec::new(),
+            nest_spaces: Default::default(),
+            windowed: Default::default(),
             result: Ret::Unreachable,
         };
         Builder { k, interned: HashMap::new() }

@@ -294,7 +294,8 @@ pub enum LetKind {
     LocalVec { init: TokenStream, len: TokenStream },
     /// The storage of a local ndarray output, its constructor as written with its scalars
     /// lowered: `let mut name = Array2::zeros((n, m));`.
-    LocalArray { ctor: TokenStream },
+    /// `len`: an `Array1`'s length (a per-row loop checks it, `lower/rows.rs`).
+    LocalArray { ctor: TokenStream, len: Option<TokenStream> },
     /// The view of a local output that passes and loops write (of the storage `vec`).
     LocalView { vec: syn::Ident, storage: Storage },
     /// A loop that runs in order: `let name = { copies; loop; (results,) };`, with the
@@ -367,6 +368,11 @@ pub struct Kernel {
     /// Inputs that are slices of other inputs (`x[1..]`), with the slice as written: each
     /// is a view cut in the body (a checked `let`), so its length checks run there too.
     pub slices: Vec<(ParamId, String)>,
+    /// The N-d spaces of loop nests (`lower/nest.rs`): their leaves are windows cut in the
+    /// body, so their shapes are computed there, not in the prelude.
+    pub nest_spaces: BTreeSet<SpaceId>,
+    /// Outputs a nest writes through a window (it borrows them uniquely).
+    pub windowed: BTreeSet<ParamId>,
     pub result: Ret,
 }
 

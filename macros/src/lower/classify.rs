@@ -62,11 +62,48 @@ struct Classifier<'l, 'a> {
     /// Outputs read as whole arrays in the body (they cannot be written by index too).
     read_whole: BTreeSet<ParamId>,
     accumulators: BTreeSet<String>,
+    /// In a nest (`nest.rs`): its indices, and the one access of each output it uses.
+    nest: Option<&'l [String]>,
+    out_access: HashMap<String, super::nest::Access>,
 }
 
 impl Lower<'_> {
+    /// The innermost body of a nest over `vars`, if it vectorizes (`nest.rs`).
+    pub(super) fn classify_body(&self, body: &syn::Block, vars: &[String]) -> Option<VectorLoop> {
+        let mut c = Classifier {
+            lower: self,
+            range: true,
+            space: None,
+            index: None,
+            locals: HashMap::new(),
+            assigned: assigned_names(body),
+            writes: written_outputs(body),
+            written: BTreeSet::new(),
+            read_whole: BTreeSet::new(),
+            accumulators: BTreeSet::new(),
+            nest: Some(vars),
+            out_access: HashMap::new(),
+        };
+        for stmt in &body.stmts {
+            c.stmt(stmt).ok()?;
+        }
+        if self.strict && !c.accumulators.is_empty() {
+            return None;
+        }
+        // Every output written has one access, which names every index of the nest.
+        let full = |a: &super::nest::Access| {
+            (0..vars.len()).all(|k| a.axes.iter().any(|w| matches!(w, super::nest::Axis::Loop(j, _) if *j == k)))
+        };
+        if c.writes.iter().any(|w| !c.out_access.get(w).is_some_and(full)) {
+            return None;
+        }
+        Some(VectorLoop { accumulators: c.accumulators, writes: c.writes })
+    }
+
     pub(super) fn classify(&self, f: &syn::ExprForLoop) -> Kind {
         let mut c = Classifier {
+            nest: None,
+            out_access: HashMap::new(),
             lower: self,
             range: false,
             space: None,
@@ -249,6 +286,18 @@ impl Classifier<'_, '_> {
     /// `out[i] = e` / `out[i] op= e` for the loop index `i` and an output `out`.
     fn output_write(&mut self, target: &Expr, compound: bool, rhs: &Expr) -> Check<()> {
         let Expr::Index(ix) = target else { return Err(Bad("an assignment to a name")) };
+        if self.nest.is_some() {
+            let name = self.nest_access(ix)?;
+            if !matches!(self.lower.lookup(&name), Some(Binding::Output(_))) {
+                return Err(Bad("a write to something that is not an output"));
+            }
+            let v = self.expr(rhs)?;
+            let v = if compound { self.combine(&[V::Loop, v])? } else { v };
+            if v != V::Other {
+                self.loop_node(v)?;
+            }
+            return Ok(());
+        }
         let index = self.index.as_deref().ok_or(Bad("a write in a loop without index"))?;
         if index_offset(&ix.index, index) != Some(0) {
             return Err(Bad("a write at another index than `i`"));
@@ -339,6 +388,9 @@ impl Classifier<'_, '_> {
     }
 
     fn name(&mut self, name: &str) -> Check<V> {
+        if self.nest.is_some_and(|vars| vars.iter().any(|v| v == name)) && !self.locals.contains_key(name) {
+            return Err(Bad("a nest index used as a value"));
+        }
         if let Some(&v) = self.locals.get(name) {
             return Ok(v);
         }
@@ -403,8 +455,53 @@ impl Classifier<'_, '_> {
         }
     }
 
+    /// `x[[i + a, j + b]]` in a nest: an N-d parameter of that rank, each output accessed one
+    /// way only. Returns the array's name.
+    fn nest_access(&mut self, ix: &syn::ExprIndex) -> Check<String> {
+        let vars = self.nest.expect("in a nest");
+        let a = super::nest::access(ix, vars).ok_or(Bad("an index that is not the nest's indices plus constants"))?;
+        if self.locals.contains_key(&a.name) {
+            return Err(Bad("indexing a loop-local value"));
+        }
+        let (p, output) = match self.lower.lookup(&a.name) {
+            Some(Binding::Input(p)) => (p, false),
+            Some(Binding::Output(p)) if !self.lower.is_local(p) => (p, true),
+            _ => return Err(Bad("indexing something that is not an N-d parameter")),
+        };
+        if self.lower.k().params[p].kind.nd_rank() != Some(Rank::Static(a.axes.len())) || vars.len() < 2 {
+            return Err(Bad("an index of another rank, or of a 1-D or `IxDyn` array"));
+        }
+        // A fixed index is a scalar computed before the nest.
+        for w in &a.axes {
+            if let super::nest::Axis::At(text) = w {
+                let e: Expr = syn::parse_str(text).map_err(|_| Bad("an index"))?;
+                if self.expr(&e)? != V::Scalar
+                    || super::nest::mentions(&e, &self.locals.keys().cloned().collect::<Vec<_>>())
+                {
+                    return Err(Bad("a fixed index that is not a scalar from before the nest"));
+                }
+            }
+        }
+        if output {
+            if self.lower.written_whole(p) || !self.writes.contains(&a.name) {
+                return Err(Bad("an output read but not written, or also used as a whole array"));
+            }
+            match self.out_access.get(&a.name) {
+                Some(prev) if *prev != a => return Err(Bad("an output accessed at two indices (a recurrence)")),
+                _ => {
+                    self.out_access.insert(a.name.clone(), a.clone());
+                }
+            }
+        }
+        Ok(a.name)
+    }
+
     /// `x[i + k]`.
     fn index(&mut self, ix: &syn::ExprIndex) -> Check<V> {
+        if self.nest.is_some() {
+            self.nest_access(ix)?;
+            return Ok(V::Loop);
+        }
         let index = self.index.as_deref().ok_or(Bad("indexing in a loop without index"))?;
         let offset = index_offset(&ix.index, index).ok_or(Bad("an index that is not `i + k`"))?;
         let name = target_name(&ix.expr).ok_or(Bad("indexing an expression"))?;

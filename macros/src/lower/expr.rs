@@ -71,6 +71,9 @@ impl Lower<'_> {
             if self.reads_accumulator(&ident.to_string()) {
                 return self.not_vectorizable(p);
             }
+            if self.rows.as_ref().is_some_and(|r| r.index.as_deref() == Some(&ident.to_string())) {
+                return self.unsupported(p, "in a per-row loop the row's index only says where its result goes (`out[i] = v`); it is not a value of the loop");
+            }
             match self.lookup(&ident.to_string()) {
                 Some(Binding::Array(n)) => return Value::Array(n),
                 Some(Binding::Scalar(s)) => return Value::Scalar(s),
@@ -196,6 +199,18 @@ impl Lower<'_> {
             return v;
         }
         if m.args.is_empty() {
+            if let (vocab::LEN, Some(along)) = (name.as_str(), self.rows.as_ref().map(|r| r.along)) {
+                let space = self.k().node_space(node);
+                let x = self.k().leaves(space).and_then(|l| {
+                    l.iter().find_map(|l| match l.src {
+                        LeafSrc::Param(p) => Some(self.param_name(p).clone()),
+                        LeafSrc::Reduced(_) => None,
+                    })
+                });
+                if let (Some(x), false) = (x, self.is_per_row(node)) {
+                    return scalar(super::rows::row_len(&x, along));
+                }
+            }
             if name == vocab::LEN {
                 let space = self.k().nodes[node].space;
                 let Some(p) = self.k().space_param(space) else {
@@ -207,6 +222,9 @@ impl Lower<'_> {
                 return scalar(quote!(#p.len()));
             }
             if let Some(kind) = RedKind::from_method(&name) {
+                if let Some(v) = self.row_reduction(kind, node, None, text.clone()) {
+                    return v;
+                }
                 let rank = self.k().space_rank(self.k().node_space(node));
                 if matches!(kind, RedKind::ArgMin | RedKind::ArgMax) && rank != Rank::Static(1) {
                     let msg = format!("`{name}()` of an N-d array would be a flat index; write `{name}_axis(Axis(k))` for the index along axis `k`");
@@ -252,6 +270,9 @@ impl Lower<'_> {
         if let (Some(kind @ (RedKind::Var | RedKind::Std)), 1) = (RedKind::from_method(&name), m.args.len()) {
             // ndarray's `x.var(ddof)`: `1.0` is the sample variance.
             return match self.expr(&m.args[0]) {
+                Value::Scalar(d) if self.rows.is_some() => {
+                    self.row_reduction(kind, node, Some(d), text).expect("in a per-row loop")
+                }
                 Value::Scalar(d) => self.reduction_ddof(kind, node, Some(d), text),
                 Value::Error => Value::Error,
                 _ => self.unsupported(
@@ -389,7 +410,7 @@ impl Lower<'_> {
     }
 
     /// The buffer of an axis reduction of `arg`, as an array value.
-    fn axis_reduction_of(
+    pub(super) fn axis_reduction_of(
         &mut self,
         kind: RedKind,
         arg: NodeId,
@@ -460,7 +481,7 @@ impl Lower<'_> {
     /// [`Self::view_of`] of `node`, an operand of a value of rank `rank`: a leaf of lower
     /// rank aligns with the value's trailing axes (`(x + w).t()` reads `w` as a column:
     /// `w.insert_axis(Axis(0)).t()`), not with those of the operand it is in.
-    fn view_at(&mut self, node: NodeId, view: ViewOp, rank: Rank) -> Result<NodeId, String> {
+    pub(super) fn view_at(&mut self, node: NodeId, view: ViewOp, rank: Rank) -> Result<NodeId, String> {
         let n = &self.k().nodes[node];
         let (deps, span) = (n.deps.clone(), n.span);
         let leaf = match &n.op {

@@ -8,7 +8,9 @@
 //! - `stmt.rs` / `expr.rs`: statements and expressions;
 //! - `classify.rs`: whether an explicit loop vectorizes (decided before it is lowered);
 //! - `vector_loop.rs`: loops lowered into the IR; `in_order.rs`: loops kept as plain Rust;
-//! - `nd_access.rs`: ndarray's shape queries and `x[[i, j]]` accesses.
+//! - `nest.rs`: rectangular loop nests over N-d arrays, lowered into one N-d pass over windows;
+//! - `rows.rs`: per-row loops (`for row in x.outer_iter()`), lowered as axis reductions;
+//! - `nd_access.rs`: ndarray's shape queries and `x[[i, j]]` accesses (loops that run in order).
 
 use crate::ctxt::Ctxt;
 use crate::ir::build::Builder;
@@ -23,6 +25,8 @@ mod classify;
 mod expr;
 mod in_order;
 mod nd_access;
+mod nest;
+mod rows;
 pub mod signature;
 mod slice;
 mod stmt;
@@ -183,6 +187,12 @@ pub struct Lower<'a> {
     result_kernel: bool,
     /// Slices of inputs by parameter and bounds (`x[1..]` twice is one view).
     slice_params: HashMap<String, ParamId>,
+    /// How often each name occurs in the body (an output a nest writes is used only there).
+    name_uses: HashMap<String, usize>,
+    /// The per-row loop being lowered, if any (`rows.rs`).
+    rows: Option<rows::RowCtx>,
+    /// Local outputs a per-row loop writes whole (`out[i] = v`), and the values per row.
+    row_results: HashMap<ParamId, NodeId>,
 }
 
 impl<'a> Lower<'a> {
@@ -253,6 +263,9 @@ impl<'a> Lower<'a> {
             kernel_name: func.sig.ident.to_string(),
             result_kernel: false,
             slice_params: HashMap::new(),
+            name_uses: nest::name_uses(&func.block),
+            rows: None,
+            row_results: HashMap::new(),
         }
     }
 
@@ -319,6 +332,11 @@ impl<'a> Lower<'a> {
     fn shaped(&mut self, value: Value, shape: &Shape, tokens: &TokenStream) -> Option<Ret> {
         match (value, shape) {
             (Value::Error, _) | (_, Shape::Poison) => None,
+            // Written whole by a per-row loop (`rows.rs`): the values per row are the result.
+            (Value::Local(p), shape @ Shape::Array(..)) if self.row_results.contains_key(&p) => {
+                let n = self.row_results[&p];
+                self.shaped(Value::Array(n), shape, tokens)
+            }
             (Value::Local(p), Shape::Array(kind, _)) => Some(Ret::Local(p, *kind)),
             (Value::Tuple(v), Shape::Unit) if v.is_empty() => Some(Ret::Tuple(Vec::new())),
             (Value::Scalar(s), Shape::Scalar) => Some(Ret::Scalar(s)),
@@ -333,14 +351,14 @@ impl<'a> Lower<'a> {
                     }
                 }
                 let nd = self.k().leaves(space).is_some();
-                if nd && *kind == FreshKind::Vec {
+                if nd && *kind == FreshKind::Vec && have != Rank::Static(1) {
                     self.ctxt.error(tokens, "an N-d value is returned as an ndarray array: write `Array1<T>`, `Array2<T>`, .. or `ArrayD<T>` instead of `Vec<T>`");
                     return None;
                 }
                 // An axis reduction's buffer is the result itself, when returned once.
                 if let Op::Leaf(Leaf { src: LeafSrc::Reduced(r), views }) = &self.k().nodes[n].op {
                     let r = *r;
-                    if views.is_empty() && !self.returned.contains(&r) {
+                    if views.is_empty() && !self.returned.contains(&r) && *kind != FreshKind::Vec {
                         self.returned.insert(r);
                         return Some(Ret::Reduced(r));
                     }
@@ -498,7 +516,7 @@ impl<'a> Lower<'a> {
     /// `Array2::zeros((n, m))`, `Array1::from_elem(n, v)`, ..: the constructor as written,
     /// its shape and value lowered as scalars (the element type is ndarray's to infer).
     fn local_array(&mut self, init: &Expr) -> Option<(LetKind, Deps)> {
-        let (c, _) = array_ctor(init).expect("pre-scanned as an ndarray constructor");
+        let (c, rank) = array_ctor(init).expect("pre-scanned as an ndarray constructor");
         let mut deps = Deps::new();
         let mut args = Vec::new();
         for a in &c.args {
@@ -525,8 +543,8 @@ impl<'a> Lower<'a> {
                 _ => quote::quote!(#(#toks)*),
             });
         }
-        let f = &c.func;
-        Some((LetKind::LocalArray { ctor: quote::quote!(#f(#(#args),*)) }, deps))
+        let (f, len) = (&c.func, (rank == Rank::Static(1)).then(|| args[0].clone()));
+        Some((LetKind::LocalArray { ctor: quote::quote!(#f(#(#args),*)), len }, deps))
     }
 
     /// A scalar let with a fresh name based on the user's (`mean`, then `__mean_1`, ...).
@@ -581,6 +599,27 @@ impl<'a> Lower<'a> {
             self.ctxt.error(at, "tuples and `Ok(..)` are only supported as the kernel's result");
             return Some(Value::Error);
         }
+        let mut parts = parts;
+        let per_row = match self.row_operands(&mut parts) {
+            Ok(r) => r,
+            Err(msg) => {
+                self.ctxt.error(at, msg);
+                return Some(Value::Error);
+            }
+        };
+        let v = self.elementwise_parts(parts, at, build);
+        if let (true, Some(Value::Array(n))) = (per_row, &v) {
+            self.rows.as_mut().expect("in a per-row loop").per_row.insert(*n);
+        }
+        v
+    }
+
+    fn elementwise_parts(
+        &mut self,
+        parts: Vec<Value>,
+        at: &dyn ToTokens,
+        build: impl FnOnce(Vec<Operand>) -> Op,
+    ) -> Option<Value> {
         let arrays: Vec<NodeId> =
             parts.iter().filter_map(|p| if let Value::Array(n) = p { Some(*n) } else { None }).collect();
         let first = *arrays.first()?;
@@ -657,6 +696,10 @@ impl<'a> Lower<'a> {
         for p in self.k().spaces.members(s) {
             match self.k().params[p].kind {
                 ParamKind::Input { nd: Some(_), .. } => leaves.insert(Leaf::param(p)),
+                ParamKind::Output { .. } | ParamKind::Local(_) => {
+                    let name = self.k().param_text(p);
+                    return Err(format!("`{name}` is a 1-D output, which N-d work (axis reductions, per-row loops) cannot write yet: return the values instead (`-> Array1<T>`)"));
+                }
                 _ => {
                     let name = self.k().param_text(p);
                     return Err(format!("`{name}` is a slice or `Vec` and cannot be broadcast with N-d arrays: take it as `ArrayView1<T>` (`ndarray::ArrayView1::from(&v[..])` at the call)"));

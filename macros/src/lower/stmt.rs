@@ -210,6 +210,12 @@ impl Lower<'_> {
 
     /// `out[..] = e`: every element of an output.
     fn fill(&mut self, ix: &syn::ExprIndex, rhs: &Expr) {
+        let v = self.expr(rhs);
+        self.fill_value(ix, v, rhs);
+    }
+
+    /// `out[..] = v` for `v` lowered from `rhs`.
+    pub(super) fn fill_value(&mut self, ix: &syn::ExprIndex, v: Value, rhs: &Expr) {
         let name = target_name(&ix.expr);
         let binding = name.as_deref().and_then(|n| self.lookup(n));
         if let Some(Binding::Poison) = binding {
@@ -225,7 +231,7 @@ impl Lower<'_> {
         };
         let space = self.k().params[p].space.expect("an array parameter");
         let nd_out = self.k().leaves(space).is_some();
-        match self.expr(rhs) {
+        match v {
             Value::Array(n) if nd_out || self.k().leaves(self.k().node_space(n)).is_some() => {
                 // N-d: the write runs over the output's shape, which the value must fit
                 // (checked before any work): the value's node over a space with the output.

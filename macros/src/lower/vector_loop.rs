@@ -17,21 +17,26 @@ use syn::BinOp;
 /// What the lowering of one vectorized loop knows.
 pub(super) struct LoopCtx {
     /// The loop's iteration space.
-    space: SpaceId,
+    pub(super) space: SpaceId,
     /// The name of the loop index, if any (`for i in ..`, `.enumerate()`).
     index: Option<String>,
     /// Accumulators: scalars declared before the loop that it updates.
     accumulators: BTreeSet<String>,
     /// Outputs the body writes (`out[i] = ..`), and the value written so far this iteration.
     writes: BTreeSet<String>,
-    written: HashMap<ParamId, NodeId>,
+    pub(super) written: HashMap<ParamId, NodeId>,
     /// The loop's reductions, and its writes (to `Kernel::sinks` at the end).
     reductions: Vec<RedId>,
+    /// A nest's windows (`nest.rs`); `None` for a 1-D loop.
+    pub(super) nest: Option<super::nest::NestCtx>,
 }
 
 impl Lower<'_> {
     /// A `for` loop: vectorized if [`classify`](super::classify) says it can be, else in order.
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop) {
+        if self.try_rows(f) || self.try_nest(f) {
+            return;
+        }
         match self.classify(f) {
             Kind::Vector(plan) => self.vector_loop(f, plan),
             Kind::InOrder => self.in_order_loop(&Expr::ForLoop(f.clone())),
@@ -41,6 +46,22 @@ impl Lower<'_> {
     fn vector_loop(&mut self, f: &syn::ExprForLoop, plan: super::classify::VectorLoop) {
         self.scopes.push(HashMap::new());
         let (space, index) = self.loop_header(&f.pat, &f.expr);
+        // The header's bindings (the index, the elements) are the body's scope.
+        let header = self.scopes.pop().expect("the header's scope");
+        self.vector_body(space, index, plan, &f.body.stmts, None, header);
+    }
+
+    /// The body of a vectorized loop (or of a nest's innermost loop) over `space`.
+    pub(super) fn vector_body(
+        &mut self,
+        space: SpaceId,
+        index: Option<String>,
+        plan: super::classify::VectorLoop,
+        stmts: &[Stmt],
+        nest: Option<super::nest::NestCtx>,
+        header: HashMap<String, Binding>,
+    ) {
+        self.scopes.push(header);
         self.in_loop = Some(LoopCtx {
             space,
             index,
@@ -48,8 +69,9 @@ impl Lower<'_> {
             writes: plan.writes,
             written: HashMap::new(),
             reductions: Vec::new(),
+            nest,
         });
-        for stmt in &f.body.stmts {
+        for stmt in stmts {
             match stmt {
                 Stmt::Local(l) => self.local(l),
                 Stmt::Expr(e, _) => self.loop_effect(e),
@@ -58,14 +80,16 @@ impl Lower<'_> {
         }
         self.scopes.pop();
         let ctx = self.in_loop.take().expect("in the loop");
-        // The loop's writes, the last value written to each output in an iteration.
+        // The loop's writes, the last value written to each output in an iteration. A nest
+        // writes whole windows, which its pass covers exactly.
+        let window = ctx.nest.is_none();
         let mut sinks = Vec::new();
         let mut written: Vec<_> = ctx.written.into_iter().collect();
         written.sort();
         for &(p, node) in &written {
             let after = self.loop_written.get(&p).cloned().unwrap_or_default();
             sinks.push(self.k().sinks.len());
-            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window: true, after, select: None });
+            self.b.k.sinks.push(Sink { target: SinkTarget::Param(p), node, window, after, select: None });
         }
         // Later uses of what this loop wrote wait for all of it.
         let l = self.b.k.loops.push(Loop { reductions: ctx.reductions, sinks });
@@ -142,7 +166,7 @@ impl Lower<'_> {
             && !self.scopes.last().is_some_and(|s| s.contains_key(name))
     }
 
-    fn ctx(&self) -> &LoopCtx {
+    pub(super) fn ctx(&self) -> &LoopCtx {
         self.in_loop.as_ref().expect("in a loop")
     }
 
@@ -267,16 +291,24 @@ impl Lower<'_> {
     /// `out[i] = e` / `out[i] op= e` for the loop index `i` and an output `out`.
     fn output_write(&mut self, target: &Expr, op: Option<BinOp>, rhs: &Expr) {
         let Expr::Index(ix) = target else { unreachable!("classified") };
-        let Some(Binding::Output(p)) = target_name(&ix.expr).and_then(|n| self.lookup(&n)) else {
-            unreachable!("classified")
+        let p = match &self.ctx().nest {
+            Some(nest) => nest.windows[&super::nest::access(ix, &nest.vars).expect("classified")],
+            None => match target_name(&ix.expr).and_then(|n| self.lookup(&n)) {
+                Some(Binding::Output(p)) => p,
+                _ => unreachable!("classified"),
+            },
         };
         let space = self.ctx().space;
         let mut value = self.expr(rhs);
         let written = self.ctx().written.get(&p).copied();
         if let Some(op) = op {
-            let current = match written {
-                Some(n) => n,
-                None => self.b.node(Op::Shifted(p, 0), space, Deps::new(), target.span()),
+            let current = match (written, self.ctx().nest.is_some()) {
+                (Some(n), _) => n,
+                (None, true) => match self.nest_index(ix) {
+                    Value::Array(n) => n,
+                    _ => unreachable!("a window's element"),
+                },
+                (None, false) => self.b.node(Op::Shifted(p, 0), space, Deps::new(), target.span()),
             };
             let base = compound_base(&op).expect("compound");
             value = self.binary_values(Value::Array(current), base, value, rhs);
@@ -289,6 +321,9 @@ impl Lower<'_> {
 
     /// `x[i + k]` inside a vectorizable loop over `i`.
     pub(super) fn loop_index(&mut self, ix: &syn::ExprIndex) -> Value {
+        if self.ctx().nest.is_some() {
+            return self.nest_index(ix);
+        }
         let ctx = self.ctx();
         let (space, index) = (ctx.space, ctx.index.clone().expect("classified"));
         let offset = index_offset(&ix.index, &index).expect("classified");

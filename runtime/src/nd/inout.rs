@@ -32,7 +32,19 @@ pub struct NdViewMut<'a, T> {
 // (as `&mut [T]`); not `Sync`: passes read and write it through `&self` (module docs).
 unsafe impl<T: Send> Send for NdViewMut<'_, T> {}
 
-impl<T> NdViewMut<'_, T> {
+impl<'a, T> NdViewMut<'a, T> {
+    /// A view from its parts.
+    ///
+    /// # Safety
+    /// The invariant of this module's views for `ptr`, `shape` and `strides`, and the
+    /// elements borrowed uniquely for `'a`.
+    #[inline(always)]
+    pub(crate) unsafe fn from_raw_parts(ptr: *mut T, shape: Shape, strides: &[isize]) -> Self {
+        let mut s = [0; MAX_RANK];
+        s[..strides.len()].copy_from_slice(strides);
+        NdViewMut { ptr, shape, strides: s, life: PhantomData }
+    }
+
     /// The shape.
     pub fn shape(&self) -> Shape {
         self.shape

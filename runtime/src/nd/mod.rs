@@ -12,6 +12,7 @@
 //!   [`pass_staged`], [`pass_strict`]).
 //! - [`block`]: a chain of passes run by blocks along one axis ([`block_len`], [`NdOut::block`]).
 //! - [`axis`]: axis reductions ([`axis_pass`], [`axis_pass_staged`], [`axis_pass_strict`]).
+//! - [`window`]: what one access of a loop nest reads (`u[[i - 1, j]]`), checked once.
 //! - [`par`](mod@par): the same drivers and chains on rayon's pool, for `#[kernel(parallel)]`,
 //!   with the serial bits for every thread count.
 //!
@@ -29,6 +30,7 @@ pub mod par;
 pub mod pass;
 pub mod shape;
 pub mod view;
+pub mod window;
 
 #[cfg(test)]
 mod tests;
@@ -41,3 +43,4 @@ pub use out::NdOut;
 pub use pass::{pass, pass_staged, pass_strict};
 pub use shape::{broadcast, check_axis, check_fits, check_insert, Shape, MAX_RANK};
 pub use view::{prefers_f, Along, NdInput, NdView};
+pub use window::Win;

@@ -83,6 +83,24 @@ impl<T: Copy> NdOut<T> {
         unsafe { NdView::from_raw_parts(self.buf.as_ptr(), self.shape, &self.strides[..self.shape.rank()]) }
     }
 
+    /// A 1-D result as a `Vec`, no copy (a kernel returning `Vec<T>` from a per-row loop).
+    ///
+    /// ```
+    /// use loopfuse_runtime::nd::{pass, NdOut, Shape};
+    /// let mut y = NdOut::new(Shape::new(&[3]), false);
+    /// pass(Shape::new(&[3]), (), (), (&mut y,), |()| ((), (2.0,)));
+    /// assert_eq!(y.into_vec(), vec![2.0; 3]);
+    /// ```
+    ///
+    /// # Panics
+    /// If the result is not 1-D or no pass wrote it (bugs in the generated code).
+    #[track_caller]
+    pub fn into_vec(self) -> Vec<T> {
+        assert_eq!(self.shape.rank(), 1, "loopfuse: a result of shape {} returned as a Vec", self.shape);
+        assert!(self.buf.is_written(), "loopfuse: output read before its pass wrote it");
+        self.buf.into_vec()
+    }
+
     /// The result as an ndarray array of dimension `D` (`Ix1`..`Ix6` or `IxDyn`), in the
     /// buffer's order, no copy.
     ///
