@@ -584,3 +584,25 @@ fn parallel_strict_f32_and_generic_kernels() {
         "kernel `max_diag`: index out of bounds: `x[[0, 0]]` reads index [0, 0] of an array of shape [0, 3] (axis 0)"
     );
 }
+
+/// A local `Array1` written by a per-row loop (`lower/rows.rs`): the values per row.
+#[kernel]
+fn row_sums(x: ArrayView2<f64>) -> Array1<f64> {
+    let mut out = Array1::zeros(x.nrows());
+    for (i, row) in x.outer_iter().enumerate() {
+        out[i] = row.sum();
+    }
+    out
+}
+
+#[test]
+fn local_array1_written_by_a_per_row_loop() {
+    // Small integers: every order of the sum gives the same bits.
+    for &(n, m) in SHAPES {
+        let x = Array2::from_shape_fn((n, m), |(i, j)| ((i * 7 + j * 3) % 11) as f64 - 5.0);
+        let want: Array1<f64> = x.rows().into_iter().map(|r| r.fold(0.0, |a, b| a + b)).collect();
+        for (layout, v) in layouts2(&x).views() {
+            same(&format!("{n}x{m} {layout}"), &want, at_every_level(|_| row_sums(v)));
+        }
+    }
+}
