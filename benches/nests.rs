@@ -161,6 +161,7 @@ fn nests(c: &mut Criterion) {
     let raw = u.as_slice().expect("C order");
     let rounds: Option<usize> =
         std::env::var("NESTS_INTERLEAVED").ok().map(|r| r.parse().expect("NESTS_INTERLEAVED=<rounds>"));
+    #[allow(clippy::type_complexity)]
     let cases: [(&str, Stencil, Stencil, fn(&[f64], &mut [f64], usize, usize)); 2] = [
         ("laplacian/2048x2048", laplacian, checked::laplacian, hand::laplacian),
         ("blur3/2048x2048", blur3, checked::blur3, hand::blur3),

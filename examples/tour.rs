@@ -182,6 +182,8 @@ mod eager {
     }
 
     /// NumPy's slicing form: `out[1:-1, 1:-1] = u[:-2, 1:-1] + u[2:, 1:-1] + ..`.
+    // `1..-1` in `s![..]` counts from the end (ndarray), not an empty range.
+    #[allow(clippy::reversed_empty_ranges)]
     pub fn laplacian(u: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) {
         let c = u.slice(s![1..-1, 1..-1]);
         let v =

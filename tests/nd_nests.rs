@@ -224,7 +224,7 @@ fn check_write(
         for (ul, uv) in layouts.views() {
             for (t, runs) in at_every_level(|_| {
                 each_output_layout(&init, |o| {
-                    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| k(uv.clone(), o)));
+                    let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| k(uv, o)));
                     assert_eq!(
                         got.is_ok(),
                         plain.is_ok(),
@@ -294,7 +294,7 @@ fn accumulators_vs_plain() {
         let u = data(n, m, 3, true);
         let want = stats::r(u.view());
         for (l, v) in Layouts::new(&u).views() {
-            for (t, got) in at_every_level(|_| stats::k(v.clone())) {
+            for (t, got) in at_every_level(|_| stats::k(v)) {
                 let what = format!("stats {:?} {l} at {t:?}", (n, m));
                 assert!(same(got.0, want.0) && same(got.2, want.2), "{what}: want {want:?} got {got:?}");
                 assert!(got.1 == want.1 || same(got.1, want.1), "{what}: want {want:?} got {got:?}");
@@ -305,9 +305,7 @@ fn accumulators_vs_plain() {
         let u = data(n, m, 4, false);
         let want = stats::r(u.view());
         for (l, v) in Layouts::new(&u).views() {
-            for (t, got) in
-                at_every_level(|_| (stats::k(v.clone()), tv_expr(v.slice(s![.., 1..]), v.slice(s![.., ..m - 1]))))
-            {
+            for (t, got) in at_every_level(|_| (stats::k(v), tv_expr(v.slice(s![.., 1..]), v.slice(s![.., ..m - 1])))) {
                 let what = format!("stats {:?} {l} at {t:?}", (n, m));
                 assert!(same(got.0 .0, got.1), "{what}: nest {:?} expression {:?}", got.0 .0, got.1);
                 assert!(got.0 .1 == want.1 || same(got.0 .1, want.1), "{what}: want {want:?} got {:?}", got.0);
@@ -326,8 +324,7 @@ fn three_d_vs_plain() {
         for (l, v) in Layouts::new(&z).views() {
             for (t, got) in at_every_level(|_| {
                 let mut got = Array3::<f64>::zeros((a, b, c));
-                let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| diff3::k(v.clone(), got.view_mut())))
-                    .is_ok();
+                let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| diff3::k(v, got.view_mut()))).is_ok();
                 (ok, got)
             }) {
                 assert_eq!(got.0, plain.is_ok(), "diff3 {:?} {l}", (a, b, c));

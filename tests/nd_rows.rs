@@ -111,11 +111,11 @@ fn row_var_vs_expression_and_plain() {
         for ints in [false, true] {
             let x = data(n, m, 1, ints);
             for (l, v) in Layouts::new(&x).views() {
-                for (t, (got, expr)) in at_every_level(|_| (row_var(v.clone()), row_var_expr(v.clone()))) {
+                for (t, (got, expr)) in at_every_level(|_| (row_var(v), row_var_expr(v))) {
                     let what = format!("row_var {:?} {l} at {t:?}", (n, m));
                     assert_same(&what, &got, expr.as_slice().unwrap());
                     if ints && m > 0 {
-                        for (g, w) in got.iter().zip(plain_row_var(v.clone())) {
+                        for (g, w) in got.iter().zip(plain_row_var(v)) {
                             assert!((g - w).abs() <= 1e-12 * w.abs().max(1.0), "{what}: want {w} got {g}");
                         }
                     }
@@ -131,7 +131,7 @@ fn columns_vs_plain() {
         let x = data(n, m, 2, true).mapv(f64::abs);
         let want = plain_col_stats(x.view());
         for (l, v) in Layouts::new(&x).views() {
-            for (t, got) in at_every_level(|_| col_stats(v.clone())) {
+            for (t, got) in at_every_level(|_| col_stats(v)) {
                 let what = format!("col_stats {:?} {l} at {t:?}", (n, m));
                 assert_same(&what, &got.0, &want.0);
                 assert!(same(got.1, want.1), "{what}: total want {} got {}", want.1, got.1);

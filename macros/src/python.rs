@@ -130,7 +130,7 @@ fn params(func: &syn::ItemFn, kernel: &Kernel, generic: Option<&Ident>, ctxt: &m
                 }
                 Arg::Array { elem: elem.clone(), rank: nd.unwrap_or(Rank::Static(1)), output }
             }
-            ParamKind::Local => continue,
+            ParamKind::Local(_) => continue,
         };
         out.push(Param { ident, arg });
     }

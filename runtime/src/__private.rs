@@ -41,6 +41,20 @@ pub fn cells<T>(v: &mut [T]) -> &[Cell<T>] {
     Cell::from_mut(v).as_slice_of_cells()
 }
 
+/// A local `Array1` output (`let mut out = Array1::zeros(n);` in a kernel) as cells the
+/// passes and loops write, as [`cells`] for a `Vec`.
+///
+/// ```
+/// let mut a = ndarray::Array1::<f64>::zeros(3);
+/// loopfuse_runtime::__private::array_cells(&mut a)[1].set(2.0);
+/// assert_eq!(a[1], 2.0);
+/// ```
+#[cfg(feature = "ndarray")]
+#[inline]
+pub fn array_cells<T>(a: &mut ndarray::Array1<T>) -> &[Cell<T>] {
+    cells(a.as_slice_mut().expect("loopfuse: a fresh `Array1` is contiguous"))
+}
+
 /// A `Vec` returned as an `ndarray::Array1`.
 #[cfg(feature = "ndarray")]
 #[inline]

@@ -139,6 +139,55 @@ pub enum KernelError {
         /// The array's shape, as `[5, 6]`.
         shape: String,
     },
+    /// An element of an N-d array read or written by index in a loop (`x[[i, j]]`), past the
+    /// end of an axis: the first axis out of range is named.
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::NdIndex {
+    ///     kernel: "row_argmax",
+    ///     text: "x[[i, j]]",
+    ///     write: false,
+    ///     index: vec![3, 0],
+    ///     shape: "[3, 4]".into(),
+    ///     axis: 0,
+    /// };
+    /// assert_eq!(e.to_string(), "kernel `row_argmax`: index out of bounds: `x[[i, j]]` reads index [3, 0] of an array of shape [3, 4] (axis 0)");
+    /// ```
+    NdIndex {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The access, as written in the kernel.
+        text: &'static str,
+        /// A write (`out[[i, j]] = v`, `+=`, ..) rather than a read.
+        write: bool,
+        /// The index.
+        index: Vec<usize>,
+        /// The array's shape, as `[3, 4]`.
+        shape: String,
+        /// The first axis whose index is out of range.
+        axis: usize,
+    },
+    /// An N-d array indexed with another number of indices than its rank (an `IxDyn` array:
+    /// where the rank is in the type, this is a compile error).
+    ///
+    /// ```
+    /// use loopfuse_runtime::KernelError;
+    /// let e = KernelError::IndexRank { kernel: "f", text: "x[[i, j]]", given: 2, shape: "[2, 3, 4]".into(), rank: 3 };
+    /// assert_eq!(e.to_string(), "kernel `f`: `x[[i, j]]` gives 2 indices for an array of shape [2, 3, 4] (rank 3)");
+    /// ```
+    IndexRank {
+        /// The kernel's name.
+        kernel: &'static str,
+        /// The access, as written in the kernel.
+        text: &'static str,
+        /// The number of indices given.
+        given: usize,
+        /// The array's shape, as `[2, 3, 4]`.
+        shape: String,
+        /// The array's rank.
+        rank: usize,
+    },
 }
 
 impl fmt::Display for KernelError {
@@ -171,6 +220,13 @@ impl fmt::Display for KernelError {
             }
             KernelError::Window { kernel, text, axis, first, last, shape } => {
                 write!(f, "kernel `{kernel}`: index out of bounds: `{text}` accesses indices {first}..={last} of axis {axis}, of an array of shape {shape}")
+            }
+            KernelError::NdIndex { kernel, text, write, index, shape, axis } => {
+                let verb = if *write { "writes" } else { "reads" };
+                write!(f, "kernel `{kernel}`: index out of bounds: `{text}` {verb} index {index:?} of an array of shape {shape} (axis {axis})")
+            }
+            KernelError::IndexRank { kernel, text, given, shape, rank } => {
+                write!(f, "kernel `{kernel}`: `{text}` gives {given} indices for an array of shape {shape} (rank {rank})")
             }
         }
     }

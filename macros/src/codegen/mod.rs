@@ -632,7 +632,7 @@ fn pass_parts(
                 names.push((node, names::node(node)));
                 let w = window(q, offset);
                 sources.push(match k.params[q].kind {
-                    ParamKind::Output { .. } | ParamKind::Local => quote!(__lf::Current(#w)),
+                    ParamKind::Output { .. } | ParamKind::Local(_) => quote!(__lf::Current(#w)),
                     _ => w,
                 });
             }
@@ -749,7 +749,11 @@ fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
         LetKind::Statement => return l.value.tokens.clone(),
         LetKind::Plain => l.value.tokens.clone(),
         LetKind::LocalVec { init, len } => quote!(::std::vec![#init; #len]),
-        LetKind::LocalView { vec } => quote!(__lf::cells(&mut #vec)),
+        LetKind::LocalArray { ctor, .. } => ctor.clone(),
+        LetKind::LocalView { vec, storage: Storage::Vec } => quote!(__lf::cells(&mut #vec)),
+        LetKind::LocalView { vec, storage: Storage::Array1 } => quote!(__lf::array_cells(&mut #vec)),
+        // A reference to the temporary view, which lives as long as the binding.
+        LetKind::LocalView { vec, storage: Storage::Nd(_) } => quote!(&__lf::nd::NdOutput::into_nd_mut(&mut #vec)),
         LetKind::InOrder { body, copies, outputs } => {
             let names: BTreeSet<String> = outputs.iter().map(|(p, _)| k.params[*p].ident.to_string()).collect();
             let mut body = (**body).clone();
@@ -784,6 +788,8 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
         Ret::Local(p, kind) => {
             let v = names::local_vec(&k.params[*p].ident);
             match kind {
+                // An ndarray local is the array the signature returns (or rustc says why not).
+                _ if !matches!(k.params[*p].kind, ParamKind::Local(Storage::Vec)) => quote!(#v),
                 FreshKind::Vec => quote!(#v),
                 FreshKind::Array1 | FreshKind::Nd => quote!(__lf::array1(#v)),
             }
@@ -955,7 +961,7 @@ pub fn signature(k: &Kernel, plan: &Plan, shapes: &[SpaceId], func: &syn::ItemFn
                 strided.params.push(quote!(#x: &__lf::ViewMut<'_, #elem>));
                 strided.args.push(quote!(&#x));
             }
-            ParamKind::Local => continue,
+            ParamKind::Local(_) => continue,
         }
         if may_be_strided(ty) {
             layout.push(quote!(#x.is_contiguous()));

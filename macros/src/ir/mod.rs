@@ -235,9 +235,21 @@ pub enum ParamKind {
         /// `None` for 1-D outputs.
         nd: Option<Rank>,
     },
-    /// A local output, `let mut out = vec![init; n];`: created in the body, written by index
-    /// in loops, returned by move.
-    Local,
+    /// A local output, `let mut out = vec![init; n];` or `Array2::zeros((n, m))`: created in
+    /// the body, written by index in loops, returned by move.
+    Local(Storage),
+}
+
+/// What holds a local output's elements.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Storage {
+    /// `vec![init; n]`.
+    Vec,
+    /// `Array1::zeros(n)`, `Array1::from_elem(n, v)`: 1-D, written as cells as a `Vec` is.
+    Array1,
+    /// `Array2::zeros((n, m))`, ..: written by `out[[i, j]]` in loops that run in order,
+    /// through an `NdViewMut`.
+    Nd(Rank),
 }
 
 impl ParamKind {
@@ -254,6 +266,17 @@ impl ParamKind {
     pub fn is_nd(&self) -> bool {
         self.nd_rank().is_some_and(|r| r != Rank::Static(1))
     }
+
+    /// The rank of an array that loops index as ndarray does (`x[[i, j]]`, `x.shape()`):
+    /// an ndarray parameter, an `Array1`/`Array2`.. local output; `None` for scalars,
+    /// slices, `Vec`s and `vec![..]` locals.
+    pub fn index_rank(&self) -> Option<Rank> {
+        match self {
+            ParamKind::Local(Storage::Array1) => Some(Rank::Static(1)),
+            ParamKind::Local(Storage::Nd(r)) => Some(*r),
+            _ => self.nd_rank(),
+        }
+    }
 }
 
 pub struct Param {
@@ -269,8 +292,12 @@ pub enum LetKind {
     Plain,
     /// The storage of a local output: `let mut name = vec![init; len];`.
     LocalVec { init: TokenStream, len: TokenStream },
-    /// The view of a local output that passes and loops write (of the `LocalVec` `vec`).
-    LocalView { vec: syn::Ident },
+    /// The storage of a local ndarray output, its constructor as written with its scalars
+    /// lowered: `let mut name = Array2::zeros((n, m));`.
+    /// `len`: an `Array1`'s length (a per-row loop checks it, `lower/rows.rs`).
+    LocalArray { ctor: TokenStream, len: Option<TokenStream> },
+    /// The view of a local output that passes and loops write (of the storage `vec`).
+    LocalView { vec: syn::Ident, storage: Storage },
     /// A loop that runs in order: `let name = { copies; loop; (results,) };`, with the
     /// outputs it reads or writes by index (their accesses are rewritten for the runtime),
     /// each with the version it finds (the deps of the writes before it).

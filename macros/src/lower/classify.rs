@@ -306,6 +306,7 @@ impl Classifier<'_, '_> {
         let Some(Binding::Output(p)) = self.lower.lookup(&name).filter(|_| !self.locals.contains_key(&name)) else {
             return Err(Bad("a write to something that is not an output"));
         };
+        self.not_nd(p)?;
         if self.lower.written_whole(p) || self.read_whole.contains(&p) {
             return Err(Bad("an output also used as a whole array"));
         }
@@ -508,8 +509,12 @@ impl Classifier<'_, '_> {
             return Err(Bad("indexing a loop-local value"));
         }
         match self.lower.lookup(&name) {
-            Some(Binding::Input(_)) => Ok(V::Loop),
+            Some(Binding::Input(p)) => {
+                self.not_nd(p)?;
+                Ok(V::Loop)
+            }
             Some(Binding::Output(p)) => {
+                self.not_nd(p)?;
                 if self.lower.written_whole(p) || self.read_whole.contains(&p) {
                     return Err(Bad("an output also used as a whole array"));
                 }
@@ -519,6 +524,18 @@ impl Classifier<'_, '_> {
                 Ok(V::Loop)
             }
             _ => Err(Bad("indexing something that is not a parameter")),
+        }
+    }
+}
+
+impl Classifier<'_, '_> {
+    /// An N-d array (parameter or `Array2::zeros(..)` local) indexed in a loop: the loop runs
+    /// in order, where `x[[i, j]]` is checked per access (`nd_access.rs`) and an index of
+    /// another form is reported. (`x[[i, j]]` is never `i + k` either.)
+    fn not_nd(&self, p: ParamId) -> Check<()> {
+        match self.lower.k().params[p].kind.index_rank() {
+            Some(r) if r != Rank::Static(1) => Err(Bad("an N-d array indexed")),
+            _ => Ok(()),
         }
     }
 }

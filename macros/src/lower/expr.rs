@@ -49,8 +49,11 @@ impl Lower<'_> {
             },
             Expr::Closure(_) => self.unsupported(e, "closures are not supported in a kernel; move the body into a scalar `fn` and call it on the array (`f(x)`)"),
             Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => self.unsupported(e, "a loop is a statement in a kernel: end it with `;` or put it on its own line, and bind its results to `let mut` scalars declared before it"),
-            Expr::Index(ix) if self.in_loop.is_some() => self.loop_index(ix),
-            Expr::Index(ix) => self.element(ix),
+            Expr::Index(ix) => match self.shape_index(ix) {
+                Some(v) => v,
+                None if self.in_loop.is_some() => self.loop_index(ix),
+                None => self.element(ix),
+            },
             Expr::Macro(_) => self.unsupported(e, "macros are not supported inside a kernel; compute with expressions, and print or assert outside the kernel"),
             Expr::Return(_) => self.unsupported(e, "`return` is supported as the last statement of a kernel, or under a scalar `if` at its top level (`if x.len() < 2 { return f64::NAN; }`)"),
             Expr::Assign(_) => self.unsupported(e, "assignment is a statement; end it with `;`"),
@@ -149,6 +152,7 @@ impl Lower<'_> {
             Value::Error => Value::Error,
             Value::Array(node) => self.array_method(m, node, text),
             Value::Selection { arr, mask } => self.selection_method(m, arr, mask),
+            Value::Local(p) => self.local_used_whole(p, &m.receiver),
             Value::Scalar(s) => {
                 let args: Vec<Value> = m.args.iter().map(|a| self.expr(a)).collect();
                 if args.iter().any(|a| matches!(a, Value::Array(_))) {
@@ -174,28 +178,20 @@ impl Lower<'_> {
     /// `x.len()` of an array parameter or local output: its length, not a use of its
     /// elements (so a loop may still write it by index).
     ///
-    /// An N-d parameter also answers ndarray's shape queries: `len()` (every element),
-    /// `nrows()`, `ncols()`, `len_of(Axis(k))`.
+    /// An ndarray array also answers ndarray's shape queries (`Lower::nd_query`): `len()`
+    /// (every element), `nrows()`, `ncols()`, `len_of(Axis(k))`, `shape()`, `dim()`.
     fn param_len(&mut self, m: &syn::ExprMethodCall) -> Option<Value> {
+        if let Some(v) = self.nd_query(m) {
+            return Some(v);
+        }
         let Expr::Path(p) = &*m.receiver else { return None };
         let ident = p.path.get_ident()?;
-        let (Binding::Input(q) | Binding::Output(q)) = self.lookup(&ident.to_string())? else { return None };
-        let nd = self.k().params[q].kind.is_nd();
-        let name = m.method.to_string();
-        let axis = match (name.as_str(), m.args.len()) {
-            (vocab::LEN, 0) if !nd => return Some(scalar(quote!(#ident.len()))),
-            (vocab::IS_EMPTY, 0) if !nd => return Some(scalar(quote!(#ident.is_empty()))),
-            (vocab::LEN, 0) => return Some(scalar(quote!(#ident.shape().len()))),
-            ("nrows", 0) if nd => 0,
-            ("ncols", 0) if nd => 1,
-            ("len_of", 1) if nd => self.axis_arg(&m.args[0])?,
-            _ => return None,
-        };
-        let rank = self.k().src_rank(LeafSrc::Param(q));
-        if !self.check_axis(m, axis, rank, false) {
-            return Some(Value::Error);
+        let (Binding::Input(_) | Binding::Output(_)) = self.lookup(&ident.to_string())? else { return None };
+        match (m.method.to_string().as_str(), m.args.len()) {
+            (vocab::LEN, 0) => Some(scalar(quote!(#ident.len()))),
+            (vocab::IS_EMPTY, 0) => Some(scalar(quote!(#ident.is_empty()))),
+            _ => None,
         }
-        Some(scalar(quote!(#ident.shape().dims()[#axis])))
     }
 
     /// `x.method(..)` on an array: a reduction, `len`, `dot`, an N-d method, or an
@@ -370,7 +366,7 @@ impl Lower<'_> {
     }
 
     /// Checks `axis < rank` (or `<=` for `insert_axis`) when the rank is static.
-    fn check_axis(&mut self, at: &dyn ToTokens, axis: usize, rank: Rank, insert: bool) -> bool {
+    pub(super) fn check_axis(&mut self, at: &dyn ToTokens, axis: usize, rank: Rank, insert: bool) -> bool {
         match rank {
             Rank::Static(r) if axis > r || (!insert && axis == r) => {
                 let msg = if insert {

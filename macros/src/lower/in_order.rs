@@ -56,7 +56,10 @@ impl Lower<'_> {
         // Reads of inputs (`y[i]`) are checked with the kernel's name, as the fused form's.
         let inputs: BTreeSet<String> =
             free.used.iter().filter(|n| matches!(self.lookup(n), Some(Binding::Input(_)))).cloned().collect();
-        InputReads { inputs: &inputs, kernel: &self.kernel_name }.visit_expr_mut(&mut body_expr);
+        // N-d ones (`x[[i, j]]`) and shape queries first: `x[[i]]` of a 1-D array becomes `x[i]`.
+        self.nd_accesses(&mut body_expr);
+        InputReads { inputs: &inputs, kernel: &self.kernel_name, result: self.result_kernel }
+            .visit_expr_mut(&mut body_expr);
         let copies = mutated
             .iter()
             .map(|(name, ident)| {
@@ -83,6 +86,18 @@ impl Lower<'_> {
     }
 }
 
+/// The names a pattern binds, into `into`.
+pub(super) fn pat_names(p: &Pat, into: &mut BTreeSet<String>) {
+    struct B<'s>(&'s mut BTreeSet<String>);
+    impl<'ast> Visit<'ast> for B<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.insert(p.ident.to_string());
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    B(into).visit_pat(p);
+}
+
 /// A walk of the loop that knows which names the loop's own bindings (`let`, patterns,
 /// closure parameters) shadow at each point: it records the free names used and assigned,
 /// and with `subst` replaces free uses of outer scalars by their current names.
@@ -96,17 +111,10 @@ struct Free<'b> {
 
 impl Free<'_> {
     fn bind_pat(&mut self, p: &Pat) {
-        struct B<'s>(&'s mut BTreeSet<String>);
-        impl<'ast> Visit<'ast> for B<'_> {
-            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-                self.0.insert(p.ident.to_string());
-                syn::visit::visit_pat_ident(self, p);
-            }
-        }
         if self.scopes.is_empty() {
             self.scopes.push(BTreeSet::new());
         }
-        B(self.scopes.last_mut().expect("a scope")).visit_pat(p);
+        pat_names(p, self.scopes.last_mut().expect("a scope"));
     }
 
     fn shadowed(&self, name: &str) -> bool {
@@ -195,10 +203,12 @@ impl VisitMut for Free<'_> {
 }
 
 /// `y[i]` of an input in a loop that runs in order -> `__lf::expect(__lf::at("k", "y[i]", y, i))`:
-/// an out-of-range read panics naming the kernel, the read, the index and the length.
+/// an out-of-range read panics naming the kernel, the read, the index and the length (in a
+/// `Result` kernel, `__lf::at(..)?` returns the error, as N-d reads do).
 struct InputReads<'a> {
     inputs: &'a BTreeSet<String>,
     kernel: &'a str,
+    result: bool,
 }
 
 impl VisitMut for InputReads<'_> {
@@ -211,6 +221,10 @@ impl VisitMut for InputReads<'_> {
             return;
         }
         let (text, kernel, index) = (tidy(&ix.to_token_stream()), self.kernel, &ix.index);
-        *e = syn::parse_quote!(__lf::expect(__lf::at(#kernel, #text, #name, #index)));
+        *e = if self.result {
+            syn::parse_quote!((__lf::at(#kernel, #text, #name, #index)?))
+        } else {
+            syn::parse_quote!(__lf::expect(__lf::at(#kernel, #text, #name, #index)))
+        };
     }
 }

@@ -9,7 +9,8 @@
 //! - `classify.rs`: whether an explicit loop vectorizes (decided before it is lowered);
 //! - `vector_loop.rs`: loops lowered into the IR; `in_order.rs`: loops kept as plain Rust;
 //! - `nest.rs`: rectangular loop nests over N-d arrays, lowered into one N-d pass over windows;
-//! - `rows.rs`: per-row loops (`for row in x.outer_iter()`), lowered as axis reductions.
+//! - `rows.rs`: per-row loops (`for row in x.outer_iter()`), lowered as axis reductions;
+//! - `nd_access.rs`: ndarray's shape queries and `x[[i, j]]` accesses (loops that run in order).
 
 use crate::ctxt::Ctxt;
 use crate::ir::build::Builder;
@@ -23,6 +24,7 @@ use syn::{Expr, Pat, Stmt, Type};
 mod classify;
 mod expr;
 mod in_order;
+mod nd_access;
 mod nest;
 mod rows;
 pub mod signature;
@@ -85,8 +87,34 @@ fn vec_repeat(e: &Expr) -> Option<(Expr, Expr)> {
     m.mac.parse_body_with(parse).ok()
 }
 
-/// `let mut name = vec![init; n];` (optionally typed) at the top level of a kernel body.
-fn local_output(stmt: &Stmt) -> Option<(&syn::Local, syn::Ident)> {
+/// `Array1::zeros(n)`, `Array2::from_elem((n, m), v)`, `Array::ones((n, m))`: the call and
+/// its rank (from the type's name; for `Array`, from the shape written as a tuple).
+fn array_ctor(e: &Expr) -> Option<(&syn::ExprCall, Rank)> {
+    let Expr::Call(c) = e else { return None };
+    let Expr::Path(p) = &*c.func else { return None };
+    let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+    let [.., ty, f] = segs.as_slice() else { return None };
+    let args = match f.ident.to_string().as_str() {
+        "zeros" | "ones" => 1,
+        "from_elem" => 2,
+        _ => return None,
+    };
+    if c.args.len() != args {
+        return None;
+    }
+    let rank = match ty.ident.to_string().as_str() {
+        "Array" => match &c.args[0] {
+            Expr::Tuple(t) => t.elems.len(),
+            _ => 1,
+        },
+        name => name.strip_prefix("Array")?.parse().ok().filter(|r| (1..=6).contains(r))?,
+    };
+    Some((c, Rank::Static(rank)))
+}
+
+/// `let mut name = vec![init; n];` or an ndarray constructor ([`array_ctor`]), optionally
+/// typed, at the top level of a kernel body: a local output and what holds it.
+fn local_output(stmt: &Stmt) -> Option<(&syn::Local, syn::Ident, Storage)> {
     let Stmt::Local(l) = stmt else { return None };
     let pat = match &l.pat {
         Pat::Type(pt) => &*pt.pat,
@@ -94,8 +122,14 @@ fn local_output(stmt: &Stmt) -> Option<(&syn::Local, syn::Ident)> {
     };
     let Pat::Ident(pi) = pat else { return None };
     pi.mutability?;
-    vec_repeat(&l.init.as_ref()?.expr)?;
-    Some((l, pi.ident.clone()))
+    let init = &l.init.as_ref()?.expr;
+    let storage = match (vec_repeat(init), array_ctor(init)) {
+        (Some(_), _) => Storage::Vec,
+        (_, Some((_, Rank::Static(1)))) => Storage::Array1,
+        (_, Some((_, r))) => Storage::Nd(r),
+        _ => return None,
+    };
+    Some((l, pi.ident.clone(), storage))
 }
 
 /// Compact display of tokens: `(diff * diff).sum()` rather than `(diff * diff) . sum ()`.
@@ -205,8 +239,9 @@ impl<'a> Lower<'a> {
         // Local outputs are parameters the body creates, after the real ones.
         let mut local_outputs = HashMap::new();
         for stmt in &func.block.stmts {
-            if let Some((l, name)) = local_output(stmt) {
-                local_outputs.insert(l as *const syn::Local as usize, add(&mut params, name, ParamKind::Local));
+            if let Some((l, name, storage)) = local_output(stmt) {
+                let p = add(&mut params, name, ParamKind::Local(storage));
+                local_outputs.insert(l as *const syn::Local as usize, p);
             }
         }
         // A `let` that shadows a parameter gets a new name: lets are hoisted, and the
@@ -442,28 +477,74 @@ impl<'a> Lower<'a> {
     }
 
     fn is_local(&self, p: ParamId) -> bool {
-        matches!(self.k().params[p].kind, ParamKind::Local)
+        matches!(self.k().params[p].kind, ParamKind::Local(_))
     }
 
     /// `let mut out = vec![init; n];`: the Vec, then the view the passes write. Later uses
     /// of `out` wait for both (they may depend on reductions).
     fn create_local(&mut self, p: ParamId, ident: &syn::Ident, ty: Option<Type>, l: &syn::Local) {
-        let init = l.init.as_ref().map(|i| &*i.expr);
-        let (value, n) = init.and_then(vec_repeat).expect("pre-scanned as vec![init; n]");
-        let (Value::Scalar(value), Value::Scalar(n)) = (self.expr(&value), self.expr(&n)) else {
-            self.ctxt.error(l, "`vec![init; n]` takes a scalar `init` and length `n`");
+        let ParamKind::Local(storage) = self.k().params[p].kind else { unreachable!("a local output") };
+        let init = l.init.as_ref().map(|i| &*i.expr).expect("pre-scanned with a value");
+        let made = match storage {
+            Storage::Vec => self.local_vec(init),
+            _ => self.local_array(init),
+        };
+        let Some((kind, deps)) = made else {
             self.bind(ident.to_string(), Binding::Poison);
             return;
         };
-        let deps: Deps = value.deps.union(&n.deps).copied().collect();
         let vec = names::local_vec(ident);
-        let kind = LetKind::LocalVec { init: value.tokens, len: n.tokens };
         let at = Scalar { tokens: TokenStream::new(), deps: deps.clone() };
         self.b.k.lets.push(ScalarLet { name: vec.clone(), mutable: true, ty, value: at.clone(), kind });
-        let view = LetKind::LocalView { vec };
+        let view = LetKind::LocalView { vec, storage };
         self.b.k.lets.push(ScalarLet { name: ident.clone(), mutable: false, ty: None, value: at, kind: view });
         self.loop_written.insert(p, deps);
         self.bind(ident.to_string(), Binding::Output(p));
+    }
+
+    /// `vec![init; n]`: its storage and what it waits for.
+    fn local_vec(&mut self, init: &Expr) -> Option<(LetKind, Deps)> {
+        let (value, n) = vec_repeat(init).expect("pre-scanned as vec![init; n]");
+        let (Value::Scalar(value), Value::Scalar(n)) = (self.expr(&value), self.expr(&n)) else {
+            self.ctxt.error(init, "`vec![init; n]` takes a scalar `init` and length `n`");
+            return None;
+        };
+        let deps: Deps = value.deps.union(&n.deps).copied().collect();
+        Some((LetKind::LocalVec { init: value.tokens, len: n.tokens }, deps))
+    }
+
+    /// `Array2::zeros((n, m))`, `Array1::from_elem(n, v)`, ..: the constructor as written,
+    /// its shape and value lowered as scalars (the element type is ndarray's to infer).
+    fn local_array(&mut self, init: &Expr) -> Option<(LetKind, Deps)> {
+        let (c, rank) = array_ctor(init).expect("pre-scanned as an ndarray constructor");
+        let mut deps = Deps::new();
+        let mut args = Vec::new();
+        for a in &c.args {
+            let parts: Vec<&Expr> = match a {
+                Expr::Tuple(t) => t.elems.iter().collect(),
+                e => vec![e],
+            };
+            let mut toks = Vec::new();
+            for part in parts {
+                match self.expr(part) {
+                    Value::Scalar(s) => {
+                        deps.extend(s.deps.iter().copied());
+                        toks.push(s.tokens);
+                    }
+                    Value::Error => return None,
+                    _ => {
+                        self.ctxt.error(part, "a local output's shape and value are scalars (`Array2::zeros((x.nrows(), x.ncols()))`, `Array1::from_elem(n, 0.0)`)");
+                        return None;
+                    }
+                }
+            }
+            args.push(match a {
+                Expr::Tuple(_) => quote::quote!((#(#toks,)*)),
+                _ => quote::quote!(#(#toks)*),
+            });
+        }
+        let (f, len) = (&c.func, (rank == Rank::Static(1)).then(|| args[0].clone()));
+        Some((LetKind::LocalArray { ctor: quote::quote!(#f(#(#args),*)), len }, deps))
     }
 
     /// A scalar let with a fresh name based on the user's (`mean`, then `__mean_1`, ...).
@@ -508,10 +589,7 @@ impl<'a> Lower<'a> {
             return Some(Value::Error);
         }
         if let Some(Value::Local(p)) = parts.iter().find(|p| matches!(p, Value::Local(_))) {
-            let name = self.param_name(*p);
-            let msg = format!("`{name}` is a local output (`vec![..]`): write and read it by index in loops (`{name}[i]`) and return it; for a whole-array value use `let`");
-            self.ctxt.error(at, msg);
-            return Some(Value::Error);
+            return Some(self.local_used_whole(*p, at));
         }
         if parts.iter().any(|p| matches!(p, Value::Selection { .. })) {
             self.ctxt.error(at, SELECTION_USE);
@@ -592,6 +670,19 @@ impl<'a> Lower<'a> {
         Some(Value::Array(self.b.node(build(ops), space, deps, span)))
     }
 
+    /// A local output used as a whole array: reported.
+    fn local_used_whole(&mut self, p: ParamId, at: &dyn ToTokens) -> Value {
+        let name = self.param_name(p);
+        let (made, elem) = match self.k().params[p].kind {
+            ParamKind::Local(Storage::Nd(_)) => ("an ndarray constructor", format!("{name}[[i, j]]")),
+            ParamKind::Local(Storage::Array1) => ("an ndarray constructor", format!("{name}[i]")),
+            _ => ("`vec![..]`", format!("{name}[i]")),
+        };
+        let msg = format!("`{name}` is a local output ({made}): write and read it by index in loops (`{elem}`) and return it; for a whole-array value use `let`");
+        self.ctxt.error(at, msg);
+        Value::Error
+    }
+
     /// The leaves of a value over `s` as an N-d value: an N-d space's own, or the ndarray
     /// parameters of a 1-D one.
     fn nd_leaves(&self, s: SpaceId) -> Result<BTreeSet<Leaf>, String> {
@@ -605,7 +696,7 @@ impl<'a> Lower<'a> {
         for p in self.k().spaces.members(s) {
             match self.k().params[p].kind {
                 ParamKind::Input { nd: Some(_), .. } => leaves.insert(Leaf::param(p)),
-                ParamKind::Output { .. } | ParamKind::Local => {
+                ParamKind::Output { .. } | ParamKind::Local(_) => {
                     let name = self.k().param_text(p);
                     return Err(format!("`{name}` is a 1-D output, which N-d work (axis reductions, per-row loops) cannot write yet: return the values instead (`-> Array1<T>`)"));
                 }

@@ -167,6 +167,11 @@ impl Lower<'_> {
         if !self.is_local(p) {
             return self.fill_value(ix, v, rhs);
         }
+        if matches!(self.k().params[p].kind, ParamKind::Local(Storage::Nd(_))) {
+            let msg = format!("a per-row loop writes one value per row into a 1-D local output (`vec![..]`, `Array1::zeros(n)`); `{name}` is N-d");
+            self.ctxt.error(&ix.expr, msg);
+            return;
+        }
         let here = self.rows.as_ref().and_then(|r| r.uses.get(&name)).copied();
         if self.name_uses.get(&name) != Some(&3) || here != Some(1) || self.row_results.contains_key(&p) {
             let msg = format!("a local output written by a per-row loop is created, written once in the loop (`{name}[i] = v`) and returned as it is (it is then the values per row themselves, with no buffer): put the further work into the value written (`{name}[i] = row.sum() + 1.0`)");
@@ -179,7 +184,7 @@ impl Lower<'_> {
         let mut len = None;
         for l in &mut self.b.k.lets {
             if l.name == vec || l.name == ident {
-                if let LetKind::LocalVec { len: n, .. } = &l.kind {
+                if let LetKind::LocalVec { len: n, .. } | LetKind::LocalArray { len: Some(n), .. } = &l.kind {
                     len = Some(n.clone());
                 }
                 l.kind = LetKind::Statement;

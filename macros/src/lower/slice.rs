@@ -38,7 +38,7 @@ impl Lower<'_> {
     }
 
     /// A bound or an index: a scalar computed before the kernel's loops.
-    fn bound(&mut self, e: &Expr) -> Option<TokenStream> {
+    pub(super) fn bound(&mut self, e: &Expr) -> Option<TokenStream> {
         let v = self.expr(e);
         self.bound_value(v, e)
     }
@@ -132,8 +132,11 @@ impl Lower<'_> {
         }
     }
 
-    /// `x[i]` outside loops: the element, checked (`__lf::at`).
+    /// `x[i]` outside loops: the element, checked (`__lf::at`; N-d: `Lower::nd_element`).
     pub(super) fn element(&mut self, ix: &syn::ExprIndex) -> Value {
+        if let Some(v) = self.nd_element(ix) {
+            return v;
+        }
         if let Expr::Range(r) = &*ix.index {
             return self.slice(&ix.expr, r, tidy(&ix.to_token_stream()));
         }

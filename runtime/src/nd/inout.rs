@@ -50,6 +50,18 @@ impl<'a, T> NdViewMut<'a, T> {
         self.shape
     }
 
+    /// The axis lengths, borrowed from the view (ndarray's `shape()`).
+    ///
+    /// ```
+    /// let mut a = ndarray::Array2::<f64>::zeros((2, 3));
+    /// let v = loopfuse_runtime::nd::NdOutput::into_nd_mut(&mut a);
+    /// assert_eq!(v.dims(), &[2, 3]);
+    /// ```
+    #[inline(always)]
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+
     /// The strides, in elements.
     pub fn strides(&self) -> &[isize] {
         &self.strides[..self.shape.rank()]

@@ -5,6 +5,7 @@
 //! - [`view`]: [`NdView`] (ptr, shape, strides; any stride), [`NdInput`] (ndarray inputs),
 //!   [`prefers_f`] (the order of a fresh result).
 //! - [`out`]: [`NdOut`], a fresh result written once.
+//! - [`index`]: elements by index, checked per access (`x[[i, j]]` in loops that run in order).
 //! - [`operand`]: the tuples of sources and sinks the drivers take, nested past 12.
 //! - `order` (private): the loop order from the strides, and collapsing contiguous axes.
 //! - [`pass`](mod@pass): elementwise passes and whole reductions ([`pass()`],
@@ -19,6 +20,7 @@
 
 pub mod axis;
 pub mod block;
+pub mod index;
 pub mod inout;
 pub mod operand;
 mod order;

@@ -97,6 +97,19 @@ impl<'a, T> NdView<'a, T> {
         self.shape
     }
 
+    /// The axis lengths, borrowed from the view: what ndarray's `shape()` returns, for the
+    /// shape queries of a kernel's loops (`x.shape()[1]`; see [`crate::nd::index`]).
+    ///
+    /// ```
+    /// use loopfuse_runtime::nd::{NdView, Shape};
+    /// let x = [0.0; 6];
+    /// assert_eq!(NdView::from_slice(&x, Shape::new(&[2, 3])).dims(), &[2, 3]);
+    /// ```
+    #[inline(always)]
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+
     /// The strides as the fixed array (`strides[rank..]` are 0).
     #[inline(always)]
     pub(crate) fn strides_array(&self) -> &[isize; MAX_RANK] {
