@@ -61,6 +61,39 @@ fn row_var_expr(x: ArrayView2<f64>) -> Array1<f64> {
     (x - x.mean_axis(Axis(1)).insert_axis(Axis(1))).powi(2).mean_axis(Axis(1))
 }
 
+/// The per-row argmax: nested loops with a running maximum (runs in order).
+#[kernel]
+fn row_argmax(x: ArrayView2<f64>) -> Array1<usize> {
+    let mut out = Array1::zeros(x.nrows());
+    for i in 0..x.nrows() {
+        let mut best = f64::NEG_INFINITY;
+        let mut idx = 0;
+        for j in 0..x.ncols() {
+            if x[[i, j]] > best {
+                best = x[[i, j]];
+                idx = j;
+            }
+        }
+        out[i] = idx;
+    }
+    out
+}
+
+/// Pairwise interactions over a triangle `j > i` (runs in order).
+#[kernel]
+fn potential_energy(pos: ArrayView2<f64>) -> f64 {
+    let mut e = 0.0;
+    for i in 0..pos.nrows() {
+        for j in (i + 1)..pos.nrows() {
+            let dx = pos[[i, 0]] - pos[[j, 0]];
+            let dy = pos[[i, 1]] - pos[[j, 1]];
+            let dz = pos[[i, 2]] - pos[[j, 2]];
+            e += 1.0 / (dx * dx + dy * dy + dz * dz).sqrt();
+        }
+    }
+    e
+}
+
 mod checked {
     use super::*;
 
@@ -91,6 +124,48 @@ mod checked {
 }
 
 mod hand {
+    /// The first maximum of each row of a C-order `n x m` matrix (`>`: NaN never wins).
+    pub fn row_argmax(x: &[f64], m: usize) -> Vec<usize> {
+        x.chunks_exact(m.max(1))
+            .map(|row| {
+                let (mut best, mut idx) = (f64::NEG_INFINITY, 0);
+                for (j, &v) in row.iter().enumerate() {
+                    if v > best {
+                        best = v;
+                        idx = j;
+                    }
+                }
+                idx
+            })
+            .collect()
+    }
+
+    /// Structure of arrays and 8 lane accumulators per row `i` (added lane by lane, then the
+    /// lanes): what a hand-vectorized loop does.
+    pub fn potential_energy(xs: &[f64], ys: &[f64], zs: &[f64]) -> f64 {
+        let n = xs.len();
+        let mut e = 0.0;
+        for i in 0..n {
+            let (xi, yi, zi) = (xs[i], ys[i], zs[i]);
+            let (x, y, z) = (&xs[i + 1..], &ys[i + 1..], &zs[i + 1..]);
+            let mut lanes = [0.0; 8];
+            let body = x.len() - x.len() % 8;
+            for k in (0..body).step_by(8) {
+                for (l, lane) in lanes.iter_mut().enumerate() {
+                    let (dx, dy, dz) = (xi - x[k + l], yi - y[k + l], zi - z[k + l]);
+                    *lane += 1.0 / (dx * dx + dy * dy + dz * dz).sqrt();
+                }
+            }
+            let mut s: f64 = lanes.iter().sum();
+            for k in body..x.len() {
+                let (dx, dy, dz) = (xi - x[k], yi - y[k], zi - z[k]);
+                s += 1.0 / (dx * dx + dy * dy + dz * dz).sqrt();
+            }
+            e += s;
+        }
+        e
+    }
+
     /// Row `i` of a C-order `n x m` matrix.
     fn row(a: &[f64], m: usize, i: usize) -> &[f64] {
         &a[i * m..(i + 1) * m]
@@ -192,6 +267,58 @@ fn nests(c: &mut Criterion) {
     let forms: &mut [(&str, &mut dyn FnMut())] =
         &mut [("kernel", &mut kernel), ("expression", &mut expr), ("ndarray", &mut eager)];
     run(c, "row_var/1000x1000", 1000 * 1000, rounds, forms);
+
+    // row_argmax at 1000 x 1000 and potential_energy at n = 2000: nests that run in order
+    // (a running value; a triangle), each access checked where it happens.
+    let plain_argmax = |x: ArrayView2<f64>| -> Array1<usize> {
+        let mut out = Array1::zeros(x.nrows());
+        for i in 0..x.nrows() {
+            let (mut best, mut idx) = (f64::NEG_INFINITY, 0);
+            for j in 0..x.ncols() {
+                if x[[i, j]] > best {
+                    best = x[[i, j]];
+                    idx = j;
+                }
+            }
+            out[i] = idx;
+        }
+        out
+    };
+    assert_eq!(row_argmax(x.view()), plain_argmax(x.view()));
+    assert_eq!(row_argmax(x.view()).to_vec(), hand::row_argmax(x.as_slice().unwrap(), 1000));
+    let mut kernel = || drop(black_box(row_argmax(black_box(x.view()))));
+    let mut hand = || drop(black_box(hand::row_argmax(black_box(x.as_slice().unwrap()), 1000)));
+    let mut checked = || drop(black_box(plain_argmax(black_box(x.view()))));
+    let forms: &mut [(&str, &mut dyn FnMut())] =
+        &mut [("kernel", &mut kernel), ("hand", &mut hand), ("checked", &mut checked)];
+    run(c, "row_argmax/1000x1000", 1000 * 1000, rounds, forms);
+
+    let pos = data(2000, 3);
+    let cols: Vec<Vec<f64>> = (0..3).map(|k| pos.column(k).to_vec()).collect();
+    let plain_energy = |pos: ArrayView2<f64>| -> f64 {
+        let mut e = 0.0;
+        for i in 0..pos.nrows() {
+            for j in (i + 1)..pos.nrows() {
+                let (dx, dy, dz) = (pos[[i, 0]] - pos[[j, 0]], pos[[i, 1]] - pos[[j, 1]], pos[[i, 2]] - pos[[j, 2]]);
+                e += 1.0 / (dx * dx + dy * dy + dz * dz).sqrt();
+            }
+        }
+        e
+    };
+    let (k, h) = (potential_energy(pos.view()), hand::potential_energy(&cols[0], &cols[1], &cols[2]));
+    assert!((k - h).abs() <= 1e-9 * h.abs(), "potential_energy: {k} vs {h}");
+    let mut kernel = || {
+        black_box(potential_energy(black_box(pos.view())));
+    };
+    let mut hand = || {
+        black_box(hand::potential_energy(black_box(&cols[0]), &cols[1], &cols[2]));
+    };
+    let mut checked = || {
+        black_box(plain_energy(black_box(pos.view())));
+    };
+    let forms: &mut [(&str, &mut dyn FnMut())] =
+        &mut [("kernel", &mut kernel), ("hand", &mut hand), ("checked", &mut checked)];
+    run(c, "potential_energy/2000", 2000 * 1999 / 2, rounds, forms);
 }
 
 /// Criterion, or the interleaved table (`rounds`), of `forms`; the first is the kernel.

@@ -15,27 +15,29 @@ use super::shape::Shape;
 use super::view::NdView;
 use crate::error::KernelError;
 
-/// The element offset of `idx`, or the error naming the first axis out of range.
+/// The element offset of `idx`, or the error naming the first axis out of range. One branch
+/// for the common case: every index compared, the offset summed (wrapping: it is used only
+/// when every index is in range, module contract), then one test.
 #[inline(always)]
-fn offset(
+fn offset<const N: usize>(
     kernel: &'static str,
     text: &'static str,
     write: bool,
-    shape: Shape,
+    dims: &[usize],
     strides: &[isize],
-    idx: &[usize],
+    idx: &[usize; N],
 ) -> Result<isize, KernelError> {
-    if idx.len() != shape.rank() {
-        return Err(rank_error(kernel, text, idx.len(), shape));
+    if N != dims.len() {
+        return Err(rank_error(kernel, text, N, Shape::new(dims)));
     }
-    let mut off = 0isize;
-    for (axis, ((&i, &len), &stride)) in idx.iter().zip(shape.dims()).zip(strides).enumerate() {
-        if i >= len {
-            return Err(index_error(kernel, text, write, idx, shape, axis));
-        }
-        // `i < len`: the term is part of an element's offset inside one allocation
-        // (module contract), so neither the product nor the sum overflows.
-        off += i as isize * stride;
+    let (mut off, mut bad) = (0isize, false);
+    for k in 0..N {
+        bad |= idx[k] >= dims[k];
+        off = off.wrapping_add((idx[k] as isize).wrapping_mul(strides[k]));
+    }
+    if bad {
+        let axis = (0..N).find(|&k| idx[k] >= dims[k]).unwrap_or(0);
+        return Err(index_error(kernel, text, write, idx, Shape::new(dims), axis));
     }
     Ok(off)
 }
@@ -78,7 +80,7 @@ pub fn at<T: Copy, const N: usize>(
     x: NdView<'_, T>,
     idx: [usize; N],
 ) -> Result<T, KernelError> {
-    let off = offset(kernel, text, false, x.shape(), x.strides(), &idx)?;
+    let off = offset(kernel, text, false, x.dims(), x.strides(), &idx)?;
     // SAFETY: `off` is the offset of an element of the view (module contract), valid for
     // reads during the view's lifetime.
     Ok(unsafe { *x.ptr().offset(off) })
@@ -100,7 +102,7 @@ pub fn get<T: Copy, const N: usize>(
     out: &NdViewMut<'_, T>,
     idx: [usize; N],
 ) -> Result<T, KernelError> {
-    let off = offset(kernel, text, false, out.shape(), out.strides(), &idx)?;
+    let off = offset(kernel, text, false, out.dims(), out.strides(), &idx)?;
     // SAFETY: an element of the view (module contract), read through the raw pointer.
     Ok(unsafe { out.ptr().offset(off).read() })
 }
@@ -124,7 +126,7 @@ pub fn set<T: Copy, const N: usize>(
     idx: [usize; N],
     value: T,
 ) -> Result<(), KernelError> {
-    let off = offset(kernel, text, true, out.shape(), out.strides(), &idx)?;
+    let off = offset(kernel, text, true, out.dims(), out.strides(), &idx)?;
     // SAFETY: an element of the view (module contract), written through the raw pointer.
     unsafe { out.ptr().offset(off).write(value) };
     Ok(())
@@ -147,7 +149,7 @@ pub fn update<T: Copy, const N: usize>(
     idx: [usize; N],
     f: impl FnOnce(T) -> T,
 ) -> Result<(), KernelError> {
-    let off = offset(kernel, text, true, out.shape(), out.strides(), &idx)?;
+    let off = offset(kernel, text, true, out.dims(), out.strides(), &idx)?;
     // SAFETY: an element of the view (module contract), read then written through the raw
     // pointer; no reference to it is held while `f` runs.
     unsafe {
