@@ -159,6 +159,17 @@ pub fn laplacian(u: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) {
     }
 }
 
+/// The variance of each row, as a per-row loop with the 1-D language on the row: the same
+/// passes as `(x - x.mean_axis(Axis(1)).insert_axis(Axis(1))).powi(2).mean_axis(Axis(1))`.
+#[kernel]
+pub fn row_var(x: ArrayView2<f64>) -> Vec<f64> {
+    let mut out = vec![0.0; x.nrows()];
+    for (i, row) in x.outer_iter().enumerate() {
+        out[i] = (row - row.mean()).powi(2).mean();
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------
 // The same, eagerly, with ndarray.
 
@@ -179,6 +190,11 @@ mod eager {
     pub fn pairwise_dist(x: ArrayView2<f64>, y: ArrayView2<f64>) -> Array2<f64> {
         let d = &x.insert_axis(Axis(1)) - &y.insert_axis(Axis(0));
         d.powi(2).sum_axis(Axis(2)).sqrt()
+    }
+
+    /// One row at a time, a temporary per row.
+    pub fn row_var(x: ArrayView2<f64>) -> Vec<f64> {
+        x.outer_iter().map(|row| (&row - row.mean().unwrap()).mapv(|v| v * v).mean().unwrap()).collect()
     }
 
     /// NumPy's slicing form: `out[1:-1, 1:-1] = u[:-2, 1:-1] + u[2:, 1:-1] + ..`.
@@ -474,6 +490,14 @@ fn nd_tour() {
         best(n * n, || hand::laplacian(black_box(c.as_slice().unwrap()), black_box(ho.as_slice_mut().unwrap()), n, n));
     let e = best(n * n, || eager::laplacian(black_box(c.view()), black_box(eo.view_mut())));
     row("laplacian (loop nest)", n * n, k, h, e);
+
+    let (kv, ev) = (row_var(c.view()), eager::row_var(c.view()));
+    for (i, (&a, &b)) in kv.iter().zip(&ev).enumerate() {
+        assert!(close(a, b), "row_var: row {i}: kernel {a} vs eager {b}");
+    }
+    let k = best(n * n, || row_var(black_box(c.view())));
+    let e = best(n * n, || eager::row_var(black_box(c.view())));
+    row("row_var (per-row loop)", n * n, k, f64::NAN, e);
 }
 
 fn main() {
