@@ -154,7 +154,7 @@ fn one_d_array_in_the_loop_vs_plain() {
         let w = Array1::from_iter((0..m).map(|j| [1.0, 2.0, 0.5][j % 3]));
         let want = plain_weighted(x.view(), w.view());
         for (l, v) in Layouts::new(&x).views() {
-            for (t, got) in at_every_level(|_| weighted(v.clone(), w.view())) {
+            for (t, got) in at_every_level(|_| weighted(v, w.view())) {
                 assert_same(&format!("weighted {:?} {l} at {t:?}", (n, m)), &got, &want);
             }
         }
