@@ -223,17 +223,7 @@ impl Classifier<'_, '_> {
             }
             Expr::Assign(a) => {
                 if let Some(name) = self.accumulator(&a.left) {
-                    let Expr::MethodCall(m) = &*a.right else { return Err(Bad("an accumulator assigned")) };
-                    if !(m.method == "max" || m.method == "min") || m.args.len() != 1 {
-                        return Err(Bad("an accumulator assigned"));
-                    }
-                    let other = if is_name(&m.receiver, &name) {
-                        &m.args[0]
-                    } else if is_name(&m.args[0], &name) {
-                        &*m.receiver
-                    } else {
-                        return Err(Bad("an accumulator assigned"));
-                    };
+                    let (_, other) = extremum_update(&a.right, &name).ok_or(Bad("an accumulator assigned"))?;
                     let rhs = self.expr(other)?;
                     return self.update(name, &[rhs]);
                 }
@@ -473,10 +463,9 @@ impl Classifier<'_, '_> {
         }
         // A fixed index is a scalar computed before the nest.
         for w in &a.axes {
-            if let super::nest::Axis::At(text) = w {
-                let e: Expr = syn::parse_str(text).map_err(|_| Bad("an index"))?;
-                if self.expr(&e)? != V::Scalar
-                    || super::nest::mentions(&e, &self.locals.keys().cloned().collect::<Vec<_>>())
+            if let super::nest::Axis::At(e) = w {
+                if self.expr(e)? != V::Scalar
+                    || super::nest::mentions(&**e, &self.locals.keys().cloned().collect::<Vec<_>>())
                 {
                     return Err(Bad("a fixed index that is not a scalar from before the nest"));
                 }
@@ -537,6 +526,24 @@ impl Classifier<'_, '_> {
             Some(r) if r != Rank::Static(1) => Err(Bad("an N-d array indexed")),
             _ => Ok(()),
         }
+    }
+}
+
+/// `acc.max(e)`, `acc.min(e)`, `e.max(acc)`, `e.min(acc)`: an accumulator `acc` updated in
+/// reduction form by an extremum -> the reduction (`MaxNum`, `MinNum`) and `e`.
+pub(super) fn extremum_update<'e>(rhs: &'e Expr, acc: &str) -> Option<(crate::vocab::RedKind, &'e Expr)> {
+    let Expr::MethodCall(m) = rhs else { return None };
+    let kind = match (m.method.to_string().as_str(), m.args.len()) {
+        ("max", 1) => crate::vocab::RedKind::MaxNum,
+        ("min", 1) => crate::vocab::RedKind::MinNum,
+        _ => return None,
+    };
+    if is_name(&m.receiver, acc) {
+        Some((kind, &m.args[0]))
+    } else if is_name(&m.args[0], acc) {
+        Some((kind, &*m.receiver))
+    } else {
+        None
     }
 }
 

@@ -38,8 +38,9 @@ pub(super) struct Nest<'f> {
 pub(super) enum Axis {
     /// Loop `k` of the nest plus a constant.
     Loop(usize, isize),
-    /// A fixed index: a scalar expression that does not use the nest's indices.
-    At(String),
+    /// A fixed index: a scalar expression that does not use the nest's indices (equal
+    /// accesses are equal expressions, spans aside: syn's `extra-traits`).
+    At(Box<Expr>),
 }
 
 /// An access `x[[..]]` of the nest: the array and how each of its axes is indexed.
@@ -99,7 +100,7 @@ pub(super) fn access(ix: &syn::ExprIndex, vars: &[String]) -> Option<Access> {
     for e in &a.elems {
         let named: Vec<usize> = (0..vars.len()).filter(|&k| mentions(e, &vars[k..=k])).collect();
         axes.push(match named.as_slice() {
-            [] => Axis::At(tidy(&e.to_token_stream())),
+            [] => Axis::At(Box::new(e.clone())),
             &[k] => Axis::Loop(k, super::classify::index_offset(e, &vars[k])?),
             _ => return None,
         });
@@ -207,10 +208,9 @@ impl Lower<'_> {
         for w in &a.axes {
             wins.push(match w {
                 Axis::Loop(k, off) => quote!(__lf::nd::Win::Loop(#k, #off)),
-                Axis::At(text) => {
+                Axis::At(e) => {
                     // A scalar from before the nest (classified), lowered as any other.
-                    let e: Expr = syn::parse_str(text).expect("tokens of the source");
-                    let i = match self.expr(&e) {
+                    let i = match self.expr(e) {
                         Value::Scalar(s) => s.tokens,
                         _ => unreachable!("classified"),
                     };

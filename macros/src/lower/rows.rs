@@ -221,19 +221,9 @@ impl Lower<'_> {
             Some(syn::BinOp::AddAssign(_) | syn::BinOp::SubAssign(_)) => (RedKind::Sum, self.expr(rhs)),
             Some(syn::BinOp::MulAssign(_)) => (RedKind::Prod, self.expr(rhs)),
             Some(_) => return self.row_statement_error(at),
-            None => match rhs {
-                Expr::MethodCall(m) if (m.method == "max" || m.method == "min") && m.args.len() == 1 => {
-                    let other = if super::classify::is_name(&m.receiver, &name) {
-                        &m.args[0]
-                    } else if super::classify::is_name(&m.args[0], &name) {
-                        &*m.receiver
-                    } else {
-                        return self.row_statement_error(at);
-                    };
-                    let kind = if m.method == "max" { RedKind::MaxNum } else { RedKind::MinNum };
-                    (kind, self.expr(other))
-                }
-                _ => return self.row_statement_error(at),
+            None => match super::classify::extremum_update(rhs, &name) {
+                Some((kind, other)) => (kind, self.expr(other)),
+                None => return self.row_statement_error(at),
             },
         };
         let n = match value {

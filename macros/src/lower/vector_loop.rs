@@ -188,9 +188,8 @@ impl Lower<'_> {
             // acc = acc.max(e) / acc.min(e) / e.max(acc)
             Expr::Assign(a) if self.is_accumulator(&a.left) => {
                 let name = target_name(&a.left).expect("a name");
+                let (kind, other) = super::classify::extremum_update(&a.right, &name).expect("classified");
                 let Expr::MethodCall(m) = &*a.right else { unreachable!("classified") };
-                let kind = if m.method == "max" { RedKind::MaxNum } else { RedKind::MinNum };
-                let other = if super::classify::is_name(&m.receiver, &name) { &m.args[0] } else { &*m.receiver };
                 let rhs = self.expr(other);
                 let method = m.method.clone();
                 self.accumulate(&name, kind, None, rhs, e, |init, r| quote!(#init.#method(#r)));
