@@ -34,26 +34,6 @@ use std::fmt::Debug;
 /// The lengths of this suite: around the 32 lanes and the 2048-element blocks.
 const LENS: &[usize] = &[0, 1, 2, 15, 16, 17, 31, 32, 33, 1023, 2049, 4097];
 
-/// `twin! { #[kernel..] fn name(params) -> [R] { body } }` defines `mod name` with the
-/// kernel `k` and the plain function `r`, both with exactly the given parameters, result `R`
-/// and body. (The result is passed as tokens, not as a `$r:ty` fragment: `#[kernel]` does
-/// not accept a tuple return type wrapped in the invisible group a `ty` fragment makes.)
-/// `k` allows `unused_mut`: a `mut out: ArrayViewMut1<T>` parameter, which the plain loop
-/// needs, warns in the kernel (reported as a bug).
-macro_rules! twin {
-    ($( #[$attr:meta] fn $name:ident ( $($params:tt)* ) $(-> [$($r:tt)*])? $body:block )*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[$attr]
-            #[allow(unused_mut)]
-            pub fn k($($params)*) $(-> $($r)*)? $body
-            #[allow(unused_mut, unused_assignments, clippy::all)]
-            pub fn r($($params)*) $(-> $($r)*)? $body
-        }
-    )*};
-}
-
 // ---- comparison keys --------------------------------------------------------------------
 
 /// A result reduced to integers for comparison: floats by their bits, every NaN as one key.

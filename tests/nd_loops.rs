@@ -18,22 +18,6 @@ use nd::*;
 use ndarray::{array, Array, Array1, Array2, Array3, ArrayD, ArrayView1, ArrayView2, ArrayView3, ArrayViewD};
 use ndarray::{ArrayViewMut2, Axis, Dimension, Ix2, Ix3, IxDyn};
 
-/// `twin! { #[kernel..] fn name(params) -> [R] { body } }`: `mod name` with the kernel `k`
-/// and the plain function `r` (see `tests/loops.rs`).
-macro_rules! twin {
-    ($( #[$attr:meta] fn $name:ident ( $($params:tt)* ) $(-> [$($r:tt)*])? $body:block )*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[$attr]
-            #[allow(unused_mut)]
-            pub fn k($($params)*) $(-> $($r)*)? $body
-            #[allow(unused_mut, unused_assignments, clippy::all)]
-            pub fn r($($params)*) $(-> $($r)*)? $body
-        }
-    )*};
-}
-
 /// A value reduced to integers: floats by their bits, every NaN as one key.
 trait Key {
     fn key(&self) -> Vec<u64>;

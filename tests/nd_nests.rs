@@ -22,22 +22,6 @@ use loopfuse::{kernel, KernelError};
 use nd::Layouts;
 use ndarray::{s, Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis, ShapeBuilder};
 
-/// `twin! { #[kernel..] fn name(params) -> [R] { body } }`: `mod name` with the kernel `k`
-/// and the plain function `r`, from the same tokens (as in `tests/loops.rs`).
-macro_rules! twin {
-    ($( #[$attr:meta] fn $name:ident ( $($params:tt)* ) $(-> [$($r:tt)*])? $body:block )*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[$attr]
-            #[allow(unused_mut)]
-            pub fn k($($params)*) $(-> $($r)*)? $body
-            #[allow(unused_mut, unused_assignments, clippy::all)]
-            pub fn r($($params)*) $(-> $($r)*)? $body
-        }
-    )*};
-}
-
 twin! {
     #[kernel]
     fn laplacian(u: ArrayView2<f64>, mut out: ArrayViewMut2<f64>) {

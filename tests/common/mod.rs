@@ -6,6 +6,29 @@
 use loopfuse::{supported_targets, target, with_target, Target};
 use std::fmt::Debug;
 
+/// `twin! { #[kernel..] fn name(params) -> [R] { body } }` defines `mod name` with the
+/// kernel `k` and the plain function `r`, both with exactly the given parameters, result `R`
+/// and body: the plain one is the meaning the kernel must keep (SPEC §1). (The result is
+/// passed as tokens, not as a `$r:ty` fragment: `#[kernel]` does not accept a tuple return
+/// type wrapped in the invisible group a `ty` fragment makes.) `k` allows `unused_mut`: a
+/// `mut out: ArrayViewMut1<T>` parameter, which the plain loop needs, warns in the kernel.
+#[allow(unused_macros)]
+macro_rules! twin {
+    ($( #[$attr:meta] fn $name:ident ( $($params:tt)* ) $(-> [$($r:tt)*])? $body:block )*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[$attr]
+            #[allow(unused_mut)]
+            pub fn k($($params)*) $(-> $($r)*)? $body
+            #[allow(unused_mut, unused_assignments, clippy::all)]
+            pub fn r($($params)*) $(-> $($r)*)? $body
+        }
+    )*};
+}
+#[allow(unused_imports)]
+pub(crate) use twin;
+
 /// Lengths around every boundary of the pass driver (32 lanes, 2048-element blocks), plus
 /// one longer than two blocks that leaves a tail (`70_001 % 32 == 17`).
 pub const LENGTHS: &[usize] = &[0, 1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1023, 2048, 2049, 4097, 70_001];
