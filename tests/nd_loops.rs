@@ -6,7 +6,10 @@
 //! `k` and the plain `fn` `r` share their tokens. Every check runs every layout of the input
 //! (`Layouts`: C, F, transposed, stepped, reversed, broadcast) at every supported CPU level
 //! and compares bit for bit (any NaN equals any NaN): a loop that runs in order computes
-//! exactly what the plain loop does.
+//! exactly what the plain loop does. Its inner loops that only accumulate vectorize
+//! (`potential_energy`, `upper_sum`, `gram`): each run is a 1-D loop, compared bit for bit
+//! with the runs' sums in the fixed order of a 1-D reduction, and with the plain loop to
+//! rounding.
 #![allow(clippy::needless_range_loop, clippy::let_and_return, clippy::type_complexity)]
 
 mod common;
@@ -312,21 +315,59 @@ fn row_argmax_matches_plain_loop() {
     each2(1, |what, x| same(what, &row_argmax::r(x), at_every_level(|_| row_argmax::k(x))));
 }
 
+/// `acc + Σ terms` for each non-empty run of an inner loop that vectorizes (its sum in the
+/// fixed order of a 1-D reduction, `sum1`; `lower/inner_pass.rs`), from `init`; and the sum of
+/// the terms' magnitudes, the scale of the plain loop's rounding error.
+fn runs(init: f64, runs: impl IntoIterator<Item = Vec<f64>>) -> (f64, f64) {
+    let (mut acc, mut scale) = (init, 0.0);
+    for terms in runs {
+        if !terms.is_empty() {
+            acc += sum1(&terms);
+            scale += terms.iter().map(|t| t.abs()).sum::<f64>();
+        }
+    }
+    (acc, scale)
+}
+
+/// On finite data, the plain loop's sum in order is the runs' sum to rounding.
+fn near_plain(what: &str, plain: f64, (got, scale): (f64, f64)) {
+    if got.is_finite() && scale.is_finite() {
+        assert!((got - plain).abs() <= 1e-13 * scale, "{what}: {got} vs the plain loop's {plain} (scale {scale})");
+    }
+}
+
 #[test]
-fn potential_energy_matches_plain_loop() {
-    for n in [0, 1, 2, 3, 17, 40] {
+fn potential_energy_matches_its_runs() {
+    for n in [0, 1, 2, 3, 17, 40, 100] {
         for (data, a) in data2((n, 3), 2) {
             for (layout, v) in layouts2(&a).views() {
-                let want = potential_energy::r(v);
-                same(&format!("{data} n={n} {layout}"), &want, at_every_level(|_| potential_energy::k(v)));
+                let what = format!("{data} n={n} {layout}");
+                let want = runs(
+                    0.0,
+                    (0..n).map(|i| {
+                        let term = |j: usize| {
+                            let (dx, dy, dz) = (v[[i, 0]] - v[[j, 0]], v[[i, 1]] - v[[j, 1]], v[[i, 2]] - v[[j, 2]]);
+                            1.0 / (dx * dx + dy * dy + dz * dz).sqrt()
+                        };
+                        (i + 1..n).map(term).collect()
+                    }),
+                );
+                same(&what, &want.0, at_every_level(|_| potential_energy::k(v)));
+                near_plain(&what, potential_energy::r(v), want);
             }
         }
     }
 }
 
 #[test]
-fn triangular_loop_matches_plain_loop() {
-    each2(3, |what, x| same(what, &upper_sum::r(x), at_every_level(|_| upper_sum::k(x))));
+fn triangular_loop_matches_its_runs() {
+    each2(3, |what, x| {
+        let (n, m) = x.dim();
+        let (s, scale) = runs(0.0, (0..n).map(|i| (i + 1..m).map(|j| x[[i, j]] * (j - i) as f64).collect()));
+        let want = (s + m as f64, scale);
+        same(what, &want.0, at_every_level(|_| upper_sum::k(x)));
+        near_plain(what, upper_sum::r(x), want);
+    });
 }
 
 #[test]
@@ -368,7 +409,14 @@ fn compound_writes_match_plain_loop() {
 #[test]
 fn local_array2_results_match_plain_loop() {
     each2(8, |what, x| {
-        same(what, &gram::r(x), at_every_level(|_| gram::k(x)));
+        let (n, m) = x.dim();
+        let want =
+            Array2::from_shape_fn((m, m), |(i, j)| runs(0.0, [(0..n).map(|k| x[[k, i]] * x[[k, j]]).collect()]).0);
+        same(what, &want, at_every_level(|_| gram::k(x)));
+        let plain = gram::r(x);
+        for ((i, j), &p) in plain.indexed_iter() {
+            near_plain(what, p, runs(0.0, [(0..n).map(|k| x[[k, i]] * x[[k, j]]).collect()]));
+        }
         same(what, &shifted::r(x), at_every_level(|_| shifted::k(x)));
     });
 }
@@ -469,6 +517,79 @@ fn out_of_range_reads_and_writes_panic_with_the_access() {
     assert_eq!(out, Array2::<f64>::zeros((3, 4)), "nothing written");
     // ndarray panics at the same accesses.
     assert!(std::panic::catch_unwind(|| x[[3, 0]]).is_err());
+}
+
+// An inner loop (of a loop that runs in order: not a perfect nest) over `lo..hi` of rows
+// `r + 1` and `r`, columns `j - 1` and `j + 1`: its windows reach rows and columns the caller
+// picks, at the edges and one past.
+#[kernel]
+fn band_sum(x: ArrayView2<f64>, rows: usize, lo: usize, hi: usize) -> f64 {
+    let mut s = 0.0;
+    for r in 0..rows {
+        let w = (r + 1) as f64;
+        for j in lo..hi {
+            s += w * x[[r + 1, j - 1]] * x[[r, j + 1]];
+        }
+    }
+    s
+}
+
+#[kernel]
+fn try_band_sum(x: ArrayView2<f64>, rows: usize, hi: usize) -> Result<f64, KernelError> {
+    let mut s = 0.0;
+    for r in 0..rows {
+        let w = r as f64;
+        for j in 0..hi {
+            s += x[[r, j]] - w;
+        }
+    }
+    Ok(s)
+}
+
+#[test]
+fn inner_runs_check_their_windows_at_the_edges() {
+    let x = Array2::from_shape_fn((4, 5), |(i, j)| (i * 5 + j) as f64);
+    let plain = |rows: usize, lo: usize, hi: usize| {
+        let mut s = 0.0;
+        for r in 0..rows {
+            for j in lo..hi {
+                s += (r + 1) as f64 * x[[r + 1, j - 1]] * x[[r, j + 1]];
+            }
+        }
+        s
+    };
+    // The last row and the last column, exactly (small integers: every order is exact).
+    assert_eq!(band_sum(x.view(), 3, 1, 4), plain(3, 1, 4));
+    assert_eq!(
+        panic_message(|| band_sum(x.view(), 4, 1, 4)),
+        "kernel `band_sum`: index out of bounds: `x[[r + 1, j - 1]]` accesses index 4 of axis 0, of an array of shape [4, 5]"
+    );
+    assert_eq!(
+        panic_message(|| band_sum(x.view(), 3, 1, 5)),
+        "kernel `band_sum`: index out of bounds: `x[[r, j + 1]]` accesses indices 2..=5 of axis 1, of an array of shape [4, 5]"
+    );
+    assert_eq!(
+        panic_message(|| band_sum(x.view(), 3, 0, 4)),
+        "kernel `band_sum`: index out of bounds: `x[[r + 1, j - 1]]` accesses indices -1..=2 of axis 1, of an array of shape [4, 5]"
+    );
+    // An empty run reads nothing, however far past the array its row is (as the plain loop).
+    assert_eq!(band_sum(x.view(), 100, 3, 3), 0.0);
+    assert_eq!(band_sum(x.t(), 4, 1, 3), {
+        let t = x.t();
+        let mut s = 0.0;
+        for r in 0..4 {
+            for j in 1..3 {
+                s += (r + 1) as f64 * t[[r + 1, j - 1]] * t[[r, j + 1]];
+            }
+        }
+        s
+    });
+    // A `Result` kernel returns the error.
+    assert_eq!(try_band_sum(x.view(), 4, 5), Ok(190.0 - 30.0));
+    assert_eq!(
+        try_band_sum(x.view(), 4, 6).unwrap_err().to_string(),
+        "kernel `try_band_sum`: index out of bounds: `x[[r, j]]` accesses indices 0..=5 of axis 1, of an array of shape [4, 5]"
+    );
 }
 
 #[kernel]

@@ -103,6 +103,26 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     }
 }
 
+/// The body of a kernel that is the run of an inner loop (`lower/inner_pass.rs`): 1-D inputs
+/// and scalars only, no `Result`, every loop vectorized. Its contiguous clones' body, to
+/// inline in each clone of the outer kernel with its parameters bound (an input as a slice);
+/// `None` if it does not lower so (the loop stays as it is).
+pub fn inner_body(func: &syn::ItemFn) -> Option<proc_macro2::TokenStream> {
+    let mut ctxt = ctxt::Ctxt::default();
+    let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let ret = lower::parse_ret(&func.sig.output, &generics, &mut ctxt);
+    let kernel = lower::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
+    if ctxt.check().is_err() || kernel.in_order_loops > 0 || kernel.inner_passes > 0 {
+        return None;
+    }
+    let plan = plan::plan(&kernel, false).ok()?;
+    let name = func.sig.ident.to_string();
+    let cg = codegen::Options { name: &name, strict: false, parallel: false, targets: None };
+    let body = codegen::body(&kernel, &plan, &cg);
+    let (checks, shapes) = codegen::checks(&kernel, &plan, &name, false);
+    shapes.is_empty().then(|| quote!({ #checks #body }))
+}
+
 #[cfg(test)]
 mod tests {
     /// `LOOPFUSE_SHOW=1 cargo test -p loopfuse-macros show_softmax -- --nocapture` prints

@@ -584,6 +584,12 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
             plan.passes.len() + 1,
             plural(k.in_order_loops, "explicit loop")
         ));
+        if k.inner_passes > 0 {
+            lines.push(format!(
+                "   Inside them, {} accumulating over a window of each array: a vectorized pass per run, its windows checked once per run.",
+                plural(k.inner_passes, "inner loop")
+            ));
+        }
     }
     if k.reductions.iter().any(|(_, r)| r.kind.reassociates() && !is_int(k, r.arg)) {
         lines.push(String::new());

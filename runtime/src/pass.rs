@@ -1043,13 +1043,22 @@ pub(crate) fn tail<Src: Sources, M: Stages, R: Reducers, S: Sinks>(
     body: &mut impl FnMut(Src::Items, M::Values) -> (R::Items, S::Items),
 ) -> R::Accs {
     fill(stages, sources, args, groups_end, n);
-    for i in groups_end..n {
+    // The elements first, then their updates in order: the same updates in the same order,
+    // but the body (a `sqrt`, a division) vectorizes over the tail, which would otherwise
+    // cost as much as a lane group per element.
+    assert!(n - groups_end <= LANES, "loopfuse: a tail of {} elements", n - groups_end);
+    let mut items = [const { MaybeUninit::<R::Items>::uninit() }; LANES];
+    for (i, item) in (groups_end..n).zip(items.iter_mut()) {
         // SAFETY: i < n <= min_len of sources and sinks; i - groups_end < n - groups_end, the
         // length of the tail's run.
-        let (items, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - groups_end) });
-        reducers.update(&mut acc, items, i);
+        let (r, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - groups_end) });
+        item.write(r);
         // SAFETY: as above.
         unsafe { sinks.put(i, values) };
+    }
+    for (i, item) in (groups_end..n).zip(items.iter()) {
+        // SAFETY: written by the loop above (the same `n - groups_end <= LANES` items).
+        reducers.update(&mut acc, unsafe { item.assume_init_read() }, i);
     }
     acc
 }

@@ -182,6 +182,34 @@ impl<'a, T> View<'a, T> {
         Iter { view: *self, next: 0 }
     }
 
+    /// The elements, copied into `buf` (cleared first): a strided view packed for a loop over
+    /// a slice.
+    ///
+    /// ```
+    /// use loopfuse_runtime::view::View;
+    /// let x = [1, 2, 3, 4, 5];
+    /// let col = View::from(ndarray::ArrayView1::from(&x[..]).slice_move(ndarray::s![..;2]));
+    /// let mut buf = vec![9; 7];
+    /// col.copy_into(&mut buf);
+    /// assert_eq!(buf, [1, 3, 5]);
+    /// ```
+    #[inline]
+    pub fn copy_into(&self, buf: &mut Vec<T>)
+    where
+        T: Copy,
+    {
+        buf.clear();
+        buf.reserve(self.len);
+        let dst = buf.as_mut_ptr();
+        for i in 0..self.len {
+            // SAFETY: i < len, so `at(i)` is valid for reads (invariant); `reserve` made room
+            // for `len` elements at `dst`.
+            unsafe { dst.add(i).write(*self.at(i)) };
+        }
+        // SAFETY: the first `len` elements were written just above (`T: Copy`, no drop).
+        unsafe { buf.set_len(self.len) };
+    }
+
     /// Element `i`, unchecked.
     ///
     /// # Safety

@@ -781,6 +781,20 @@ impl Gen<'_> {
                 k: format!("{head}            o[[i, j]] {op} {e};\n        }}\n    }}"),
                 r: format!("{{\n    {rhead}    let mut or = o.view_mut().into_dimensionality::<Ix2>().unwrap();\n    {rloop}            or[[i, j]] {op} {er};\n        }}\n    }}\n    }}"),
             },
+            None if self.rng.pct(50) => {
+                // A triangle (`lower/inner_pass.rs`): the outer loop runs in order, each run of
+                // the inner one is a 1-D loop, added to the sum after it in the 1-D order.
+                let name = self.name("s");
+                self.binds.push(Bind { name: name.clone(), ty: Ty { el: El::F, shape: vec![] }, mutable: false });
+                // At least one read that moves with `j` (else the inner loop stays in order).
+                let (e, er) = if e.contains("[[") { (e, er) } else { (format!("({e}) + x[[i, j]]"), format!("({er}) + xr[[i, j]]")) };
+                let head = "for i in 1..x.nrows() - 1 {\n        for j in i..x.ncols() - 1 {\n";
+                let rloop = "for i in 1..xr.nrows() - 1 {\n        let mut vals = Vec::new();\n        for j in i..xr.ncols() - 1 {\n";
+                S::Nest {
+                    k: format!("let mut {name} = 0.0;\n    {head}            {name} += {e};\n        }}\n    }}"),
+                    r: format!("let {name} = {{\n    {rhead}    let mut acc = 0.0;\n    {rloop}            vals.push({er});\n        }}\n        if !vals.is_empty() {{\n            acc += k1_sum(&vals);\n        }}\n    }}\n    sc(acc)\n    }};"),
+                }
+            }
             None => {
                 let name = self.name("s");
                 self.binds.push(Bind { name: name.clone(), ty: Ty { el: El::F, shape: vec![] }, mutable: false });

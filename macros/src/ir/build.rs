@@ -35,6 +35,7 @@ impl Builder {
             unwrapped: Vec::new(),
             axis_uses: Vec::new(),
             in_order_loops: 0,
+            inner_passes: 0,
             slices: Vec::new(),
             nest_spaces: Default::default(),
             windowed: Default::default(),

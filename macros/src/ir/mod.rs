@@ -365,6 +365,8 @@ pub struct Kernel {
     pub axis_uses: Vec<TokenStream>,
     /// Loops that run in order (emitted as plain Rust), for the plan.
     pub in_order_loops: usize,
+    /// Inner loops of those that run as vectorized 1-D passes (`lower/inner_pass.rs`).
+    pub inner_passes: usize,
     /// Inputs that are slices of other inputs (`x[1..]`), with the slice as written: each
     /// is a view cut in the body (a checked `let`), so its length checks run there too.
     pub slices: Vec<(ParamId, String)>,

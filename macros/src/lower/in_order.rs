@@ -56,6 +56,9 @@ impl Lower<'_> {
         // Reads of inputs (`y[i]`) are checked with the kernel's name, as the fused form's.
         let inputs: BTreeSet<String> =
             free.used.iter().filter(|n| matches!(self.lookup(n), Some(Binding::Input(_)))).cloned().collect();
+        // Inner loops that vectorize, before the accesses are rewritten for the runtime (what
+        // a run computes once is checked as the loop's other accesses are).
+        self.inner_passes(&mut body_expr);
         // N-d ones (`x[[i, j]]`) and shape queries first: `x[[i]]` of a 1-D array becomes `x[i]`.
         self.nd_accesses(&mut body_expr);
         InputReads { inputs: &inputs, kernel: &self.kernel_name, result: self.result_kernel }

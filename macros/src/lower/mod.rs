@@ -24,6 +24,7 @@ use syn::{Expr, Pat, Stmt, Type};
 mod classify;
 mod expr;
 mod in_order;
+mod inner_pass;
 mod nd_access;
 mod nest;
 mod rows;

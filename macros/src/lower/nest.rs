@@ -58,7 +58,7 @@ pub(super) struct NestCtx {
 }
 
 /// `for i in lo..hi` -> `(i, lo, hi)`.
-fn range_loop(f: &syn::ExprForLoop) -> Option<(String, &Expr, &Expr)> {
+pub(super) fn range_loop(f: &syn::ExprForLoop) -> Option<(String, &Expr, &Expr)> {
     let (Pat::Ident(i), Expr::Range(r)) = (&*f.pat, &*f.expr) else { return None };
     let (Some(lo), Some(hi), syn::RangeLimits::HalfOpen(_)) = (&r.start, &r.end, &r.limits) else { return None };
     (f.label.is_none() && i.by_ref.is_none() && i.subpat.is_none()).then(|| (i.ident.to_string(), &**lo, &**hi))

@@ -23,6 +23,7 @@ use super::inout::NdViewMut;
 use super::shape::{Shape, MAX_RANK};
 use super::view::NdView;
 use crate::error::KernelError;
+use crate::view::View;
 
 /// How one axis of an array is indexed in a loop nest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +42,9 @@ struct Cut {
 }
 
 /// The window of an array of `shape`/`strides` read by `axes` over the nest `ranges`
-/// (`(lo, hi)` per loop): checked as the module docs say.
+/// (`(lo, hi)` per loop): checked as the module docs say. Inlined: an inner loop's windows
+/// are cut once per run, with the axes and the range count known where they are.
+#[inline]
 fn cut(
     kernel: &'static str,
     text: &'static str,
@@ -56,8 +59,18 @@ fn cut(
         "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {shape}",
         axes.len()
     );
-    let lens: Vec<usize> = ranges.iter().map(|&(lo, hi)| hi.saturating_sub(lo)).collect();
-    let mut out = Cut { start: 0, shape: Shape::new(&lens), strides: [0; MAX_RANK] };
+    assert!(
+        ranges.len() <= MAX_RANK,
+        "loopfuse: kernel `{kernel}`: a nest of {} loops, more than {MAX_RANK}",
+        ranges.len()
+    );
+    // No allocation: an inner loop's window is cut once per run of it.
+    let mut lens = [0; MAX_RANK];
+    for (len, &(lo, hi)) in lens.iter_mut().zip(ranges) {
+        *len = hi.saturating_sub(lo);
+    }
+    let lens = &lens[..ranges.len()];
+    let mut out = Cut { start: 0, shape: Shape::new(lens), strides: [0; MAX_RANK] };
     if lens.contains(&0) {
         return Ok(out);
     }
@@ -103,6 +116,7 @@ impl<'a, T> NdView<'a, T> {
     /// # Panics
     /// If `axes` does not have one entry per axis (the macro checks it).
     #[track_caller]
+    #[inline]
     pub fn window(
         self,
         kernel: &'static str,
@@ -119,6 +133,42 @@ impl<'a, T> NdView<'a, T> {
         // `start` is the offset of an element of the array and each window element is an
         // element of the array (module contract): the view invariant holds.
         unsafe { Ok(NdView::from_raw_parts(self.ptr().offset(c.start), c.shape, &c.strides[..c.shape.rank()])) }
+    }
+}
+
+impl<'a, T> NdView<'a, T> {
+    /// The window of an access in a single loop (`range`), as a 1-D view: what an inner loop
+    /// of a loop that runs in order reads, handed to its vectorized pass
+    /// (`macros/src/lower/inner_pass.rs`). Checked as [`NdView::window`].
+    ///
+    /// ```
+    /// use loopfuse_runtime::nd::{window::Win, NdView, Shape};
+    /// let pos: Vec<f64> = (0..12).map(f64::from).collect();
+    /// let pos = NdView::from_slice(&pos, Shape::new(&[4, 3]));
+    /// // pos[[j, 1]] for j in 2..4: a column, stride 3
+    /// let w = pos.window1("k", "pos[[j, 1]]", &[Win::Loop(0, 0), Win::At(1)], (2, 4)).unwrap();
+    /// assert_eq!((w.len(), w[0], w[1]), (2, 7.0, 10.0));
+    /// let e = pos.window1("k", "pos[[j, 3]]", &[Win::Loop(0, 0), Win::At(3)], (2, 4)).err().unwrap();
+    /// assert_eq!(e.to_string(), "kernel `k`: index out of bounds: `pos[[j, 3]]` accesses indices 3..=3 of axis 1, of an array of shape [4, 3]");
+    /// ```
+    ///
+    /// # Errors
+    /// [`KernelError::Window`], as [`NdView::window`].
+    ///
+    /// # Panics
+    /// If `axes` does not have one entry per axis (the macro checks it).
+    #[track_caller]
+    #[inline(always)]
+    pub fn window1(
+        self,
+        kernel: &'static str,
+        text: &'static str,
+        axes: &[Win],
+        range: (usize, usize),
+    ) -> Result<View<'a, T>, KernelError> {
+        let w = self.window(kernel, text, axes, &[range])?;
+        // SAFETY: a rank-1 view that keeps the N-d view invariant (`window`) keeps the 1-D one.
+        Ok(unsafe { View::from_raw_parts(w.ptr(), w.dims()[0], w.strides()[0]) })
     }
 }
 
