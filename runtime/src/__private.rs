@@ -8,6 +8,7 @@ pub use crate::input::KernelInput;
 pub use crate::math;
 pub use crate::nd;
 pub use crate::output::{Compact, KernelOutput, OutBuf};
+pub use crate::packing::Pack;
 pub use crate::par;
 pub use crate::pass::{pass, pass_staged, pass_strict, Current, Indices};
 #[cfg(feature = "python")]
@@ -27,21 +28,6 @@ pub use core::cell::Cell;
 #[inline(always)]
 pub fn slice<'a, T>(x: View<'a, T>) -> &'a [T] {
     x.as_slice().expect("loopfuse: the contiguous body is called with contiguous views")
-}
-
-/// A view as a slice: itself when contiguous, else its elements copied into `buf` (reused
-/// from call to call). The inner loops of a loop that runs in order read their windows so
-/// (`macros/src/lower/inner_pass.rs`): a column of a C-order matrix still runs the vectorized
-/// contiguous body, where the strided one would load and compute lane by lane.
-#[inline]
-pub fn packed<'a, T: Copy>(x: View<'a, T>, buf: &'a mut Vec<T>) -> &'a [T] {
-    match x.as_slice() {
-        Some(s) => s,
-        None => {
-            x.copy_into(buf);
-            buf
-        }
-    }
 }
 
 /// A contiguous output view as the contiguous body takes it.

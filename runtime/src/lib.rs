@@ -24,6 +24,7 @@ pub mod level;
 pub mod math;
 pub mod nd;
 pub mod output;
+pub mod packing;
 pub mod par;
 pub mod pass;
 mod private;

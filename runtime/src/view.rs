@@ -210,6 +210,12 @@ impl<'a, T> View<'a, T> {
         unsafe { buf.set_len(self.len) };
     }
 
+    /// The address of element 0 (`crate::packing` compares windows by address).
+    #[inline(always)]
+    pub(crate) fn ptr(&self) -> *const T {
+        self.ptr
+    }
+
     /// Element `i`, unchecked.
     ///
     /// # Safety

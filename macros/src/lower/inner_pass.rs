@@ -13,8 +13,8 @@
 //! - an access that moves with `j` (`pos[[j, 0]]`: the index `j` plus a constant on one axis,
 //!   the other axes fixed for the run) is a *window*, a 1-D view cut once per run by
 //!   `NdView::window1`, with the checked loop's panic condition (`runtime/src/nd/window.rs`),
-//!   and read as a slice (`__lf::packed`: a strided one is copied into a buffer reused from
-//!   run to run, so every run takes the vectorized contiguous body);
+//!   and read as a slice (`runtime/src/packing.rs`: a strided one is copied, once for all the
+//!   runs that read the same line, so every run takes the vectorized contiguous body);
 //! - what does not move with `j` (`pos[[i, 0]]`, `xi`, `n as f64`) is computed once before
 //!   the run, checked as the loop's other accesses are;
 //! - the accumulators are reductions in the fixed lane order (SPEC §4): after a run, `e` is
@@ -44,19 +44,19 @@ impl Lower<'_> {
         if self.strict {
             return;
         }
-        let mut w = Inner { lower: self, found: 0, buffers: Vec::new() };
+        let mut w = Inner { lower: self, found: 0, packs: Vec::new() };
         // The children only: `e` itself was classified to run in order.
         syn::visit_mut::visit_expr_mut(&mut w, e);
-        let (found, buffers) = (w.found, w.buffers);
+        let (found, packs) = (w.found, w.packs);
         self.b.k.inner_passes += found;
-        // The buffers of strided windows, made once for the whole loop.
-        if !buffers.is_empty() {
-            *e = syn::parse_quote!({ #(let mut #buffers = ::std::vec::Vec::new();)* #e });
+        // The packs of strided windows, made once for the whole loop.
+        if !packs.is_empty() {
+            *e = syn::parse_quote!({ #(let mut #packs = __lf::Pack::default();)* #e });
         }
     }
 
     /// The replacement of `f`, if it is an inner loop that vectorizes.
-    fn inner_pass(&self, f: &syn::ExprForLoop, buffers: &mut Vec<syn::Ident>) -> Option<Expr> {
+    fn inner_pass(&self, f: &syn::ExprForLoop, packs: &mut Vec<syn::Ident>) -> Option<Expr> {
         let (j, lo, hi) = super::nest::range_loop(f)?;
         if !plain_body(&f.body) {
             return None;
@@ -114,8 +114,8 @@ impl Lower<'_> {
             quote!(let #w = #cut;)
         });
         let caps = captures.iter().zip(&c).map(|(e, c)| quote!(let #c = #e;));
-        let b: Vec<syn::Ident> = (0..w.len()).map(|k| format_ident!("__b{}", buffers.len() + k)).collect();
-        buffers.extend(b.iter().cloned());
+        let b: Vec<syn::Ident> = (0..w.len()).map(|k| format_ident!("__p{}", packs.len() + k)).collect();
+        packs.extend(b.iter().cloned());
         let idx = (0..a.len()).map(syn::Index::from);
         let mut block: Expr = syn::parse_quote! {{
             let __lo: usize = #lo;
@@ -124,7 +124,7 @@ impl Lower<'_> {
                 let __n = __hi - __lo;
                 #(#cuts)*
                 #(#caps)*
-                #(let #w = __lf::packed(#w, &mut #b);)*
+                #(let #w = #b.slice(#w);)*
                 let __run = __lf_run!();
                 #(#a = __run.#idx;)*
             }
@@ -137,15 +137,15 @@ impl Lower<'_> {
 struct Inner<'l, 'a> {
     lower: &'l Lower<'a>,
     found: usize,
-    /// One buffer per window of every run (`__lf::packed`).
-    buffers: Vec<syn::Ident>,
+    /// One pack per window of every run (`runtime/src/packing.rs`).
+    packs: Vec<syn::Ident>,
 }
 
 impl VisitMut for Inner<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         syn::visit_mut::visit_expr_mut(self, e);
         if let Expr::ForLoop(f) = e {
-            if let Some(run) = self.lower.inner_pass(f, &mut self.buffers) {
+            if let Some(run) = self.lower.inner_pass(f, &mut self.packs) {
                 *e = run;
                 self.found += 1;
             }
