@@ -61,23 +61,30 @@ fn row_var_expr(x: ArrayView2<f64>) -> Array1<f64> {
     (x - x.mean_axis(Axis(1)).insert_axis(Axis(1))).powi(2).mean_axis(Axis(1))
 }
 
-/// The per-row argmax: nested loops with a running maximum (runs in order).
-#[kernel]
-fn row_argmax(x: ArrayView2<f64>) -> Array1<usize> {
-    let mut out = Array1::zeros(x.nrows());
-    for i in 0..x.nrows() {
-        let mut best = f64::NEG_INFINITY;
-        let mut idx = 0;
-        for j in 0..x.ncols() {
-            if x[[i, j]] > best {
-                best = x[[i, j]];
-                idx = j;
+/// The per-row argmax: nested loops with a running maximum (runs in order; with
+/// `parallel`, by rows on the pool), written once for both.
+macro_rules! row_argmax {
+    ($name:ident, $($opts:tt)*) => {
+        #[kernel($($opts)*)]
+        fn $name(x: ArrayView2<f64>) -> Array1<usize> {
+            let mut out = Array1::zeros(x.nrows());
+            for i in 0..x.nrows() {
+                let mut best = f64::NEG_INFINITY;
+                let mut idx = 0;
+                for j in 0..x.ncols() {
+                    if x[[i, j]] > best {
+                        best = x[[i, j]];
+                        idx = j;
+                    }
+                }
+                out[i] = idx;
             }
+            out
         }
-        out[i] = idx;
-    }
-    out
+    };
 }
+row_argmax!(row_argmax,);
+row_argmax!(row_argmax_parallel, parallel);
 
 /// Pairwise interactions over a triangle `j > i` (runs in order).
 #[kernel]
@@ -303,8 +310,10 @@ fn nests(c: &mut Criterion) {
     let mut kernel = || drop(black_box(row_argmax(black_box(x.view()))));
     let mut hand = || drop(black_box(hand::row_argmax(black_box(x.as_slice().unwrap()), 1000)));
     let mut checked = || drop(black_box(plain_argmax(black_box(x.view()))));
+    assert_eq!(row_argmax_parallel(x.view()), row_argmax(x.view()));
+    let mut parallel = || drop(black_box(row_argmax_parallel(black_box(x.view()))));
     let forms: &mut [(&str, &mut dyn FnMut())] =
-        &mut [("kernel", &mut kernel), ("hand", &mut hand), ("checked", &mut checked)];
+        &mut [("kernel", &mut kernel), ("hand", &mut hand), ("checked", &mut checked), ("parallel", &mut parallel)];
     run(c, "row_argmax/1000x1000", 1000 * 1000, rounds, forms);
 
     let pos = data(2000, 3);

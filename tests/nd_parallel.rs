@@ -440,3 +440,80 @@ fn loop_nests_parallel_vs_serial() {
         check(&format!("nest_sum {what}"), || nest_sum::serial(x.view()), || nest_sum::parallel(x.view()));
     });
 }
+
+// ---- loops that run in order, their iterations in parallel (issue 14, Numba's `prange`) --
+
+twins! {
+    // Row `i` of a local result and of an `&mut` output, per-iteration running values.
+    fn prange_argmax(x: ArrayView2<f64>, mut run: ArrayViewMut2<f64>) -> [Array1<usize>] {
+        let mut out = Array1::zeros(x.nrows());
+        for i in 0..x.nrows() {
+            let mut best = f64::NEG_INFINITY;
+            let mut idx = 0;
+            for j in 0..x.ncols() {
+                if x[[i, j]] > best {
+                    best = x[[i, j]];
+                    idx = j;
+                }
+                run[[i, j]] = best;
+            }
+            out[i] = idx;
+        }
+        out
+    }
+    // A local `Array2` written by rows, with an inner run that vectorizes (`inner_pass.rs`)
+    // and a `break` of an inner loop.
+    fn prange_gram(x: ArrayView2<f64>) -> [Array2<f64>] {
+        let mut g = Array2::zeros((x.ncols(), x.ncols()));
+        for i in 0..x.ncols() {
+            for j in 0..x.ncols() {
+                let mut s = 0.0;
+                for k in 0..x.nrows() {
+                    s += x[[k, i]] * x[[k, j]];
+                }
+                g[[i, j]] = s;
+            }
+            let mut k = 0;
+            while k < x.nrows() {
+                if x[[k, i]] > 0.5 {
+                    g[[i, 0]] += 1.0;
+                    break;
+                }
+                k += 1;
+            }
+        }
+        g
+    }
+    // A value carried across iterations: stays serial (the plan says so).
+    fn prange_carried(x: ArrayView2<f64>) -> [f64] {
+        let mut e = 0.0;
+        for i in 0..x.nrows() {
+            for j in i..x.ncols() {
+                e += x[[i, j]];
+            }
+        }
+        e
+    }
+}
+
+#[test]
+fn loops_in_order_split_by_rows_with_the_serial_bits() {
+    for &shape in &[(0, 3), (1, 1), (3, 50), (64, 33), (257, 19)] {
+        for (data, x) in data2(shape, 95) {
+            for_each_layout(&x, |layout, v| {
+                let what = format!("{shape:?} {data} {layout}");
+                let argmax = |k: fn(ArrayView2<f64>, ArrayViewMut2<f64>) -> Array1<usize>| {
+                    let mut run = Array2::<f64>::zeros(v.dim());
+                    (k(v, run.view_mut()), run)
+                };
+                check(
+                    &format!("prange_argmax {what}"),
+                    || argmax(prange_argmax::serial),
+                    || argmax(prange_argmax::parallel),
+                );
+                check(&format!("prange_gram {what}"), || prange_gram::serial(v), || prange_gram::parallel(v));
+                check(&format!("prange_carried {what}"), || prange_carried::serial(v), || prange_carried::parallel(v));
+            });
+        }
+    }
+}

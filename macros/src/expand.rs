@@ -127,7 +127,7 @@ pub fn inner_body(func: &syn::ItemFn) -> Option<proc_macro2::TokenStream> {
 mod tests {
     /// `LOOPFUSE_SHOW=1 cargo test -p loopfuse-macros show_softmax -- --nocapture` prints
     /// the expansion of `softmax_rows` (pipe it through `rustfmt` to read it);
-    /// `LOOPFUSE_SHOW_SRC` that of any kernel.
+    /// `LOOPFUSE_SHOW_SRC` that of any kernel (`LOOPFUSE_SHOW_ARGS` its options).
     #[test]
     fn show_softmax() {
         let func: syn::ItemFn = syn::parse_str(
@@ -142,7 +142,9 @@ mod tests {
         // `LOOPFUSE_SHOW_SRC='pub fn f(..) -> .. { .. }'`: the expansion of that kernel.
         if let Ok(src) = std::env::var("LOOPFUSE_SHOW_SRC") {
             let func: syn::ItemFn = syn::parse_str(&src).expect("a function");
-            println!("{}", super::expand(proc_macro2::TokenStream::new(), &func));
+            // `LOOPFUSE_SHOW_ARGS='parallel'`: the attribute's options.
+            let args = std::env::var("LOOPFUSE_SHOW_ARGS").unwrap_or_default().parse().expect("options");
+            println!("{}", super::expand(args, &func));
         }
     }
 }

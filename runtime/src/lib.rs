@@ -31,6 +31,7 @@ mod private;
 #[cfg(feature = "python")]
 pub mod python;
 pub mod reduce;
+pub mod rows;
 pub mod scan;
 mod slicing;
 pub mod stage;

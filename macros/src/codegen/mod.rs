@@ -710,7 +710,7 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     for stage in 0..=plan.stages {
         for (l, s) in k.lets.iter().zip(&plan.let_stage) {
             if *s == stage {
-                out.extend(scalar_let(k, l));
+                out.extend(scalar_let(k, l, opts.parallel));
             }
         }
         // The lengths after the first lets: a slice (`x[1..]`) is one of them.
@@ -741,7 +741,7 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     out
 }
 
-fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
+fn scalar_let(k: &Kernel, l: &ScalarLet, parallel: bool) -> TokenStream {
     let name = &l.name;
     let mutable = l.mutable.then(|| quote!(mut));
     let ty = l.ty.as_ref().map(|t| quote!(: #t));
@@ -754,16 +754,56 @@ fn scalar_let(k: &Kernel, l: &ScalarLet) -> TokenStream {
         LetKind::LocalView { vec, storage: Storage::Array1 } => quote!(__lf::array_cells(&mut #vec)),
         // A reference to the temporary view, which lives as long as the binding.
         LetKind::LocalView { vec, storage: Storage::Nd(_) } => quote!(&__lf::nd::NdOutput::into_nd_mut(&mut #vec)),
-        LetKind::InOrder { body, copies, outputs } => {
+        LetKind::InOrder { body, copies, outputs, rows } => {
             let names: BTreeSet<String> = outputs.iter().map(|(p, _)| k.params[*p].ident.to_string()).collect();
             let mut body = (**body).clone();
             syn::visit_mut::VisitMut::visit_expr_mut(&mut OutputAccess { outputs: &names }, &mut body);
+            let inputs =
+                k.params.iter().filter(|(_, p)| matches!(p.kind, ParamKind::Input { .. })).map(|(_, p)| &p.ident);
+            let outs = outputs.iter().map(|(p, _)| &k.params[*p].ident);
+            if let (true, Some(par)) = (parallel && *rows, parallel_rows(&body, outs, inputs)) {
+                return quote!(let #name = { use __lf::MathArg as _; #par; () };);
+            }
             let results = copies.iter().map(|(ident, _)| ident);
             let copies = copies.iter().map(|(ident, init)| quote!(let mut #ident = #init;));
             quote!({ use __lf::MathArg as _; #(#copies)* #body; (#(#results,)*) })
         }
     };
     quote!(let #mutable #name #ty = #value;)
+}
+
+/// A loop whose iterations each own row `i` of the outputs (`lower/prange.rs`), as
+/// `__lf::rows::for_rows`: each chunk of iterations gets its rows of the outputs under their
+/// own names, makes the packs of its inner runs (`lower/inner_pass.rs`) itself, and runs
+/// its iterations in order, as the serial loop does.
+fn parallel_rows<'a>(
+    body: &syn::Expr,
+    outputs: impl Iterator<Item = &'a syn::Ident>,
+    inputs: impl Iterator<Item = &'a syn::Ident>,
+) -> Option<TokenStream> {
+    let (packs, f) = match body {
+        syn::Expr::ForLoop(f) => (&[][..], f),
+        syn::Expr::Block(b) => match b.block.stmts.split_last()? {
+            (syn::Stmt::Expr(syn::Expr::ForLoop(f), _), packs) => (packs, f),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let syn::Expr::Range(r) = &*f.expr else { return None };
+    let (lo, hi, i, inner) = (r.start.as_ref()?, r.end.as_ref()?, &f.pat, &f.body);
+    let outs: Vec<&syn::Ident> = outputs.collect();
+    // The inputs the iteration reads, copied out of the closure's captures (views are
+    // `Copy`): read through the capture, each access copied the whole view again.
+    let text = inner.to_token_stream().to_string();
+    let ins = inputs.filter(|x| text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| *x == w));
+    Some(quote! {
+        __lf::rows::for_rows(#lo, #hi, (#(#outs,)*), |__rows, (#(#outs,)*)| {
+            #(let #ins = #ins;)*
+            #(let #outs = &#outs;)*
+            #(#packs)*
+            for #i in __rows #inner
+        })
+    })
 }
 
 /// The kernel's result expression.

@@ -107,11 +107,30 @@ pub fn describe(k: &Kernel, plan: &Plan, opts: &super::Options) -> Vec<String> {
             "; {serial} on the calling thread (a scan, the reductions of `strict`, or an axis reduction of a 1-D array)"
         ));
     }
-    if k.in_order_loops > 0 && !parallel.is_empty() {
+    let rows = k.lets.iter().filter(|l| matches!(l.kind, crate::ir::LetKind::InOrder { rows: true, .. })).count();
+    if k.in_order_loops > rows && !parallel.is_empty() {
         line.push_str("; the loops that run in order stay on the calling thread");
     }
     line.push('.');
-    vec![String::new(), line]
+    // Only loops in order, some in parallel: the line on passes would say nothing true.
+    let mut lines = if passes.is_empty() && rows > 0 { Vec::new() } else { vec![String::new(), line] };
+    if rows > 0 {
+        let which = match (rows, k.in_order_loops) {
+            (1, 1) => "the loop that runs in order spreads its iterations".to_string(),
+            (r, n) if r == n => format!("the {n} loops that run in order spread their iterations"),
+            (r, n) => format!("{r} of the {n} loops that run in order spread their iterations"),
+        };
+        let others = if k.in_order_loops > rows {
+            "; the others stay on the calling thread (a value carried from one iteration to the next, an output touched outside row `i`, or an early exit)"
+        } else {
+            ""
+        };
+        lines.push(String::new());
+        lines.push(format!(
+            "`parallel`: {which} over rayon's pool: each touches only row `i` of the outputs and keeps its values to itself, so the results are the serial loop's bits{others}."
+        ));
+    }
+    lines
 }
 
 /// The runtime's `par::THRESHOLD`, as the docs say it (checked by `tests/parallel.rs`).
@@ -146,6 +165,31 @@ mod tests {
             "fn f(x: &[f64], c: &mut [f64]) -> f64 { let m = x.sum(); let mut acc = 0.0; for i in 0..x.len() { acc += x[i] - m; c[i] = acc; } acc }",
         );
         assert!(out.contains("the loops that run in order stay on the calling thread"), "{out}");
+    }
+
+    #[test]
+    fn loops_in_order_run_by_rows_when_each_iteration_owns_its_row() {
+        let argmax = "fn f(x: ArrayView2<f64>) -> Array1<usize> { let mut out = Array1::zeros(x.nrows()); for i in 0..x.nrows() { let mut b = f64::NEG_INFINITY; let mut idx = 0; for j in 0..x.ncols() { if x[[i, j]] > b { b = x[[i, j]]; idx = j; } } out[i] = idx; } out }";
+        let out = expand("parallel", argmax);
+        assert!(out.contains("__lf :: rows :: for_rows (0 ,"), "{out}");
+        assert!(
+            out.contains("`parallel`: the loop that runs in order spreads its iterations over rayon's pool"),
+            "{out}"
+        );
+        assert!(!expand("", argmax).contains("for_rows"));
+        // Not its own row, a value carried across iterations, an early exit: serial.
+        for body in [
+            "for i in 1..x.nrows() { out[i - 1] = x[[i, 0]]; }",
+            "let mut s = 0.0; for i in 0..x.nrows() { s += x[[i, 0]]; out[i] = s; }",
+            "for i in 0..x.nrows() { if x[[i, 0]] > 0.0 { break; } out[i] = 1.0; }",
+            "for i in 0..x.nrows() { for i in 0..1 { out[i] = 1.0; } }",
+        ] {
+            let src = format!(
+                "fn f(x: ArrayView2<f64>) -> Array1<f64> {{ let mut out = Array1::zeros(x.nrows()); {body} out }}"
+            );
+            let out = expand("parallel", &src);
+            assert!(!out.contains("for_rows"), "{body}: {out}");
+        }
     }
 
     #[test]

@@ -301,7 +301,8 @@ pub enum LetKind {
     /// A loop that runs in order: `let name = { copies; loop; (results,) };`, with the
     /// outputs it reads or writes by index (their accesses are rewritten for the runtime),
     /// each with the version it finds (the deps of the writes before it).
-    InOrder { body: Box<syn::Expr>, copies: Vec<(syn::Ident, TokenStream)>, outputs: Vec<(ParamId, Deps)> },
+    /// `rows`: its iterations may run in parallel (`lower/prange.rs`).
+    InOrder { body: Box<syn::Expr>, copies: Vec<(syn::Ident, TokenStream)>, outputs: Vec<(ParamId, Deps)>, rows: bool },
     /// A statement, the value's tokens as they are: an early return
     /// (`if x.len() < 2 { return f64::NAN; }`), the length check of a slice.
     Statement,

@@ -53,6 +53,8 @@ impl Lower<'_> {
         }
         let mut body_expr = e.clone();
         Free { subst: Some(&subst), ..Free::default() }.visit_expr_mut(&mut body_expr);
+        let output_ids: Vec<ParamId> = outputs.iter().map(|(p, _)| *p).collect();
+        let rows = mutated.is_empty() && self.parallel_rows(&body_expr, &output_ids);
         // Reads of inputs (`y[i]`) are checked with the kernel's name, as the fused form's.
         let inputs: BTreeSet<String> =
             free.used.iter().filter(|n| matches!(self.lookup(n), Some(Binding::Input(_)))).cloned().collect();
@@ -76,7 +78,7 @@ impl Lower<'_> {
         let k = self.b.k.in_order_loops;
         self.b.k.in_order_loops += 1;
         let seq = names::in_order(k);
-        let kind = LetKind::InOrder { body: Box::new(body_expr), copies, outputs };
+        let kind = LetKind::InOrder { body: Box::new(body_expr), copies, outputs, rows };
         let value = Scalar { tokens: TokenStream::new(), deps: deps.clone() };
         self.b.k.lets.push(ScalarLet { name: seq.clone(), mutable: false, ty: None, value, kind });
         for (j, (name, _)) in mutated.iter().enumerate() {

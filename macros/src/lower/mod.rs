@@ -27,6 +27,7 @@ mod in_order;
 mod inner_pass;
 mod nd_access;
 mod nest;
+mod prange;
 mod rows;
 pub mod signature;
 mod slice;

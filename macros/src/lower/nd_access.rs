@@ -159,7 +159,7 @@ impl Lower<'_> {
             idx.push(self.bound(e)?);
         }
         let (kernel, text) = (&self.kernel_name, tidy(&at));
-        let call = self.checked(quote!(__lf::nd::index::at(#kernel, #text, #x, [#(#idx),*])));
+        let call = self.checked(quote!(__lf::nd::index::at(#kernel, #text, &#x, [#(#idx),*])));
         Some(Value::Scalar(Scalar::new(quote!((#call)))))
     }
 
@@ -239,7 +239,7 @@ impl NdAccess<'_, '_> {
     }
 
     /// `(__lf::nd::index::f(kernel, text, x, ..))`, checked (`?` in a `Result` kernel).
-    fn call(&self, f: &str, text: &str, x: &syn::Ident, args: TokenStream) -> TokenStream {
+    fn call(&self, f: &str, text: &str, x: &TokenStream, args: TokenStream) -> TokenStream {
         let (f, kernel) = (syn::Ident::new(f, proc_macro2::Span::call_site()), &self.lower.kernel_name);
         self.lower.checked(quote!(__lf::nd::index::#f(#kernel, #text, #x, #args)))
     }
@@ -267,8 +267,8 @@ impl NdAccess<'_, '_> {
             Access::OneD(i) => *ix.index = i,
             Access::Nd(idx) => {
                 let call = match op {
-                    None => self.call("set", &text, &x, quote!(#idx, __v)),
-                    Some(op) => self.call("update", &text, &x, quote!(#idx, |__o| __o #op __v)),
+                    None => self.call("set", &text, &x.to_token_stream(), quote!(#idx, __v)),
+                    Some(op) => self.call("update", &text, &x.to_token_stream(), quote!(#idx, |__o| __o #op __v)),
                 };
                 *e = syn::parse_quote!({ let __v = #value; #call; });
             }
@@ -364,7 +364,13 @@ impl VisitMut for NdAccess<'_, '_> {
                 match self.access(&x, rank, ix) {
                     Access::OneD(i) => *ix.index = i,
                     Access::Nd(idx) => {
-                        let call = self.call(f, &text, &x, idx);
+                        // An input's view by reference: a copy per access was not always
+                        // optimized away (in the closure of a parallel loop it was not).
+                        let call = if f == "at" {
+                            self.call(f, &text, &quote!(&#x), idx)
+                        } else {
+                            self.call(f, &text, &x.to_token_stream(), idx)
+                        };
                         *e = syn::parse_quote!((#call));
                     }
                     Access::Keep => syn::visit_mut::visit_expr_index_mut(self, ix),

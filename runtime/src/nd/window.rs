@@ -149,7 +149,7 @@ impl<'a, T> NdView<'a, T> {
     /// let w = pos.window1("k", "pos[[j, 1]]", &[Win::Loop(0, 0), Win::At(1)], (2, 4)).unwrap();
     /// assert_eq!((w.len(), w[0], w[1]), (2, 7.0, 10.0));
     /// let e = pos.window1("k", "pos[[j, 3]]", &[Win::Loop(0, 0), Win::At(3)], (2, 4)).err().unwrap();
-    /// assert_eq!(e.to_string(), "kernel `k`: index out of bounds: `pos[[j, 3]]` accesses indices 3..=3 of axis 1, of an array of shape [4, 3]");
+    /// assert_eq!(e.to_string(), "kernel `k`: index out of bounds: `pos[[j, 3]]` accesses index 3 of axis 1, of an array of shape [4, 3]");
     /// ```
     ///
     /// # Errors
