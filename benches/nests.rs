@@ -101,6 +101,24 @@ fn potential_energy(pos: ArrayView2<f64>) -> f64 {
     e
 }
 
+/// One run of `potential_energy`'s inner loop, as a 1-D kernel of its own.
+#[kernel]
+fn pe_run(x: &[f64], y: &[f64], z: &[f64], xi: f64, yi: f64, zi: f64) -> f64 {
+    let dx = xi - x;
+    let dy = yi - y;
+    let dz = zi - z;
+    (1.0 / (dx * dx + dy * dy + dz * dz).sqrt()).sum()
+}
+
+/// The same runs as calls of a 1-D kernel: the per-run cost without the nest around it.
+fn pe_runs(x: &[f64], y: &[f64], z: &[f64]) -> f64 {
+    let mut e = 0.0;
+    for i in 0..x.len() {
+        e += pe_run(&x[i + 1..], &y[i + 1..], &z[i + 1..], x[i], y[i], z[i]);
+    }
+    e
+}
+
 mod checked {
     use super::*;
 
@@ -356,6 +374,10 @@ fn nests(c: &mut Criterion) {
     if std::arch::is_x86_feature_detected!("avx512f") {
         forms.push(("hand avx512", &mut hand_avx512));
     }
+    let mut runs = || {
+        black_box(pe_runs(black_box(&cols[0]), &cols[1], &cols[2]));
+    };
+    forms.push(("1-D runs", &mut runs));
     run(c, "potential_energy/2000", 2000 * 1999 / 2, rounds, &mut forms);
 }
 

@@ -517,3 +517,32 @@ fn loops_in_order_split_by_rows_with_the_serial_bits() {
         }
     }
 }
+
+twins! {
+    // `seen` per element of a loop whose iterations run on the pool.
+    fn prange_probe(x: ArrayView2<f64>) -> [Array1<f64>] {
+        let mut out = Array1::zeros(x.nrows());
+        for i in 0..x.nrows() {
+            let mut m = 0.0;
+            for j in 0..x.ncols() {
+                m = m * 0.5 + seen(x[[i, j]]);
+            }
+            out[i] = m;
+        }
+        out
+    }
+}
+
+/// The chunks of a loop in order by rows run at the level the call dispatched to.
+#[test]
+fn row_chunks_run_at_the_dispatched_level() {
+    let x = gen_nd(Ix2(64, 9), 18, gen_finite_f64);
+    at_every_level(|t: Target| {
+        for (_, pool) in pools() {
+            SEEN.store(0, std::sync::atomic::Ordering::Relaxed);
+            let got = pool.install(|| loopfuse::with_target(t, || prange_probe::parallel(x.view())));
+            assert_eq!(SEEN.load(std::sync::atomic::Ordering::Relaxed), 1 << (t as u8), "{t:?}");
+            assert_eq!(bits(&got), bits(&prange_probe::serial(x.view())));
+        }
+    });
+}

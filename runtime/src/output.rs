@@ -85,6 +85,16 @@ impl<T> OutBuf<T> {
     pub fn into_array1(self) -> ndarray::Array1<T> {
         ndarray::Array1::from_vec(self.into_vec())
     }
+
+    /// The written elements as a 1-D array of the dimension type the kernel returns
+    /// (`ArrayD<T>`, `Array<T, Ix1>`).
+    ///
+    /// # Panics
+    /// If `D` has a fixed rank other than 1 (the macro rejects such a kernel first).
+    #[cfg(feature = "ndarray")]
+    pub fn into_array_nd<D: ndarray::Dimension>(self) -> ndarray::Array<T, D> {
+        self.into_array1().into_dimensionality().expect("loopfuse: a 1-D result returned with another rank")
+    }
 }
 
 /// A selection returned as an array (`x[x > 0.0]` as a kernel's result), compacted into one

@@ -19,6 +19,7 @@
 //!   fail, which one's message is reported may differ from the serial loop's first.
 
 use crate::nd::NdViewMut;
+use crate::par::{Enter, Work};
 use crate::view::ViewMut;
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -131,15 +132,33 @@ impl<T: Copy> crate::__private::Elements<T> for Row<'_, ViewMut<'_, T>> {
     }
 }
 
+/// One chunk of iterations, run inside the level's `#[target_feature]` function.
+struct Chunk<'b, B, R> {
+    body: &'b B,
+    range: Range<usize>,
+    rows: R,
+}
+
+impl<B: Fn(Range<usize>, R), R> Work for Chunk<'_, B, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run(self) {
+        (self.body)(self.range, self.rows)
+    }
+}
+
 /// Runs `body(range, rows range of shared)` over chunks of `lo..hi` that together cover it
-/// once, spread over rayon's pool (on the calling thread for a single iteration). A chunk's
-/// iterations run in order on one thread, as the serial loop's do.
+/// once, spread over rayon's pool (on the calling thread for a single iteration), each
+/// inside the `#[target_feature]` function of `level` (where `crate::target()` reports it,
+/// as in the chunks of a parallel pass). A chunk's iterations run in order on one thread,
+/// as the serial loop's do.
 ///
 /// ```
 /// use loopfuse_runtime::__private::{cells, Elements};
+/// use loopfuse_runtime::level::{Generic, Level};
 /// use loopfuse_runtime::rows::for_rows;
 /// let mut v = vec![0usize; 100];
-/// for_rows(0, 100, (cells(&mut v),), |range, (v,)| {
+/// for_rows(Generic::try_new().unwrap(), 0, 100, (cells(&mut v),), |range, (v,)| {
 ///     for i in range {
 ///         v.set(i, i * i);
 ///     }
@@ -147,15 +166,22 @@ impl<T: Copy> crate::__private::Elements<T> for Row<'_, ViewMut<'_, T>> {
 /// assert_eq!(v[7], 49);
 /// ```
 #[inline]
-pub fn for_rows<S: Shared>(lo: usize, hi: usize, shared: S, body: impl Fn(Range<usize>, S::Rows) + Sync + Send) {
+pub fn for_rows<L: Enter + Send + Sync, S: Shared>(
+    level: L,
+    lo: usize,
+    hi: usize,
+    shared: S,
+    body: impl Fn(Range<usize>, S::Rows) + Sync + Send,
+) {
     let shared = AssertSync(shared);
     let n = hi.saturating_sub(lo);
     // A few chunks per thread, so that uneven rows (a triangle) still balance.
     let chunks = (rayon::current_num_threads() * 4).min(n).max(1);
     let chunk = |c: usize| lo + n * c / chunks..lo + n * (c + 1) / chunks;
+    let run = |range: Range<usize>| level.enter(Chunk { body: &body, rows: shared.rows(range.clone()), range });
     if chunks == 1 {
-        body(lo..hi.max(lo), shared.rows(lo..hi.max(lo)));
+        run(lo..lo + n);
     } else {
-        (0..chunks).into_par_iter().for_each(|c| body(chunk(c), shared.rows(chunk(c))));
+        (0..chunks).into_par_iter().for_each(|c| run(chunk(c)));
     }
 }

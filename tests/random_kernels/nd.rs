@@ -808,6 +808,24 @@ impl Gen<'_> {
         }
     }
 
+    /// A loop in order writing `o` by rows: a recurrence along each row (`m` read before its
+    /// update), so it runs as written; in a `parallel` kernel its iterations own their rows
+    /// (`lower/prange.rs`) and run on the pool, with the serial bits.
+    fn row_scan(&mut self) -> S {
+        let (e, er) = self.nest_expr(2);
+        let rhead = "let xr = x.view().into_dimensionality::<Ix2>().unwrap();\n    let yr = y.view().into_dimensionality::<Ix2>().unwrap();\n    let _ = (&xr, &yr);\n";
+        let body = |x: &str, o: &str, e: &str| {
+            format!("for i in 1..{x}.nrows() - 1 {{\n        let mut m = 0.0;\n        for j in 1..{x}.ncols() - 1 {{\n            m = m * 0.5 + {e};\n            {o}[[i, j]] = m;\n        }}\n    }}")
+        };
+        S::Nest {
+            k: body("x", "o", &e),
+            r: format!(
+                "{{\n    {rhead}    let mut or = o.view_mut().into_dimensionality::<Ix2>().unwrap();\n    {}\n    }}",
+                body("xr", "or", &er)
+            ),
+        }
+    }
+
     fn name(&mut self, p: &str) -> String {
         self.fresh += 1;
         format!("{p}{}", self.fresh)
@@ -957,6 +975,12 @@ pub fn kernel(id: usize, rng: &mut Rng, g: Grammar) -> NdKernel {
             stmts.retain(|s| !matches!(s, S::Out { .. }));
             let op = gen.rng.pick(&["=", "+="]);
             stmts.push(gen.nest(Some(op)));
+        } else if out.is_some() && gen.rng.pct(70) {
+            // The loop's only use of `o`, as a nest's (a loop in order and array expressions
+            // may not share an output).
+            stmts.retain(|s| !matches!(s, S::Out { .. }));
+            let rows = gen.row_scan();
+            stmts.push(rows);
         }
         if !strict && gen.rng.pct(40) {
             let at = gen.rng.below(stmts.len() + 1);

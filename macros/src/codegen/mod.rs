@@ -797,7 +797,7 @@ fn parallel_rows<'a>(
     let text = inner.to_token_stream().to_string();
     let ins = inputs.filter(|x| text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| *x == w));
     Some(quote! {
-        __lf::rows::for_rows(#lo, #hi, (#(#outs,)*), |__rows, (#(#outs,)*)| {
+        __lf::rows::for_rows(__level, #lo, #hi, (#(#outs,)*), |__rows, (#(#outs,)*)| {
             #(let #ins = #ins;)*
             #(let #outs = &#outs;)*
             #(#packs)*
@@ -818,7 +818,9 @@ fn result(k: &Kernel, r: &Ret) -> TokenStream {
                 FreshKind::Vec if nd => quote!(#o.into_vec()),
                 _ if nd => quote!(#o.into_array()),
                 FreshKind::Vec => quote!(#o.into_vec()),
-                FreshKind::Array1 | FreshKind::Nd => quote!(#o.into_array1()),
+                FreshKind::Array1 => quote!(#o.into_array1()),
+                // A 1-D value returned as `ArrayD<T>` (or `Array<T, Ix1>`).
+                FreshKind::Nd => quote!(#o.into_array_nd()),
             }
         }
         Ret::Reduced(r) => {

@@ -171,7 +171,7 @@ mod tests {
     fn loops_in_order_run_by_rows_when_each_iteration_owns_its_row() {
         let argmax = "fn f(x: ArrayView2<f64>) -> Array1<usize> { let mut out = Array1::zeros(x.nrows()); for i in 0..x.nrows() { let mut b = f64::NEG_INFINITY; let mut idx = 0; for j in 0..x.ncols() { if x[[i, j]] > b { b = x[[i, j]]; idx = j; } } out[i] = idx; } out }";
         let out = expand("parallel", argmax);
-        assert!(out.contains("__lf :: rows :: for_rows (0 ,"), "{out}");
+        assert!(out.contains("__lf :: rows :: for_rows (__level , 0 ,"), "{out}");
         assert!(
             out.contains("`parallel`: the loop that runs in order spreads its iterations over rayon's pool"),
             "{out}"

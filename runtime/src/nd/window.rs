@@ -75,15 +75,9 @@ fn cut(
         return Ok(out);
     }
     for (axis, (&w, &stride)) in axes.iter().zip(strides).enumerate() {
-        let (first, last) = match w {
-            Win::Loop(k, offset) => {
-                let (lo, hi) = ranges[k];
-                (lo as i128 + offset as i128, hi as i128 - 1 + offset as i128)
-            }
-            Win::At(i) => (i as i128, i as i128),
-        };
+        let (first, last) = reach(w, ranges);
         if first < 0 || last >= shape.dims()[axis] as i128 {
-            return Err(KernelError::Window { kernel, text, axis, first, last, shape: shape.to_string() });
+            return Err(window_error(kernel, text, axis, first, last, shape));
         }
         // In bounds: an element offset inside the array, which fits isize.
         out.start += first as isize * stride;
@@ -92,6 +86,32 @@ fn cut(
         }
     }
     Ok(out)
+}
+
+/// The first and last index an axis indexed by `w` reads over the nest `ranges` (all
+/// non-empty).
+#[inline(always)]
+fn reach(w: Win, ranges: &[(usize, usize)]) -> (i128, i128) {
+    match w {
+        Win::Loop(k, offset) => {
+            let (lo, hi) = ranges[k];
+            (lo as i128 + offset as i128, hi as i128 - 1 + offset as i128)
+        }
+        Win::At(i) => (i as i128, i as i128),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn window_error(
+    kernel: &'static str,
+    text: &'static str,
+    axis: usize,
+    first: i128,
+    last: i128,
+    shape: Shape,
+) -> KernelError {
+    KernelError::Window { kernel, text, axis, first, last, shape: shape.to_string() }
 }
 
 impl<'a, T> NdView<'a, T> {
@@ -166,9 +186,35 @@ impl<'a, T> NdView<'a, T> {
         axes: &[Win],
         range: (usize, usize),
     ) -> Result<View<'a, T>, KernelError> {
-        let w = self.window(kernel, text, axes, &[range])?;
-        // SAFETY: a rank-1 view that keeps the N-d view invariant (`window`) keeps the 1-D one.
-        Ok(unsafe { View::from_raw_parts(w.ptr(), w.dims()[0], w.strides()[0]) })
+        // `cut` for one loop, lean: an inner loop's windows are cut once per run.
+        assert_eq!(
+            axes.len(),
+            self.shape().rank(),
+            "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {}",
+            axes.len(),
+            self.shape()
+        );
+        let len = range.1.saturating_sub(range.0);
+        if len == 0 {
+            // SAFETY: an empty view addresses no element; `ptr` is non-null and aligned.
+            return Ok(unsafe { View::from_raw_parts(self.ptr(), 0, 1) });
+        }
+        let (mut start, mut step) = (0isize, 0isize);
+        for (axis, &w) in axes.iter().enumerate() {
+            let (first, last) = reach(w, &[range]);
+            if first < 0 || last >= self.dims()[axis] as i128 {
+                return Err(window_error(kernel, text, axis, first, last, self.shape()));
+            }
+            // In bounds: an element offset inside the array, which fits isize.
+            start += first as isize * self.strides()[axis];
+            if let Win::Loop(..) = w {
+                step = self.strides()[axis];
+            }
+        }
+        // SAFETY: every index the window reads was checked against the shape just above, so
+        // `start` is the offset of an element and each of the `len` elements `start + k *
+        // step` is an element of the array: the 1-D view invariant holds.
+        Ok(unsafe { View::from_raw_parts(self.ptr().offset(start), len, step) })
     }
 }
 
