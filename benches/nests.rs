@@ -6,6 +6,10 @@
 //! - `checked`: the same nest in plain Rust on ndarray, with its checked `x[[i, j]]`.
 //!
 //! `row_var` (a per-row loop) is timed against its expression form and the plain ndarray loop.
+//! `row_argmax` also as a `parallel` kernel (its iterations by rows on the pool).
+//! `potential_energy` also on an F-order array (`kernel F`), against the hand loop compiled
+//! for AVX-512 (`hand avx512`, where the CPU has it) and its inner runs called as a 1-D
+//! kernel (`1-D runs`).
 //!
 //! Every form is checked against `checked` before it is timed. `cargo bench --bench nests`
 //! runs criterion (10 samples); `NESTS_INTERLEAVED=<rounds> cargo bench --bench nests`

@@ -310,6 +310,55 @@ twin! {
     }
 }
 
+twin! {
+    // Per-row loops that loop over the row's elements (`row_index.rs`): an accumulator (its
+    // inner loop vectorizes) and a running maximum with its index (in order), over rows and
+    // over columns.
+    #[kernel]
+    fn row_norms(x: ArrayView2<f64>) -> [Array1<f64>] {
+        let mut out = Array1::zeros(x.nrows());
+        for (i, row) in x.outer_iter().enumerate() {
+            let mut s = 0.0;
+            for v in row.iter() {
+                s += *v * v;
+            }
+            out[i] = s.sqrt();
+        }
+        out
+    }
+
+    #[kernel]
+    fn col_argmax(x: ArrayView2<f64>) -> [Array1<usize>] {
+        let mut out = Array1::zeros(x.ncols());
+        for (c, col) in x.columns().into_iter().enumerate() {
+            let mut best = f64::NEG_INFINITY;
+            for (j, &v) in col.iter().enumerate() {
+                if v > best || (j > 0 && v == col[j - 1] && col.len() > 100) {
+                    best = v;
+                    out[c] = j;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn per_row_loops_over_elements_match_plain_loops() {
+    each2(21, |what, x| {
+        let (n, m) = x.dim();
+        let want = Array1::from_shape_fn(n, |i| runs(0.0, [(0..m).map(|j| x[[i, j]] * x[[i, j]]).collect()]).0.sqrt());
+        same(what, &want, at_every_level(|_| row_norms::k(x)));
+        for i in 0..n {
+            let terms: Vec<f64> = (0..m).map(|j| x[[i, j]] * x[[i, j]]).collect();
+            let (s, scale) = runs(0.0, [terms.clone()]);
+            let plain: f64 = terms.iter().fold(0.0, |a, t| a + t);
+            near_plain(what, plain, (s, scale));
+        }
+        same(what, &col_argmax::r(x), at_every_level(|_| col_argmax::k(x)));
+    });
+}
+
 #[test]
 fn row_argmax_matches_plain_loop() {
     each2(1, |what, x| same(what, &row_argmax::r(x), at_every_level(|_| row_argmax::k(x))));

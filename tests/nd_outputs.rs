@@ -137,3 +137,26 @@ fn scalar_fill() {
     fill_const(o.view_mut());
     assert!(o.iter().all(|&v| v == 2.5));
 }
+
+// A 1-D value returned as `ArrayD` (random kernels, seed 12: it did not compile).
+#[kernel]
+fn one_d_as_dyn(w: ArrayView1<f64>, x: ndarray::ArrayViewD<f64>) -> (ndarray::ArrayD<f64>, ndarray::ArrayD<f64>) {
+    (w, w * 2.0 + x.sum())
+}
+
+#[test]
+fn a_1d_value_returned_as_arrayd_keeps_its_shape() {
+    let w = ndarray::array![1.0, -0.0, f64::NAN];
+    let x = ndarray::ArrayD::from_elem(ndarray::IxDyn(&[2, 2]), 0.25);
+    at_every_level(|_| {
+        let (a, b) = one_d_as_dyn(w.view(), x.view());
+        assert_eq!(a.shape(), &[3]);
+        assert_eq!(
+            a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            w.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert_eq!(b.shape(), &[3]);
+        assert_eq!((b[0], b[1]), (3.0, 1.0));
+        assert!(b[2].is_nan());
+    });
+}

@@ -28,6 +28,7 @@ mod inner_pass;
 mod nd_access;
 mod nest;
 mod prange;
+mod row_index;
 mod rows;
 pub mod signature;
 mod slice;

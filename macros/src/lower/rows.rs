@@ -79,6 +79,15 @@ impl Lower<'_> {
                 None => return true,
             },
         };
+        // A row used only by element: the same loop written by index (`row_index.rs`).
+        let index_pat = match (&*f.pat, enumerate) {
+            (Pat::Tuple(t), true) => t.elems.first(),
+            _ => None,
+        };
+        if let Some(Expr::ForLoop(by_index)) = self.row_index_loop(f, x, step, index_pat, &row) {
+            self.for_loop(&by_index);
+            return true;
+        }
         let node = match self.expr(x) {
             Value::Array(n) => n,
             Value::Error => return true,
