@@ -92,8 +92,10 @@ impl Lower<'_> {
         let (lo_param, index) =
             if uses_j { (Some(quote!(, __lo: usize)), Some(quote!(let #j_ident = __lo + __t;))) } else { (None, None) };
         let stmts = &body.stmts;
+        // The kernel's own type parameters too (`ArrayView1<T>` windows of a generic kernel).
+        let outer: Vec<syn::Ident> = self.generics.iter().map(|g| format_ident!("{g}")).collect();
         let func: syn::ItemFn = syn::parse_quote! {
-            fn #kernel<#(#ct,)* #(#at),*>(
+            fn #kernel<#(#outer,)* #(#ct,)* #(#at),*>(
                 #(#w: ArrayView1<#elems>,)* #(#c: #ct,)* #(#a: #at,)* __n: usize #lo_param
             ) -> (#(#at,)*) {
                 #(let mut #a = #a;)*

@@ -192,6 +192,8 @@ pub struct Lower<'a> {
     slice_params: HashMap<String, ParamId>,
     /// How often each name occurs in the body (an output a nest writes is used only there).
     name_uses: HashMap<String, usize>,
+    /// The kernel's type parameters (`T` of `fn f<T: Float>`), by name.
+    generics: Vec<String>,
     /// The per-row loop being lowered, if any (`rows.rs`).
     rows: Option<rows::RowCtx>,
     /// Local outputs a per-row loop writes whole (`out[i] = v`), and the values per row.
@@ -267,6 +269,7 @@ impl<'a> Lower<'a> {
             result_kernel: false,
             slice_params: HashMap::new(),
             name_uses: nest::name_uses(&func.block),
+            generics: generics.to_vec(),
             rows: None,
             row_results: HashMap::new(),
         }
