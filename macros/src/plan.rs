@@ -586,7 +586,7 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
         ));
         if k.inner_passes > 0 {
             lines.push(format!(
-                "   Inside them, {} accumulating over a window of each array: a vectorized pass per run, its windows checked once per run.",
+                "   {} accumulating inside: one vectorized pass per run, over windows of the arrays checked once per run.",
                 plural(k.inner_passes, "inner loop")
             ));
         }
@@ -637,6 +637,10 @@ mod tests {
         );
         assert!(p.contains("1 loop, 0 array allocations"), "{p}");
         assert!(p.contains("1. 1 explicit loop: run in order"), "{p}");
+        let p = plan_of(
+            "fn pe(x: ArrayView2<f64>) -> f64 { let mut e = 0.0; for i in 0..x.nrows() { for j in (i + 1)..x.nrows() { e += (x[[i, 0]] - x[[j, 0]]).abs(); } } e }",
+        );
+        assert!(p.contains("1 inner loop accumulating inside: one vectorized pass per run"), "{p}");
     }
 
     #[test]
