@@ -1175,7 +1175,9 @@ impl NdKernel {
             .collect();
         sizes.sort();
         sizes.dedup();
-        format!("[{}, 2 * n * m].into_iter().max().unwrap()", sizes.join(", "))
+        // A kernel of loops only (a nest writing `o`) has no array value of its own.
+        sizes.push("2 * n * m".into());
+        format!("[{}].into_iter().max().unwrap()", sizes.join(", "))
     }
 
     /// The kernel, its reading and its test function.
