@@ -211,6 +211,10 @@ pub const SORTS: &[&str] =
 pub const IS_EMPTY: &str = "is_empty";
 /// `x.slice(s![a..b])` of a 1-D input: a view, as `x[a..b]` is.
 pub const SLICE: &str = "slice";
+/// ndarray's shape queries of an array (`lower/nd_access.rs` answers them), and `dims`,
+/// what they lower to: pure, so the inner loops of `lower/inner_pass.rs` compute them once
+/// per run.
+pub const SHAPE_QUERIES: &[&str] = &["nrows", "ncols", LEN, "dims", "shape", "dim", "len_of", IS_EMPTY];
 
 /// Axis reductions are the reductions' names with this suffix (`sum_axis(Axis(k))`,
 /// `var_axis(Axis(k), ddof)`: ndarray's names), giving an array of the other axes.

@@ -35,9 +35,6 @@ use std::collections::BTreeMap;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
-/// The methods a value computed once per run may call (pure: elementwise math, shape queries).
-const QUERIES: &[&str] = &["nrows", "ncols", "len", "dims", "shape", "dim", "len_of", "is_empty"];
-
 impl Lower<'_> {
     /// Rewrites the inner loops of the in-order loop `e` that vectorize (module docs).
     pub(super) fn inner_passes(&mut self, e: &mut Expr) {
@@ -303,7 +300,8 @@ fn pure(e: &Expr) -> bool {
         Expr::Tuple(t) => t.elems.iter().all(pure),
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
-            (crate::vocab::method(&name).is_some() || QUERIES.contains(&name.as_str()))
+            // Pure ones only: elementwise math, shape queries.
+            (crate::vocab::method(&name).is_some() || crate::vocab::SHAPE_QUERIES.contains(&name.as_str()))
                 && pure(&m.receiver)
                 && m.args.iter().all(pure)
         }
