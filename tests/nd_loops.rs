@@ -720,6 +720,33 @@ fn max_diag<T: loopfuse::Float>(x: ArrayView2<T>) -> T {
     m
 }
 
+// The same triangle over a 1-D input (`x[j]`, `x[j + 1]`: 1-D windows), any stride.
+#[kernel]
+fn pair_gaps(x: ArrayView1<f64>) -> f64 {
+    let mut e = 0.0;
+    for i in 0..x.len() {
+        for j in (i + 1)..x.len() - 1 {
+            e += (x[i] - x[j]).abs() * x[j + 1];
+        }
+    }
+    e
+}
+
+#[test]
+fn one_d_inner_runs_match_their_runs() {
+    for n in [1, 2, 3, 17, 70] {
+        let a = gen_nd(ndarray::Ix1(2 * n), 31, gen_f64);
+        for (layout, v) in [
+            ("contiguous", a.slice(ndarray::s![..n])),
+            ("stepped", a.slice(ndarray::s![..;2])),
+            ("reversed", a.slice(ndarray::s![..n;-1])),
+        ] {
+            let want = runs(0.0, (0..n).map(|i| (i + 1..n - 1).map(|j| (v[i] - v[j]).abs() * v[j + 1]).collect())).0;
+            same(&format!("n={n} {layout}"), &want, at_every_level(|_| pair_gaps(v)));
+        }
+    }
+}
+
 /// A generic kernel's inner loop vectorizes as a run too, at `f32` and `f64`.
 #[kernel]
 fn energy<T: loopfuse::Float>(pos: ArrayView2<T>) -> T {

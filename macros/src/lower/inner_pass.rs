@@ -11,8 +11,9 @@
 //! The outer loop keeps its order (the inner range moves with `i`: not a rectangular nest,
 //! `nest.rs`), but each run of the inner loop is a 1-D loop like any other:
 //! - an access that moves with `j` (`pos[[j, 0]]`: the index `j` plus a constant on one axis,
-//!   the other axes fixed for the run) is a *window*, a 1-D view cut once per run by
-//!   `NdView::window1`, with the checked loop's panic condition (`runtime/src/nd/window.rs`),
+//!   the other axes fixed for the run; `x[j + 1]` of a 1-D input) is a *window*, a 1-D view
+//!   cut once per run by `NdView::window1` (`__lf::window` for a 1-D input), with the checked
+//!   loop's panic condition (`runtime/src/nd/window.rs`),
 //!   and read as a slice (`runtime/src/packing.rs`: a strided one is copied, once for all the
 //!   runs that read the same line, so every run takes the vectorized contiguous body);
 //! - what does not move with `j` (`pos[[i, 0]]`, `xi`, `n as f64`) is computed once before
@@ -78,7 +79,7 @@ impl Lower<'_> {
         // The run as a kernel: windows, then values computed once, accumulators, the length.
         let kernel = format_ident!("{}", self.kernel_name);
         let w: Vec<syn::Ident> = (0..windows.len()).map(|k| format_ident!("__w{k}")).collect();
-        let elems = windows.iter().map(|(_, elem, _)| elem);
+        let elems = windows.iter().map(|(_, _, elem, _)| elem);
         let c: Vec<syn::Ident> = (0..captures.len()).map(|k| format_ident!("__c{k}")).collect();
         let ct: Vec<syn::Ident> = (0..captures.len()).map(|k| format_ident!("__C{k}")).collect();
         let a = &accumulators;
@@ -106,11 +107,14 @@ impl Lower<'_> {
         let run_body = crate::expand::inner_body(&func)?;
         // The run, where the loop was (module docs).
         let name = &self.kernel_name;
-        let cuts = windows.iter().zip(&w).map(|((access, _, text), w)| {
-            let (x, axes) = access;
-            let call = quote!(__lf::nd::NdView::window1(#x, #name, #text, &[#(#axes),*], (__lo, __hi)));
-            let cut = self.checked(call);
-            quote!(let #w = #cut;)
+        let cuts = windows.iter().zip(&w).map(|((x, cut, _, text), w)| match cut {
+            Cut::Nd(axes) => {
+                let call = quote!(__lf::nd::NdView::window1(#x, #name, #text, &[#(#axes),*], (__lo, __hi)));
+                let cut = self.checked(call);
+                quote!(let #w = #cut;)
+            }
+            // As a 1-D loop's window (it panics, in a `Result` kernel too, as theirs do).
+            Cut::OneD(off) => quote!(let #w = __lf::View::from(__lf::window(#name, #text, #x, __lo, __hi, #off));),
         });
         let caps = captures.iter().zip(&c).map(|(e, c)| quote!(let #c = #e;));
         let b: Vec<syn::Ident> = (0..w.len()).map(|k| format_ident!("__p{}", packs.len() + k)).collect();
@@ -231,8 +235,8 @@ struct Run<'l, 'a, 'j> {
     j: &'j str,
     /// Names whose value changes in the run: `j`, the body's `let`s, what it assigns.
     moving: &'j [String],
-    /// Each distinct window: `(x, its axes)`, the element type, the access as written.
-    windows: Vec<((syn::Ident, Vec<TokenStream>), Type, String)>,
+    /// Each distinct window: the input, how it is cut, its element type, the access as written.
+    windows: Vec<(syn::Ident, Cut, Type, String)>,
     captures: Vec<Expr>,
 }
 
@@ -242,14 +246,17 @@ impl Run<'_, '_, '_> {
         !super::nest::mentions(e, self.moving) && pure(e)
     }
 
-    /// `x[[.., j + c, ..]]` of an N-d input, with the other axes fixed: its window.
+    /// `x[[.., j + c, ..]]` of an N-d input, with the other axes fixed, or `x[j + c]` of a
+    /// 1-D one: its window.
     fn window(&mut self, ix: &syn::ExprIndex) -> Option<usize> {
         let Expr::Path(p) = &*ix.expr else { return None };
         let x = p.path.get_ident()?;
         let Some(Binding::Input(q)) = self.lower.lookup(&x.to_string()) else { return None };
         let ParamKind::Input { elem, .. } = &self.lower.k().params[q].kind else { return None };
+        let text = tidy(&ix.to_token_stream());
         if !self.lower.k().params[q].kind.is_nd() {
-            return None;
+            let off = super::classify::index_offset(&ix.index, self.j)?;
+            return Some(self.add(x, Cut::OneD(off), elem, text));
         }
         let Expr::Array(a) = &*ix.index else { return None };
         let j = [self.j.to_string()];
@@ -269,20 +276,37 @@ impl Run<'_, '_, '_> {
         if moves != 1 {
             return None;
         }
-        let key = (x.clone(), axes);
-        let text = tidy(&ix.to_token_stream());
-        Some(match self.windows.iter().position(|(k, _, _)| k.0 == key.0 && tokens_eq(&k.1, &key.1)) {
+        Some(self.add(x, Cut::Nd(axes), elem, text))
+    }
+
+    /// The index of window `cut` of `x`, a new one unless the run has it already.
+    fn add(&mut self, x: &syn::Ident, cut: Cut, elem: &Type, text: String) -> usize {
+        match self.windows.iter().position(|(y, c, _, _)| y == x && *c == cut) {
             Some(k) => k,
             None => {
-                self.windows.push((key, elem.clone(), text));
+                self.windows.push((x.clone(), cut, elem.clone(), text));
                 self.windows.len() - 1
             }
-        })
+        }
     }
 }
 
-fn tokens_eq(a: &[TokenStream], b: &[TokenStream]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_string() == y.to_string())
+/// How a window is cut: the `Win`s of an N-d input's axes, or a 1-D input's offset.
+enum Cut {
+    Nd(Vec<TokenStream>),
+    OneD(isize),
+}
+
+impl PartialEq for Cut {
+    fn eq(&self, o: &Self) -> bool {
+        match (self, o) {
+            (Cut::Nd(a), Cut::Nd(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_string() == y.to_string())
+            }
+            (Cut::OneD(a), Cut::OneD(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// Whether `e` is built of values, arithmetic, indexing and pure methods only.
