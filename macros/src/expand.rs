@@ -20,6 +20,16 @@ fn fallback(func: &syn::ItemFn, errors: syn::Error) -> proc_macro2::TokenStream 
     }
 }
 
+/// The signature's return type and the body's IR (errors into `ctxt`).
+fn lowered(func: &syn::ItemFn, strict: bool, ctxt: &mut ctxt::Ctxt) -> (lower::signature::RetType, ir::Kernel) {
+    let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
+    let ret = lower::parse_ret(&func.sig.output, &generics, ctxt);
+    let mut lower = lower::Lower::new(func, &generics, ctxt);
+    lower.strict = strict;
+    let kernel = lower.lower(&func.block, &ret);
+    (ret, kernel)
+}
+
 pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2::TokenStream {
     // Bad options: expand with the defaults and report them (as tokio's macros do).
     let mut option_errors = ctxt::Ctxt::default();
@@ -30,11 +40,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
     if let Some(a) = &func.sig.asyncness {
         ctxt.error(a, "a kernel cannot be `async`: remove `async` (a kernel never awaits)");
     }
-    let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
-    let ret = lower::parse_ret(&func.sig.output, &generics, &mut ctxt);
-    let mut lower = lower::Lower::new(func, &generics, &mut ctxt);
-    lower.strict = opts.strict;
-    let kernel = lower.lower(&func.block, &ret);
+    let (ret, kernel) = lowered(func, opts.strict, &mut ctxt);
     if let Err(e) = ctxt.check() {
         let errors = match option_errors {
             Some(mut o) => {
@@ -109,9 +115,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
 /// `None` if it does not lower so (the loop stays as it is).
 pub fn inner_body(func: &syn::ItemFn) -> Option<proc_macro2::TokenStream> {
     let mut ctxt = ctxt::Ctxt::default();
-    let generics: Vec<String> = func.sig.generics.type_params().map(|t| t.ident.to_string()).collect();
-    let ret = lower::parse_ret(&func.sig.output, &generics, &mut ctxt);
-    let kernel = lower::Lower::new(func, &generics, &mut ctxt).lower(&func.block, &ret);
+    let (_, kernel) = lowered(func, false, &mut ctxt);
     if ctxt.check().is_err() || kernel.in_order_loops > 0 || kernel.inner_passes > 0 {
         return None;
     }

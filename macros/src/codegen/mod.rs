@@ -794,8 +794,7 @@ fn parallel_rows<'a>(
     let outs: Vec<&syn::Ident> = outputs.collect();
     // The inputs the iteration reads, copied out of the closure's captures (views are
     // `Copy`): read through the capture, each access copied the whole view again.
-    let text = inner.to_token_stream().to_string();
-    let ins = inputs.filter(|x| text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| *x == w));
+    let ins = inputs.filter(|x| crate::lower::mentions(inner, &[x.to_string()]));
     Some(quote! {
         __lf::rows::for_rows(__level, #lo, #hi, (#(#outs,)*), |__rows, (#(#outs,)*)| {
             #(let #ins = #ins;)*

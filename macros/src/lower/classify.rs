@@ -12,6 +12,7 @@
 //! the loop runs in order.
 
 use super::*;
+use std::collections::BTreeMap;
 use syn::visit::Visit;
 
 /// The decision.
@@ -55,7 +56,7 @@ struct Classifier<'l, 'a> {
     /// Loop-local names (pattern and `let`s) and what they are.
     locals: HashMap<String, V>,
     /// Names assigned anywhere in the body: reading one from outside makes a running value.
-    assigned: BTreeSet<String>,
+    assigned: BTreeMap<String, syn::Ident>,
     writes: BTreeSet<String>,
     /// Outputs written so far in the iteration (`out[i]` then reads the value written).
     written: BTreeSet<String>,
@@ -386,7 +387,7 @@ impl Classifier<'_, '_> {
         }
         let space = |p: ParamId| self.lower.k().params[p].space.expect("an array parameter");
         Ok(match self.lower.lookup(name) {
-            Some(Binding::Scalar(_)) if self.assigned.contains(name) => {
+            Some(Binding::Scalar(_)) if self.assigned.contains_key(name) => {
                 return Err(Bad("an accumulator read in the body (a running value)"))
             }
             Some(Binding::Scalar(_)) | None => V::Scalar,
@@ -596,7 +597,7 @@ pub(super) fn index_offset(e: &Expr, index: &str) -> Option<isize> {
 }
 
 /// Outputs written as `out[..] = ..` or `out[..] op= ..` in a loop body.
-fn written_outputs(body: &syn::Block) -> BTreeSet<String> {
+pub(super) fn written_outputs(body: &syn::Block) -> BTreeSet<String> {
     struct W(BTreeSet<String>);
     impl<'ast> Visit<'ast> for W {
         fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
@@ -617,28 +618,29 @@ fn written_outputs(body: &syn::Block) -> BTreeSet<String> {
     w.0
 }
 
-/// Names assigned anywhere in a loop body (`x = ..`, `x += ..`), not counting `out[..]`.
-pub(super) fn assigned_names(body: &syn::Block) -> BTreeSet<String> {
-    struct A(BTreeSet<String>);
+/// Names assigned anywhere in a loop body (`x = ..`, `x += ..`), not counting `out[..]`,
+/// each with its ident as written (its span resolves where the user's name does).
+pub(super) fn assigned_names(body: &syn::Block) -> BTreeMap<String, syn::Ident> {
+    struct A(BTreeMap<String, syn::Ident>);
     impl<'ast> Visit<'ast> for A {
         fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
             if let Some(i) = path_ident(&a.left) {
-                self.0.insert(i);
+                self.0.insert(i.to_string(), i.clone());
             }
             syn::visit::visit_expr_assign(self, a);
         }
         fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
             if let (Some(_), Some(i)) = (compound_base(&b.op), path_ident(&b.left)) {
-                self.0.insert(i);
+                self.0.insert(i.to_string(), i.clone());
             }
             syn::visit::visit_expr_binary(self, b);
         }
     }
-    fn path_ident(e: &Expr) -> Option<String> {
+    fn path_ident(e: &Expr) -> Option<&syn::Ident> {
         let Expr::Path(p) = e else { return None };
-        p.path.get_ident().map(|i| i.to_string())
+        p.path.get_ident()
     }
-    let mut a = A(BTreeSet::new());
+    let mut a = A(BTreeMap::new());
     a.visit_block(body);
     a.0
 }

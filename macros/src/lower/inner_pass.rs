@@ -32,7 +32,6 @@
 
 use super::*;
 use quote::{format_ident, quote};
-use std::collections::BTreeMap;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
@@ -62,7 +61,11 @@ impl Lower<'_> {
         let mut locals = BTreeSet::new();
         let mut lets = Lets(&mut locals);
         lets.visit_block(&f.body);
-        let assigned = assigned_names(&f.body)?;
+        // Writes stay in order.
+        if !super::classify::written_outputs(&f.body).is_empty() {
+            return None;
+        }
+        let assigned = super::classify::assigned_names(&f.body);
         let mut moving: Vec<String> = vec![j.clone()];
         moving.extend(locals.iter().cloned());
         moving.extend(assigned.keys().cloned());
@@ -198,34 +201,6 @@ impl<'ast> Visit<'ast> for Lets<'_> {
         super::in_order::pat_names(&l.pat, self.0);
         syn::visit::visit_local(self, l);
     }
-}
-
-/// The names a body assigns (`acc += e`, `best = x`); `None` if it writes anything else
-/// (`out[[i, j]] = v`: writes stay in order).
-fn assigned_names(b: &syn::Block) -> Option<BTreeMap<String, syn::Ident>> {
-    struct A(Option<BTreeMap<String, syn::Ident>>);
-    impl<'ast> Visit<'ast> for A {
-        fn visit_expr(&mut self, e: &'ast Expr) {
-            let target = match e {
-                Expr::Assign(a) => Some(&*a.left),
-                Expr::Binary(b) if compound_base(&b.op).is_some() => Some(&*b.left),
-                _ => None,
-            };
-            if let Some(t) = target {
-                match (t, &mut self.0) {
-                    (Expr::Path(p), Some(names)) if p.path.get_ident().is_some() => {
-                        let i = p.path.get_ident().expect("an ident");
-                        names.insert(i.to_string(), i.clone());
-                    }
-                    _ => self.0 = None,
-                }
-            }
-            syn::visit::visit_expr(self, e);
-        }
-    }
-    let mut a = A(Some(BTreeMap::new()));
-    a.visit_block(b);
-    a.0
 }
 
 /// The rewrite of a run's body: windows for the accesses that move with `j`, captures for

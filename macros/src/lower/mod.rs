@@ -27,6 +27,7 @@ mod in_order;
 mod inner_pass;
 mod nd_access;
 mod nest;
+pub(crate) use nest::mentions;
 mod prange;
 mod row_index;
 mod rows;

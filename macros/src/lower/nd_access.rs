@@ -366,11 +366,8 @@ impl VisitMut for NdAccess<'_, '_> {
                     Access::Nd(idx) => {
                         // An input's view by reference: a copy per access was not always
                         // optimized away (in the closure of a parallel loop it was not).
-                        let call = if f == "at" {
-                            self.call(f, &text, &quote!(&#x), idx)
-                        } else {
-                            self.call(f, &text, &x.to_token_stream(), idx)
-                        };
+                        let arg = if f == "at" { quote!(&#x) } else { x.to_token_stream() };
+                        let call = self.call(f, &text, &arg, idx);
                         *e = syn::parse_quote!((#call));
                     }
                     Access::Keep => syn::visit_mut::visit_expr_index_mut(self, ix),

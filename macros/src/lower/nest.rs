@@ -65,7 +65,7 @@ pub(super) fn range_loop(f: &syn::ExprForLoop) -> Option<(String, &Expr, &Expr)>
 }
 
 /// Whether the tokens of `t` name any of `vars`.
-pub(super) fn mentions(t: &dyn ToTokens, vars: &[String]) -> bool {
+pub(crate) fn mentions(t: &dyn ToTokens, vars: &[String]) -> bool {
     fn walk(ts: TokenStream, vars: &[String]) -> bool {
         ts.into_iter().any(|t| match t {
             TokenTree::Ident(i) => vars.iter().any(|v| i == v),

@@ -53,12 +53,7 @@ fn cut(
     axes: &[Win],
     ranges: &[(usize, usize)],
 ) -> Result<Cut, KernelError> {
-    assert_eq!(
-        axes.len(),
-        shape.rank(),
-        "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {shape}",
-        axes.len()
-    );
+    check_rank(kernel, text, axes, shape);
     assert!(
         ranges.len() <= MAX_RANK,
         "loopfuse: kernel `{kernel}`: a nest of {} loops, more than {MAX_RANK}",
@@ -74,31 +69,58 @@ fn cut(
     if lens.contains(&0) {
         return Ok(out);
     }
+    let strides_out = &mut out.strides;
+    out.start = start(kernel, text, shape, strides, axes, ranges, |k, stride| strides_out[k] = stride)?;
+    Ok(out)
+}
+
+/// `axes` has one entry per axis of `shape`.
+///
+/// # Panics
+/// If not (the macro checks it).
+#[inline(always)]
+#[track_caller]
+fn check_rank(kernel: &str, text: &str, axes: &[Win], shape: Shape) {
+    assert_eq!(
+        axes.len(),
+        shape.rank(),
+        "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {shape}",
+        axes.len()
+    );
+}
+
+/// Where a window starts (in elements from the array's element 0), every axis checked over
+/// the nest `ranges` (all non-empty): the module's check, for [`cut`] and
+/// [`NdView::window1`]. `on_loop(k, stride)` for each axis that loop `k` indexes.
+#[inline(always)]
+fn start(
+    kernel: &'static str,
+    text: &'static str,
+    shape: Shape,
+    strides: &[isize],
+    axes: &[Win],
+    ranges: &[(usize, usize)],
+    mut on_loop: impl FnMut(usize, isize),
+) -> Result<isize, KernelError> {
+    let mut start = 0isize;
     for (axis, (&w, &stride)) in axes.iter().zip(strides).enumerate() {
-        let (first, last) = reach(w, ranges);
+        let (first, last) = match w {
+            Win::Loop(k, offset) => {
+                let (lo, hi) = ranges[k];
+                (lo as i128 + offset as i128, hi as i128 - 1 + offset as i128)
+            }
+            Win::At(i) => (i as i128, i as i128),
+        };
         if first < 0 || last >= shape.dims()[axis] as i128 {
             return Err(window_error(kernel, text, axis, first, last, shape));
         }
         // In bounds: an element offset inside the array, which fits isize.
-        out.start += first as isize * stride;
+        start += first as isize * stride;
         if let Win::Loop(k, _) = w {
-            out.strides[k] = stride;
+            on_loop(k, stride);
         }
     }
-    Ok(out)
-}
-
-/// The first and last index an axis indexed by `w` reads over the nest `ranges` (all
-/// non-empty).
-#[inline(always)]
-fn reach(w: Win, ranges: &[(usize, usize)]) -> (i128, i128) {
-    match w {
-        Win::Loop(k, offset) => {
-            let (lo, hi) = ranges[k];
-            (lo as i128 + offset as i128, hi as i128 - 1 + offset as i128)
-        }
-        Win::At(i) => (i as i128, i as i128),
-    }
+    Ok(start)
 }
 
 #[cold]
@@ -186,34 +208,19 @@ impl<'a, T> NdView<'a, T> {
         axes: &[Win],
         range: (usize, usize),
     ) -> Result<View<'a, T>, KernelError> {
-        // `cut` for one loop, lean: an inner loop's windows are cut once per run.
-        assert_eq!(
-            axes.len(),
-            self.shape().rank(),
-            "loopfuse: kernel `{kernel}`: `{text}` indexes {} axes of an array of shape {}",
-            axes.len(),
-            self.shape()
-        );
+        // `cut` for one loop, without its N-d shape: an inner loop's windows are cut once
+        // per run.
+        check_rank(kernel, text, axes, self.shape());
         let len = range.1.saturating_sub(range.0);
         if len == 0 {
             // SAFETY: an empty view addresses no element; `ptr` is non-null and aligned.
             return Ok(unsafe { View::from_raw_parts(self.ptr(), 0, 1) });
         }
-        let (mut start, mut step) = (0isize, 0isize);
-        for (axis, &w) in axes.iter().enumerate() {
-            let (first, last) = reach(w, &[range]);
-            if first < 0 || last >= self.dims()[axis] as i128 {
-                return Err(window_error(kernel, text, axis, first, last, self.shape()));
-            }
-            // In bounds: an element offset inside the array, which fits isize.
-            start += first as isize * self.strides()[axis];
-            if let Win::Loop(..) = w {
-                step = self.strides()[axis];
-            }
-        }
-        // SAFETY: every index the window reads was checked against the shape just above, so
-        // `start` is the offset of an element and each of the `len` elements `start + k *
-        // step` is an element of the array: the 1-D view invariant holds.
+        let mut step = 0;
+        let start = start(kernel, text, self.shape(), self.strides(), axes, &[range], |_, stride| step = stride)?;
+        // SAFETY: `start` checked every index the window reads against the shape, so it is
+        // the offset of an element and each of the `len` elements `start + k * step` is an
+        // element of the array: the 1-D view invariant holds.
         Ok(unsafe { View::from_raw_parts(self.ptr().offset(start), len, step) })
     }
 }
