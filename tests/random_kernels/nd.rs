@@ -756,6 +756,9 @@ impl Gen<'_> {
     /// `let mut s = 0.0; for row in x.outer_iter() { s += e.red(); }`: a per-row loop
     /// (`lower/rows.rs`) accumulating one reduction per row.
     fn row_loop(&mut self) -> S {
+        if self.rng.pct(35) {
+            return self.row_element_loop();
+        }
         let (e, er) = self.row_expr(2, true);
         let red = self.rng.pick(&["sum", "mean", "max", "min"]);
         let panics = matches!(red, "max" | "min");
@@ -767,6 +770,22 @@ impl Gen<'_> {
             r: format!(
                 "let {name} = sc(0.0 + s0(&whole(&along(&{er}, 1, {panics}, &|l: &[f64]| k1_{red}(l)), &k1_sum)));"
             ),
+        }
+    }
+
+    /// `for row in x.rows() { let mut t = 0.0; for v in row.iter() { t += f(v); } s += t; }`:
+    /// a per-row loop over the row's elements (`lower/row_index.rs`), an index loop in order
+    /// whose inner loop is a run (`lower/inner_pass.rs`): `t` is `0.0 + (the run's sum)`, then
+    /// added to `s` in order.
+    fn row_element_loop(&mut self) -> S {
+        let f = self.rng.pick(&["*v * v", "v.abs()", "(v - 0.5) * 2.0", "v.max(0.25)"]);
+        let iter = self.rng.pick(&["x.outer_iter()", "x.rows()"]);
+        let name = self.name("s");
+        self.binds.push(Bind { name: name.clone(), ty: Ty { el: El::F, shape: vec![] }, mutable: false });
+        let fr = f.replace("*v", "v");
+        S::Nest {
+            k: format!("let mut {name} = 0.0;\n    for row in {iter} {{\n        let mut t = 0.0;\n        for v in row.iter() {{\n            t += {f};\n        }}\n        {name} += t;\n    }}"),
+            r: format!("let {name} = {{\n    let xr = x.view().into_dimensionality::<Ix2>().unwrap();\n    let mut acc = 0.0;\n    for i in 0..xr.nrows() {{\n        let terms: Vec<f64> = (0..xr.ncols()).map(|j| {{ let v = xr[[i, j]]; {fr} }}).collect();\n        let t = if terms.is_empty() {{ 0.0 }} else {{ 0.0 + k1_sum(&terms) }};\n        acc += t;\n    }}\n    sc(acc)\n    }};"),
         }
     }
 
