@@ -63,6 +63,7 @@ pub fn expand(args: proc_macro2::TokenStream, func: &syn::ItemFn) -> proc_macro2
         strict: opts.strict,
         parallel: opts.parallel,
         targets: opts.targets.as_deref(),
+        result: ret.result,
     };
     let body = codegen::body(&kernel, &plan, &cg);
     let (checks, shapes) = codegen::checks(&kernel, &plan, &name, ret.result);
@@ -121,7 +122,7 @@ pub fn inner_body(func: &syn::ItemFn) -> Option<proc_macro2::TokenStream> {
     }
     let plan = plan::plan(&kernel, false).ok()?;
     let name = func.sig.ident.to_string();
-    let cg = codegen::Options { name: &name, strict: false, parallel: false, targets: None };
+    let cg = codegen::Options { name: &name, strict: false, parallel: false, targets: None, result: false };
     let body = codegen::body(&kernel, &plan, &cg);
     let (checks, shapes) = codegen::checks(&kernel, &plan, &name, false);
     shapes.is_empty().then(|| quote!({ #checks #body }))

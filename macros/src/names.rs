@@ -94,3 +94,9 @@ pub fn nd_view(name: &Ident) -> Ident {
 pub fn carry(n: NodeId) -> Ident {
     format_ident!("__run{}", n.index())
 }
+
+/// The condition of the `k`-th scalar `if` that decides which reductions run
+/// (`ir::Guard`).
+pub fn guard(k: usize) -> Ident {
+    format_ident!("__g{}", k)
+}

@@ -10,7 +10,7 @@
 //! one loop.
 
 use crate::ir::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The nodes a pass computes or reads (`codegen::pass_nodes`).
 type Nodes = std::collections::BTreeSet<NodeId>;
@@ -29,6 +29,8 @@ pub struct Pass {
     pub epilogue: Option<usize>,
     /// This pass is another's epilogue: it runs inside that one.
     pub fused: bool,
+    /// When its reductions are needed (see [`needs`]): it runs only then.
+    pub need: Need,
 }
 
 /// A buffer that keeps a map of its results (see [`buffer_maps`]).
@@ -68,6 +70,8 @@ pub struct Plan {
     pub maps: Vec<BufferMap>,
     /// Stage of each scalar let: it is computed before the passes of that stage.
     pub let_stage: Vec<usize>,
+    /// When each scalar let is computed: the lets a branch made, only when it is taken.
+    pub let_need: Vec<Need>,
     pub stages: usize,
 }
 
@@ -233,6 +237,12 @@ impl<'k> Stages<'k> {
                 reds.max(sinks).unwrap_or(0)
             }
             Dep::InOrder(i) => self.let_stage(i),
+            // Both branches' values are known once each is.
+            Dep::Guard(g) => {
+                let g = &self.k.guards[g];
+                let deps: Vec<Dep> = g.then.iter().chain(&g.els).copied().collect();
+                deps.into_iter().map(|d| self.of(d)).max().unwrap_or(0)
+            }
         };
         self.done.insert(d, s);
         s
@@ -241,12 +251,35 @@ impl<'k> Stages<'k> {
 
 /// The plan, or a message when two writes each must come before the other (only a
 /// temporary copy could order them).
+///
+/// The reductions only a branch needs go in passes of their own, run only when it is
+/// taken. Where one of those passes cannot be skipped (it writes too, or is fused with
+/// another), every reduction runs, as written.
 pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
+    let (red_need, let_need) = needs(k);
+    let lazy = plan_with(k, strict, red_need, let_need)?;
+    if lazy.passes.iter().all(|p| p.need == always() || skippable(&lazy, p)) {
+        return Ok(lazy);
+    }
+    plan_with(k, strict, vec![always(); k.reductions.count()], vec![always(); k.lets.len()])
+}
+
+/// Whether a pass can run only when its reductions are needed: it only reduces, to values
+/// (not an axis buffer), on its own.
+fn skippable(plan: &Plan, p: &Pass) -> bool {
+    let in_chain = plan.chains.iter().any(|c| c.stages.0 <= p.stage && p.stage <= c.stages.1 && c.space == p.space);
+    p.sinks.is_empty() && p.axis.is_none() && !p.fused && p.epilogue.is_none() && !in_chain
+}
+
+fn plan_with(k: &Kernel, strict: bool, mut red_need: Vec<Need>, let_need: Vec<Need>) -> Result<Plan, &'static str> {
     let mut st = Stages::new(k);
     let let_stage: Vec<usize> = (0..k.lets.len()).map(|i| st.let_stage(i)).collect();
+    join_loops_that_run_anyway(k, &mut st, &mut red_need, &let_need);
     let mut passes: Vec<Pass> = Vec::new();
-    let slot = |stage: usize, space: SpaceId, axis: Option<usize>, passes: &mut Vec<Pass>| -> usize {
-        if let Some(i) = passes.iter().position(|p| p.stage == stage && p.space == space && p.axis == axis) {
+    let slot = |stage: usize, space: SpaceId, axis: Option<usize>, need: &Need, passes: &mut Vec<Pass>| -> usize {
+        if let Some(i) =
+            passes.iter().position(|p| p.stage == stage && p.space == space && p.axis == axis && &p.need == need)
+        {
             return i;
         }
         passes.push(Pass {
@@ -257,18 +290,19 @@ pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
             sinks: Vec::new(),
             epilogue: None,
             fused: false,
+            need: need.clone(),
         });
         passes.len() - 1
     };
     for (r, red) in k.reductions.iter() {
-        let i = slot(st.of(Dep::Red(r)), k.node_space(red.arg), red.axis, &mut passes);
+        let i = slot(st.of(Dep::Red(r)), k.node_space(red.arg), red.axis, &red_need[r.index()], &mut passes);
         passes[i].reductions.push(r);
     }
     for (s, sink) in k.sinks.iter().enumerate() {
-        let i = slot(st.sink(s), k.node_space(sink.node), None, &mut passes);
+        let i = slot(st.sink(s), k.node_space(sink.node), None, &always(), &mut passes);
         passes[i].sinks.push(s);
     }
-    passes.sort_by_key(|p| (p.stage, p.space, p.axis));
+    passes.sort_by(|p, q| (p.stage, p.space, p.axis, &p.need).cmp(&(q.stage, q.space, q.axis, &q.need)));
     // The nodes of each pass, for the fusions below (they change no pass's reductions or
     // sinks, so these stay the passes' nodes).
     let nodes: Vec<Nodes> = passes.iter().map(|p| crate::codegen::pass_nodes(k, p)).collect();
@@ -282,7 +316,211 @@ pub fn plan(k: &Kernel, strict: bool) -> Result<Plan, &'static str> {
     if st.cycle {
         return Err("these outputs each read what the other overwrites (`a[i + 1]` read before `a[i]` is written, and the same for `b`): write one of them in a later loop, or compute into a local output first");
     }
-    Ok(Plan { passes, chains, maps, let_stage, stages })
+    Ok(Plan { passes, chains, maps, let_stage, let_need, stages })
+}
+
+/// A reduction only a branch needs still joins a loop that runs anyway over the same
+/// elements at the same stage (`if flag { x.sum() - x.max() } else { 0.0 }` next to
+/// `x.max()`): one more accumulator costs less than a second loop. Not when what it computes
+/// per element reads a value made only on its branch (a let of the branch, a reduction
+/// that may not run): that value is a default elsewhere, and `x / q` of it may panic.
+fn join_loops_that_run_anyway(k: &Kernel, st: &mut Stages, red_need: &mut [Need], let_need: &[Need]) {
+    let key = |st: &mut Stages, r: RedId| (st.of(Dep::Red(r)), k.node_space(k.reductions[r].arg), k.reductions[r].axis);
+    let mut anyway = BTreeSet::new();
+    for (r, _) in k.reductions.iter().filter(|(r, _)| red_need[r.index()] == always()) {
+        anyway.insert(key(st, r));
+    }
+    for (s, sink) in k.sinks.iter().enumerate() {
+        anyway.insert((st.sink(s), k.node_space(sink.node), None));
+    }
+    let mut branch_made: BTreeSet<String> =
+        k.lets.iter().zip(let_need).filter(|(_, n)| **n != always()).map(|(l, _)| l.name.to_string()).collect();
+    branch_made.extend(
+        k.reductions
+            .iter()
+            .filter(|(r, _)| red_need[r.index()] != always())
+            .map(|(r, _)| crate::names::reduction(r).to_string()),
+    );
+    for (r, red) in k.reductions.iter() {
+        if red_need[r.index()] == always() || !anyway.contains(&key(st, r)) {
+            continue;
+        }
+        let mut nodes = BTreeSet::new();
+        for n in [Some(red.arg), red.mask].into_iter().flatten() {
+            crate::codegen::collect_nodes(k, n, &mut nodes);
+        }
+        let reads_branch = nodes.iter().any(|&n| {
+            k.nodes[n].op.operands().iter().any(|o| match o {
+                Operand::Scalar(s) => idents(&s.tokens).iter().any(|i| branch_made.contains(i)),
+                Operand::Array(_) => false,
+            })
+        });
+        if !reads_branch {
+            red_need[r.index()] = always();
+        }
+    }
+}
+
+/// Every identifier in `tokens`.
+fn idents(tokens: &proc_macro2::TokenStream) -> Vec<String> {
+    tokens
+        .clone()
+        .into_iter()
+        .flat_map(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => vec![i.to_string()],
+            proc_macro2::TokenTree::Group(g) => idents(&g.stream()),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// One way to reach a branch: each guard (`Kernel::guards`) taken (`true`) or not.
+pub type Path = BTreeMap<usize, bool>;
+
+/// When a value is needed: on any of these paths. The empty path is always; no path is
+/// never (nothing uses it).
+pub type Need = BTreeSet<Path>;
+
+/// Needed on every path.
+pub fn always() -> Need {
+    [Path::new()].into()
+}
+
+/// When each reduction's value is needed, and when each scalar let is computed.
+///
+/// What the kernel does as written needs its deps always: the result, every write, every
+/// check and loop, and a scalar `let` outside a branch (Rust computes it where it stands,
+/// panics included). A branch of a guarded `if` needs its deps on its path, a reduction
+/// what it reads whenever it is needed, and a let a branch made is computed only on the
+/// branch's path (its uses are inside it).
+pub fn needs(k: &Kernel) -> (Vec<Need>, Vec<Need>) {
+    let mut let_path = vec![Path::new(); k.lets.len()];
+    for (g, guard) in k.guards.iter().enumerate() {
+        for (lets, taken) in [(&guard.then_lets, true), (&guard.else_lets, false)] {
+            for i in lets.clone() {
+                let_path[i].insert(g, taken);
+            }
+        }
+    }
+    let mut n = Needs { k, red: vec![Need::new(); k.reductions.count()], seen: BTreeSet::new() };
+    let root = Path::new();
+    n.ret(&k.result);
+    for sink in &k.sinks {
+        for &d in k.nodes[sink.node].deps.iter().chain(&sink.after) {
+            n.mark(d, &root);
+        }
+    }
+    for (i, l) in k.lets.iter().enumerate() {
+        let in_branch = !let_path[i].is_empty() && matches!(l.kind, LetKind::Plain);
+        if !in_branch {
+            let outputs = match &l.kind {
+                LetKind::InOrder { outputs, .. } => outputs.iter().flat_map(|(_, v)| v.iter()).copied().collect(),
+                _ => Vec::new(),
+            };
+            for d in l.value.deps.iter().copied().chain(outputs) {
+                n.mark(d, &root);
+            }
+        }
+    }
+    for &r in &k.unwrapped {
+        n.mark(Dep::Red(r), &root);
+    }
+    for range in k.spaces.ranges() {
+        for &d in range.lo.deps.iter().chain(&range.hi.deps) {
+            n.mark(d, &root);
+        }
+    }
+    let red = n.red.into_iter().map(simplify).collect();
+    (red, let_path.into_iter().map(|p| [p].into()).collect())
+}
+
+struct Needs<'k> {
+    k: &'k Kernel,
+    red: Vec<Need>,
+    seen: BTreeSet<(Dep, Path)>,
+}
+
+impl Needs<'_> {
+    fn ret(&mut self, r: &Ret) {
+        match r {
+            Ret::Scalar(s) => {
+                for &d in &s.deps {
+                    self.mark(d, &Path::new());
+                }
+            }
+            Ret::Reduced(r) => self.mark(Dep::Red(*r), &Path::new()),
+            Ret::Tuple(parts) => parts.iter().for_each(|p| self.ret(p)),
+            Ret::Ok(inner) => self.ret(inner),
+            Ret::Fresh(..) | Ret::Local(..) | Ret::Unreachable => {}
+        }
+    }
+
+    fn mark(&mut self, d: Dep, path: &Path) {
+        if !self.seen.insert((d, path.clone())) {
+            return;
+        }
+        let k = self.k;
+        match d {
+            Dep::Red(r) => {
+                self.red[r.index()].insert(path.clone());
+                for &d in &k.reductions[r].deps {
+                    self.mark(d, path);
+                }
+            }
+            Dep::Guard(g) => {
+                let guard = &k.guards[g];
+                for (deps, taken) in [(&guard.then, true), (&guard.els, false)] {
+                    let mut on = path.clone();
+                    on.insert(g, taken);
+                    for &d in deps {
+                        self.mark(d, &on);
+                    }
+                }
+            }
+            Dep::Loop(l) => {
+                for &r in &k.loops[l].reductions {
+                    self.mark(Dep::Red(r), path);
+                }
+            }
+            Dep::InOrder(i) => {
+                for &d in &k.lets[i].value.deps {
+                    self.mark(d, path);
+                }
+            }
+        }
+    }
+}
+
+/// Fewer, shorter paths for the same need: `a ∨ (a ∧ b)` is `a`, `(a ∧ g) ∨ (a ∧ ¬g)` is `a`.
+fn simplify(mut need: Need) -> Need {
+    loop {
+        let paths: Vec<Path> = need.iter().cloned().collect();
+        let absorbed =
+            paths.iter().find(|p| paths.iter().any(|q| q != *p && q.iter().all(|(g, t)| p.get(g) == Some(t))));
+        if let Some(p) = absorbed {
+            need.remove(&p.clone());
+            continue;
+        }
+        let merged = paths.iter().find_map(|p| {
+            p.iter().find_map(|(&g, &t)| {
+                let mut flipped = p.clone();
+                flipped.insert(g, !t);
+                need.contains(&flipped).then(|| {
+                    let mut m = p.clone();
+                    m.remove(&g);
+                    (p.clone(), flipped, m)
+                })
+            })
+        });
+        match merged {
+            Some((p, q, m)) => {
+                need.remove(&p);
+                need.remove(&q);
+                need.insert(m);
+            }
+            None => return need,
+        }
+    }
 }
 
 /// Epilogue fusion: a pass that only maps the buffers of one axis pass elementwise into
@@ -499,6 +737,28 @@ fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
+/// When a pass that does not always run runs, for the plan: "only when `flag`", "only when
+/// not `x.is_empty()`", or `None` for always.
+fn need_text(k: &Kernel, need: &Need) -> Option<String> {
+    if *need == always() {
+        return None;
+    }
+    if need.is_empty() {
+        return Some("never (its results are not used)".to_string());
+    }
+    let paths: Vec<String> = need
+        .iter()
+        .map(|path| {
+            let terms: Vec<String> = path
+                .iter()
+                .map(|(&g, &taken)| format!("{}`{}`", if taken { "" } else { "not " }, k.guards[g].text))
+                .collect();
+            terms.join(" and ")
+        })
+        .collect();
+    Some(format!("only when {}", paths.join(" or ")))
+}
+
 /// The plan as rustdoc lines, appended to the kernel's docs.
 pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
     let loops = plan.passes.iter().filter(|p| !p.fused).count() + k.in_order_loops;
@@ -529,6 +789,10 @@ pub fn describe(k: &Kernel, plan: &Plan) -> Vec<String> {
             (Some(a), Some(_)) => format!("over `{over}` along axis {a}"),
             (Some(a), None) => format!("over `{over}` along axis {a}, into a buffer of the other axes"),
             (None, _) => format!("over `{over}`"),
+        };
+        let over = match need_text(k, &p.need) {
+            Some(when) => format!("{when}, {over}"),
+            None => over,
         };
         let mut what = Vec::new();
         if !p.reductions.is_empty() {
@@ -758,5 +1022,35 @@ mod tests {
         let p = plan_of("fn mv(a: ArrayView2<f64>, v: ArrayView1<f64>) -> Array1<f64> { a.dot(&v) }");
         assert!(p.contains("1 loop, 1 array allocation"), "{p}");
         assert!(p.contains("1. over `a, v` along axis 1"), "{p}");
+    }
+
+    #[test]
+    fn a_branch_runs_its_reductions_only_when_taken() {
+        let p = plan_of("fn f(x: &[f64], flag: bool) -> f64 { if flag { x.sum() } else { x.max() } }");
+        assert!(p.contains("1. only when not `flag`, over `x`: reduces `x.max()`"), "{p}");
+        assert!(p.contains("2. only when `flag`, over `x`: reduces `x.sum()`"), "{p}");
+        // Needed on both ways into the outer `if`'s first branch: only the outer condition.
+        let p = plan_of("fn f(x: &[f64], a: bool, b: bool) -> f64 { if a { if b { x.sum() + x.max() } else { x.max() } } else { x.min() } }");
+        assert!(p.contains("only when `a`, over `x`: reduces `x.max()`"), "{p}");
+        assert!(p.contains("only when `b` and `a`, over `x`: reduces `x.sum()`"), "{p}");
+        // Both branches need it: always.
+        let p = plan_of("fn f(x: &[f64], a: bool) -> f64 { if a { x.sum() } else { x.sum() * 2.0 } }");
+        assert!(p.contains("1. over `x`: reduces `x.sum()`"), "{p}");
+    }
+
+    #[test]
+    fn a_branch_reduction_joins_a_loop_that_runs_anyway_unless_it_reads_the_branch() {
+        let p = plan_of(
+            "fn f(x: &[f64], flag: bool) -> (f64, f64) { let s = if flag { x.sum() } else { 0.0 }; (s, x.max()) }",
+        );
+        assert!(p.contains("1 loop") && p.contains("1. over `x`: reduces `x.sum()`, `x.max()`"), "{p}");
+        let p = plan_of("fn f(x: &[i64], k: i64) -> (i64, i64) { (if k == 0 { 0 } else { let q = 1000 / k; (x / q).max() }, x.min()) }");
+        assert!(p.contains("2. only when not `k == 0`, over `x`: reduces `(x / q).max()`"), "{p}");
+    }
+
+    #[test]
+    fn a_branch_with_a_loop_runs_as_written() {
+        let p = plan_of("fn f(x: &[f64], flag: bool) -> f64 { if flag { let mut m = 0.0; for i in 0..x.len() { m = m + x[i]; } m } else { x.min() } }");
+        assert!(!p.contains("only when"), "{p}");
     }
 }

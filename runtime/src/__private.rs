@@ -211,3 +211,17 @@ pub(crate) fn window_fail(kernel: &str, name: &str, len: usize, lo: usize, hi: u
         hi as i128 - 1 + k as i128
     )
 }
+
+/// The results of reductions whose pass does not run: only a branch that is not taken reads
+/// them (`if x.is_empty() { 0.0 } else { x.max() }`), so they are the results of no
+/// elements, computed without touching the data.
+///
+/// ```
+/// use loopfuse_runtime::__private::{untaken, Sum};
+/// let (s,): (f64,) = untaken((Sum::new(),));
+/// assert_eq!(s, 0.0);
+/// ```
+#[inline(always)]
+pub fn untaken<R: crate::pass::Reducers>(reducers: R) -> R::Outputs {
+    reducers.finish(reducers.identity(), 0)
+}

@@ -3,7 +3,7 @@
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign};
 
 /// A number that can be summed and multiplied (`sum`, `prod`, `dot`).
-pub trait Element: Copy + Add<Output = Self> + Mul<Output = Self> {
+pub trait Element: Copy + Default + Add<Output = Self> + Mul<Output = Self> {
     /// The identity of `+`: `0`.
     const ZERO: Self;
     /// The identity of `*`: `1`.

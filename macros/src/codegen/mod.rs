@@ -46,6 +46,8 @@ pub struct Options<'a> {
     pub strict: bool,
     pub parallel: bool,
     pub targets: Option<&'a [String]>,
+    /// A `Result` kernel: checks in the body return `Err` (`?`).
+    pub result: bool,
 }
 
 /// The name of a node's element inside the loop body: a parameter's own name for its
@@ -152,7 +154,7 @@ pub fn chain_text(k: &Kernel, chain: &[NodeId], r: &str) -> String {
     })
 }
 
-fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
+pub(crate) fn collect_nodes(k: &Kernel, n: NodeId, into: &mut BTreeSet<NodeId>) {
     collect_nodes_until(k, n, &BTreeSet::new(), into);
 }
 
@@ -646,6 +648,10 @@ fn pass_parts(
     };
     let (body_pattern, body_lets) = (pattern(&in_body), lets(&in_body));
     let (sources, reducers, sinks) = (tuple(sources), tuple(reducers), tuple(sinks));
+    // Reductions only an untaken branch needs are the driver's results of no elements
+    // (`plan::needs`), of the same reducers: their types come from the pass.
+    let guarded = block.is_none() && !p.reductions.is_empty() && p.axis.is_none() && p.need != crate::plan::always();
+    let (reducers, reducers_value) = if guarded { (quote!(__rs), reducers) } else { (reducers.clone(), reducers) };
     let (items, values) = (tuple(items), tuple(values));
     let call = if staged.is_empty() && nd && !opts.strict {
         // The staged driver with no stage: a runtime wrapper closure around the body would be
@@ -688,8 +694,44 @@ fn pass_parts(
         (prelude, quote!(#call;))
     } else {
         let results = tuple(results.map(|r| r.into_token_stream()));
+        let call = if guarded {
+            let when = condition(k, &p.need);
+            // An N-d `min`/`max` is checked to have elements where it runs (1-D: where its
+            // value is used, `lower`; always-needed N-d ones: before dispatch, `nd::shapes`).
+            let empty = p.reductions.iter().filter(|&&r| nd && k.reductions[r].kind.needs_nonempty()).map(|&r| {
+                let (name, text) = (opts.name, &k.reductions[r].text);
+                let c = quote!(__lf::check_nonempty(#name, #text, #sh.len()));
+                if opts.result {
+                    quote!(#c?;)
+                } else {
+                    quote!(__lf::expect(#c);)
+                }
+            });
+            quote!({ let __rs = #reducers_value; if #when { #(#empty)* #call } else { __lf::untaken(__rs) } })
+        } else {
+            call
+        };
         (prelude, quote!(let #results = #call;))
     }
+}
+
+/// A need as a condition over the guards: `__g0 && !__g1 || ..`.
+fn condition(k: &Kernel, need: &crate::plan::Need) -> TokenStream {
+    if need.is_empty() {
+        return quote!(false);
+    }
+    let paths = need.iter().map(|path| {
+        let terms = path.iter().map(|(&g, &taken)| {
+            let g = &k.guards[g].name;
+            if taken {
+                quote!(#g)
+            } else {
+                quote!(!#g)
+            }
+        });
+        quote!(#(#terms)&&*)
+    });
+    quote!(#(#paths)||*)
 }
 
 /// An N-d output as a pass writes it: `&NdViewMut`, a parameter of the body, or the window
@@ -708,9 +750,9 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     let mut out = TokenStream::new();
     let used: BTreeSet<SpaceId> = plan.passes.iter().map(|p| p.space).collect();
     for stage in 0..=plan.stages {
-        for (l, s) in k.lets.iter().zip(&plan.let_stage) {
+        for ((l, s), need) in k.lets.iter().zip(&plan.let_stage).zip(&plan.let_need) {
             if *s == stage {
-                out.extend(scalar_let(k, l, opts.parallel));
+                out.extend(scalar_let(k, l, need, opts.parallel));
             }
         }
         // The lengths after the first lets: a slice (`x[1..]`) is one of them.
@@ -741,12 +783,18 @@ pub fn body(k: &Kernel, plan: &Plan, opts: &Options) -> TokenStream {
     out
 }
 
-fn scalar_let(k: &Kernel, l: &ScalarLet, parallel: bool) -> TokenStream {
+fn scalar_let(k: &Kernel, l: &ScalarLet, need: &crate::plan::Need, parallel: bool) -> TokenStream {
     let name = &l.name;
     let mutable = l.mutable.then(|| quote!(mut));
     let ty = l.ty.as_ref().map(|t| quote!(: #t));
     let value = match &l.kind {
         LetKind::Statement => return l.value.tokens.clone(),
+        // A let a branch made, computed only when the branch is taken (`plan::needs`); its
+        // uses are all inside the branch, so the default is never read.
+        LetKind::Plain if *need != crate::plan::always() => {
+            let (v, when) = (&l.value.tokens, condition(k, need));
+            quote!(if #when { #v } else { ::core::default::Default::default() })
+        }
         LetKind::Plain => l.value.tokens.clone(),
         LetKind::LocalVec { init, len } => quote!(::std::vec![#init; #len]),
         LetKind::LocalArray { ctor, .. } => ctor.clone(),

@@ -233,9 +233,11 @@ pub fn shapes(k: &Kernel, plan: &Plan, name: &str, wrap: &dyn Fn(TokenStream) ->
         }
         let sh = names::shape(s);
         let text = &red.text;
+        // One that runs only on some branch is checked there (`codegen::pass_parts`).
+        let always = plan.passes.iter().any(|p| p.reductions.contains(&r) && p.need == crate::plan::always());
         let n = match red.axis {
             Some(a) if red.kind.needs_nonempty() || k.unwrapped.contains(&r) => quote!(#sh.dims()[#a]),
-            None if red.kind.needs_nonempty() => quote!(#sh.len()),
+            None if red.kind.needs_nonempty() && always => quote!(#sh.len()),
             _ => continue,
         };
         let check = wrap(quote!(__lf::check_nonempty(#name, #text, #n)));

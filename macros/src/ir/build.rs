@@ -39,6 +39,7 @@ impl Builder {
             slices: Vec::new(),
             nest_spaces: Default::default(),
             windowed: Default::default(),
+            guards: Vec::new(),
             result: Ret::Unreachable,
         };
         Builder { k, interned: HashMap::new() }

@@ -72,6 +72,10 @@ impl<T> Arena<T> {
         Id::new(self.items.len() - 1)
     }
 
+    pub fn count(&self) -> usize {
+        self.items.len()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (Id<T>, &T)> {
         self.items.iter().enumerate().map(|(i, t)| (Id::new(i), t))
     }

@@ -27,13 +27,15 @@ pub type ParamId = Id<Param>;
 pub type SpaceId = Id<Space>;
 pub type LoopId = Id<Loop>;
 
-/// What a value must wait for: a reduction's result, every write of a loop, or a loop that
-/// runs in order (the index of its `let` in `Kernel::lets`).
+/// What a value must wait for: a reduction's result, every write of a loop, a loop that
+/// runs in order (the index of its `let` in `Kernel::lets`), or a scalar `if` whose branches
+/// wait for theirs (the index of its [`Guard`] in `Kernel::guards`).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum Dep {
     Red(RedId),
     Loop(LoopId),
     InOrder(usize),
+    Guard(usize),
 }
 
 /// The reductions and loops a value depends on.
@@ -317,6 +319,23 @@ pub struct ScalarLet {
     pub kind: LetKind,
 }
 
+/// A scalar `if c { a } else { b }` whose condition is known before any loop (it uses
+/// parameters, lengths and constants): `let name: bool = c;` is computed first, and the
+/// reductions only a branch needs run only when it is taken (`plan::needs`). A value that
+/// uses the `if` depends on [`Dep::Guard`], which stands for both branches' deps.
+pub struct Guard {
+    pub name: syn::Ident,
+    /// The deps of each branch's value.
+    pub then: Deps,
+    pub els: Deps,
+    /// The scalar lets each branch made (indices into `Kernel::lets`): computed only when
+    /// it is taken.
+    pub then_lets: std::ops::Range<usize>,
+    pub else_lets: std::ops::Range<usize>,
+    /// The condition as written, for the fusion plan.
+    pub text: String,
+}
+
 /// Two parameters whose lengths must agree.
 pub struct LenCheck {
     pub left: ParamId,
@@ -376,6 +395,8 @@ pub struct Kernel {
     pub nest_spaces: BTreeSet<SpaceId>,
     /// Outputs a nest writes through a window (it borrows them uniquely).
     pub windowed: BTreeSet<ParamId>,
+    /// Scalar `if`s that decide which reductions run.
+    pub guards: Vec<Guard>,
     pub result: Ret,
 }
 

@@ -120,6 +120,14 @@ impl Spaces {
         s
     }
 
+    /// Every explicit loop's range.
+    pub fn ranges(&self) -> impl Iterator<Item = &LoopRange> {
+        self.spaces.iter().filter_map(|(_, s)| match s {
+            Space::Range(r) => Some(r),
+            _ => None,
+        })
+    }
+
     pub fn range(&self, s: SpaceId) -> Option<&LoopRange> {
         match &self.spaces[self.root(s)] {
             Space::Range(r) => Some(r),

@@ -633,8 +633,34 @@ impl Lower<'_> {
             );
         };
         let cond = self.expr(&i.cond);
+        // A condition known before any loop is bound first, so that each branch's reductions
+        // can run only when it is taken (`guarded`).
+        let guard = match &cond {
+            Value::Scalar(c) if c.deps.is_empty() && self.in_loop.is_none() && self.rows.is_none() => {
+                let name = names::guard(self.hoisted);
+                self.hoisted += 1;
+                let ty: syn::Type = syn::parse_quote!(bool);
+                let value = c.clone();
+                self.b.k.lets.push(ScalarLet {
+                    name: name.clone(),
+                    mutable: false,
+                    ty: Some(ty),
+                    value,
+                    kind: LetKind::Plain,
+                });
+                Some(name)
+            }
+            _ => None,
+        };
+        let cond = match &guard {
+            Some(name) => Value::Scalar(Scalar::new(name.to_token_stream())),
+            None => cond,
+        };
+        let before = self.effects();
         let then_v = self.block_value(&i.then_branch);
+        let middle = self.effects();
         let else_v = self.expr(else_branch);
+        let after = self.effects();
         let parts = vec![cond.clone(), then_v.clone(), else_v.clone()];
         if let Some(v) = self.elementwise(parts, i, |ops| {
             let mut it = ops.into_iter();
@@ -645,13 +671,40 @@ impl Lower<'_> {
         match (cond, then_v, else_v) {
             (Value::Scalar(c), Value::Scalar(a), Value::Scalar(b)) => {
                 let (tc, ta, tb) = (c.tokens, a.tokens, b.tokens);
+                let tokens = quote!((if #tc { #ta } else { #tb }));
+                if let Some(name) = guard.filter(|_| self.guarded(&before, &middle, &after, &a.deps, &b.deps)) {
+                    let g = self.b.k.guards.len();
+                    let text = crate::lower::tidy(&i.cond.to_token_stream());
+                    let (then_lets, else_lets) = (before.lets..middle.lets, middle.lets..after.lets);
+                    self.b.k.guards.push(Guard { name, then: a.deps, els: b.deps, then_lets, else_lets, text });
+                    return Value::Scalar(Scalar { tokens, deps: [Dep::Guard(g)].into() });
+                }
                 let mut deps = c.deps;
                 deps.extend(a.deps);
                 deps.extend(b.deps);
-                Value::Scalar(Scalar { tokens: quote!((if #tc { #ta } else { #tb })), deps })
+                Value::Scalar(Scalar { tokens, deps })
             }
             _ => Value::Error,
         }
+    }
+
+    /// How much of the kernel lowering has made so far, to tell what a branch added.
+    fn effects(&self) -> Effects {
+        let k = self.k();
+        let plain = k.lets.iter().filter(|l| matches!(l.kind, LetKind::Plain)).count();
+        Effects { lets: k.lets.len(), plain, sinks: k.sinks.len(), loops: k.loops.count() }
+    }
+
+    /// Whether an `if` with a condition known first decides which reductions run: a branch
+    /// needs a reduction, and the branches only computed values (scalar lets, which are then
+    /// computed only when their branch is taken), no loops, writes or checks, which run as
+    /// written.
+    fn guarded(&self, before: &Effects, middle: &Effects, after: &Effects, a: &Deps, b: &Deps) -> bool {
+        let only_values = |from: &Effects, to: &Effects| {
+            to.lets - from.lets == to.plain - from.plain && to.sinks == from.sinks && to.loops == from.loops
+        };
+        let reduces = a.iter().chain(b).any(|d| matches!(d, Dep::Red(_) | Dep::Guard(_)));
+        reduces && only_values(before, middle) && only_values(middle, after)
     }
 
     pub(super) fn block_value(&mut self, block: &syn::Block) -> Value {
@@ -667,6 +720,14 @@ impl Lower<'_> {
         self.scopes.pop();
         value.unwrap_or_else(|| self.unsupported(block, "this block must end in a value"))
     }
+}
+
+/// Counts of what lowering made (`Lower::effects`).
+struct Effects {
+    lets: usize,
+    plain: usize,
+    sinks: usize,
+    loops: usize,
 }
 
 /// `Axis(..)` or `ndarray::Axis(..)`.
