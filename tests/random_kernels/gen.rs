@@ -102,6 +102,10 @@ pub struct Grammar {
     /// Reductions of 1-D slices of parameters: `(&x[1..] - &x[..x.len() - 1]).sum()`,
     /// `x[1..x.len() - 1].max()`, optionally scanned first.
     pub slices: bool,
+    /// Scalar `if`s on a length, `(if x.len() > 5 { x.max() } else { y.sum() })`: only the
+    /// taken branch's reductions run (the reading computes them inside the branch, so an
+    /// untaken `max` of an empty array does not panic there either).
+    pub branches: bool,
 }
 
 impl Default for Grammar {
@@ -122,6 +126,7 @@ impl Default for Grammar {
             nd_rows: true,
             scans: true,
             slices: true,
+            branches: true,
         }
     }
 }
@@ -278,6 +283,8 @@ enum E {
     /// `(&x[1..] - &x[..x.len() - 1]).cumsum().max()`. Slices have another length than the
     /// kernel's other arrays, so they are reduced right away.
     SliceRed(&'static str, Option<&'static str>, Slice),
+    /// `(if p.len() > k { a } else { b })` of scalars: a condition known before any loop.
+    Branch(String, usize, Box<E>, Box<E>),
 }
 
 /// A 1-D slice of parameter `p`.
@@ -346,7 +353,7 @@ impl E {
             Arr(_) => Kind::Arr,
             MaskV(_) => Kind::Mask,
             Raw(_, k, _) => *k,
-            Lit(_) | AsF64(_) | Dot(..) | SliceRed(..) => Kind::Sca,
+            Lit(_) | AsF64(_) | Dot(..) | SliceRed(..) | Branch(..) => Kind::Sca,
             Scan(..) => Kind::Arr,
             Bin(_, a, b) | M2(_, a, b) | MulAdd(a, b, _) => {
                 if a.kind() == Kind::Arr || b.kind() == Kind::Arr {
@@ -411,6 +418,7 @@ impl E {
             Scan(f, a) => format!("{}.{f}()", a.k()),
             SliceRed(r, Some(f), sl) => format!("{}.{f}().{r}()", sl.k()),
             SliceRed(r, None, sl) => format!("{}.{r}()", sl.k()),
+            Branch(p, k, a, b) => format!("(if {p}.len() > {k} {{ {} }} else {{ {} }})", a.typed(), b.typed()),
         }
     }
 
@@ -442,6 +450,7 @@ impl E {
             Bin(_, a, b) | M2(_, a, b) => a.literal_only() && b.literal_only(),
             MulAdd(a, b, c) => a.literal_only() && b.literal_only() && c.literal_only(),
             Select(_, b, c) => b.literal_only() && c.literal_only(),
+            Branch(_, _, a, b) => a.literal_only() && b.literal_only(),
             Neg(a) | M1(_, a) | Powi(a, _) | Cast(_, a) => a.literal_only(),
         }
     }
@@ -501,6 +510,18 @@ impl E {
                 let h = format!("h{}", hoist.len());
                 hoist.push(format!("let {h} = rd_{r}(&{v});"));
                 h
+            }
+            // Each branch's reductions computed inside it (their names kept unique by
+            // leaving empty lines in their place).
+            Branch(_, k, a, b) => {
+                let mut branch = |e: &E, hoist: &mut Vec<String>| {
+                    let start = hoist.len();
+                    let v = e.r(hoist);
+                    let lines: Vec<String> = hoist[start..].iter_mut().map(std::mem::take).collect();
+                    format!("{{ {} {v} }}", lines.join(" "))
+                };
+                let (ta, tb) = (branch(a, hoist), branch(b, hoist));
+                format!("(if n > {k} {ta} else {tb})")
             }
         }
     }
@@ -651,6 +672,10 @@ impl E {
                 };
                 Red(r, bx(e)).ab(env)
             }
+            Branch(_, _, a, b) => {
+                let (x, y) = (a.ab(env), b.ab(env));
+                Ab { grid: join_grid(x.grid, y.grid), det: x.det.operand(true).join(y.det.operand(true)) }
+            }
         }
     }
 
@@ -668,6 +693,7 @@ impl E {
                 a.mentions(v)
             }
             SliceRed(.., sl) => sl.param() == v,
+            Branch(p, _, a, b) => p == v || a.mentions(v) || b.mentions(v),
         }
     }
 }
@@ -1015,6 +1041,17 @@ impl Gen<'_> {
                 Bin(op, bx(self.sca(d - 1)), bx(self.lit()))
             }
             2 => self.lit(),
+            3 if d > 0 && self.g.branches && self.rng.pct(50) => {
+                let params: Vec<Bind> = self.binds.iter().filter(|b| b.param).cloned().collect();
+                match params.is_empty() {
+                    true => self.red(d),
+                    false => {
+                        let p = self.rng.pick(&params).name;
+                        let k = self.rng.pick(&[0, 1, 2, 5, 16, 33]);
+                        Branch(p, k, bx(self.sca(d - 1)), bx(self.sca(d - 1)))
+                    }
+                }
+            }
             _ => self.red(d),
         }
     }
