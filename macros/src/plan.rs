@@ -322,8 +322,9 @@ fn plan_with(k: &Kernel, strict: bool, mut red_need: Vec<Need>, let_need: Vec<Ne
 /// A reduction only a branch needs still joins a loop that runs anyway over the same
 /// elements at the same stage (`if flag { x.sum() - x.max() } else { 0.0 }` next to
 /// `x.max()`): one more accumulator costs less than a second loop. Not when what it computes
-/// per element reads a value made only on its branch (a let of the branch, a reduction
-/// that may not run): that value is a default elsewhere, and `x / q` of it may panic.
+/// per element reads a value made only on its branch (a let or a slice of the branch, a
+/// reduction that may not run): that value is a default (an empty view) elsewhere, and
+/// `x / q` of it may panic.
 fn join_loops_that_run_anyway(k: &Kernel, st: &mut Stages, red_need: &mut [Need], let_need: &[Need]) {
     let key = |st: &mut Stages, r: RedId| (st.of(Dep::Red(r)), k.node_space(k.reductions[r].arg), k.reductions[r].axis);
     let mut anyway = BTreeSet::new();
@@ -350,10 +351,12 @@ fn join_loops_that_run_anyway(k: &Kernel, st: &mut Stages, red_need: &mut [Need]
             crate::codegen::collect_nodes(k, n, &mut nodes);
         }
         let reads_branch = nodes.iter().any(|&n| {
-            k.nodes[n].op.operands().iter().any(|o| match o {
-                Operand::Scalar(s) => idents(&s.tokens).iter().any(|i| branch_made.contains(i)),
-                Operand::Array(_) => false,
-            })
+            let slice = matches!(k.nodes[n].op, Op::Input(q) if branch_made.contains(&k.params[q].ident.to_string()));
+            slice
+                || k.nodes[n].op.operands().iter().any(|o| match o {
+                    Operand::Scalar(s) => idents(&s.tokens).iter().any(|i| branch_made.contains(i)),
+                    Operand::Array(_) => false,
+                })
         });
         if !reads_branch {
             red_need[r.index()] = always();

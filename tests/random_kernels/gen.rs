@@ -514,7 +514,7 @@ impl E {
             // Each branch's reductions computed inside it (their names kept unique by
             // leaving empty lines in their place).
             Branch(_, k, a, b) => {
-                let mut branch = |e: &E, hoist: &mut Vec<String>| {
+                let branch = |e: &E, hoist: &mut Vec<String>| {
                     let start = hoist.len();
                     let v = e.r(hoist);
                     let lines: Vec<String> = hoist[start..].iter_mut().map(std::mem::take).collect();
@@ -1041,19 +1041,21 @@ impl Gen<'_> {
                 Bin(op, bx(self.sca(d - 1)), bx(self.lit()))
             }
             2 => self.lit(),
-            3 if d > 0 && self.g.branches && self.rng.pct(50) => {
-                let params: Vec<Bind> = self.binds.iter().filter(|b| b.param).cloned().collect();
-                match params.is_empty() {
-                    true => self.red(d),
-                    false => {
-                        let p = self.rng.pick(&params).name;
-                        let k = self.rng.pick(&[0, 1, 2, 5, 16, 33]);
-                        Branch(p, k, bx(self.sca(d - 1)), bx(self.sca(d - 1)))
-                    }
-                }
-            }
+            3 if d > 0 && self.g.branches => self.branch(d),
             _ => self.red(d),
         }
+    }
+
+    /// `(if p.len() > k { a } else { b })` of two scalars (a reduction when no parameter
+    /// is in scope).
+    fn branch(&mut self, d: usize) -> E {
+        let params: Vec<Bind> = self.binds.iter().filter(|b| b.param).cloned().collect();
+        if params.is_empty() || d == 0 {
+            return self.red(d);
+        }
+        let p = self.rng.pick(&params).name;
+        let k = self.rng.pick(&[0, 1, 2, 5, 16, 33]);
+        Branch(p, k, bx(self.sca(d - 1)), bx(self.sca(d - 1)))
     }
 
     /// A scalar expression in a loop body.
@@ -1128,7 +1130,7 @@ impl Gen<'_> {
                 S::Let { name, mutable, e }
             }
             6..=8 => {
-                let e = self.sca(2);
+                let e = if self.g.branches && self.rng.pct(30) { self.branch(2) } else { self.sca(2) };
                 let name = self.name("s");
                 self.bind(&name, Kind::Sca, false, false);
                 S::Let { name, mutable: false, e }

@@ -791,7 +791,10 @@ fn scalar_let(k: &Kernel, l: &ScalarLet, need: &crate::plan::Need, parallel: boo
         LetKind::Statement => return l.value.tokens.clone(),
         // A let a branch made, computed only when the branch is taken (`plan::needs`); its
         // uses are all inside the branch, so the default is never read.
-        LetKind::Plain if *need != crate::plan::always() => {
+        // (A slice on a branch is cut only there already, `lower::slice`.)
+        LetKind::Plain
+            if *need != crate::plan::always() && !k.slices.iter().any(|(q, _)| k.params[*q].ident == *name) =>
+        {
             let (v, when) = (&l.value.tokens, condition(k, need));
             quote!(if #when { #v } else { ::core::default::Default::default() })
         }

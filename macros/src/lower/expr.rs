@@ -657,15 +657,27 @@ impl Lower<'_> {
             None => cond,
         };
         let before = self.effects();
-        let then_v = self.block_value(&i.then_branch);
+        let branch = |me: &mut Self, taken: bool, f: &dyn Fn(&mut Self) -> Value| {
+            if let Some(g) = &guard {
+                me.path.push((g.clone(), taken));
+            }
+            let v = f(me);
+            if guard.is_some() {
+                me.path.pop();
+            }
+            v
+        };
+        let then_v = branch(self, true, &|me| me.block_value(&i.then_branch));
         let middle = self.effects();
-        let else_v = self.expr(else_branch);
+        let else_v = branch(self, false, &|me| me.expr(else_branch));
         let after = self.effects();
         let parts = vec![cond.clone(), then_v.clone(), else_v.clone()];
         if let Some(v) = self.elementwise(parts, i, |ops| {
             let mut it = ops.into_iter();
             Op::Select(it.next().expect("c"), it.next().expect("a"), it.next().expect("b"))
         }) {
+            // Both branches are computed for every element.
+            self.cut_always(before.lets..after.lets);
             return v;
         }
         match (cond, then_v, else_v) {
@@ -679,12 +691,16 @@ impl Lower<'_> {
                     self.b.k.guards.push(Guard { name, then: a.deps, els: b.deps, then_lets, else_lets, text });
                     return Value::Scalar(Scalar { tokens, deps: [Dep::Guard(g)].into() });
                 }
+                self.cut_always(before.lets..after.lets);
                 let mut deps = c.deps;
                 deps.extend(a.deps);
                 deps.extend(b.deps);
                 Value::Scalar(Scalar { tokens, deps })
             }
-            _ => Value::Error,
+            _ => {
+                self.cut_always(before.lets..after.lets);
+                Value::Error
+            }
         }
     }
 
@@ -692,16 +708,25 @@ impl Lower<'_> {
     fn effects(&self) -> Effects {
         let k = self.k();
         let plain = k.lets.iter().filter(|l| matches!(l.kind, LetKind::Plain)).count();
-        Effects { lets: k.lets.len(), plain, sinks: k.sinks.len(), loops: k.loops.count() }
+        let reductions = k.reductions.count();
+        Effects { lets: k.lets.len(), plain, sinks: k.sinks.len(), loops: k.loops.count(), reductions }
     }
 
     /// Whether an `if` with a condition known first decides which reductions run: a branch
     /// needs a reduction, and the branches only computed values (scalar lets, which are then
-    /// computed only when their branch is taken), no loops, writes or checks, which run as
-    /// written.
+    /// computed only when their branch is taken; a slice is one, cut only on its branch), no
+    /// loops, writes or checks, which run as written, and no axis reduction (its buffer's
+    /// pass writes, and may fuse with others: the plan would not skip it).
     fn guarded(&self, before: &Effects, middle: &Effects, after: &Effects, a: &Deps, b: &Deps) -> bool {
         let only_values = |from: &Effects, to: &Effects| {
-            to.lets - from.lets == to.plain - from.plain && to.sinks == from.sinks && to.loops == from.loops
+            let axis = self
+                .k()
+                .reductions
+                .iter()
+                .skip(from.reductions)
+                .take(to.reductions - from.reductions)
+                .any(|(_, r)| r.axis.is_some());
+            to.lets - from.lets == to.plain - from.plain && (to.sinks, to.loops) == (from.sinks, from.loops) && !axis
         };
         let reduces = a.iter().chain(b).any(|d| matches!(d, Dep::Red(_) | Dep::Guard(_)));
         reduces && only_values(before, middle) && only_values(middle, after)
@@ -728,6 +753,7 @@ struct Effects {
     plain: usize,
     sinks: usize,
     loops: usize,
+    reductions: usize,
 }
 
 /// `Axis(..)` or `ndarray::Axis(..)`.

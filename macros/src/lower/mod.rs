@@ -191,6 +191,11 @@ pub struct Lower<'a> {
     result_kernel: bool,
     /// Slices of inputs by parameter and bounds (`x[1..]` twice is one view).
     slice_params: HashMap<String, ParamId>,
+    /// The branches being lowered: each guard's `let` name (`ir::Guard`) and which branch.
+    path: Vec<(syn::Ident, bool)>,
+    /// Slices cut on a branch, with the condition of that branch: their checks run there too.
+    /// (Its condition, and the cut itself.)
+    slice_conds: HashMap<ParamId, (TokenStream, TokenStream)>,
     /// How often each name occurs in the body (an output a nest writes is used only there).
     name_uses: HashMap<String, usize>,
     /// The kernel's type parameters (`T` of `fn f<T: Float>`), by name.
@@ -269,6 +274,8 @@ impl<'a> Lower<'a> {
             kernel_name: func.sig.ident.to_string(),
             result_kernel: false,
             slice_params: HashMap::new(),
+            path: Vec::new(),
+            slice_conds: HashMap::new(),
             name_uses: nest::name_uses(&func.block),
             generics: generics.to_vec(),
             rows: None,

@@ -78,7 +78,10 @@ impl Lower<'_> {
         if lo.to_string() == "0" && hi.to_string() == quote!(#x.len()).to_string() {
             return Value::Array(self.input_node(p, x.span()));
         }
-        let key = format!("{}[{lo}..{hi}]", x);
+        // A slice on a branch is cut only when it is taken (an empty view otherwise, read by
+        // nothing): the same slice elsewhere is another view.
+        let cond = self.path_condition();
+        let key = format!("{}{}[{lo}..{hi}]", cond.as_ref().map(|c| c.to_string()).unwrap_or_default(), x);
         let q = match self.slice_params.get(&key) {
             Some(&q) => q,
             None => {
@@ -89,8 +92,14 @@ impl Lower<'_> {
                 self.b.k.params[q].space = Some(self.b.k.spaces.add(Space::Param(q)));
                 self.b.k.slices.push((q, text.clone()));
                 let name = &self.kernel_name;
-                let value = self.checked(quote!(__lf::sub(#name, #text, #x, #lo, #hi)));
-                let value = Scalar::new(value);
+                let cut = self.checked(quote!(__lf::sub(#name, #text, #x, #lo, #hi)));
+                let value = match cond {
+                    Some(c) => {
+                        self.slice_conds.insert(q, (c.clone(), cut.clone()));
+                        Scalar::new(quote!(if #c { #cut } else { __lf::Elems::range(#x, 0, 0) }))
+                    }
+                    None => Scalar::new(cut),
+                };
                 self.b.k.lets.push(ScalarLet { name: ident, mutable: false, ty: None, value, kind: LetKind::Plain });
                 self.slice_params.insert(key, q);
                 q
@@ -200,6 +209,24 @@ impl Lower<'_> {
         Value::Scalar(Scalar { tokens: names::reduction(r).into_token_stream(), deps })
     }
 
+    /// The condition of the branch being lowered (`__g0 && !__g1`), `None` outside branches.
+    pub(super) fn path_condition(&self) -> Option<TokenStream> {
+        let terms = self.path.iter().map(|(g, taken)| if *taken { quote!(#g) } else { quote!(!#g) });
+        (!self.path.is_empty()).then(|| quote!(#(#terms)&&*))
+    }
+
+    /// The slices a branch cut, `lets` the lets it made, cut unconditionally after all: its
+    /// `if` runs every reduction as written (`Lower::guarded`), so every pass reads them.
+    pub(super) fn cut_always(&mut self, lets: std::ops::Range<usize>) {
+        let names: Vec<syn::Ident> = self.k().lets[lets.clone()].iter().map(|l| l.name.clone()).collect();
+        for (i, name) in lets.zip(names) {
+            let slice = self.k().slices.iter().map(|(q, _)| *q).find(|&q| self.k().params[q].ident == name);
+            if let Some((_, cut)) = slice.and_then(|q| self.slice_conds.remove(&q)) {
+                self.b.k.lets[i].value = Scalar::new(cut);
+            }
+        }
+    }
+
     /// The length checks of slices, in the body after the slices are cut.
     pub(super) fn slice_checks(&mut self) {
         let checks: Vec<(ParamId, ParamId)> = self
@@ -213,7 +240,13 @@ impl Lower<'_> {
             let (ls, rs) = (self.k().param_text(l), self.k().param_text(r));
             let (li, ri, name) = (self.param_name(l).clone(), self.param_name(r).clone(), &self.kernel_name);
             let call = self.checked(quote!(__lf::check_len(#name, #ls, #li.len(), #rs, #ri.len())));
-            let value = Scalar::new(quote!(#call;));
+            let mut conds: Vec<&TokenStream> =
+                [l, r].iter().filter_map(|q| self.slice_conds.get(q).map(|c| &c.0)).collect();
+            conds.dedup_by_key(|c| c.to_string());
+            let value = match conds[..] {
+                [] => Scalar::new(quote!(#call;)),
+                _ => Scalar::new(quote!(if #(#conds)&&* { #call; })),
+            };
             let name = names::slice(0);
             self.b.k.lets.push(ScalarLet { name, mutable: false, ty: None, value, kind: LetKind::Statement });
         }
