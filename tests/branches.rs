@@ -315,3 +315,78 @@ fn parallel_branches_keep_the_serial_bits() {
         }
     }
 }
+
+/// `np.diff(x).sum()`, 0 under two elements: the slices are cut only when the branch runs.
+#[kernel]
+fn diff_sum(x: &[f64]) -> f64 {
+    if x.len() < 2 {
+        0.0
+    } else {
+        (&x[1..] - &x[..x.len() - 1]).sum()
+    }
+}
+
+#[kernel]
+fn diff_sum_plain(x: &[f64]) -> f64 {
+    (&x[1..] - &x[..x.len() - 1]).sum()
+}
+
+/// A slice against a whole array on a branch: their lengths are checked only there.
+#[kernel]
+fn lagged_dot(x: &[f64], z: &[f64]) -> f64 {
+    if z.is_empty() {
+        -1.0
+    } else {
+        (&x[1..] * z).sum()
+    }
+}
+
+/// Arrays in both branches are an elementwise select: every slice is cut.
+#[kernel]
+fn shifted_or_not(x: &[f64], flag: bool) -> Vec<f64> {
+    if flag {
+        &x[1..] * 2.0
+    } else {
+        &x[..x.len() - 1] * 1.0
+    }
+}
+
+/// A branch with a loop runs as written, its slice too.
+#[kernel]
+fn loop_and_slice(x: &[f64], flag: bool) -> f64 {
+    if flag {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += x[i];
+        }
+        s + x[1..].max()
+    } else {
+        0.0
+    }
+}
+
+#[test]
+fn slices_on_a_branch_are_cut_only_there() {
+    assert_eq!(diff_sum(&[]), 0.0);
+    assert_eq!(diff_sum(&[5.0]), 0.0);
+    assert_eq!(lagged_dot(&[1.0, 2.0, 3.0], &[]), -1.0);
+    assert!(panic_message(|| lagged_dot(&[1.0, 2.0, 3.0], &[1.0])).contains("`x[1..]` has 2"));
+    for &n in LENGTHS.iter().filter(|&&n| n >= 2) {
+        let x = gen_f64(n, seed(n, 6));
+        check_scalar(&format!("diff_sum n = {n}"), diff_sum_plain(&x), &per_level(|_| diff_sum(&x)), Cmp::NanAny);
+        let z = gen_f64(n - 1, seed(n, 7));
+        let want: f64 = sum_of(ArrayView1::from(&x[1..].iter().zip(&z).map(|(a, b)| a * b).collect::<Vec<_>>()[..]));
+        check_scalar(&format!("lagged_dot n = {n}"), want, &per_level(|_| lagged_dot(&x, &z)), Cmp::NanAny);
+        let up: Vec<f64> = x[1..].iter().map(|v| v * 2.0).collect();
+        let down: Vec<f64> = x[..n - 1].to_vec();
+        check_levels(&format!("shifted n = {n}"), &up, &per_level(|_| shifted_or_not(&x, true)), Cmp::NanAny);
+        check_levels(&format!("shifted n = {n}"), &down, &per_level(|_| shifted_or_not(&x, false)), Cmp::NanAny);
+        let mut s = 0.0;
+        for v in &x {
+            s += v;
+        }
+        let want = s + max_of(ArrayView1::from(&x[1..]));
+        check_scalar(&format!("loop_and_slice n = {n}"), want, &per_level(|_| loop_and_slice(&x, true)), Cmp::NanAny);
+        assert_eq!(loop_and_slice(&x, false), 0.0);
+    }
+}
