@@ -417,3 +417,158 @@ fn the_plan_says_the_pass_runs_in_order() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
     assert_eq!(pool.install(|| par_scans(&x)).0, par_scans(&x).0);
 }
+
+// ---- integer scans of every width, in vector registers (8-, 16-, 32-bit) or stepped ---------
+
+/// Lengths around the lane counts (16 to 64 lanes) and the stage chunk (32).
+const INT_NS: &[usize] = &[0, 1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1007];
+
+/// Values whose running sums and products stay in range, as a debug build needs (its `+`
+/// and `*` panic on overflow): a walk that turns back before a bound, factors of ±1 with
+/// a 2 or a 0 now and then, and for the extrema any value with the type's `MIN` and `MAX`.
+fn bounded_walk(n: usize, seed: u64, min: i128, max: i128, step: i128) -> (Vec<i128>, Vec<i128>, Vec<i128>) {
+    let mut r = Rng::new(seed);
+    let (mut sum, mut prod) = (0i128, 1i128);
+    let (mut adds, mut muls, mut any) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..n {
+        // Unsigned: a climb that stops at the bound.
+        let mut v = if min == 0 { r.below(step as u64 + 1) as i128 } else { r.below(2 * step as u64 + 1) as i128 - step };
+        if sum + v > max || sum + v < min {
+            v = if min == 0 { 0 } else { -v };
+        }
+        sum += v;
+        adds.push(v);
+        let mut f = [1, -1, 1, 2, 1, -1, 0, 1][r.below(8) as usize];
+        if prod * f > max || prod * f < min || (min == 0 && f < 0) {
+            f = 1;
+        }
+        prod *= f;
+        muls.push(f);
+        any.push(match r.below(8) {
+            0 => min,
+            1 => max,
+            _ => min + (r.next_u64() as i128).rem_euclid(max - min + 1),
+        });
+    }
+    (adds, muls, any)
+}
+
+macro_rules! int_widths {
+    ($($m:ident: $t:ty;)*) => {$(
+        mod $m {
+            use super::*;
+
+            // One kernel per operation: a debug build's sum or product of values that only
+            // the other operations may take would panic.
+            #[kernel]
+            pub fn sum(x: &[$t]) -> Vec<$t> {
+                x.cumsum()
+            }
+
+            #[kernel]
+            pub fn prod(x: &[$t]) -> Vec<$t> {
+                x.cumprod()
+            }
+
+            #[kernel]
+            pub fn extrema(x: &[$t]) -> (Vec<$t>, Vec<$t>) {
+                (x.cummax(), x.cummin())
+            }
+
+            /// Of a view (any stride), fused with the work around it.
+            #[kernel]
+            pub fn view_scans(x: ArrayView1<$t>) -> (Array1<$t>, Array1<$t>) {
+                (x.cummax(), (x & 1).cumsum())
+            }
+
+            /// Into an `&mut` output.
+            #[kernel]
+            pub fn into(x: &[$t], out: &mut [$t]) {
+                out[..] = x.cummin();
+            }
+
+            fn name(what: &str, n: usize) -> String {
+                format!("{} {what} (n = {n})", stringify!($t))
+            }
+
+            #[test]
+            fn every_scan_at_every_level() {
+                let (min, max) = (<$t>::MIN as i128, <$t>::MAX as i128);
+                let cast = |v: &[i128]| v.iter().map(|&v| v as $t).collect::<Vec<$t>>();
+                for &n in INT_NS {
+                    let (adds, muls, any) = bounded_walk(n, seed(n, 30), min, max, max.min(100));
+                    let (adds, muls, any) = (cast(&adds), cast(&muls), cast(&any));
+                    let got = at_every_level(|_| sum(&adds));
+                    check_levels(&name("cumsum", n), &running(&adds, <$t>::wrapping_add), &got, Cmp::Exact);
+                    let got = at_every_level(|_| prod(&muls));
+                    check_levels(&name("cumprod", n), &running(&muls, <$t>::wrapping_mul), &got, Cmp::Exact);
+                    let got = at_every_level(|_| extrema(&any));
+                    let maxes: Vec<_> = got.iter().map(|(t, r)| (*t, r.0.clone())).collect();
+                    check_levels(&name("cummax", n), &running(&any, <$t>::max), &maxes, Cmp::Exact);
+                    let mins: Vec<_> = got.iter().map(|(t, r)| (*t, r.1.clone())).collect();
+                    check_levels(&name("cummin", n), &running(&any, <$t>::min), &mins, Cmp::Exact);
+                    // Full-range sums and products wrap, in a release build.
+                    #[cfg(not(debug_assertions))]
+                    {
+                        let got = at_every_level(|_| sum(&any));
+                        check_levels(&name("wrapping cumsum", n), &running(&any, <$t>::wrapping_add), &got, Cmp::Exact);
+                        let got = at_every_level(|_| prod(&any));
+                        check_levels(&name("wrapping cumprod", n), &running(&any, <$t>::wrapping_mul), &got, Cmp::Exact);
+                    }
+                    let got = at_every_level(|_| {
+                        let mut out = vec![0 as $t; n];
+                        into(&any, &mut out);
+                        out
+                    });
+                    check_levels(&name("out[..] = cummin", n), &running(&any, <$t>::min), &got, Cmp::Exact);
+                }
+            }
+
+            #[test]
+            fn strided_and_reversed_views() {
+                for &n in INT_NS {
+                    let (_, _, any) = bounded_walk(2 * n + 1, seed(n, 31), <$t>::MIN as i128, <$t>::MAX as i128, 1);
+                    let a = Array1::from(any.iter().map(|&v| v as $t).collect::<Vec<$t>>());
+                    for view in [a.slice(s![..;2]), a.slice(s![..;-1]), a.slice(s![1..])] {
+                        let xs: Vec<$t> = view.iter().copied().collect();
+                        // A sum of ones past the type's `MAX` would panic in a debug build.
+                        if cfg!(debug_assertions) && xs.len() as i128 > <$t>::MAX as i128 {
+                            continue;
+                        }
+                        let ones: Vec<$t> = xs.iter().map(|v| v & 1).collect();
+                        let got = at_every_level(|_| view_scans(view));
+                        let maxes: Vec<_> = got.iter().map(|(t, r)| (*t, r.0.to_vec())).collect();
+                        check_levels(&name("view cummax", xs.len()), &running(&xs, <$t>::max), &maxes, Cmp::Exact);
+                        let sums: Vec<_> = got.iter().map(|(t, r)| (*t, r.1.to_vec())).collect();
+                        check_levels(&name("view (x & 1).cumsum()", xs.len()), &running(&ones, <$t>::wrapping_add), &sums, Cmp::Exact);
+                    }
+                }
+            }
+        }
+    )*};
+}
+
+int_widths! {
+    i8s: i8;
+    i16s: i16;
+    i32s: i32;
+    i64s: i64;
+    u8s: u8;
+    u32s: u32;
+    u64s: u64;
+}
+
+/// A debug build's sums and products are checked as `+` and `*` are, at every level (the
+/// staged scans of 8-, 16- and 32-bit types run the checked loop there).
+#[cfg(debug_assertions)]
+#[test]
+fn an_overflow_still_panics_in_debug_builds() {
+    let x = vec![100u8; 40];
+    let prod = vec![3i32; 40];
+    for t in loopfuse::supported_targets() {
+        let sum = std::panic::catch_unwind(|| loopfuse::with_target(t, || u8s::sum(&x)));
+        assert!(sum.is_err(), "u8 cumsum overflow at {t:?}");
+        let p = std::panic::catch_unwind(|| loopfuse::with_target(t, || i32s::prod(&prod)));
+        assert!(p.is_err(), "i32 cumprod overflow at {t:?}");
+    }
+}

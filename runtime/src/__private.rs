@@ -17,6 +17,7 @@ pub use crate::reduce::{
     All, Any, ArgMax, ArgMin, Count, Max, MaxNum, Mean, MeanWhere, Min, MinNum, Prod, Sum, SumWhere, Var, VarAxis,
 };
 pub use crate::rows;
+pub use crate::scan::scan_stage;
 pub use crate::scan::{CumMax, CumMin, CumProd, CumSum, ScanOp};
 pub use crate::slicing::{at, nonempty, sub, Elems};
 pub use crate::stage::stage;

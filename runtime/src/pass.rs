@@ -966,17 +966,39 @@ pub(crate) fn elements<Src: Sources, M: Stages, S: Sinks, V>(
     // Without stages the whole range is one chunk, and the loop below is the plain one.
     let chunk = if M::NONE { usize::MAX } else { CHUNK };
     let mut lo = lo;
+    // Whole chunks apart from the tail: their length is a constant, so copies to and from a
+    // stage's buffers are a few vector moves, not calls of `memcpy` (integer cumsum, where
+    // they are most of the work: 0.33 ns/elem with the calls, NN without).
+    while !M::NONE && hi - lo >= CHUNK {
+        element_chunk(lo, lo + CHUNK, sources, stages, sinks, args, body);
+        lo += CHUNK;
+    }
     while lo < hi {
         let end = lo + (hi - lo).min(chunk);
-        fill(stages, sources, args, lo, end);
-        for i in lo..end {
-            // SAFETY: i < hi <= min_len of sources and sinks (the caller's check); i - lo is
-            // below the length of the chunk's run.
-            let (_, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - lo) });
-            // SAFETY: as above.
-            unsafe { sinks.put(i, values) };
-        }
+        element_chunk(lo, end, sources, stages, sinks, args, body);
         lo = end;
+    }
+}
+
+/// One chunk of [`elements`]: `lo..hi`, `hi - lo <= CHUNK` with stages, `hi <=` every
+/// source's and sink's length (the caller's check).
+#[inline(always)]
+fn element_chunk<Src: Sources, M: Stages, S: Sinks, V>(
+    lo: usize,
+    hi: usize,
+    sources: &Src,
+    stages: &mut M,
+    sinks: &mut S,
+    args: &mut impl FnMut(Src::Items) -> M::Args,
+    body: &mut impl FnMut(Src::Items, M::Values) -> (V, S::Items),
+) {
+    fill(stages, sources, args, lo, hi);
+    for i in lo..hi {
+        // SAFETY: i < hi <= min_len of sources and sinks (the caller's check); i - lo is
+        // below the length of the chunk's run.
+        let (_, values) = body(unsafe { sources.get(i) }, unsafe { stages.load(i - lo) });
+        // SAFETY: as above.
+        unsafe { sinks.put(i, values) };
     }
 }
 

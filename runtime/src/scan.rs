@@ -17,12 +17,31 @@
 //! earlier one is kept (`[-0.0, 0.0]` gives `[-0.0, -0.0]`).
 //!
 //! # How a pass runs a scan
-//! The pass driver calls the loop body element by element, in index order (`crate::pass`),
-//! and the body keeps each scan's running value: `acc = op.step(acc, x)`. So a pass with a
-//! scan runs on one thread (a `parallel` kernel keeps it serial), and the elementwise work
-//! of the pass runs in the same loop, as in a hand-written one. Staging the argument a
-//! chunk at a time and scanning the chunk in a buffer measured slower, also for integers
-//! with a log-step prefix in registers (see `macros/src/codegen/mod.rs`).
+//! A float scan is stepped in the loop body: the pass driver calls the body element by
+//! element, in index order (`crate::pass`), and the body keeps the running value:
+//! `acc = op.step(acc, x)`. Staging a float scan (its argument a chunk at a time into a
+//! buffer, scanned there) measured slower (f64 cumsum 1.45 vs 0.87 ns/elem), and its order
+//! is the contract.
+//!
+//! An integer scan is a stage ([`scan_stage`], `crate::stage`): the pass computes its
+//! argument [`CHUNK`](crate::stage::CHUNK) elements at a time, [`scan_slice_at`] scans the
+//! chunk from the running value of the chunks before, and the body reads the results. At
+//! `v2`, `v3` and `v4` (x86-64) that is a log-step prefix in vector registers
+//! (`scan/x86.rs`): each register's lanes are combined in `log2(lanes)` shifted steps,
+//! then with the running value before them. Wrapping `+`, wrapping `*`, `max` and `min` of
+//! integers are associative, so any grouping has the bits of the sequential loop. Products
+//! of 8-bit lanes, and of 64-bit ones below `v4`, have no lane multiply and run the scalar
+//! loop; so does `generic` and `neon`.
+//!
+//! **Overflow** stays Rust's: in a build with debug assertions, integer `cumsum` and
+//! `cumprod` run the scalar loop of checked `+` / `*` (an overflow panics, in the element
+//! where the loop would), and only `cummax` / `cummin` use the registers; in a release build
+//! the registers' sums and products wrap, as `+` and `*` do there. (The choice follows
+//! `debug_assertions`, as `overflow-checks` does by default; a profile that turns
+//! overflow checks on in release gets wrapping scans.)
+//!
+//! Either way a pass with a scan runs on one thread (a `parallel` kernel keeps it serial),
+//! and the elementwise work of the pass runs in the same loop, as in a hand-written one.
 //!
 //! ```
 //! use loopfuse_runtime::scan::{CumSum, ScanOp};
@@ -31,12 +50,26 @@
 //! assert_eq!(out, [1.0, 3.0, 6.0]);
 //! ```
 
+use crate::level::Level;
+use crate::stage::{stage, Stage};
+
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+mod x86;
+
 /// One running operation over elements of type `T`.
 pub trait ScanOp<T: Copy>: Copy {
     /// The running value of no elements (the identity of [`ScanOp::step`]).
     fn start(self) -> T;
     /// The running value after `x`, from the running value `acc` of the elements before.
     fn step(self, acc: T, x: T) -> T;
+    /// Scans `x` into `out` (of the same length) from the running value `carry` of the
+    /// elements before, at level `L`; returns the running value after `x`. The bits of
+    /// [`ScanOp::step`] element by element (see [`scan_slice_at`]).
+    #[inline(always)]
+    fn scan_slice<L: Level>(self, level: L, carry: T, x: &[T], out: &mut [T]) -> T {
+        let _ = level;
+        sequential(carry, x, out, |a, v| self.step(a, v))
+    }
 }
 
 /// Running operation `O` on elements of this type: what [`ScanOp`] does, per element type
@@ -46,6 +79,74 @@ pub trait Running<O>: Copy {
     fn start() -> Self;
     /// See [`ScanOp::step`].
     fn step(acc: Self, x: Self) -> Self;
+    /// See [`ScanOp::scan_slice`]: element by element, unless the type overrides it (the
+    /// integers do, with vector registers).
+    #[inline(always)]
+    fn scan_slice<L: Level>(level: L, carry: Self, x: &[Self], out: &mut [Self]) -> Self {
+        let _ = level;
+        sequential(carry, x, out, Self::step)
+    }
+}
+
+/// The scan of `x` into `out` from `acc`, one element after the other.
+#[inline(always)]
+fn sequential<T: Copy>(mut acc: T, x: &[T], out: &mut [T], step: impl Fn(T, T) -> T) -> T {
+    for (o, &v) in out.iter_mut().zip(x) {
+        acc = step(acc, v);
+        *o = acc;
+    }
+    acc
+}
+
+/// Scans `x` into `out` with `op` at level `L`, from the running value `carry` of the
+/// elements before `x` (`op.start()` for none), and returns the running value after the
+/// last element: the chunk-at-a-time form of [`ScanOp::step`], with the same bits. Integers
+/// run in vector registers where the level has them (see the module docs); inside a
+/// kernel's clone `L` is the clone's level, chosen at compile time.
+///
+/// # Panics
+///
+/// If `x.len() != out.len()`; on an integer overflow in `cumsum` / `cumprod` in a build
+/// with debug assertions (as `+` and `*`).
+///
+/// ```
+/// use loopfuse_runtime::level::{Generic, Level, V4};
+/// use loopfuse_runtime::scan::{scan_slice_at, CumMax, CumSum};
+/// let g = Generic::try_new().unwrap();
+/// let mut out = [0u32; 3];
+/// let carry = scan_slice_at(g, CumSum, 10, &[1, 2, 3], &mut out);
+/// assert_eq!((out, carry), ([11, 13, 16], 16));
+/// if let Some(v4) = V4::try_new() {
+///     let x: Vec<i16> = (0..100).map(|i| (i * 37 % 101) as i16).collect();
+///     let (mut a, mut b) = (vec![0; 100], vec![0; 100]);
+///     scan_slice_at(g, CumMax, i16::MIN, &x, &mut a);
+///     scan_slice_at(v4, CumMax, i16::MIN, &x, &mut b); // AVX-512 registers
+///     assert_eq!(a, b);
+/// }
+/// ```
+#[inline(always)]
+pub fn scan_slice_at<L: Level, T: Copy, O: ScanOp<T>>(level: L, op: O, carry: T, x: &[T], out: &mut [T]) -> T {
+    assert_eq!(x.len(), out.len(), "loopfuse_runtime::scan::scan_slice_at: input and output lengths differ");
+    op.scan_slice(level, carry, x, out)
+}
+
+/// A scan as a pass's stage (`crate::stage`): each chunk is scanned by [`scan_slice_at`]
+/// from the running value the previous chunk left, which the stage keeps. What `#[kernel]`
+/// emits for an integer scan; the pass must run in order, on one thread.
+///
+/// ```
+/// use loopfuse_runtime::level::{Generic, Level};
+/// use loopfuse_runtime::{pass::pass_staged, scan::{scan_stage, CumSum}};
+/// let x: Vec<i64> = (1..=100).collect();
+/// let mut out = vec![0i64; 100];
+/// let g = Generic::try_new().unwrap();
+/// pass_staged(100, (&x[..],), (scan_stage(g, CumSum),), (), (&mut out[..],), |(x,)| (x,), |_, (c,)| ((), (c,)));
+/// assert_eq!(out[99], 5050);
+/// ```
+#[inline(always)]
+pub fn scan_stage<L: Level, T: Copy, O: ScanOp<T>>(level: L, op: O) -> Stage<T, impl FnMut(&[T], &mut [T]) + Clone> {
+    let mut carry = op.start();
+    stage(move |x: &[T], out: &mut [T]| carry = scan_slice_at(level, op, carry, x, out))
 }
 
 /// Every scan on a type: [`crate::Float`] requires it, so generic kernels scan.
@@ -59,6 +160,10 @@ macro_rules! by_element {
             fn start(self) -> T { T::start() }
             #[inline(always)]
             fn step(self, acc: T, x: T) -> T { T::step(acc, x) }
+            #[inline(always)]
+            fn scan_slice<L: Level>(self, level: L, carry: T, x: &[T], out: &mut [T]) -> T {
+                T::scan_slice(level, carry, x, out)
+            }
         }
     )*};
 }
@@ -114,28 +219,75 @@ macro_rules! int_scans {
             fn start() -> $t { 0 }
             #[inline(always)]
             fn step(acc: $t, x: $t) -> $t { acc + x }
+            #[inline(always)]
+            fn scan_slice<L: Level>(level: L, carry: $t, x: &[$t], out: &mut [$t]) -> $t {
+                int_scan::<L, $t, CumSum>(level, carry, x, out, OVERFLOW_CHECKED)
+            }
         }
         impl Running<CumProd> for $t {
             #[inline(always)]
             fn start() -> $t { 1 }
             #[inline(always)]
             fn step(acc: $t, x: $t) -> $t { acc * x }
+            #[inline(always)]
+            fn scan_slice<L: Level>(level: L, carry: $t, x: &[$t], out: &mut [$t]) -> $t {
+                int_scan::<L, $t, CumProd>(level, carry, x, out, OVERFLOW_CHECKED)
+            }
         }
         impl Running<CumMax> for $t {
             #[inline(always)]
             fn start() -> $t { <$t>::MIN }
             #[inline(always)]
             fn step(acc: $t, x: $t) -> $t { acc.max(x) }
+            #[inline(always)]
+            fn scan_slice<L: Level>(level: L, carry: $t, x: &[$t], out: &mut [$t]) -> $t {
+                int_scan::<L, $t, CumMax>(level, carry, x, out, false)
+            }
         }
         impl Running<CumMin> for $t {
             #[inline(always)]
             fn start() -> $t { <$t>::MAX }
             #[inline(always)]
             fn step(acc: $t, x: $t) -> $t { acc.min(x) }
+            #[inline(always)]
+            fn scan_slice<L: Level>(level: L, carry: $t, x: &[$t], out: &mut [$t]) -> $t {
+                int_scan::<L, $t, CumMin>(level, carry, x, out, false)
+            }
         }
     )*};
 }
 int_scans!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+/// Whether `+` and `*` panic on overflow here: then sums and products are checked element
+/// by element (the registers would wrap).
+const OVERFLOW_CHECKED: bool = cfg!(debug_assertions);
+
+/// An integer scan in level `L`'s vector registers if it has them and `checked` does not
+/// ask for the scalar loop of checked operations, else element by element.
+#[cfg(all(target_arch = "x86_64", target_pointer_width = "64"))]
+#[inline(always)]
+fn int_scan<L: Level, T, O>(level: L, carry: T, x: &[T], out: &mut [T], checked: bool) -> T
+where
+    T: x86::Vectorized + Running<O>,
+    O: x86::VecOp<T, std::arch::x86_64::__m128i>
+        + x86::VecOp<T, std::arch::x86_64::__m256i>
+        + x86::VecOp<T, std::arch::x86_64::__m512i>,
+{
+    if !checked {
+        if let Some(c) = x86::scan_at(level, carry, x, out) {
+            return c;
+        }
+    }
+    sequential(carry, x, out, T::step)
+}
+
+/// An integer scan element by element (no vector registers for scans on this target).
+#[cfg(not(all(target_arch = "x86_64", target_pointer_width = "64")))]
+#[inline(always)]
+fn int_scan<L: Level, T: Running<O>, O>(level: L, carry: T, x: &[T], out: &mut [T], checked: bool) -> T {
+    let _ = (level, checked);
+    sequential(carry, x, out, T::step)
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@
 
 mod nd;
 pub mod parallel;
+mod scan;
 
 pub use nd::space_text;
 
@@ -108,12 +109,15 @@ fn node_expr(k: &Kernel, n: NodeId) -> TokenStream {
             let (c, a, b) = (operand(k, c), operand(k, a), operand(k, b));
             quote!(if #c { #a } else { #b })
         }
-        // Stepped in the body, in order: the driver calls it element by element, and the
-        // running value is captured by the body (see `pass_parts`). Not a stage: staging the
-        // argument and scanning each chunk in a buffer measured slower than this (f64
-        // cumsum 1.45 vs 0.87 ns/elem; an integer log-step prefix over 32-element chunks
-        // 4.96 vs 0.47: an integer add has one cycle of latency, so the in-order loop is
-        // bound by its loads and stores, and a portable prefix does five times the adds).
+        // A float scan (or one whose type the macro cannot tell) is stepped in the body, in
+        // order: the driver calls it element by element, and the running value is captured
+        // by the body (see `pass_parts`). Staging it (the argument a chunk at a time into a
+        // buffer, scanned there) measured slower (f64 cumsum 1.45 vs 0.87 ns/elem). An
+        // integer scan is a stage instead (`stage_of`): the runtime scans each chunk with a
+        // log-step prefix in the level's vector registers (`runtime/src/scan/x86.rs`), the
+        // same bits as this loop since integer `+`, `*`, `max`, `min` are associative. A
+        // portable prefix measured 10x slower than this loop (4.96 vs 0.47 ns/elem); the
+        // intrinsics are what make it pay (see README, Scans).
         Op::Scan(kind, a) => {
             let (a, c, op) = (operand(k, a), names::carry(n), scan_op(*kind));
             quote!({ #c = __lf::ScanOp::step(#op, #c, #a); #c })
@@ -177,22 +181,33 @@ fn staged_call(k: &Kernel, n: NodeId) -> Option<(&syn::Ident, NodeId)> {
     }
 }
 
+/// A node a pass can compute through a stage, as the stage and its argument: a staged math
+/// call (its slice helper), or an integer scan (`scan.rs`).
+fn stage_of(k: &Kernel, n: NodeId) -> Option<(TokenStream, NodeId)> {
+    if let Some((m, arg)) = staged_call(k, n) {
+        let (level, f) = (crate::dispatch::level_ident(), format_ident!("{}_slice_at", m));
+        return Some((quote!(__lf::stage(|__x, __o| __lf::math::#f(#level, __x, __o))), arg));
+    }
+    scan::stage(k, n)
+}
+
 /// Stages per pass at most (the runtime's `Stages` tuples); further calls are inlined.
 const MAX_STAGES: usize = 8;
 
-/// The pass's staged calls (node, method, argument): those whose argument needs no other
-/// staged call (a call nested in another is computed inline), at most `MAX_STAGES`.
-fn staged_calls<'k>(k: &'k Kernel, needed: &BTreeSet<NodeId>) -> Vec<(NodeId, &'k syn::Ident, NodeId)> {
-    let calls: BTreeSet<NodeId> = needed.iter().copied().filter(|&n| staged_call(k, n).is_some()).collect();
+/// The pass's staged nodes (node, stage, argument): those whose argument needs no other
+/// staged node (a call nested in another is computed inline), at most `MAX_STAGES`.
+fn staged_calls(k: &Kernel, needed: &BTreeSet<NodeId>) -> Vec<(NodeId, TokenStream, NodeId)> {
+    let calls: BTreeSet<NodeId> = needed.iter().copied().filter(|&n| stage_of(k, n).is_some()).collect();
     calls
         .iter()
         .filter_map(|&n| {
-            let (m, arg) = staged_call(k, n)?;
+            let (stage, arg) = stage_of(k, n)?;
             let mut deps = BTreeSet::new();
             collect_nodes(k, arg, &mut deps);
             // A stage's argument is computed in its own closure: a scan there would be
-            // stepped twice, so a call on a scan is computed in the body.
-            (deps.is_disjoint(&calls) && !k.has_scan(arg)).then_some((n, m, arg))
+            // stepped twice, so a call on a scan, or a scan of a scan, is computed in the
+            // body (and so is a staged scan of a staged call: stages do not chain).
+            (deps.is_disjoint(&calls) && !k.has_scan(arg)).then_some((n, stage, arg))
         })
         .take(MAX_STAGES)
         .collect()
@@ -501,8 +516,9 @@ fn pass_parts(
     });
     // The loop's first index: 0 for arrays, `lo` of `for i in lo..hi` (bound by `range_checks`).
     let mut prelude = TokenStream::new();
-    // Each scan's running value, captured by the body (the pass runs in order, `parallel`).
-    for &n in &needed {
+    // Each stepped scan's running value, captured by the body (the pass runs in order, even
+    // `parallel`); a staged scan's is the stage's.
+    for &n in needed.difference(&staged) {
         if let Op::Scan(kind, _) = k.nodes[n].op {
             let (c, op) = (names::carry(n), scan_op(kind));
             prelude.extend(quote!(let mut #c = __lf::ScanOp::start(#op);));
@@ -670,11 +686,7 @@ fn pass_parts(
             })
         }
     } else {
-        let level = crate::dispatch::level_ident();
-        let stages = calls.iter().map(|&(_, m, _)| {
-            let f = format_ident!("{}_slice_at", m);
-            quote!(__lf::stage(|__x, __o| __lf::math::#f(#level, __x, __o)))
-        });
+        let stages = calls.iter().map(|(_, stage, _)| stage);
         let args = calls.iter().map(|&(_, _, arg)| elem(k, arg));
         let results = calls.iter().map(|&(s, _, _)| names::node(s));
         let (args_pattern, args_lets) = (pattern(&in_args), lets(&in_args));
