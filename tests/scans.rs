@@ -432,7 +432,8 @@ fn bounded_walk(n: usize, seed: u64, min: i128, max: i128, step: i128) -> (Vec<i
     let (mut adds, mut muls, mut any) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
         // Unsigned: a climb that stops at the bound.
-        let mut v = if min == 0 { r.below(step as u64 + 1) as i128 } else { r.below(2 * step as u64 + 1) as i128 - step };
+        let mut v =
+            if min == 0 { r.below(step as u64 + 1) as i128 } else { r.below(2 * step as u64 + 1) as i128 - step };
         if sum + v > max || sum + v < min {
             v = if min == 0 { 0 } else { -v };
         }

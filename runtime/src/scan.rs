@@ -23,15 +23,18 @@
 //! buffer, scanned there) measured slower (f64 cumsum 1.45 vs 0.87 ns/elem), and its order
 //! is the contract.
 //!
-//! An integer scan is a stage ([`scan_stage`], `crate::stage`): the pass computes its
-//! argument [`CHUNK`](crate::stage::CHUNK) elements at a time, [`scan_slice_at`] scans the
-//! chunk from the running value of the chunks before, and the body reads the results. At
-//! `v2`, `v3` and `v4` (x86-64) that is a log-step prefix in vector registers
-//! (`scan/x86.rs`): each register's lanes are combined in `log2(lanes)` shifted steps,
-//! then with the running value before them. Wrapping `+`, wrapping `*`, `max` and `min` of
-//! integers are associative, so any grouping has the bits of the sequential loop. Products
-//! of 8-bit lanes, and of 64-bit ones below `v4`, have no lane multiply and run the scalar
-//! loop; so does `generic` and `neon`.
+//! A scan of 8-, 16- or 32-bit integers is a stage ([`scan_stage`], `crate::stage`): the
+//! pass computes its argument [`CHUNK`](crate::stage::CHUNK) elements at a time,
+//! [`scan_slice_at`] scans the chunk from the running value of the chunks before, and the
+//! body reads the results. At `v2`, `v3` and `v4` (x86-64) that is a log-step prefix in
+//! vector registers (`scan/x86.rs`): each register's lanes are combined in `log2(lanes)`
+//! shifted steps, then with the running value before them. Wrapping `+`, wrapping `*`,
+//! `max` and `min` of integers are associative, so any grouping has the bits of the
+//! sequential loop. Products of 8-bit lanes, and of 64-bit ones below `v4`, have no lane
+//! multiply and run the scalar loop; so do `generic` and `neon`. `#[kernel]` steps 64-bit
+//! integer scans in the body as floats: for them the stage's copies (256 bytes a chunk)
+//! measured slower than the prefix saves (`macros/src/codegen/scan.rs`); `scan_slice_at`
+//! itself runs them in registers.
 //!
 //! **Overflow** stays Rust's: in a build with debug assertions, integer `cumsum` and
 //! `cumprod` run the scalar loop of checked `+` / `*` (an overflow panics, in the element
