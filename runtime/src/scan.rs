@@ -143,7 +143,8 @@ pub fn scan_slice_at<L: Level, T: Copy, O: ScanOp<T>>(level: L, op: O, carry: T,
 /// let x: Vec<i64> = (1..=100).collect();
 /// let mut out = vec![0i64; 100];
 /// let g = Generic::try_new().unwrap();
-/// pass_staged(100, (&x[..],), (scan_stage(g, CumSum),), (), (&mut out[..],), |(x,)| (x,), |_, (c,)| ((), (c,)));
+/// let cells = std::cell::Cell::from_mut(&mut out[..]).as_slice_of_cells();
+/// pass_staged(100, (&x[..],), (scan_stage(g, CumSum),), (), (cells,), |(x,)| (x,), |_, (c,)| ((), (c,)));
 /// assert_eq!(out[99], 5050);
 /// ```
 #[inline(always)]

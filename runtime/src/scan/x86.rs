@@ -601,7 +601,7 @@ mod tests {
 
     #[test]
     fn products_run_in_registers_where_a_lane_multiply_exists() {
-        assert!(!<CumProd as VecOp<u8, __m512i>>::OK && !<CumProd as VecOp<i64, __m256i>>::OK);
-        assert!(<CumProd as VecOp<i32, __m128i>>::OK && <CumProd as VecOp<u64, __m512i>>::OK);
+        const { assert!(!<CumProd as VecOp<u8, __m512i>>::OK && !<CumProd as VecOp<i64, __m256i>>::OK) };
+        const { assert!(<CumProd as VecOp<i32, __m128i>>::OK && <CumProd as VecOp<u64, __m512i>>::OK) };
     }
 }
