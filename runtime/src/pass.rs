@@ -968,7 +968,7 @@ pub(crate) fn elements<Src: Sources, M: Stages, S: Sinks, V>(
     let mut lo = lo;
     // Whole chunks apart from the tail: their length is a constant, so copies to and from a
     // stage's buffers are a few vector moves, not calls of `memcpy` (integer cumsum, where
-    // they are most of the work: 0.33 ns/elem with the calls, NN without).
+    // they are most of the work: 0.33 ns/elem with the calls, measured faster without).
     while !M::NONE && hi - lo >= CHUNK {
         element_chunk(lo, lo + CHUNK, sources, stages, sinks, args, body);
         lo += CHUNK;
